@@ -1,0 +1,500 @@
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from relationships.periods import PERIOD_KINDS, Period, period_containing
+
+
+class Side(models.TextChoices):
+    CLIENT = "client", "Client"
+    PROVIDER = "provider", "Provider"
+
+
+def other_side(side: str) -> str:
+    return Side.PROVIDER if side == Side.CLIENT else Side.CLIENT
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", "Viewer"
+
+
+WRITER_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in _TIME_ZONES:
+        raise ValidationError(f"'{value}' is not a known IANA time zone, such as Europe/Berlin.")
+
+
+_TIME_ZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+        indexes = [models.Index(fields=["user", "organization"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.organization} ({self.role})"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An admin's invitation for a person to join their organisation, by emailed token.
+
+    Only the token's hash is stored; the raw token travels in the email link.
+    """
+
+    VALID_FOR = timedelta(days=7)
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.organization}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        raw = secrets.token_urlsafe(32)
+        return raw, hash_token(raw)
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class EngagementQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Engagements where one of the user's organisations is the client or the provider.
+
+        The one tenancy rule of Accord: every view and API queryset starts here.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        org_ids = Membership.objects.filter(user=user).values("organization_id")
+        return self.filter(Q(client_id__in=org_ids) | Q(provider_id__in=org_ids))
+
+
+class Engagement(models.Model):
+    class Phase(models.TextChoices):
+        PILOT = "pilot", "Pilot"
+        ACTIVE = "active", "Active"
+        EXPANDING = "expanding", "Expanding"
+        WINDING_DOWN = "winding_down", "Winding down"
+        ENDED = "ended", "Ended"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    class PeriodKind(models.TextChoices):
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
+
+    name = models.CharField(max_length=200)
+    client = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="engagements_as_client"
+    )
+    provider = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="engagements_as_provider"
+    )
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.PILOT)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_by_side = models.CharField(max_length=8, choices=Side.choices, default=Side.CLIENT)
+    proposed_at = models.DateTimeField(default=timezone.now)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    archived_at = models.DateTimeField(null=True, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    scorecard_period = models.CharField(
+        max_length=8, choices=PeriodKind.choices, default=PeriodKind.MONTH
+    )
+    checkin_cadence_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(client=F("provider")),
+                name="engagement_client_is_not_provider",
+                violation_error_message="The client and the provider must be different organisations.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="engagement_ends_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(checkin_cadence_days__gte=1) & Q(checkin_cadence_days__lte=365),
+                name="engagement_cadence_1_to_365",
+                violation_error_message="The check-in cadence must be between 1 and 365 days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(scorecard_period__in=PERIOD_KINDS),
+                name="engagement_period_kind_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "status"]),
+            models.Index(fields=["provider", "status"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The date of a timestamp in the engagement's time zone."""
+        return timezone.localtime(moment, self.tz).date()
+
+    def today(self) -> date:
+        return self.local_date(timezone.now())
+
+    def organization_of(self, side: str) -> Organization:
+        return self.client if side == Side.CLIENT else self.provider
+
+    def organization_id_of(self, side: str) -> int:
+        return self.client_id if side == Side.CLIENT else self.provider_id
+
+    def side_of_organization(self, organization_id: int) -> str | None:
+        if organization_id == self.client_id:
+            return Side.CLIENT
+        if organization_id == self.provider_id:
+            return Side.PROVIDER
+        return None
+
+    def membership_of(self, user) -> Membership | None:
+        """The user's membership in the client or provider organisation (client first)."""
+        if not user.is_authenticated:
+            return None
+        memberships = {
+            m.organization_id: m
+            for m in Membership.objects.filter(
+                user=user, organization_id__in=[self.client_id, self.provider_id]
+            )
+        }
+        return memberships.get(self.client_id) or memberships.get(self.provider_id)
+
+    def side_of(self, user) -> str | None:
+        membership = self.membership_of(user)
+        return self.side_of_organization(membership.organization_id) if membership else None
+
+    def current_period(self, today: date | None = None) -> Period:
+        return period_containing(self.scorecard_period, today or self.today())
+
+    @property
+    def is_writable(self) -> bool:
+        """Records can be added only while both parties have agreed to the engagement."""
+        return self.status == self.Status.ACTIVE
+
+    def clean(self):
+        if self.client_id and self.client_id == self.provider_id:
+            raise ValidationError(
+                {"provider": "The client and the provider must be different organisations."}
+            )
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+
+class KeyContact(models.Model):
+    class ContactRole(models.TextChoices):
+        RELATIONSHIP_STEWARD = "relationship_steward", "Relationship steward"
+        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+        DELIVERY_LEAD = "delivery_lead", "Delivery lead"
+        ACCOUNT_MANAGER = "account_manager", "Account manager"
+        TECHNICAL_LEAD = "technical_lead", "Technical lead"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="contacts")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    role = models.CharField(max_length=32, choices=ContactRole.choices)
+    start_date = models.DateField(default=date.today)
+    end_date = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["side", "role", "-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="contact_ends_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display()}, {self.side})"
+
+    def is_current(self, on: date) -> bool:
+        return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+
+
+class SLA(models.Model):
+    class Direction(models.TextChoices):
+        HIGHER_IS_BETTER = "higher_is_better", "Higher is better"
+        LOWER_IS_BETTER = "lower_is_better", "Lower is better"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="slas")
+    owner_side = models.CharField(max_length=8, choices=Side.choices)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=32)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    target = models.DecimalField(max_digits=18, decimal_places=6)
+    weight = models.DecimalField(
+        max_digits=8, decimal_places=3, default=1, validators=[MinValueValidator(0.001)]
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "SLA"
+        ordering = ["owner_side", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "name"],
+                name="sla_name_unique_in_engagement",
+                violation_error_message="This engagement already has an SLA with this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0),
+                name="sla_weight_positive",
+                violation_error_message="The weight must be greater than 0.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_met(self, value) -> bool:
+        if self.direction == self.Direction.HIGHER_IS_BETTER:
+            return value >= self.target
+        return value <= self.target
+
+
+class ImportBatch(models.Model):
+    """A set of measurements written at once: the audit entry for all its rows."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=100)
+    row_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    corrected_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"Import #{self.pk} ({self.source}, {self.row_count} rows)"
+
+
+class MeasurementQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(superseded_at__isnull=True)
+
+
+class Measurement(models.Model):
+    """One SLA value for a period. A correction supersedes the row and keeps it."""
+
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="measurements")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    value = models.DecimalField(max_digits=18, decimal_places=6)
+    source = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    import_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="measurements"
+    )
+    # The row this one corrected; that row carries superseded_at.
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MeasurementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sla", "period_start", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sla", "period_start"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_measurement_per_sla_period",
+                violation_error_message="This SLA already has a current value for this period.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="measurement_period_ends_after_start",
+                violation_error_message="The period end cannot be before the period start.",
+            ),
+        ]
+        indexes = [models.Index(fields=["sla", "period_start"], name="measurement_sla_period")]
+
+    def __str__(self):
+        return f"{self.sla} {self.period_start}: {self.value}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+
+class SharedGoal(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="goals")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    target = models.CharField(max_length=200, blank=True, help_text="What achieved looks like.")
+    start_date = models.DateField()
+    due_date = models.DateField()
+    achieved_on = models.DateField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+    client_contact = models.ForeignKey(
+        KeyContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider_contact = models.ForeignKey(
+        KeyContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_date", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("start_date")),
+                name="goal_due_after_start",
+                violation_error_message="The due date cannot be before the start date.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        for side, contact in (
+            (Side.CLIENT, self.client_contact),
+            (Side.PROVIDER, self.provider_contact),
+        ):
+            if contact and (contact.engagement_id != self.engagement_id or contact.side != side):
+                raise ValidationError(
+                    {f"{side}_contact": f"Choose a {side} contact of this engagement."}
+                )
+
+
+class GoalProgress(models.Model):
+    goal = models.ForeignKey(SharedGoal, on_delete=models.CASCADE, related_name="progress")
+    date = models.DateField()
+    percent = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    note = models.TextField(blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "goal progress"
+        ordering = ["goal", "-date", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100),
+                name="goal_progress_0_to_100",
+                violation_error_message="Progress must be between 0 and 100 percent.",
+            ),
+        ]
+        indexes = [models.Index(fields=["goal", "date"])]
+
+    def __str__(self):
+        return f"{self.goal}: {self.percent}% on {self.date}"

@@ -1,0 +1,414 @@
+"""Writes that span models. The admin, the API and the dashboard all call these.
+
+Every function takes keyword arguments only, checks the actor's right to act,
+and raises django.core.exceptions.ValidationError (field errors) or
+PermissionDenied; views turn those into 4xx answers.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from relationships.models import (
+    SLA,
+    WRITER_ROLES,
+    Engagement,
+    ImportBatch,
+    Invitation,
+    Measurement,
+    Membership,
+    Organization,
+    Role,
+    Side,
+)
+
+
+# ---------------------------------------------------------------- permissions
+def membership_in(*, user, organization: Organization) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, organization=organization).first()
+
+
+def require_org_admin(*, user, organization: Organization) -> None:
+    membership = membership_in(user=user, organization=organization)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied(f"Only an admin of {organization} can do this.")
+
+
+def require_writer(*, user, engagement: Engagement) -> str:
+    """The side a manager or admin writes for; PermissionDenied for viewers and others.
+
+    Records can only be added to an active engagement: before the counterpart
+    accepts, neither side adds data to it.
+    """
+    membership = engagement.membership_of(user)
+    if membership is None or membership.role not in WRITER_ROLES:
+        raise PermissionDenied("Only managers and admins of the engagement's parties can do this.")
+    if not engagement.is_writable:
+        raise PermissionDenied(f"This engagement is {engagement.status}; records cannot be added.")
+    return engagement.side_of_organization(membership.organization_id)
+
+
+def require_member(*, user, engagement: Engagement) -> str:
+    """The user's side in the engagement; PermissionDenied for anyone outside it."""
+    side = engagement.side_of(user)
+    if side is None:
+        raise PermissionDenied("You are not a member of either party of this engagement.")
+    return side
+
+
+# ---------------------------------------------------------------- organisations
+@transaction.atomic
+def organization_create(*, name: str, creator) -> Organization:
+    """A new organisation whose creator becomes its first admin."""
+    organization = Organization(name=name.strip())
+    organization.full_clean()
+    organization.save()
+    Membership.objects.create(user=creator, organization=organization, role=Role.ADMIN)
+    return organization
+
+
+def invitation_create(
+    *, organization: Organization, email: str, role: str, invited_by, send: bool = True
+) -> tuple[Invitation, str]:
+    """Invite a person by email; returns the invitation and its raw token (sent by email)."""
+    require_org_admin(user=invited_by, organization=organization)
+    if role not in Role.values:
+        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
+    email = email.strip().lower()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organization}."})
+    raw, digest = Invitation.new_token()
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=digest,
+        invited_by=invited_by,
+        expires_at=timezone.now() + Invitation.VALID_FOR,
+    )
+    invitation.full_clean()
+    invitation.save()
+    if send:
+        from django.conf import settings
+
+        send_mail(
+            subject=f"You are invited to {organization} on Accord",
+            message=(
+                f"{invited_by.get_full_name() or invited_by.username} invited you to join "
+                f"{organization} on Accord as {role}.\n\n"
+                f"Accept: {settings.SITE_URL}/invitations/{raw}/\n\n"
+                f"The link works once and expires in {Invitation.VALID_FOR.days} days."
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    return invitation, raw
+
+
+def invitation_by_token(raw_token: str) -> Invitation | None:
+    from relationships.models import hash_token
+
+    invitation = (
+        Invitation.objects.select_related("organization")
+        .filter(token_hash=hash_token(raw_token))
+        .first()
+    )
+    return invitation if invitation and invitation.is_usable() else None
+
+
+@transaction.atomic
+def invitation_accept(*, raw_token: str, user=None, username: str = "", password: str = ""):
+    """Join the invitation's organisation, as `user` or as a new user with a password.
+
+    Single use: the invitation row is locked and marked accepted in one transaction.
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    from relationships.models import hash_token
+
+    invitation = (
+        Invitation.objects.select_for_update().filter(token_hash=hash_token(raw_token)).first()
+    )
+    if invitation is None or not invitation.is_usable():
+        raise ValidationError({"token": "This invitation is invalid, used or expired."})
+    if user is None:
+        User = get_user_model()
+        username = (username or invitation.email).strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": "This username is taken."})
+        candidate = User(username=username, email=invitation.email)
+        validate_password(password, candidate)
+        candidate.set_password(password)
+        candidate.save()
+        user = candidate
+    Membership.objects.get_or_create(
+        user=user, organization=invitation.organization, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return user
+
+
+# ---------------------------------------------------------------- engagements
+@transaction.atomic
+def engagement_propose(
+    *,
+    proposer,
+    own_organization: Organization,
+    own_side: str,
+    counterpart: Organization | None = None,
+    counterpart_name: str = "",
+    counterpart_admin_email: str = "",
+    **fields,
+) -> Engagement:
+    """One side proposes an engagement naming the counterpart organisation.
+
+    A counterpart not yet on Accord is created by name and its first admin is
+    invited by email. The engagement stays `proposed` until an admin of the
+    counterpart accepts it.
+    """
+    membership = membership_in(user=proposer, organization=own_organization)
+    if membership is None or membership.role not in WRITER_ROLES:
+        raise PermissionDenied(f"Only a manager or admin of {own_organization} can propose.")
+    if own_side not in Side.values:
+        raise ValidationError({"own_side": "Choose client or provider."})
+    if counterpart is None:
+        name = counterpart_name.strip()
+        if not name:
+            raise ValidationError({"counterpart": "Name the counterpart organisation."})
+        counterpart = Organization.objects.filter(name__iexact=name).first()
+        if counterpart is None:
+            if not counterpart_admin_email:
+                raise ValidationError(
+                    {"counterpart_admin_email": "Give an email to invite the counterpart's admin."}
+                )
+            counterpart = Organization.objects.create(name=name)
+            _invite_counterpart_admin(counterpart, counterpart_admin_email, proposer)
+    if own_side == Side.CLIENT:
+        client, provider = own_organization, counterpart
+    else:
+        client, provider = counterpart, own_organization
+    engagement = Engagement(
+        client=client,
+        provider=provider,
+        status=Engagement.Status.PROPOSED,
+        proposed_by=proposer,
+        proposed_by_side=own_side,
+        proposed_at=timezone.now(),
+        **fields,
+    )
+    engagement.full_clean()
+    engagement.save()
+    return engagement
+
+
+def _invite_counterpart_admin(organization, email, proposer):
+    # The proposer is not an admin of the new organisation, so this bypasses the
+    # admin check: the invitation makes the counterpart's first admin.
+    raw, digest = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email.strip().lower(),
+        role=Role.ADMIN,
+        token_hash=digest,
+        invited_by=proposer,
+        expires_at=timezone.now() + Invitation.VALID_FOR,
+    )
+    from django.conf import settings
+
+    send_mail(
+        subject=f"{proposer.get_full_name() or proposer.username} proposes an engagement on Accord",
+        message=f"Join {organization} on Accord: {settings.SITE_URL}/invitations/{raw}/",
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def engagement_accept(*, engagement: Engagement, user) -> Engagement:
+    """The counterpart's admin accepts a proposed engagement, which becomes active."""
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if engagement.status != Engagement.Status.PROPOSED:
+        raise ValidationError({"status": f"This engagement is {engagement.status}, not proposed."})
+    counterpart_side = Side.PROVIDER if engagement.proposed_by_side == Side.CLIENT else Side.CLIENT
+    require_org_admin(user=user, organization=engagement.organization_of(counterpart_side))
+    engagement.status = Engagement.Status.ACTIVE
+    engagement.accepted_by = user
+    engagement.accepted_at = timezone.now()
+    engagement.save(update_fields=["status", "accepted_by", "accepted_at"])
+    return engagement
+
+
+@transaction.atomic
+def engagement_archive(*, engagement: Engagement, user) -> Engagement:
+    """Engagements are never deleted: archiving keeps every record, read-only."""
+    membership = engagement.membership_of(user)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied("Only an admin of either party can archive an engagement.")
+    engagement.status = Engagement.Status.ARCHIVED
+    engagement.archived_by = user
+    engagement.archived_at = timezone.now()
+    engagement.save(update_fields=["status", "archived_by", "archived_at"])
+    return engagement
+
+
+@transaction.atomic
+def engagement_set_time_zone(*, engagement: Engagement, time_zone: str, user) -> Engagement:
+    """Change the time zone and re-derive the local dates of timestamped records."""
+    require_writer(user=user, engagement=engagement)
+    engagement.time_zone = time_zone
+    engagement.full_clean()
+    engagement.save(update_fields=["time_zone"])
+    from django.apps import apps
+
+    # Local dates live in the feedback app; walk the models that keep them
+    # without importing upwards.
+    for model in apps.get_models():
+        local_dates = getattr(model, "local_dates", None)
+        if local_dates and hasattr(model, "engagement"):
+            rows = list(model.objects.filter(engagement=engagement))
+            for row in rows:
+                row.set_local_dates(engagement)
+            model.objects.bulk_update(rows, list(local_dates.values()), batch_size=1000)
+    return engagement
+
+
+# ---------------------------------------------------------------- measurements
+MAX_VALUE = Decimal("1e12")
+MAX_BULK_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    sla_id: int
+    period_start: date
+    period_end: date
+    value: Decimal
+    source: str = ""
+
+
+@dataclass
+class ImportResult:
+    batch: ImportBatch | None = None
+    created: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+
+
+def measurement_record(
+    *, sla: SLA, period_start: date, period_end: date, value: Decimal, source: str, user
+) -> Measurement:
+    """Record one value; a different value for the same SLA and period start corrects it."""
+    measurements_import(
+        rows=[MeasurementRow(sla.pk, period_start, period_end, Decimal(value), source)],
+        actor=user,
+        source=source or "manual",
+    )
+    return Measurement.objects.current().get(sla=sla, period_start=period_start)
+
+
+def writable_slas(*, actor, sla_ids: Iterable[int]) -> dict[int, SLA]:
+    """The SLAs among sla_ids the actor may record values for, in one query."""
+    org_ids = Membership.objects.filter(user=actor, role__in=WRITER_ROLES).values("organization_id")
+    from django.db.models import Q
+
+    return {
+        sla.pk: sla
+        for sla in SLA.objects.filter(
+            pk__in=set(sla_ids), engagement__status=Engagement.Status.ACTIVE
+        ).filter(Q(engagement__client_id__in=org_ids) | Q(engagement__provider_id__in=org_ids))
+    }
+
+
+def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -> ImportResult:
+    """Upsert measurements by (SLA, period start), atomically, in a constant number of queries.
+
+    Rows must already be validated field by field (see relationships.validation).
+    An unchanged value is a no-op; a changed value supersedes the current row and
+    keeps it. The rows reference one ImportBatch, their audit entry, so the audit
+    costs no query per row.
+    """
+    if len(rows) > MAX_BULK_ROWS:
+        raise ValidationError({"rows": f"At most {MAX_BULK_ROWS} rows per batch."})
+    keys = [(row.sla_id, row.period_start) for row in rows]
+    seen: dict[tuple[int, date], int] = {}
+    errors: dict[str, list[str]] = {}
+    for index, key in enumerate(keys):
+        if key in seen:
+            errors[f"rows[{index}].period_start"] = [
+                f"Duplicates row {seen[key]}: one value per SLA and period start in a batch."
+            ]
+        seen.setdefault(key, index)
+    slas = writable_slas(actor=actor, sla_ids={row.sla_id for row in rows})
+    for index, row in enumerate(rows):
+        if row.sla_id not in slas:
+            errors[f"rows[{index}].sla"] = [
+                f"SLA {row.sla_id} does not exist or you cannot record values for it."
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        existing = {
+            (m.sla_id, m.period_start): m
+            for m in Measurement.objects.current()
+            .filter(sla_id__in=slas.keys(), period_start__in={row.period_start for row in rows})
+            .only("id", "sla_id", "period_start", "period_end", "value")
+            .select_for_update()
+        }
+        now = timezone.now()
+        to_create: list[Measurement] = []
+        to_supersede: list[int] = []
+        result = ImportResult()
+        for row in rows:
+            old = existing.get((row.sla_id, row.period_start))
+            if old is not None and old.value == row.value and old.period_end == row.period_end:
+                result.unchanged += 1
+                continue
+            if old is not None:
+                to_supersede.append(old.pk)
+                result.corrected += 1
+            else:
+                result.created += 1
+            to_create.append(
+                Measurement(
+                    sla_id=row.sla_id,
+                    period_start=row.period_start,
+                    period_end=row.period_end,
+                    value=row.value,
+                    source=row.source or source,
+                    recorded_by=actor,
+                    recorded_at=now,
+                    supersedes_id=old.pk if old is not None else None,
+                )
+            )
+        result.batch = ImportBatch.objects.create(
+            actor=actor,
+            source=source,
+            row_count=len(rows),
+            created_count=result.created,
+            corrected_count=result.corrected,
+            unchanged_count=result.unchanged,
+        )
+        for measurement in to_create:
+            measurement.import_batch = result.batch
+        if to_supersede:
+            Measurement.objects.filter(pk__in=to_supersede).update(superseded_at=now)
+        try:
+            Measurement.objects.bulk_create(to_create)
+        except IntegrityError as exc:
+            # Another writer recorded the same SLA and period at the same moment.
+            raise ValidationError(
+                {"rows": "Another import changed these measurements at the same time; retry."}
+            ) from exc
+    return result

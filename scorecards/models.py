@@ -1,0 +1,299 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from relationships.models import Engagement, Organization, Side
+
+MODEL_VERSION = 1
+
+
+class Band(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    WATCH = "watch", "Watch"
+    AT_RISK = "at_risk", "At risk"
+    INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
+
+
+class ScoringConfig(models.Model):
+    """An engagement's own weights, band limits and survey threshold.
+
+    Either side's admin may change it; the change is audited and applies from
+    the next computation. Engagements without one use the model's defaults.
+    """
+
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="scoring_config"
+    )
+    weights = models.JSONField(default=dict, blank=True)
+    band_limits = models.JSONField(default=dict, blank=True)
+    survey_threshold = models.PositiveSmallIntegerField(default=3)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(survey_threshold__gte=1),
+                name="survey_threshold_at_least_1",
+                violation_error_message="The survey threshold must be at least 1.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Scoring configuration of {self.engagement}"
+
+
+class Scorecard(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="scorecards")
+    period_kind = models.CharField(max_length=8)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    as_of = models.DateField()
+    contact = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    reliance = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    transparency = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    dedication = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    alignment = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    sentiment = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    client_score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    provider_score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    overall = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    band = models.CharField(max_length=20, choices=Band.choices)
+    coverage = models.DecimalField(max_digits=3, decimal_places=2)
+    perception_gap = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    trend = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    explanation = models.JSONField(default=dict)
+    model_version = models.PositiveSmallIntegerField(default=MODEL_VERSION)
+    config = models.JSONField(default=dict)
+    # A digest of the inputs, to tell when a frozen period's inputs changed later.
+    inputs_digest = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField()
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    changed_since_signoff_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["engagement", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "period_kind", "period_start"],
+                name="one_scorecard_per_engagement_period",
+            )
+        ]
+        indexes = [models.Index(fields=["engagement", "-period_start"])]
+
+    def __str__(self):
+        return f"{self.engagement} {self.period_kind} {self.period_start}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class ScorecardReview(models.Model):
+    class Decision(models.TextChoices):
+        SIGNED = "signed", "Signed"
+        DISPUTED = "disputed", "Disputed"
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="reviews")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    comment = models.TextField(max_length=5000, blank=True)
+    snapshot = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a recompute changed the scorecard after this review.
+    stale_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "side"],
+                condition=Q(stale_at__isnull=True),
+                name="one_live_review_per_side",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} by {self.side} on {self.scorecard}"
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        BAND_DROP = "band_drop", "Band dropped"
+        SCORE_DROP = "score_drop", "Score dropped"
+        PERCEPTION_GAP = "perception_gap", "Perception gap"
+        CONTACT_GAP = "contact_gap", "Contact gap"
+        SIDE_RELIANCE_LOW = "side_reliance_low", "Side reliance low"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="alerts")
+    period_kind = models.CharField(max_length=8)
+    period_start = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Empty where the kind applies to the engagement as a whole.
+    side = models.CharField(max_length=8, choices=Side.choices, blank=True, default="")
+    message = models.CharField(max_length=500)
+    details = models.JSONField(default=dict)
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "period_kind", "period_start", "kind", "side"],
+                name="one_alert_per_engagement_period_kind_side",
+            )
+        ]
+        indexes = [models.Index(fields=["engagement", "resolved_at"])]
+
+    def __str__(self):
+        return self.message
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ScorecardRun(models.Model):
+    class Trigger(models.TextChoices):
+        PERIODIC = "periodic", "Periodic"
+        ON_DEMAND = "on_demand", "On demand"
+        COMMAND = "command", "Command"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+    )
+    period_kind = models.CharField(max_length=8, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_failed = models.PositiveIntegerField(default=0)
+    engagements_total = models.PositiveIntegerField(default=0)
+    scorecards_written = models.PositiveIntegerField(default=0)
+    alerts_raised = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-finished_at"])]
+
+    def __str__(self):
+        return f"Run #{self.pk} ({self.trigger}, {self.status})"
+
+
+class WebhookSubscription(models.Model):
+    class Format(models.TextChoices):
+        JSON = "json", "JSON"
+        SLACK = "slack", "Slack (Block Kit)"
+        TEAMS = "teams", "Microsoft Teams (Adaptive Card)"
+
+    class Event(models.TextChoices):
+        SCORECARD_COMPUTED = "scorecard.computed", "Scorecard computed"
+        ALERT_RAISED = "alert.raised", "Alert raised"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(max_length=500)
+    # Fernet-encrypted with settings.FIELD_ENCRYPTION_KEY; never stored in plain text.
+    secret_encrypted = models.TextField(editable=False)
+    events = models.JSONField(default=list)
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.JSON)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["secret_encrypted"])
+
+    class Meta:
+        ordering = ["organization", "id"]
+
+    def __str__(self):
+        return f"{self.url} ({self.format})"
+
+
+class OutboxEvent(models.Model):
+    """An event written in the same transaction as the change that raised it.
+
+    The outbox is drained by a periodic task, so an event raised while the
+    broker is down is delivered once it is back.
+    """
+
+    kind = models.CharField(max_length=32, choices=WebhookSubscription.Event.choices)
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="outbox_events"
+    )
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(dispatched_at__isnull=True),
+                name="outbox_undispatched",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk}"
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="one_delivery_per_subscription_event"
+            )
+        ]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event} → {self.subscription} ({self.status})"

@@ -1,0 +1,136 @@
+"""Shared fixtures and the REQUIRE_SERVICES switch.
+
+Standing personas (as in healthchecks): a client organisation and a provider
+organisation sharing one active engagement, with an admin, a manager and a
+viewer on each side, and an outsider who belongs to neither.
+"""
+
+import os
+import socket
+from datetime import date
+
+import pytest
+from django.conf import settings
+
+from tests.factories import EngagementFactory, MembershipFactory, OrganizationFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip when a service is missing, or fail under REQUIRE_SERVICES=1 (CI)."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} is not available")
+
+
+def redis_reachable() -> bool:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        return False
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_postgres():
+    need(settings.USING_POSTGRES, "PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis():
+    need(redis_reachable(), "Redis (set CELERY_BROKER_URL)")
+
+
+@pytest.fixture
+def require_chromium():
+    need(os.path.exists("/usr/bin/chromium"), "Chromium at /usr/bin/chromium")
+
+
+@pytest.fixture
+def client_org(db):
+    return OrganizationFactory(name="Northwind Retail")
+
+
+@pytest.fixture
+def provider_org(db):
+    return OrganizationFactory(name="Contoso Services")
+
+
+@pytest.fixture
+def outsider_org(db):
+    return OrganizationFactory(name="Fabrikam Elsewhere")
+
+
+def _member(org, role, username):
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, organization=org, role=role)
+    return user
+
+
+@pytest.fixture
+def client_admin(client_org):
+    return _member(client_org, "admin", "client-admin")
+
+
+@pytest.fixture
+def client_manager(client_org):
+    return _member(client_org, "manager", "client-manager")
+
+
+@pytest.fixture
+def client_viewer(client_org):
+    return _member(client_org, "viewer", "client-viewer")
+
+
+@pytest.fixture
+def provider_admin(provider_org):
+    return _member(provider_org, "admin", "provider-admin")
+
+
+@pytest.fixture
+def provider_manager(provider_org):
+    return _member(provider_org, "manager", "provider-manager")
+
+
+@pytest.fixture
+def provider_viewer(provider_org):
+    return _member(provider_org, "viewer", "provider-viewer")
+
+
+@pytest.fixture
+def outsider(outsider_org):
+    return _member(outsider_org, "admin", "outsider")
+
+
+@pytest.fixture
+def engagement(client_org, provider_org):
+    return EngagementFactory(
+        client=client_org,
+        provider=provider_org,
+        name="Service desk",
+        start_date=date(2026, 1, 1),
+        status="active",
+    )
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request):
+    """Tasks run in-process unless a test is marked `real_broker` (then a real worker runs them)."""
+    from accord.celery import app
+
+    if request.node.get_closest_marker("real_broker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
