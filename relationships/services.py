@@ -5,6 +5,8 @@ and raises django.core.exceptions.ValidationError (field errors) or
 PermissionDenied; views turn those into 4xx answers.
 """
 
+from datetime import date, timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -14,10 +16,13 @@ from django.utils import timezone
 from relationships.models import (
     WRITER_ROLES,
     Engagement,
+    GoalProgress,
     Invitation,
+    KeyContact,
     Membership,
     Organization,
     Role,
+    SharedGoal,
     Side,
 )
 
@@ -273,3 +278,55 @@ def engagement_set_time_zone(*, engagement: Engagement, time_zone: str, user) ->
                 row.set_local_dates(engagement)
             model.objects.bulk_update(rows, list(local_dates.values()), batch_size=1000)
     return engagement
+
+
+# ---------------------------------------------------------------- contacts and goals
+@transaction.atomic
+def key_contact_change(
+    *,
+    engagement: Engagement,
+    side: str,
+    role: str,
+    user,
+    name: str,
+    email: str = "",
+    start_date: date,
+    contact_user=None,
+) -> KeyContact:
+    """A new key contact for a side and role; the current one ends the day before, kept."""
+    require_writer(user=user, engagement=engagement)
+    contact = KeyContact(
+        engagement=engagement,
+        side=side,
+        role=role,
+        name=name.strip(),
+        email=email.strip(),
+        start_date=start_date,
+        user=contact_user,
+    )
+    contact.full_clean()
+    current = list(
+        KeyContact.objects.select_for_update().filter(
+            engagement=engagement, side=side, role=role, end_date__isnull=True
+        )
+    )
+    for previous in current:
+        if previous.start_date >= start_date:
+            raise ValidationError(
+                {"start_date": f"{previous.name} started on {previous.start_date}; start later."}
+            )
+        previous.end_date = start_date - timedelta(days=1)
+        previous.save(update_fields=["end_date"])
+    contact.save()
+    return contact
+
+
+def goal_progress_report(
+    *, goal: SharedGoal, user, date: date, percent: int, note: str = ""
+) -> GoalProgress:
+    """Report how far a shared goal has come, as a percentage on a date."""
+    require_writer(user=user, engagement=goal.engagement)
+    progress = GoalProgress(goal=goal, date=date, percent=percent, note=note.strip(), reporter=user)
+    progress.full_clean()
+    progress.save()
+    return progress
