@@ -1,0 +1,598 @@
+"""Trust scoring model, version 1 (PRODUCT.md §3), as pure functions.
+
+No database, no clock: `today` arrives inside the inputs (as `as_of`). The
+arithmetic is exact (fractions) so that bands and alerts are decided on
+unrounded values and "rounded half up" means exactly that. Every score is
+explained twice: in sentences for people, and as the numbers it was computed
+from, which `recompute_from_explanation` turns back into the stored values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from relationships.periods import Period
+from scorecards.inputs import (
+    DEFAULT_WEIGHTS,
+    DIMENSIONS,
+    EngagementInputs,
+    ScoringConfigValues,
+)
+
+MODEL_VERSION = 1
+SIDES = ("client", "provider")
+# Dimensions that have a score per side and make up the per-side score.
+SIDED_DIMENSIONS = ("reliance", "transparency", "dedication")
+BAND_ORDER = {"healthy": 2, "watch": 1, "at_risk": 0}
+
+HUNDRED = Fraction(100)
+
+
+# ---------------------------------------------------------------- dates
+def as_of_date(period: Period, today: date, engagement_end: date | None) -> date:
+    """The earliest of the period's last day, today and the engagement's end."""
+    return min(d for d in (period.end, today, engagement_end) if d is not None)
+
+
+def contact_span(period: Period, engagement_start: date, as_of: date) -> tuple[date, date]:
+    """From the later of P's first day and the engagement's start, to as_of (inclusive)."""
+    return max(period.start, engagement_start), as_of
+
+
+# ---------------------------------------------------------------- configuration
+def config_values(
+    weights: Mapping | None = None,
+    band_limits: Mapping | None = None,
+    survey_threshold: int | None = None,
+) -> ScoringConfigValues:
+    """Merge an engagement's overrides with the defaults; ValueError names what is wrong."""
+    merged = dict(DEFAULT_WEIGHTS)
+    for name, raw in (weights or {}).items():
+        if name not in DIMENSIONS:
+            raise ValueError(f"Unknown dimension '{name}'; use one of {', '.join(DIMENSIONS)}.")
+        merged[name] = _finite(raw, f"weight of {name}", 0, 1000)
+    if sum(merged.values()) <= 0:
+        raise ValueError("At least one dimension needs a weight above 0.")
+    limits = {"healthy_at": 75.0, "watch_at": 50.0, "min_coverage": 0.4}
+    for name, raw in (band_limits or {}).items():
+        if name not in limits:
+            raise ValueError(f"Unknown band limit '{name}'; use one of {', '.join(limits)}.")
+        limits[name] = _finite(raw, name, 0, 1 if name == "min_coverage" else 100)
+    if limits["watch_at"] > limits["healthy_at"]:
+        raise ValueError("watch_at cannot be above healthy_at.")
+    threshold = 3 if survey_threshold is None else survey_threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= 1000:
+        raise ValueError("The survey threshold must be a whole number from 1 to 1000.")
+    return ScoringConfigValues(weights=merged, survey_threshold=threshold, **limits)
+
+
+def _finite(raw, what: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"The {what} must be a number.") from None
+    if isinstance(raw, bool) or not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"The {what} must be a number from {low:g} to {high:g}.")
+    return value
+
+
+def config_as_dict(config: ScoringConfigValues) -> dict:
+    return {
+        "weights": dict(config.weights),
+        "healthy_at": config.healthy_at,
+        "watch_at": config.watch_at,
+        "min_coverage": config.min_coverage,
+        "survey_threshold": config.survey_threshold,
+    }
+
+
+# ---------------------------------------------------------------- dimension formulas
+def contact_score(span_days: int, cadence_days: int, held: int) -> Fraction:
+    expected = max(1, span_days // cadence_days)
+    return HUNDRED * min(Fraction(1), Fraction(held, expected))
+
+
+def reliance_side_score(slas: Iterable[tuple[Fraction, int, int]]) -> Fraction | None:
+    """slas: (weight, met, measurements) of one side's SLAs; None when the side has none."""
+    rows = [(w, met, n) for w, met, n in slas if n > 0]
+    total_weight = sum((w for w, _, _ in rows), Fraction(0))
+    if not rows or total_weight == 0:
+        return None
+    return HUNDRED * sum((w * Fraction(met, n) for w, met, n in rows), Fraction(0)) / total_weight
+
+
+def ratio_score(hits: int, total: int) -> Fraction | None:
+    return HUNDRED * Fraction(hits, total) if total else None
+
+
+def goal_expected(start: date, due: date, as_of: date) -> Fraction:
+    if due <= start:
+        return Fraction(1) if as_of >= due else Fraction(0)
+    return min(Fraction(1), max(Fraction(0), Fraction((as_of - start).days, (due - start).days)))
+
+
+def goal_actual(achieved_on: date | None, latest_percent: int | None, as_of: date) -> Fraction:
+    if achieved_on is not None and achieved_on <= as_of:
+        return Fraction(1)
+    return Fraction(latest_percent or 0, 100)
+
+
+def goal_score(expected: Fraction, actual: Fraction) -> Fraction:
+    return Fraction(1) if expected == 0 else min(Fraction(1), actual / expected)
+
+
+def sentiment_view(respondents: int, answer_total: int) -> Fraction | None:
+    """Mean over responses of (mean answer − 1) ÷ 4 × 100, from the side's answer total."""
+    if respondents <= 0:
+        return None
+    mean_answer = Fraction(answer_total, 6 * respondents)
+    return (mean_answer - 1) / 4 * HUNDRED
+
+
+def weighted_mean(
+    scores: Mapping[str, Fraction | None], weights: Mapping[str, float]
+) -> Fraction | None:
+    present = [(exact(weights[name]), s) for name, s in scores.items() if s is not None]
+    total = sum((w for w, _ in present), Fraction(0))
+    if not present or total == 0:
+        return None
+    return sum((w * s for w, s in present), Fraction(0)) / total
+
+
+def exact(number: float | int | str | Decimal) -> Fraction:
+    """A configured number as the decimal a person typed (0.1 is 1/10, not its float)."""
+    return Fraction(str(number))
+
+
+def band_for(overall: Fraction | None, coverage: Fraction, config: ScoringConfigValues) -> str:
+    if coverage < exact(config.min_coverage) or overall is None:
+        return "insufficient_data"
+    if overall >= exact(config.healthy_at):
+        return "healthy"
+    if overall >= exact(config.watch_at):
+        return "watch"
+    return "at_risk"
+
+
+def mean(values: Iterable[Fraction | None]) -> Fraction | None:
+    present = [v for v in values if v is not None]
+    return sum(present, Fraction(0)) / len(present) if present else None
+
+
+def round_half_up(value: Fraction | None, places: int) -> Decimal | None:
+    if value is None:
+        return None
+    scale = 10**places
+    magnitude = math.floor(abs(value) * scale + Fraction(1, 2))
+    signed = magnitude if value >= 0 else -magnitude
+    return Decimal(signed).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
+# ---------------------------------------------------------------- result
+@dataclass(frozen=True)
+class PreviousScore:
+    """The previous period's stored overall and band, for trend and drop alerts."""
+
+    overall: Decimal | float | None
+    band: str
+
+
+@dataclass
+class ScoreResult:
+    dimensions: dict[str, Fraction | None]
+    side_dimensions: dict[str, dict[str, Fraction | None]]
+    sides: dict[str, Fraction | None]
+    sentiment_views: dict[str, Fraction | None]
+    overall: Fraction | None
+    coverage: Fraction
+    band: str
+    perception_gap: Fraction | None
+    trend: Fraction | None
+    explanation: dict = field(default_factory=dict)
+
+    def stored_fields(self) -> dict:
+        fields = {name: round_half_up(self.dimensions[name], 1) for name in DIMENSIONS}
+        fields.update(
+            client_score=round_half_up(self.sides["client"], 1),
+            provider_score=round_half_up(self.sides["provider"], 1),
+            overall=round_half_up(self.overall, 1),
+            band=self.band,
+            coverage=round_half_up(self.coverage, 2),
+            perception_gap=round_half_up(self.perception_gap, 1),
+            trend=round_half_up(self.trend, 1),
+        )
+        return fields
+
+
+def _combine(
+    dimensions: dict[str, Fraction | None],
+    side_dimensions: dict[str, dict[str, Fraction | None]],
+    sentiment_views: dict[str, Fraction | None],
+    config: ScoringConfigValues,
+    previous_overall: Fraction | None,
+) -> ScoreResult:
+    weights = config.weights
+    overall = weighted_mean(dimensions, weights)
+    all_weight = sum((exact(w) for w in weights.values()), Fraction(0))
+    with_data = sum(
+        (exact(weights[n]) for n, s in dimensions.items() if s is not None), Fraction(0)
+    )
+    coverage = with_data / all_weight
+    sides = {side: weighted_mean(side_dimensions[side], weights) for side in SIDES}
+    views = [sentiment_views.get(side) for side in SIDES]
+    gap = abs(views[0] - views[1]) if None not in views else None
+    trend = (
+        overall - previous_overall if overall is not None and previous_overall is not None else None
+    )
+    return ScoreResult(
+        dimensions=dimensions,
+        side_dimensions=side_dimensions,
+        sides=sides,
+        sentiment_views=sentiment_views,
+        overall=overall,
+        coverage=coverage,
+        band=band_for(overall, coverage, config),
+        perception_gap=gap,
+        trend=trend,
+    )
+
+
+# ---------------------------------------------------------------- the model
+def score_engagement(
+    inputs: EngagementInputs,
+    config: ScoringConfigValues,
+    previous: PreviousScore | None = None,
+) -> ScoreResult:
+    """Score one engagement for one period, with its explanation."""
+    as_of = inputs.as_of
+    span_start, span_end = contact_span(inputs.period, inputs.engagement_start, as_of)
+    if span_start > span_end:
+        raise ValueError("The engagement starts after as_of: no scorecard for this period.")
+    data = _explanation_data(inputs, config, span_start, previous)
+    result = _score_from_data(data, config)
+    result.explanation = _explain(data, result, inputs)
+    return result
+
+
+def _explanation_data(
+    inputs: EngagementInputs,
+    config: ScoringConfigValues,
+    span_start: date,
+    previous: PreviousScore | None,
+) -> dict:
+    """The numbers behind every score, JSON-able: the data part of the explanation."""
+    as_of = inputs.as_of
+    held = sorted(d for d in inputs.checkin_dates if span_start <= d <= as_of)
+    return {
+        "model_version": MODEL_VERSION,
+        "period": {
+            "kind": inputs.period.kind,
+            "start": inputs.period.start.isoformat(),
+            "end": inputs.period.end.isoformat(),
+        },
+        "as_of": as_of.isoformat(),
+        "config": config_as_dict(config),
+        "previous": None
+        if previous is None
+        else {
+            "overall": None if previous.overall is None else str(previous.overall),
+            "band": previous.band,
+        },
+        "contact": {
+            "span_start": span_start.isoformat(),
+            "span_end": as_of.isoformat(),
+            "span_days": (as_of - span_start).days + 1,
+            "cadence_days": inputs.cadence_days,
+            "held": len(held),
+            "last_checkin_on": inputs.last_checkin_on.isoformat()
+            if inputs.last_checkin_on
+            else None,
+        },
+        "reliance": [
+            {
+                "sla_id": s.sla_id,
+                "name": s.name,
+                "side": s.owner_side,
+                "direction": s.direction,
+                "target": str(s.target),
+                "unit": s.unit,
+                "weight": str(s.weight),
+                "measurements": s.measurements,
+                "met": s.met,
+            }
+            for s in sorted(inputs.slas, key=lambda s: (s.owner_side, s.name, s.sla_id))
+            if s.measurements > 0
+        ],
+        "transparency": {
+            side: {"hits": r.hits, "total": r.total}
+            for side, r in sorted(inputs.transparency.items())
+            if r.total
+        },
+        "dedication": {
+            side: {"hits": r.hits, "total": r.total}
+            for side, r in sorted(inputs.dedication.items())
+            if r.total
+        },
+        "alignment": [
+            {
+                "goal_id": g.goal_id,
+                "title": g.title,
+                "start_date": g.start_date.isoformat(),
+                "due_date": g.due_date.isoformat(),
+                "achieved_on": g.achieved_on.isoformat() if g.achieved_on else None,
+                "latest_percent": g.latest_percent,
+            }
+            for g in sorted(inputs.goals, key=lambda g: (g.due_date, g.goal_id))
+        ],
+        "sentiment": {
+            side: {"respondents": p.respondents, "answer_total": p.answer_total}
+            for side, p in sorted(inputs.pulse.items())
+            if p.respondents
+        },
+    }
+
+
+def _score_from_data(data: dict, config: ScoringConfigValues) -> ScoreResult:
+    """Every score from the explanation's numbers; the one place the formulas are combined."""
+    as_of = date.fromisoformat(data["as_of"])
+    contact = data["contact"]
+    side_dimensions: dict[str, dict[str, Fraction | None]] = {side: {} for side in SIDES}
+    for side in SIDES:
+        side_dimensions[side]["reliance"] = reliance_side_score(
+            (exact(s["weight"]), s["met"], s["measurements"])
+            for s in data["reliance"]
+            if s["side"] == side
+        )
+        for name in ("transparency", "dedication"):
+            counts = data[name].get(side)
+            side_dimensions[side][name] = (
+                ratio_score(counts["hits"], counts["total"]) if counts else None
+            )
+    goals = [
+        goal_score(
+            goal_expected(
+                date.fromisoformat(g["start_date"]), date.fromisoformat(g["due_date"]), as_of
+            ),
+            goal_actual(
+                date.fromisoformat(g["achieved_on"]) if g["achieved_on"] else None,
+                g["latest_percent"],
+                as_of,
+            ),
+        )
+        for g in data["alignment"]
+    ]
+    views: dict[str, Fraction | None] = {}
+    for side in SIDES:
+        pulse = data["sentiment"].get(side)
+        counts = pulse is not None and pulse["respondents"] >= config.survey_threshold
+        views[side] = (
+            sentiment_view(pulse["respondents"], pulse["answer_total"]) if counts else None
+        )
+    dimensions = {
+        "reliance": mean(side_dimensions[s]["reliance"] for s in SIDES),
+        "contact": contact_score(contact["span_days"], contact["cadence_days"], contact["held"]),
+        "transparency": mean(side_dimensions[s]["transparency"] for s in SIDES),
+        "dedication": mean(side_dimensions[s]["dedication"] for s in SIDES),
+        "alignment": HUNDRED * sum(goals, Fraction(0)) / len(goals) if goals else None,
+        "sentiment": mean(views.values()),
+    }
+    previous = data["previous"]
+    previous_overall = exact(previous["overall"]) if previous and previous["overall"] else None
+    return _combine(dimensions, side_dimensions, views, config, previous_overall)
+
+
+def recompute_from_explanation(explanation: dict) -> dict:
+    """The stored score fields, recomputed from nothing but a stored explanation."""
+    data = explanation["data"]
+    c = data["config"]
+    config = ScoringConfigValues(
+        weights=c["weights"],
+        healthy_at=c["healthy_at"],
+        watch_at=c["watch_at"],
+        min_coverage=c["min_coverage"],
+        survey_threshold=c["survey_threshold"],
+    )
+    return _score_from_data(data, config).stored_fields()
+
+
+# ---------------------------------------------------------------- explanation
+def _fmt(value: Fraction | None) -> str:
+    return "no data" if value is None else f"{round_half_up(value, 1)}"
+
+
+def _explain(data: dict, result: ScoreResult, inputs: EngagementInputs) -> dict:
+    config = data["config"]
+    as_of = date.fromisoformat(data["as_of"])
+    contact = data["contact"]
+    expected = max(1, contact["span_days"] // contact["cadence_days"])
+    text: dict[str, list[str]] = {name: [] for name in DIMENSIONS}
+    text["contact"].append(
+        f"{contact['held']} day(s) with a check-in from {contact['span_start']} to "
+        f"{contact['span_end']} ({contact['span_days']} days); a check-in every "
+        f"{contact['cadence_days']} days means {expected} expected."
+    )
+    for s in data["reliance"]:
+        op = "≥" if s["direction"] == "higher_is_better" else "≤"
+        text["reliance"].append(
+            f"{s['side']} SLA '{s['name']}' (target {op} {Decimal(s['target']).normalize():f} "
+            f"{s['unit']}, weight {Decimal(s['weight']).normalize():f}) met {s['met']} of "
+            f"{s['measurements']}."
+        )
+    for side in SIDES:
+        if not any(s["side"] == side for s in data["reliance"]):
+            text["reliance"].append(f"No {side} SLA has measurements in this period.")
+        t = data["transparency"].get(side)
+        text["transparency"].append(
+            f"The {side} side raised {t['hits']} of the {t['total']} issue(s) "
+            "it was responsible for."
+            if t
+            else f"No issues with the {side} side responsible were raised in this period."
+        )
+        d = data["dedication"].get(side)
+        text["dedication"].append(
+            f"The {side} side completed {d['hits']} of its {d['total']} action item(s) due so far "
+            "on time."
+            if d
+            else f"No {side} action items were due in this period so far."
+        )
+        p = data["sentiment"].get(side)
+        if p is None:
+            text["sentiment"].append(f"No {side} survey responses this period.")
+        elif result.sentiment_views[side] is None:
+            text["sentiment"].append(
+                f"{p['respondents']} {side} response(s): fewer than the "
+                f"{config['survey_threshold']} needed to count (anonymity threshold)."
+            )
+        else:
+            text["sentiment"].append(
+                f"The {side} view is {_fmt(result.sentiment_views[side])} from "
+                f"{p['respondents']} response(s)."
+            )
+    for g in data["alignment"]:
+        exp = goal_expected(
+            date.fromisoformat(g["start_date"]), date.fromisoformat(g["due_date"]), as_of
+        )
+        act = goal_actual(
+            date.fromisoformat(g["achieved_on"]) if g["achieved_on"] else None,
+            g["latest_percent"],
+            as_of,
+        )
+        text["alignment"].append(
+            f"Goal '{g['title']}': expected {round_half_up(exp * 100, 0)}% by {as_of}, "
+            f"actual {round_half_up(act * 100, 0)}%"
+            + (" (achieved)." if act == 1 and g["achieved_on"] else ".")
+        )
+    if not data["alignment"]:
+        text["alignment"].append("No shared goals are in progress in this period.")
+    dimensions = {
+        name: {
+            "score": _float(result.dimensions[name]),
+            "weight": config["weights"][name],
+            "text": text[name],
+        }
+        for name in DIMENSIONS
+    }
+    for name in SIDED_DIMENSIONS:
+        dimensions[name]["sides"] = {
+            side: _float(result.side_dimensions[side][name]) for side in SIDES
+        }
+    dimensions["sentiment"]["views"] = {
+        side: _float(result.sentiment_views[side]) for side in SIDES
+    }
+    missing = [name for name in DIMENSIONS if result.dimensions[name] is None]
+    summary = [
+        f"Overall {_fmt(result.overall)} ({result.band.replace('_', ' ')}), coverage "
+        f"{round_half_up(result.coverage, 2)}"
+        + (f"; no data for {', '.join(missing)}." if missing else ".")
+    ]
+    if result.trend is not None:
+        summary.append(f"Change since the previous period: {round_half_up(result.trend, 1):+}.")
+    if result.perception_gap is not None:
+        summary.append(f"Client and provider views differ by {_fmt(result.perception_gap)} points.")
+    return {
+        "model_version": MODEL_VERSION,
+        "engagement": inputs.name,
+        "summary": summary,
+        "dimensions": dimensions,
+        "sides": {
+            side: {
+                "score": _float(result.sides[side]),
+                "text": [
+                    f"{name}: {_fmt(result.side_dimensions[side][name])}"
+                    for name in SIDED_DIMENSIONS
+                ],
+            }
+            for side in SIDES
+        },
+        "data": data,
+    }
+
+
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# ---------------------------------------------------------------- alerts
+@dataclass(frozen=True)
+class AlertSpec:
+    kind: str
+    side: str  # "" when the alert is about the engagement as a whole
+    message: str
+    details: dict
+
+
+def alerts_for(
+    inputs: EngagementInputs, result: ScoreResult, previous: PreviousScore | None
+) -> list[AlertSpec]:
+    """The alerts this scorecard supports (PRODUCT.md §3)."""
+    alerts: list[AlertSpec] = []
+    name = inputs.name
+    if (
+        previous is not None
+        and previous.band in BAND_ORDER
+        and result.band in BAND_ORDER
+        and BAND_ORDER[result.band] < BAND_ORDER[previous.band]
+    ):
+        alerts.append(
+            AlertSpec(
+                "band_drop",
+                "",
+                f"{name} dropped from {previous.band.replace('_', ' ')} to "
+                f"{result.band.replace('_', ' ')}.",
+                {"previous_band": previous.band, "band": result.band},
+            )
+        )
+    if result.trend is not None and result.trend <= -10:
+        alerts.append(
+            AlertSpec(
+                "score_drop",
+                "",
+                f"{name}'s overall score fell by {_fmt(-result.trend)} points.",
+                {"trend": _float(result.trend), "overall": _float(result.overall)},
+            )
+        )
+    if result.perception_gap is not None and result.perception_gap >= 25:
+        alerts.append(
+            AlertSpec(
+                "perception_gap",
+                "",
+                f"Client and provider see {name} {_fmt(result.perception_gap)} points apart.",
+                {
+                    "perception_gap": _float(result.perception_gap),
+                    "views": {s: _float(v) for s, v in result.sentiment_views.items()},
+                },
+            )
+        )
+    last = inputs.last_checkin_on
+    if last is None or (inputs.as_of - last).days > 2 * inputs.cadence_days:
+        alerts.append(
+            AlertSpec(
+                "contact_gap",
+                "",
+                f"No check-in on {name} since {last}."
+                if last
+                else f"{name} has never had a check-in.",
+                {
+                    "last_checkin_on": last.isoformat() if last else None,
+                    "days_since": (inputs.as_of - last).days if last else None,
+                    "cadence_days": inputs.cadence_days,
+                },
+            )
+        )
+    for side in SIDES:
+        reliance = result.side_dimensions[side]["reliance"]
+        if reliance is not None and reliance < 50:
+            alerts.append(
+                AlertSpec(
+                    "side_reliance_low",
+                    side,
+                    f"The {side} side of {name} met its SLAs only {_fmt(reliance)}% (weighted).",
+                    {"reliance": _float(reliance)},
+                )
+            )
+    return alerts

@@ -1,0 +1,295 @@
+"""Scoring model v1 against hand-computed examples (PRODUCT.md §3). No database."""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from relationships.periods import period_containing
+from scorecards import scoring
+from scorecards.inputs import EngagementInputs, GoalInput, PulseInput, RatioInput, SlaInput
+
+MARCH = period_containing("month", date(2026, 3, 1))
+DEFAULT = scoring.config_values()
+
+
+def sla(sla_id, side, weight, met, n, direction="higher_is_better"):
+    return SlaInput(
+        sla_id, f"SLA {sla_id}", side, direction, Decimal("99"), Decimal(weight), "%", n, met
+    )
+
+
+def full_inputs(**overrides) -> EngagementInputs:
+    """The worked example: every dimension has data on both sides."""
+    values = dict(
+        engagement_id=1,
+        name="Service desk",
+        period=MARCH,
+        as_of=date(2026, 3, 31),
+        engagement_start=date(2026, 1, 1),
+        cadence_days=7,
+        checkin_dates=frozenset({date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 20)}),
+        last_checkin_on=date(2026, 3, 20),
+        slas=(sla(1, "provider", 2, 3, 4), sla(2, "provider", 1, 1, 2), sla(3, "client", 1, 1, 1)),
+        transparency={"provider": RatioInput(2, 4)},
+        dedication={"provider": RatioInput(1, 2), "client": RatioInput(3, 3)},
+        goals=(
+            GoalInput(1, "Cut backlog", date(2026, 1, 1), date(2026, 5, 1), None, 50),
+            GoalInput(2, "Runbook", date(2026, 1, 1), date(2026, 3, 15), date(2026, 2, 15), 80),
+        ),
+        pulse={"client": PulseInput(3, 36), "provider": PulseInput(3, 72)},
+    )
+    values.update(overrides)
+    return EngagementInputs(**values)
+
+
+def test_worked_example_scores_every_dimension_and_side():
+    result = scoring.score_engagement(
+        full_inputs(), DEFAULT, scoring.PreviousScore(Decimal("80.0"), "healthy")
+    )
+    stored = result.stored_fields()
+    # contact: 31 days / 7 → 4 expected, 3 held → 75
+    assert stored["contact"] == Decimal("75.0")
+    # reliance: provider (2×3/4 + 1×1/2)/3 = 66.67, client 100 → 83.33
+    assert result.side_dimensions["provider"]["reliance"] == Fraction(200, 3)
+    assert stored["reliance"] == Decimal("83.3")
+    # transparency: only the provider has issues: 2 of 4
+    assert stored["transparency"] == Decimal("50.0")
+    # dedication: provider 1/2, client 3/3 → 75
+    assert stored["dedication"] == Decimal("75.0")
+    # alignment: goal 1 expected 89/120, actual 1/2 → 60/89; goal 2 achieved → 1; mean 149/178
+    assert result.dimensions["alignment"] == Fraction(14900, 178)
+    assert stored["alignment"] == Decimal("83.7")
+    # sentiment: client mean answer 2 → 25, provider 4 → 75
+    assert stored["sentiment"] == Decimal("50.0")
+    assert stored["perception_gap"] == Decimal("50.0")
+    # overall = (30×250/3 + 15×75 + 15×50 + 15×75 + 15×14900/178 + 10×50) / 100 = 72.556
+    assert stored["overall"] == Decimal("72.6")
+    assert stored["band"] == "watch"
+    assert stored["coverage"] == Decimal("1.00")
+    assert stored["client_score"] == Decimal("100.0")
+    # provider: (30×66.67 + 15×50 + 15×50) / 60
+    assert stored["provider_score"] == Decimal("58.3")
+    assert stored["trend"] == Decimal("-7.4")
+
+
+def test_worked_example_alerts():
+    inputs = full_inputs()
+    previous = scoring.PreviousScore(Decimal("80.0"), "healthy")
+    result = scoring.score_engagement(inputs, DEFAULT, previous)
+    kinds = {(a.kind, a.side) for a in scoring.alerts_for(inputs, result, previous)}
+    assert kinds == {("band_drop", ""), ("perception_gap", "")}
+
+
+def test_no_data_dimensions_are_null_and_left_out():
+    inputs = full_inputs(slas=(), transparency={}, dedication={}, goals=(), pulse={})
+    result = scoring.score_engagement(inputs, DEFAULT)
+    stored = result.stored_fields()
+    assert stored["contact"] == Decimal("75.0")
+    for name in ("reliance", "transparency", "dedication", "alignment", "sentiment"):
+        assert stored[name] is None
+    # contact alone: weighted mean over dimensions with data is contact itself
+    assert stored["overall"] == Decimal("75.0")
+    assert stored["coverage"] == Decimal("0.15")
+    assert stored["band"] == "insufficient_data"
+    assert stored["client_score"] is None and stored["provider_score"] is None
+    assert stored["trend"] is None and stored["perception_gap"] is None
+
+
+def test_coverage_at_threshold_is_banded():
+    # contact 15 + reliance 30 = 45 of 100 ≥ 0.4
+    inputs = full_inputs(transparency={}, dedication={}, goals=(), pulse={})
+    stored = scoring.score_engagement(inputs, DEFAULT).stored_fields()
+    assert stored["coverage"] == Decimal("0.45")
+    # (30×83.33 + 15×75) / 45 = 80.56
+    assert stored["overall"] == Decimal("80.6")
+    assert stored["band"] == "healthy"
+
+
+def test_engagement_ended_mid_period_scores_up_to_its_end():
+    period = MARCH
+    as_of = scoring.as_of_date(period, today=date(2026, 4, 20), engagement_end=date(2026, 3, 15))
+    assert as_of == date(2026, 3, 15)
+    inputs = full_inputs(as_of=as_of)
+    result = scoring.score_engagement(inputs, DEFAULT)
+    # 15 days / 7 → 2 expected; only 2 and 9 March fall in the span
+    assert result.explanation["data"]["contact"]["held"] == 2
+    assert result.stored_fields()["contact"] == Decimal("100.0")
+
+
+def test_period_in_progress_uses_today():
+    as_of = scoring.as_of_date(MARCH, today=date(2026, 3, 10), engagement_end=None)
+    assert as_of == date(2026, 3, 10)
+    inputs = full_inputs(as_of=as_of, checkin_dates=frozenset({date(2026, 3, 9)}))
+    # 10 days / 7 → 1 expected, 1 held
+    assert scoring.score_engagement(inputs, DEFAULT).stored_fields()["contact"] == Decimal("100.0")
+
+
+def test_engagement_starting_mid_period_shortens_the_contact_span():
+    inputs = full_inputs(engagement_start=date(2026, 3, 18), checkin_dates=frozenset())
+    result = scoring.score_engagement(inputs, DEFAULT)
+    contact = result.explanation["data"]["contact"]
+    assert (contact["span_start"], contact["span_days"]) == ("2026-03-18", 14)
+    assert result.stored_fields()["contact"] == Decimal("0.0")
+
+
+def test_engagement_starting_after_as_of_has_no_scorecard():
+    with pytest.raises(ValueError):
+        scoring.score_engagement(full_inputs(engagement_start=date(2026, 4, 2)), DEFAULT)
+
+
+def test_checkin_dates_count_once_per_day():
+    # The inputs carry distinct dates; held is the number of days, never of check-ins.
+    inputs = full_inputs(checkin_dates=frozenset({date(2026, 3, 2)}))
+    assert scoring.score_engagement(inputs, DEFAULT).stored_fields()["contact"] == Decimal("25.0")
+
+
+def test_side_without_slas_is_left_out_of_reliance():
+    inputs = full_inputs(slas=(sla(1, "provider", 1, 1, 4),))
+    result = scoring.score_engagement(inputs, DEFAULT)
+    assert result.side_dimensions["client"]["reliance"] is None
+    assert result.stored_fields()["reliance"] == Decimal("25.0")
+    assert any(
+        "No client SLA" in line for line in result.explanation["dimensions"]["reliance"]["text"]
+    )
+
+
+def test_low_side_reliance_alert():
+    inputs = full_inputs(slas=(sla(1, "provider", 1, 1, 4), sla(2, "client", 1, 1, 1)))
+    result = scoring.score_engagement(inputs, DEFAULT)
+    alerts = scoring.alerts_for(inputs, result, None)
+    assert [(a.kind, a.side) for a in alerts if a.kind == "side_reliance_low"] == [
+        ("side_reliance_low", "provider")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("goal", "expected_score"),
+    [
+        # overdue, not achieved, 40% reported: expected 1 → 0.4
+        (GoalInput(1, "Overdue", date(2026, 1, 1), date(2026, 3, 1), None, 40), Fraction(2, 5)),
+        # starts on as_of: expected 0 → 1
+        (GoalInput(2, "Starts now", date(2026, 3, 31), date(2026, 6, 30), None, None), Fraction(1)),
+        # achieved before as_of: 1 whatever the percent
+        (
+            GoalInput(3, "Done", date(2026, 1, 1), date(2026, 6, 30), date(2026, 3, 5), 10),
+            Fraction(1),
+        ),
+        # achieved after as_of: the latest percent counts. expected 89/180, actual 0.3 → 54/89
+        (
+            GoalInput(4, "Later", date(2026, 1, 1), date(2026, 6, 30), date(2026, 4, 5), 30),
+            Fraction(54, 89),
+        ),
+        # ahead of schedule is capped at 1
+        (GoalInput(5, "Ahead", date(2026, 1, 1), date(2026, 12, 31), None, 90), Fraction(1)),
+        # no progress reported: 0
+        (GoalInput(6, "Silent", date(2026, 1, 1), date(2026, 12, 31), None, None), Fraction(0)),
+    ],
+)
+def test_goal_scores(goal, expected_score):
+    result = scoring.score_engagement(full_inputs(goals=(goal,)), DEFAULT)
+    assert result.dimensions["alignment"] == 100 * expected_score
+
+
+def test_sentiment_view_needs_the_threshold_of_respondents():
+    inputs = full_inputs(pulse={"client": PulseInput(2, 24), "provider": PulseInput(3, 72)})
+    result = scoring.score_engagement(inputs, DEFAULT)
+    assert result.sentiment_views["client"] is None
+    assert result.stored_fields()["sentiment"] == Decimal("75.0")
+    assert result.perception_gap is None
+    lowered = scoring.config_values(survey_threshold=2)
+    result = scoring.score_engagement(inputs, lowered)
+    # client mean answer 2 → 25
+    assert result.stored_fields()["perception_gap"] == Decimal("50.0")
+
+
+def test_weight_overrides_change_overall_and_coverage():
+    config = scoring.config_values(weights={"sentiment": 0, "reliance": 60})
+    inputs = full_inputs()
+    result = scoring.score_engagement(inputs, config)
+    # (60×250/3 + 15×75 + 15×50 + 15×75 + 15×14900/178) / 120
+    expected = (
+        60 * Fraction(250, 3) + 15 * 75 + 15 * 50 + 15 * 75 + 15 * Fraction(14900, 178)
+    ) / 120
+    assert result.overall == expected
+    assert result.stored_fields()["coverage"] == Decimal("1.00")
+    assert result.explanation["data"]["config"]["weights"]["reliance"] == 60.0
+
+
+def test_score_drop_and_contact_gap_alerts():
+    inputs = full_inputs(last_checkin_on=date(2026, 3, 16), checkin_dates=frozenset())
+    previous = scoring.PreviousScore(Decimal("90.0"), "insufficient_data")
+    result = scoring.score_engagement(inputs, DEFAULT, previous)
+    kinds = {a.kind for a in scoring.alerts_for(inputs, result, previous)}
+    # 31 − 16 = 15 days > 14; no band_drop when a period has insufficient data
+    assert "contact_gap" in kinds and "score_drop" in kinds and "band_drop" not in kinds
+    never = full_inputs(last_checkin_on=None, checkin_dates=frozenset())
+    assert "contact_gap" in {
+        a.kind for a in scoring.alerts_for(never, scoring.score_engagement(never, DEFAULT), None)
+    }
+
+
+def test_contact_gap_boundary_is_more_than_twice_the_cadence():
+    inputs = full_inputs(last_checkin_on=date(2026, 3, 17))  # exactly 14 days
+    result = scoring.score_engagement(inputs, DEFAULT)
+    assert "contact_gap" not in {a.kind for a in scoring.alerts_for(inputs, result, None)}
+
+
+def test_bands_are_decided_on_unrounded_values():
+    # watch_at 72.56: the overall 72.556 rounds to 72.6 but is below the limit
+    config = scoring.config_values(band_limits={"watch_at": 72.56})
+    assert scoring.score_engagement(full_inputs(), config).band == "at_risk"
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (Fraction(5, 100), 1, "0.1"),
+        (Fraction(-5, 100), 1, "-0.1"),
+        (Fraction(7225, 100), 1, "72.3"),
+        (Fraction(1, 3), 2, "0.33"),
+        (Fraction(2, 3), 1, "0.7"),
+    ],
+)
+def test_round_half_up(value, places, expected):
+    assert scoring.round_half_up(value, places) == Decimal(expected)
+
+
+def test_stored_values_can_be_recomputed_from_the_explanation():
+    result = scoring.score_engagement(
+        full_inputs(), DEFAULT, scoring.PreviousScore(Decimal("80.0"), "healthy")
+    )
+    assert scoring.recompute_from_explanation(result.explanation) == result.stored_fields()
+
+
+def test_explanation_speaks_in_words():
+    result = scoring.score_engagement(full_inputs(), DEFAULT)
+    reliance = result.explanation["dimensions"]["reliance"]["text"]
+    assert "provider SLA 'SLA 1' (target ≥ 99 %, weight 2) met 3 of 4." in reliance
+    assert result.explanation["dimensions"]["transparency"]["sides"]["provider"] == 50.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"weights": {"loyalty": 5}},
+        {"weights": {"contact": -1}},
+        {"weights": {"contact": float("nan")}},
+        {"weights": dict.fromkeys(scoring.DIMENSIONS, 0)},
+        {"band_limits": {"watch_at": 80}},
+        {"band_limits": {"min_coverage": 2}},
+        {"survey_threshold": 0},
+        {"survey_threshold": True},
+    ],
+)
+def test_invalid_configuration_is_refused(kwargs):
+    with pytest.raises(ValueError):
+        scoring.config_values(**kwargs)
+
+
+def test_lower_is_better_is_explained_with_its_operator():
+    inputs = replace(full_inputs(), slas=(sla(1, "provider", 1, 2, 2, "lower_is_better"),))
+    text = scoring.score_engagement(inputs, DEFAULT).explanation["dimensions"]["reliance"]["text"]
+    assert text[0].startswith("provider SLA 'SLA 1' (target ≤ 99 %")
