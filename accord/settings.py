@@ -178,16 +178,19 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "relationships.api_plumbing.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "accord.api_errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "accord.api_errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "relationships.api_plumbing.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -196,16 +199,36 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "6000/min"),
+        "token_create": env_str("API_THROTTLE_TOKEN_CREATE", "20/hour"),
     },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Accord API",
-    "DESCRIPTION": "Trust scorecards for outsourcing relationships.",
+    "DESCRIPTION": (
+        "Trust scorecards for outsourcing relationships. Authenticate with a session "
+        "(browser) or an API token: `Authorization: Token <token>` (create one at "
+        "`/api/v1/tokens/`). Every list is paginated (`page`, `page_size`); errors share "
+        'one shape: `{"detail", "code", "errors": {field: [messages]}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "relationships.models.Side",
+        "RoleEnum": "relationships.models.Role",
+        "BandEnum": "scorecards.models.Band",
+    },
+}
+# API tokens: knox keeps only a hash; tokens live until their owner revokes them.
+KNOX_TOKEN_MODEL = "relationships.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": None,
+    "TOKEN_PREFIX": "accord_",
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 from relationships.periods import PERIOD_KINDS, Period, period_containing
@@ -498,3 +499,25 @@ class GoalProgress(models.Model):
 
     def __str__(self):
         return f"{self.goal}: {self.percent}% on {self.date}"
+
+
+class ApiToken(AbstractAuthToken):
+    """A named API token of one user (knox stores only its hash); deleting it revokes it."""
+
+    # Writing last_used_at on every request would turn each read into a write.
+    LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+    name = models.CharField(max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"
+
+    def touch(self, now: datetime | None = None) -> None:
+        now = now or timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= self.LAST_USED_RESOLUTION:
+            self.last_used_at = now
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)

@@ -1,0 +1,186 @@
+"""The pieces every API viewset and serializer of Accord stands on.
+
+- `TenantViewSet` restricts every queryset to the user's engagements (outsiders
+  get 404) and checks writes with `require_writer` (viewers get 403, and nobody
+  adds data to an engagement that is not active).
+- `StrictModelSerializer` rejects unknown and read-only input fields, caps text
+  sizes, scopes every referenced object to the user's engagements, requires
+  referenced objects to belong to the same engagement, and runs the model's own
+  validation, so bad input is a 400 with field errors and never a 500.
+Token authentication and pagination live in relationships/api_plumbing.py.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import permissions, serializers, viewsets
+
+from relationships.models import Engagement
+from relationships.services import require_writer
+
+MAX_TEXT_LENGTH = 20_000
+
+
+# ---------------------------------------------------------------- tenancy
+def engagement_path(model) -> str:
+    """The lookup from a model to its engagement: "pk", "engagement" or one hop away."""
+    if model is Engagement:
+        return "pk"
+    names = {f.name for f in model._meta.get_fields()}
+    if "engagement" in names:
+        return "engagement"
+    for field in model._meta.get_fields():
+        if field.many_to_one and not field.null and field.related_model is not None:
+            if field.related_model is Engagement:
+                return field.name
+            if "engagement" in {f.name for f in field.related_model._meta.get_fields()}:
+                return f"{field.name}__engagement"
+    raise LookupError(f"{model.__name__} has no path to an engagement")
+
+
+def engagement_id_of(obj) -> int:
+    path = engagement_path(type(obj))
+    if path == "pk":
+        return obj.pk
+    holder = obj
+    for part in path.split("__")[:-1]:
+        holder = getattr(holder, part)
+    return holder.engagement_id
+
+
+def scope_to_user(queryset, user):
+    """Only the rows of engagements the user is a party to."""
+    path = engagement_path(queryset.model)
+    visible = Engagement.objects.visible_to(user)
+    return queryset.filter(**{f"{path}__in": visible})
+
+
+class EngagementWriteAccess(permissions.IsAuthenticated):
+    """Any member reads; changing an existing record goes through the view's `check_write`."""
+
+    def has_object_permission(self, request, view, obj):
+        if request.method not in permissions.SAFE_METHODS:
+            view.check_write(obj)
+        return True
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """Base of every engagement-scoped API viewset.
+
+    `get_queryset` always filters by the user's engagements, so a subclass only
+    sets `queryset` (with its select_related) and cannot forget tenancy.
+    """
+
+    permission_classes = [EngagementWriteAccess]
+
+    def get_queryset(self):
+        return scope_to_user(super().get_queryset(), self.request.user)
+
+    def check_write(self, obj) -> None:
+        """PermissionDenied unless the user may write to the record's engagement."""
+        require_writer(user=self.request.user, engagement=self.engagement_for(obj))
+
+    @staticmethod
+    def engagement_for(obj) -> Engagement:
+        if isinstance(obj, Engagement):
+            return obj
+        return Engagement.objects.get(pk=engagement_id_of(obj))
+
+    def writer_side(self, engagement: Engagement) -> str:
+        """The user's side when they may add records to the engagement; else PermissionDenied."""
+        return require_writer(user=self.request.user, engagement=engagement)
+
+    def perform_create(self, serializer):
+        side = self.writer_side(serializer.anchor_engagement(serializer.validated_data))
+        serializer.save(**self.created_by(side))
+
+    def created_by(self, side: str) -> dict:
+        """Fields a new record gets from its author rather than from the input."""
+        return {}
+
+
+# ---------------------------------------------------------------- serializers
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A model serializer for writes that cannot take bad input quietly."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        for field in fields.values():
+            related = getattr(field, "child_relation", field)
+            queryset = getattr(related, "queryset", None)
+            if queryset is not None and request is not None and _has_engagement(queryset.model):
+                related.queryset = scope_to_user(queryset, request.user)
+        return fields
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, models.TextField) and "max_length" not in kwargs:
+            kwargs["max_length"] = MAX_TEXT_LENGTH
+        return field_class, kwargs
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown or read-only field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+    def anchor_engagement(self, attrs) -> Engagement:
+        """The engagement the written record belongs to."""
+        model = self.Meta.model
+        path = engagement_path(model)
+        if path == "pk":
+            return self.instance
+        first = path.split("__")[0]
+        anchor = attrs.get(first) or getattr(self.instance, first, None)
+        return anchor if path == "engagement" else anchor.engagement
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        engagement = self.anchor_engagement(attrs)
+        if engagement is not None:
+            self._check_same_engagement(attrs, engagement)
+        self._full_clean(attrs)
+        return attrs
+
+    def _check_same_engagement(self, attrs, engagement):
+        errors = {}
+        for name, value in attrs.items():
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if not isinstance(item, models.Model) or isinstance(item, Engagement):
+                    continue
+                if not _has_engagement(type(item)):
+                    continue
+                if engagement_id_of(item) != engagement.pk:
+                    errors[name] = [f"Choose a {_label(item)} of this engagement."]
+        if errors:
+            raise serializers.ValidationError(errors)
+
+    def _full_clean(self, attrs):
+        model = self.Meta.model
+        instance = self.instance or model()
+        concrete = {f.name for f in model._meta.concrete_fields}
+        for name, value in attrs.items():
+            if name in concrete:
+                setattr(instance, name, value)
+        provided = set(attrs) | (concrete if self.instance else set())
+        try:
+            instance.full_clean(exclude=concrete - provided, validate_unique=True)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(serializers.as_serializer_error(error)) from None
+
+
+def _has_engagement(model) -> bool:
+    try:
+        engagement_path(model)
+    except LookupError:
+        return False
+    return True
+
+
+def _label(obj) -> str:
+    return obj._meta.verbose_name
