@@ -1,9 +1,32 @@
-from django.db import DatabaseError, InterfaceError
+"""A database outage answers a plain 503, never a traceback."""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.views import defaults
+
+OUTAGE_ERRORS = (OperationalError, InterfaceError)
+
+
+def outage_response(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "detail": "Accord's database is unavailable; try again shortly.",
+                "code": "service_unavailable",
+            },
+            status=503,
+        )
+    return HttpResponse(
+        "Accord is temporarily unavailable; try again shortly.\n",
+        status=503,
+        content_type="text/plain",
+    )
 
 
 class ServiceUnavailableMiddleware:
-    """Answer a plain 503 when the database cannot be reached, never a traceback."""
+    """Turns outages raised by views into 503s (also when DEBUG is on)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -12,24 +35,13 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (DatabaseError, InterfaceError)) or not _is_outage(exception):
-            return None
-        if request.path.startswith("/api/"):
-            return JsonResponse(
-                {
-                    "detail": "Accord's database is unavailable; try again shortly.",
-                    "code": "service_unavailable",
-                },
-                status=503,
-            )
-        return HttpResponse(
-            "Accord is temporarily unavailable; try again shortly.",
-            status=503,
-            content_type="text/plain",
-        )
+        if isinstance(exception, OUTAGE_ERRORS):
+            return outage_response(request)
+        return None
 
 
-def _is_outage(exception) -> bool:
-    from django.db import OperationalError
-
-    return isinstance(exception, (OperationalError, InterfaceError))
+def server_error(request, template_name="500.html"):
+    """handler500: outages raised outside views (sessions, auth middleware) are 503s too."""
+    if isinstance(sys.exc_info()[1], OUTAGE_ERRORS):
+        return outage_response(request)
+    return defaults.server_error(request, template_name)

@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accord.health import healthz
+
+handler500 = "accord.middleware.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     # REST API resources, integrations (measurements, bulk, webhooks) and the
     # browser dashboard (pages; forms) each keep their own URL module.
     path("api/v1/", include("accord.api_urls")),
