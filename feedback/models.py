@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from relationships.models import SLA, Engagement, KeyContact, SharedGoal, Side
+from relationships.models import SLA, Engagement, KeyContact, Membership, SharedGoal, Side
 
 
 class LocalDateMixin(models.Model):
@@ -49,7 +49,7 @@ class CheckIn(LocalDateMixin):
     attendee_contacts = models.ManyToManyField(KeyContact, blank=True, related_name="checkins")
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -71,7 +71,7 @@ class Feedback(LocalDateMixin):
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="feedback")
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     from_side = models.CharField(max_length=8, choices=Side.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -129,7 +129,7 @@ class Issue(LocalDateMixin):
     responsible_side = models.CharField(max_length=8, choices=Side.choices)
     raised_by_side = models.CharField(max_length=8, choices=Side.choices)
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     detected_at = models.DateTimeField()
     raised_at = models.DateTimeField()
@@ -183,7 +183,7 @@ class ContributionReview(models.Model):
     issue = models.OneToOneField(Issue, on_delete=models.CASCADE, related_name="review")
     summary = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -227,7 +227,7 @@ class ActionItem(LocalDateMixin):
     completed_on = models.DateField(null=True, blank=True, editable=False)
     cancelled = models.BooleanField(default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -259,6 +259,14 @@ class ActionItem(LocalDateMixin):
             raise ValidationError({"review": "Choose a review of this engagement."})
         if self.checkin_id and self.checkin.engagement_id != self.engagement_id:
             raise ValidationError({"checkin": "Choose a check-in of this engagement."})
+        if self.owner_id and self.owner_side in Side.values:
+            organization_id = self.engagement.organization_id_of(self.owner_side)
+            if not Membership.objects.filter(
+                user_id=self.owner_id, organization_id=organization_id
+            ).exists():
+                raise ValidationError(
+                    {"owner": f"The owner must be a member of the {self.owner_side} organisation."}
+                )
 
 
 LIKERT = [MinValueValidator(1), MaxValueValidator(5)]

@@ -1,0 +1,113 @@
+"""Dashboard forms for the feedback domain.
+
+The author's side is never a field: the services derive it. Only the side an
+issue is the responsibility of and the side that owns an action item are chosen.
+"""
+
+from django import forms
+
+from feedback.models import PULSE_QUESTIONS, CheckIn, Feedback, Issue
+from relationships.forms import DateInput, EngagementForm, LocalDateTimeInput, engagement_people
+from relationships.models import SLA, KeyContact, SharedGoal, Side
+
+LIKERT_CHOICES = [
+    (1, "1 · Strongly disagree"),
+    (2, "2 · Disagree"),
+    (3, "3 · Neither"),
+    (4, "4 · Agree"),
+    (5, "5 · Strongly agree"),
+]
+
+
+def _person_label(user) -> str:
+    return user.get_full_name() or user.username
+
+
+class CheckInForm(EngagementForm):
+    occurred_at = forms.DateTimeField(widget=LocalDateTimeInput, label="When")
+    kind = forms.ChoiceField(choices=CheckIn.Kind.choices, initial=CheckIn.Kind.SYNC)
+    attendee_users = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, label="Attendees (Accord users)"
+    )
+    attendee_contacts = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, label="Attendees (key contacts)"
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendee_users"].queryset = engagement_people(self.engagement)
+        self.fields["attendee_users"].label_from_instance = _person_label
+        self.fields["attendee_contacts"].queryset = KeyContact.objects.filter(
+            engagement=self.engagement
+        )
+
+
+class FeedbackForm(EngagementForm):
+    kind = forms.ChoiceField(choices=Feedback.Kind.choices, widget=forms.Select)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10000)
+    suggested_action = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10000,
+        required=False,
+        help_text="Required for improvement feedback: what concretely should change?",
+    )
+    sla = forms.ModelChoiceField(queryset=None, required=False, label="About an SLA")
+    goal = forms.ModelChoiceField(queryset=None, required=False, label="About a shared goal")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sla"].queryset = SLA.objects.filter(engagement=self.engagement)
+        self.fields["goal"].queryset = SharedGoal.objects.filter(engagement=self.engagement)
+
+
+class IssueForm(EngagementForm):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=20000, required=False
+    )
+    severity = forms.ChoiceField(choices=Issue.Severity.choices, initial=Issue.Severity.MEDIUM)
+    responsible_side = forms.ChoiceField(
+        choices=Side.choices, help_text="Whose part of the work the problem is in."
+    )
+    detected_at = forms.DateTimeField(
+        widget=LocalDateTimeInput, label="Detected at", help_text="When the problem was noticed."
+    )
+    raised_at = forms.DateTimeField(
+        widget=LocalDateTimeInput,
+        required=False,
+        label="Raised at",
+        help_text="When it was shared with the other side; leave empty for now.",
+    )
+
+
+class ActionItemForm(EngagementForm):
+    owner_side = forms.ChoiceField(choices=Side.choices, label="Owner side")
+    owner = forms.ModelChoiceField(queryset=None, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    due_date = forms.DateField(widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = engagement_people(self.engagement)
+        self.fields["owner"].label_from_instance = _person_label
+
+    def clean(self):
+        cleaned = super().clean()
+        owner, side = cleaned.get("owner"), cleaned.get("owner_side")
+        if owner and side:
+            organization_id = self.engagement.organization_id_of(side)
+            if not owner.memberships.filter(organization_id=organization_id).exists():
+                self.add_error("owner", f"Choose a person of the {side} side.")
+        return cleaned
+
+
+class PulseSurveyForm(forms.Form):
+    """The six standard questions, each a 1–5 radio group (a fieldset with a legend)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, question in PULSE_QUESTIONS:
+            self.fields[field] = forms.TypedChoiceField(
+                label=question, choices=LIKERT_CHOICES, coerce=int, widget=forms.RadioSelect
+            )

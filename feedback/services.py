@@ -1,0 +1,380 @@
+"""Writes of the feedback domain. The API, the dashboard and seed_demo call these.
+
+Every function takes keyword arguments only, checks the actor's right to act
+(PermissionDenied), derives the actor's side from their membership (never from
+input), validates the whole record (ValidationError with field errors) and only
+then writes. Timestamps are stored in UTC; a naive timestamp is read as
+engagement-local time, which is what a person entering it means.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Avg, Count
+from django.utils import timezone
+
+from feedback.models import (
+    PULSE_FIELDS,
+    ActionItem,
+    CheckIn,
+    ContributionReview,
+    Feedback,
+    Issue,
+    PulseResponse,
+)
+from relationships.models import Engagement, KeyContact, Membership, Side
+from relationships.services import require_member, require_writer
+
+# Clocks of browsers and integrations drift a little; beyond this a time is "in the future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# What a check-in's follow-up action item may carry.
+ACTION_ITEM_FIELDS = ("owner_side", "description", "due_date", "owner")
+
+
+# ---------------------------------------------------------------- helpers
+def _as_utc(engagement: Engagement, moment: datetime) -> datetime:
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, engagement.tz)
+    return moment.astimezone(UTC)
+
+
+def _not_in_future(field: str, moment: datetime | None, errors: dict) -> None:
+    if moment is not None and moment > timezone.now() + FUTURE_TOLERANCE:
+        errors.setdefault(field, []).append("This time is in the future.")
+
+
+def _validated(record, errors: dict | None = None):
+    """full_clean the record, merging errors found earlier, so all come back at once."""
+    if hasattr(record, "set_local_dates"):
+        record.set_local_dates()
+    errors = dict(errors or {})
+    try:
+        record.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return record
+
+
+def _pks(values: Iterable) -> set:
+    return {getattr(value, "pk", value) for value in values}
+
+
+def _require_owner_side(*, user, item: ActionItem) -> None:
+    if require_writer(user=user, engagement=item.engagement) != item.owner_side:
+        raise PermissionDenied("Only the side that owns an action item can close it.")
+
+
+def _require_open(item: ActionItem) -> None:
+    if not item.is_open:
+        raise ValidationError({"status": "This action item is already completed or cancelled."})
+
+
+# ---------------------------------------------------------------- check-ins
+@transaction.atomic
+def checkin_log(
+    *,
+    engagement: Engagement,
+    user,
+    occurred_at: datetime,
+    kind: str,
+    notes: str = "",
+    attendee_users: Iterable = (),
+    attendee_contacts: Iterable = (),
+    action_items: Iterable[Mapping] = (),
+) -> CheckIn:
+    """Record a check-in with its attendees and follow-up action items, all or nothing."""
+    require_writer(user=user, engagement=engagement)
+    errors: dict[str, list[str]] = {}
+    occurred_at = _as_utc(engagement, occurred_at)
+    _not_in_future("occurred_at", occurred_at, errors)
+
+    user_ids = _pks(attendee_users)
+    members = set(
+        Membership.objects.filter(
+            user_id__in=user_ids,
+            organization_id__in=[engagement.client_id, engagement.provider_id],
+        ).values_list("user_id", flat=True)
+    )
+    if user_ids - members:
+        errors["attendee_users"] = ["Attendees must be members of the client or the provider."]
+    contact_ids = _pks(attendee_contacts)
+    own_contacts = set(
+        KeyContact.objects.filter(pk__in=contact_ids, engagement=engagement).values_list(
+            "pk", flat=True
+        )
+    )
+    if contact_ids - own_contacts:
+        errors["attendee_contacts"] = ["Attendees must be key contacts of this engagement."]
+
+    checkin = _validated(
+        CheckIn(
+            engagement=engagement, occurred_at=occurred_at, kind=kind, notes=notes, recorded_by=user
+        ),
+        errors,
+    )
+    checkin.save()
+    checkin.attendee_users.set(user_ids)
+    checkin.attendee_contacts.set(contact_ids)
+
+    item_errors: dict[str, list[str]] = {}
+    items = []
+    for index, fields in enumerate(action_items):
+        item = ActionItem(
+            engagement=engagement,
+            checkin=checkin,
+            created_by=user,
+            **{field: fields.get(field) for field in ACTION_ITEM_FIELDS},
+        )
+        unknown = set(fields) - set(ACTION_ITEM_FIELDS)
+        try:
+            items.append(_validated(item, dict.fromkeys(unknown, ["Unknown field."])))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                item_errors[f"action_items[{index}].{field}"] = messages
+    if item_errors:
+        # Raised inside the atomic block, so the check-in saved above is rolled back.
+        raise ValidationError(item_errors)
+    ActionItem.objects.bulk_create(items)
+    return checkin
+
+
+# ---------------------------------------------------------------- feedback
+def feedback_give(
+    *,
+    engagement: Engagement,
+    user,
+    kind: str,
+    text: str,
+    suggested_action: str = "",
+    sla=None,
+    goal=None,
+) -> Feedback:
+    """Feedback from the user's side; an improvement must say what to do about it."""
+    side = require_writer(user=user, engagement=engagement)
+    feedback = _validated(
+        Feedback(
+            engagement=engagement,
+            author=user,
+            from_side=side,
+            kind=kind,
+            text=text.strip(),
+            suggested_action=suggested_action.strip(),
+            sla=sla,
+            goal=goal,
+        )
+    )
+    feedback.save()
+    return feedback
+
+
+# ---------------------------------------------------------------- issues
+def issue_raise(
+    *,
+    engagement: Engagement,
+    user,
+    title: str,
+    severity: str,
+    responsible_side: str,
+    detected_at: datetime,
+    description: str = "",
+    raised_at: datetime | None = None,
+) -> Issue:
+    """Log a problem; who raised it is the user's side, so transparency cannot be claimed."""
+    side = require_writer(user=user, engagement=engagement)
+    errors: dict[str, list[str]] = {}
+    detected_at = _as_utc(engagement, detected_at)
+    raised_at = _as_utc(engagement, raised_at) if raised_at else timezone.now()
+    _not_in_future("detected_at", detected_at, errors)
+    _not_in_future("raised_at", raised_at, errors)
+    issue = _validated(
+        Issue(
+            engagement=engagement,
+            title=title.strip(),
+            description=description,
+            severity=severity,
+            responsible_side=responsible_side,
+            raised_by_side=side,
+            raised_by=user,
+            detected_at=detected_at,
+            raised_at=raised_at,
+        ),
+        errors,
+    )
+    issue.save()
+    return issue
+
+
+def issue_resolve(*, issue: Issue, user, resolved_at: datetime | None = None) -> Issue:
+    require_writer(user=user, engagement=issue.engagement)
+    if issue.resolved_at is not None:
+        raise ValidationError({"resolved_at": "This issue is already resolved."})
+    errors: dict[str, list[str]] = {}
+    issue.resolved_at = _as_utc(issue.engagement, resolved_at) if resolved_at else timezone.now()
+    _not_in_future("resolved_at", issue.resolved_at, errors)
+    try:
+        _validated(issue, errors)
+    except ValidationError:
+        issue.resolved_at = None  # leave the caller's object as it is stored
+        raise
+    issue.save(update_fields=["resolved_at"])
+    return issue
+
+
+def review_create(*, issue: Issue, user, summary: str = "") -> ContributionReview:
+    """Open the contribution review of an issue (one per issue)."""
+    require_writer(user=user, engagement=issue.engagement)
+    review = _validated(ContributionReview(issue=issue, summary=summary, created_by=user))
+    review.save()
+    return review
+
+
+# ---------------------------------------------------------------- action items
+def action_item_add(
+    *,
+    engagement: Engagement,
+    user,
+    owner_side: str,
+    description: str,
+    due_date: date,
+    owner=None,
+    review: ContributionReview | None = None,
+    checkin: CheckIn | None = None,
+) -> ActionItem:
+    """Add an action item. In a contribution review each side commits only for itself."""
+    side = require_writer(user=user, engagement=engagement)
+    errors: dict[str, list[str]] = {}
+    if review is not None and owner_side != side:
+        errors["owner_side"] = ["In a contribution review each side commits to its own actions."]
+    item = _validated(
+        ActionItem(
+            engagement=engagement,
+            owner_side=owner_side,
+            owner=owner,
+            description=description.strip(),
+            due_date=due_date,
+            review=review,
+            checkin=checkin,
+            created_by=user,
+        ),
+        errors,
+    )
+    item.save()
+    return item
+
+
+def action_item_complete(
+    *, item: ActionItem, user, completed_at: datetime | None = None
+) -> ActionItem:
+    _require_owner_side(user=user, item=item)
+    _require_open(item)
+    errors: dict[str, list[str]] = {}
+    completed_at = _as_utc(item.engagement, completed_at) if completed_at else timezone.now()
+    _not_in_future("completed_at", completed_at, errors)
+    if errors:
+        raise ValidationError(errors)
+    item.completed_at = completed_at
+    item.save(update_fields=["completed_at", "completed_on"])
+    return item
+
+
+def action_item_cancel(*, item: ActionItem, user) -> ActionItem:
+    _require_owner_side(user=user, item=item)
+    _require_open(item)
+    item.cancelled = True
+    item.save(update_fields=["cancelled"])
+    return item
+
+
+# ---------------------------------------------------------------- pulse survey
+def _clean_answers(answers: Mapping) -> dict[str, int]:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, int] = {}
+    for field in PULSE_FIELDS:
+        value = answers.get(field)
+        if value is None or value == "":
+            errors[field] = ["Answer every question."]
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if isinstance(value, bool) or number is None or str(number) != str(value).strip():
+            errors[field] = ["Answer with a whole number from 1 to 5."]
+        elif not 1 <= number <= 5:
+            errors[field] = ["Answer with a whole number from 1 to 5."]
+        else:
+            cleaned[field] = number
+    for field in set(answers) - set(PULSE_FIELDS):
+        errors[str(field)] = ["Not a question of the pulse survey."]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def pulse_submit(
+    *, engagement: Engagement, user, answers: Mapping, today: date | None = None
+) -> PulseResponse:
+    """Answer the pulse survey for the current period; any member of either party may.
+
+    A second answer in the same period supersedes the first, which is kept.
+    """
+    side = require_member(user=user, engagement=engagement)
+    if not engagement.is_writable:
+        raise PermissionDenied(f"This engagement is {engagement.status}; the survey is closed.")
+    cleaned = _clean_answers(answers)
+    period = engagement.current_period(today)
+    # Locking the respondent serialises their own submissions, including the very
+    # first one, for which there is no earlier response row to lock.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    now = timezone.now()
+    PulseResponse.objects.current().select_for_update().filter(
+        engagement=engagement, respondent=user, period_start=period.start
+    ).update(superseded_at=now)
+    response = _validated(
+        PulseResponse(
+            engagement=engagement,
+            respondent=user,
+            side=side,
+            period_kind=period.kind,
+            period_start=period.start,
+            submitted_at=now,
+            **cleaned,
+        )
+    )
+    response.save()
+    return response
+
+
+def pulse_aggregates(*, engagement: Engagement, period_start: date, threshold: int) -> dict:
+    """Per side: respondents, and mean per question and overall once enough people answered.
+
+    Below the anonymity threshold a side shows only how many responded, so no
+    individual's answers can be inferred.
+    """
+    rows = {
+        row["side"]: row
+        for row in PulseResponse.objects.current()
+        .filter(engagement=engagement, period_start=period_start)
+        .values("side")
+        .annotate(respondents=Count("id"), **{field: Avg(field) for field in PULSE_FIELDS})
+    }
+    result = {}
+    for side in Side.values:
+        row = rows.get(side)
+        respondents = row["respondents"] if row else 0
+        if respondents and respondents >= threshold:
+            means = {field: float(row[field]) for field in PULSE_FIELDS}
+            overall = sum(means.values()) / len(PULSE_FIELDS)
+        else:
+            means = dict.fromkeys(PULSE_FIELDS)
+            overall = None
+        result[side] = {"respondents": respondents, "means": means, "overall": overall}
+    return result

@@ -1,0 +1,177 @@
+"""Dashboard write pages of the feedback domain, and the forms of the engagement page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from feedback import services
+from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
+from feedback.models import PULSE_FIELDS, ActionItem, PulseResponse
+from relationships.forms import MeasurementForm, MeasurementUploadForm
+from relationships.models import Engagement, Side
+from relationships.services import require_member, require_writer
+from relationships.views import EngagementFormView, can_accept, engagement_url
+
+
+def _local_now(engagement):
+    """Now in the engagement's time zone, to the minute, as a date-time picker shows it."""
+    return timezone.localtime(timezone.now(), engagement.tz).replace(
+        tzinfo=None, second=0, microsecond=0
+    )
+
+
+class CheckInCreateView(EngagementFormView):
+    form_class = CheckInForm
+    title = "Log a check-in"
+    success_message = "Check-in logged."
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(
+            data, engagement=self.engagement, initial={"occurred_at": _local_now(self.engagement)}
+        )
+
+    def perform(self, form):
+        services.checkin_log(
+            engagement=self.engagement, user=self.request.user, **form.cleaned_data
+        )
+
+
+class FeedbackCreateView(EngagementFormView):
+    form_class = FeedbackForm
+    title = "Give feedback"
+    success_message = "Feedback shared."
+
+    def perform(self, form):
+        services.feedback_give(
+            engagement=self.engagement, user=self.request.user, **form.cleaned_data
+        )
+
+
+class IssueCreateView(EngagementFormView):
+    form_class = IssueForm
+    title = "Raise an issue"
+    success_message = "Issue raised."
+
+    def perform(self, form):
+        services.issue_raise(
+            engagement=self.engagement, user=self.request.user, **form.cleaned_data
+        )
+
+
+class ActionItemCreateView(EngagementFormView):
+    form_class = ActionItemForm
+    title = "Add an action item"
+    success_message = "Action item added."
+
+    def perform(self, form):
+        services.action_item_add(
+            engagement=self.engagement, user=self.request.user, **form.cleaned_data
+        )
+
+
+@login_required
+@require_POST
+def action_item_complete(request, pk):
+    visible = Engagement.objects.visible_to(request.user)
+    item = get_object_or_404(
+        ActionItem.objects.select_related("engagement").filter(engagement__in=visible), pk=pk
+    )
+    try:
+        services.action_item_complete(item=item, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Action item completed.")
+    return redirect(engagement_url(item.engagement))
+
+
+def survey_threshold(engagement) -> int:
+    """How many people of a side must answer before their aggregate is shown.
+
+    It is part of the scoring configuration, which lives above this app: read it
+    through the engagement's reverse relation (and that field's default) rather
+    than importing upwards.
+    """
+    try:
+        return engagement.scoring_config.survey_threshold
+    except ObjectDoesNotExist:
+        config_model = Engagement._meta.get_field("scoring_config").related_model
+        return config_model._meta.get_field("survey_threshold").default
+
+
+class PulseSurveyView(EngagementFormView):
+    """Any member answers for the current period; their own answers come back prefilled."""
+
+    form_class = PulseSurveyForm
+    template_name = "feedback/pulse_survey.html"
+    title = "Pulse survey"
+    success_message = "Thank you: your answers are saved for this period."
+    submit_label = "Submit answers"
+
+    def check_permission(self):
+        self.side = require_member(user=self.request.user, engagement=self.engagement)
+        self.period = self.engagement.current_period()
+
+    def get_form(self, data=None, files=None):
+        previous = (
+            PulseResponse.objects.current()
+            .filter(
+                engagement=self.engagement,
+                respondent=self.request.user,
+                period_start=self.period.start,
+            )
+            .first()
+        )
+        self.previous = previous
+        initial = {field: getattr(previous, field) for field in PULSE_FIELDS} if previous else {}
+        return self.form_class(data, initial=initial)
+
+    def perform(self, form):
+        services.pulse_submit(
+            engagement=self.engagement, user=self.request.user, answers=form.cleaned_data
+        )
+
+    def get_context_data(self, **kwargs):
+        threshold = survey_threshold(self.engagement)
+        aggregates = services.pulse_aggregates(
+            engagement=self.engagement, period_start=self.period.start, threshold=threshold
+        )
+        return super().get_context_data(
+            period=self.period,
+            side=self.side,
+            previous=self.previous,
+            threshold=threshold,
+            sides=[{"label": label, **aggregates[side]} for side, label in Side.choices],
+            **kwargs,
+        )
+
+
+def engagement_forms(request, engagement) -> dict:
+    """Context of feedback/_engagement_forms.html, the engagement page's write controls.
+
+    `write_forms` holds blank forms for managers and admins of an active
+    engagement and is empty for everyone else, so viewers see no write controls;
+    `can_accept` offers a proposal's Accept button to the counterpart's admin.
+    """
+    context = {"can_accept": can_accept(request.user, engagement), "write_forms": {}}
+    try:
+        require_writer(user=request.user, engagement=engagement)
+    except PermissionDenied:
+        return context
+    # Distinct id prefixes: several forms share field names on one page.
+    forms = {
+        "checkin": (CheckInForm, {"occurred_at": _local_now(engagement)}),
+        "feedback": (FeedbackForm, {}),
+        "issue": (IssueForm, {}),
+        "action_item": (ActionItemForm, {}),
+        "measurement": (MeasurementForm, {}),
+        "upload": (MeasurementUploadForm, {}),
+    }
+    context["write_forms"] = {
+        name: form_class(engagement=engagement, initial=initial, auto_id=f"{name}_%s")
+        for name, (form_class, initial) in forms.items()
+    }
+    return context
