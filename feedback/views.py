@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from feedback import services
 from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
-from feedback.models import PULSE_FIELDS, ActionItem, PulseResponse
+from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, PulseResponse
 from relationships.forms import MeasurementForm, MeasurementUploadForm
 from relationships.models import Engagement, Side
 from relationships.services import require_member, require_writer
@@ -144,34 +145,62 @@ class PulseSurveyView(EngagementFormView):
             side=self.side,
             previous=self.previous,
             threshold=threshold,
-            sides=[{"label": label, **aggregates[side]} for side, label in Side.choices],
+            sides=[_side_summary(label, aggregates[side]) for side, label in Side.choices],
             **kwargs,
         )
+
+
+def _side_summary(label: str, aggregate: dict) -> dict:
+    means = aggregate["means"]
+    return {
+        "label": label,
+        "respondents": aggregate["respondents"],
+        "overall": aggregate["overall"],
+        "question_means": [
+            {"question": question, "value": means[field]} for field, question in PULSE_QUESTIONS
+        ],
+    }
 
 
 def engagement_forms(request, engagement) -> dict:
     """Context of feedback/_engagement_forms.html, the engagement page's write controls.
 
-    `write_forms` holds blank forms for managers and admins of an active
-    engagement and is empty for everyone else, so viewers see no write controls;
-    `can_accept` offers a proposal's Accept button to the counterpart's admin.
+    `write_forms` (title, blank form, action, submit label) and `open_goals` are
+    given to managers and admins of an active engagement only, so viewers see no
+    write controls; `can_accept` offers a proposal's Accept button to the
+    counterpart's admin.
     """
-    context = {"can_accept": can_accept(request.user, engagement), "write_forms": {}}
+    context = {"can_accept": can_accept(request.user, engagement), "write_forms": []}
     try:
         require_writer(user=request.user, engagement=engagement)
     except PermissionDenied:
         return context
-    # Distinct id prefixes: several forms share field names on one page.
-    forms = {
-        "checkin": (CheckInForm, {"occurred_at": _local_now(engagement)}),
-        "feedback": (FeedbackForm, {}),
-        "issue": (IssueForm, {}),
-        "action_item": (ActionItemForm, {}),
-        "measurement": (MeasurementForm, {}),
-        "upload": (MeasurementUploadForm, {}),
-    }
-    context["write_forms"] = {
-        name: form_class(engagement=engagement, initial=initial, auto_id=f"{name}_%s")
-        for name, (form_class, initial) in forms.items()
-    }
+    sections = [
+        ("checkin", "Log a check-in", CheckInForm, "checkin-create", "Log check-in"),
+        ("feedback", "Give feedback", FeedbackForm, "feedback-create", "Share feedback"),
+        ("issue", "Raise an issue", IssueForm, "issue-create", "Raise issue"),
+        ("action_item", "Add an action item", ActionItemForm, "action-item-create", "Add"),
+        ("measurement", "Record a measurement", MeasurementForm, "measurement-create", "Record"),
+        (
+            "upload",
+            "Upload measurements (CSV)",
+            MeasurementUploadForm,
+            "measurement-upload",
+            "Upload",
+        ),
+    ]
+    initial = {"checkin": {"occurred_at": _local_now(engagement)}}
+    context["write_forms"] = [
+        {
+            "title": title,
+            # Distinct id prefixes: several forms share field names on one page.
+            "form": form_class(
+                engagement=engagement, initial=initial.get(name), auto_id=f"{name}_%s"
+            ),
+            "action": reverse(url_name, args=[engagement.pk]),
+            "submit": submit,
+        }
+        for name, title, form_class, url_name, submit in sections
+    ]
+    context["open_goals"] = engagement.goals.filter(cancelled=False, achieved_on__isnull=True)
     return context

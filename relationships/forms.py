@@ -1,0 +1,166 @@
+"""Dashboard forms for the relationships domain.
+
+Forms only parse and check the shape of input; the services decide the rules
+and derive the side. Choices that reference objects offer only the
+engagement's own objects, so a foreign id is "not one of the available choices".
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from relationships.models import (
+    SLA,
+    WRITER_ROLES,
+    Engagement,
+    Organization,
+    Role,
+    Side,
+    validate_time_zone,
+)
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A browser date-time picker; its value is in the engagement's time zone (see views)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def add_service_errors(form, error: ValidationError, *, field_map=None, default_field=None):
+    """Show a service's ValidationError next to the form's fields.
+
+    Keys the form does not have (a model field the user never typed, "__all__")
+    become errors of the whole form; `field_map` renames service keys to form fields.
+    """
+    field_map = field_map or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(default_field, error)
+        return
+    for key, messages in error.message_dict.items():
+        field = field_map.get(key, key)
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class EngagementForm(forms.Form):
+    """A form about one engagement: its object choices are limited to that engagement."""
+
+    def __init__(self, *args, engagement: Engagement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.engagement = engagement
+
+
+def engagement_people(engagement: Engagement):
+    """Users of either party, for attendee and owner choices."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__organization_id__in=[engagement.client_id, engagement.provider_id]
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+class MeasurementForm(EngagementForm):
+    sla = forms.ModelChoiceField(queryset=SLA.objects.none(), label="SLA")
+    period_start = forms.DateField(widget=DateInput)
+    period_end = forms.DateField(widget=DateInput)
+    value = forms.DecimalField(max_digits=18, decimal_places=6)
+    source = forms.CharField(
+        max_length=100, required=False, help_text="Where the value comes from."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sla"].queryset = SLA.objects.filter(engagement=self.engagement)
+        self.fields["sla"].label_from_instance = lambda sla: (
+            f"{sla.name} ({sla.get_owner_side_display()}, {sla.unit})"
+        )
+
+
+class MeasurementUploadForm(EngagementForm):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: sla (name or id), period_start, period_end, value, source (optional). "
+        "Dates as YYYY-MM-DD. All rows are saved, or none.",
+    )
+
+
+class GoalProgressForm(forms.Form):
+    date = forms.DateField(widget=DateInput)
+    percent = forms.IntegerField(
+        min_value=0, max_value=100, label="Progress (%)", help_text="0 to 100."
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class EngagementProposeForm(forms.Form):
+    own_organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), label="Your organisation"
+    )
+    own_side = forms.ChoiceField(
+        choices=Side.choices, widget=forms.RadioSelect, label="Your organisation is the"
+    )
+    counterpart_name = forms.CharField(max_length=200, label="Counterpart organisation")
+    counterpart_admin_email = forms.EmailField(
+        required=False,
+        label="Counterpart admin's email",
+        help_text="Needed when the counterpart is not on Accord yet: we invite them.",
+    )
+    name = forms.CharField(max_length=200, label="Engagement name")
+    phase = forms.ChoiceField(choices=Engagement.Phase.choices, initial=Engagement.Phase.PILOT)
+    start_date = forms.DateField(widget=DateInput)
+    end_date = forms.DateField(widget=DateInput, required=False)
+    time_zone = forms.CharField(
+        max_length=64,
+        initial="UTC",
+        validators=[validate_time_zone],
+        help_text="e.g. Europe/Berlin",
+    )
+    scorecard_period = forms.ChoiceField(
+        choices=Engagement.PeriodKind.choices, initial=Engagement.PeriodKind.MONTH
+    )
+    checkin_cadence_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=7, label="Check-in cadence (days)"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["own_organization"].queryset = Organization.objects.filter(
+            memberships__user=user, memberships__role__in=WRITER_ROLES
+        )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class InvitationSignupForm(forms.Form):
+    """A new user's account, created when they accept an invitation."""
+
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+    password_again = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        label="Password again",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return cleaned

@@ -1,0 +1,349 @@
+"""Dashboard write pages of the relationships domain, and the base every write page uses.
+
+Views only look up what the user may see (404 otherwise), hand the typed data to
+a service, and show its ValidationError next to the fields (PermissionDenied
+becomes Django's 403).
+"""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from relationships import services, validation
+from relationships.forms import (
+    EngagementProposeForm,
+    GoalProgressForm,
+    InvitationForm,
+    InvitationSignupForm,
+    MeasurementForm,
+    MeasurementUploadForm,
+    add_service_errors,
+)
+from relationships.measurements import MAX_BULK_ROWS, measurement_record, measurements_import
+from relationships.models import SLA, Engagement, Organization, Role, SharedGoal, other_side
+from relationships.tenancy import visible_engagement_or_404
+
+FORM_TEMPLATE = "relationships/engagement_form.html"
+
+
+def engagement_url(engagement) -> str:
+    return reverse("engagement-detail", args=[engagement.pk])
+
+
+class EngagementFormView(LoginRequiredMixin, View):
+    """A form page about one engagement: GET shows it blank, POST hands it to a service.
+
+    Subclasses set `form_class`, `title`, `success_message` and write `perform(form)`.
+    Date-times are typed and shown in the engagement's time zone.
+    """
+
+    form_class = None
+    template_name = FORM_TEMPLATE
+    title = ""
+    success_message = ""
+    submit_label = "Save"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.engagement = self.get_engagement()
+        with timezone.override(self.engagement.tz):
+            return super().dispatch(request, *args, **kwargs)
+
+    def get_engagement(self) -> Engagement:
+        return visible_engagement_or_404(self.request.user, self.kwargs["pk"])
+
+    def check_permission(self) -> None:
+        services.require_writer(user=self.request.user, engagement=self.engagement)
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(data, files, engagement=self.engagement)
+
+    def get(self, request, *args, **kwargs):
+        self.check_permission()
+        return self.render(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        self.check_permission()
+        form = self.get_form(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                self.perform(form)
+            except ValidationError as exc:
+                self.add_errors(form, exc)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(self.get_success_url())
+        return self.render(form, status=400)
+
+    def perform(self, form) -> None:
+        raise NotImplementedError
+
+    def add_errors(self, form, exc: ValidationError) -> None:
+        add_service_errors(form, exc)
+
+    def get_success_url(self) -> str:
+        return engagement_url(self.engagement)
+
+    def get_context_data(self, **kwargs):
+        return {
+            "engagement": self.engagement,
+            "title": self.title,
+            "submit_label": self.submit_label,
+            "time_zone": self.engagement.time_zone,
+            **kwargs,
+        }
+
+    def render(self, form, status=200):
+        return render(
+            self.request, self.template_name, self.get_context_data(form=form), status=status
+        )
+
+
+# ---------------------------------------------------------------- goals
+class GoalProgressCreateView(EngagementFormView):
+    form_class = GoalProgressForm
+    title = "Report goal progress"
+    success_message = "Progress reported."
+
+    def get_engagement(self):
+        visible = Engagement.objects.visible_to(self.request.user)
+        self.goal = get_object_or_404(
+            SharedGoal.objects.select_related("engagement").filter(engagement__in=visible),
+            pk=self.kwargs["pk"],
+        )
+        return self.goal.engagement
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(data, initial={"date": self.engagement.today()})
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(subject=self.goal, **kwargs)
+
+    def perform(self, form):
+        services.goal_progress_report(goal=self.goal, user=self.request.user, **form.cleaned_data)
+
+
+# ---------------------------------------------------------------- measurements
+def _row_errors_by_field(errors) -> dict[str, list[str]]:
+    return {field: messages for (_, field), messages in errors.items()}
+
+
+class MeasurementCreateView(EngagementFormView):
+    form_class = MeasurementForm
+    title = "Record a measurement"
+    success_message = "Measurement recorded."
+
+    def perform(self, form):
+        # The same rules as the API's single and bulk measurements.
+        data = {**form.cleaned_data, "sla": form.cleaned_data["sla"].pk}
+        rows, errors = validation.clean_rows([data], today=self.engagement.today())
+        if errors:
+            raise ValidationError(_row_errors_by_field(errors))
+        row = rows[0]
+        measurement_record(
+            sla=form.cleaned_data["sla"],
+            period_start=row.period_start,
+            period_end=row.period_end,
+            value=row.value,
+            source=row.source,
+            user=self.request.user,
+        )
+
+
+class MeasurementUploadView(EngagementFormView):
+    """A CSV of measurements: every row is saved, or none, with errors listed per row."""
+
+    form_class = MeasurementUploadForm
+    title = "Upload measurements (CSV)"
+    submit_label = "Upload"
+
+    def perform(self, form):
+        upload = form.cleaned_data["file"]
+        raw_rows = self.read_rows(upload)
+        rows, errors = validation.clean_rows(raw_rows, today=self.engagement.today())
+        if errors:
+            raise ValidationError(
+                [
+                    f"Row {index + 1}: {field.replace('_', ' ')}: {' '.join(messages)}"
+                    for (index, field), messages in sorted(errors.items())
+                ]
+            )
+        result = measurements_import(
+            rows=rows, actor=self.request.user, source=f"CSV upload {upload.name}"[:100]
+        )
+        self.success_message = (
+            f"{len(rows)} rows imported: {result.created} new, {result.corrected} corrected, "
+            f"{result.unchanged} unchanged."
+        )
+
+    def read_rows(self, upload) -> list[dict]:
+        """Rows as dicts, the SLA given by name or id and resolved within this engagement."""
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError({"file": "The file is not UTF-8 text."}) from None
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if not reader.fieldnames or "sla" not in reader.fieldnames:
+            raise ValidationError(
+                {"file": "The first line must name the columns, including 'sla'."}
+            )
+        slas = SLA.objects.filter(engagement=self.engagement).values_list("pk", "name")
+        sla_ids = {name.casefold(): pk for pk, name in slas} | {str(pk): pk for pk, _ in slas}
+        rows, problems = [], []
+        try:
+            for row in reader:
+                if len(rows) >= MAX_BULK_ROWS:
+                    raise ValidationError({"file": f"At most {MAX_BULK_ROWS} rows per upload."})
+                number = len(rows) + 1
+                if None in row:
+                    problems.append(f"Row {number}: more values than columns.")
+                    row.pop(None)
+                sla = (row.get("sla") or "").strip()
+                if sla.casefold() not in sla_ids:
+                    problems.append(f"Row {number}: sla: no SLA '{sla[:60]}' in this engagement.")
+                row["sla"] = sla_ids.get(sla.casefold(), sla)
+                rows.append({key: value for key, value in row.items() if value is not None})
+        except csv.Error as exc:
+            raise ValidationError({"file": f"Line {reader.line_num}: {exc}."}) from None
+        if not rows:
+            raise ValidationError({"file": "The file has no rows below the column names."})
+        if problems:
+            raise ValidationError(problems)
+        return rows
+
+
+# ---------------------------------------------------------------- engagements
+@login_required
+def engagement_propose(request):
+    form = EngagementProposeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            engagement = services.engagement_propose(
+                proposer=request.user,
+                own_organization=data.pop("own_organization"),
+                own_side=data.pop("own_side"),
+                **data,
+            )
+        except ValidationError as exc:
+            add_service_errors(
+                form,
+                exc,
+                field_map={
+                    "counterpart": "counterpart_name",
+                    "client": "counterpart_name",
+                    "provider": "counterpart_name",
+                },
+            )
+        else:
+            messages.success(
+                request,
+                f"Engagement proposed. It becomes active when an admin of "
+                f"{engagement.organization_of(_counterpart_side(engagement))} accepts it.",
+            )
+            return redirect(engagement_url(engagement))
+    status = 400 if form.is_bound else 200
+    return render(request, "relationships/engagement_propose.html", {"form": form}, status=status)
+
+
+def _counterpart_side(engagement) -> str:
+    return other_side(engagement.proposed_by_side)
+
+
+def can_accept(user, engagement) -> bool:
+    """Whether the user may accept this proposal: an admin of the side that did not propose."""
+    if engagement.status != Engagement.Status.PROPOSED:
+        return False
+    membership = services.membership_in(
+        user=user, organization=engagement.organization_of(_counterpart_side(engagement))
+    )
+    return membership is not None and membership.role == Role.ADMIN
+
+
+@login_required
+@require_POST
+def engagement_accept(request, pk):
+    engagement = visible_engagement_or_404(request.user, pk)
+    try:
+        services.engagement_accept(engagement=engagement, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Engagement accepted: both sides can now record data.")
+    return redirect(engagement_url(engagement))
+
+
+# ---------------------------------------------------------------- invitations
+@login_required
+def invitation_list(request, pk):
+    organization = get_object_or_404(
+        Organization.objects.filter(memberships__user=request.user), pk=pk
+    )
+    services.require_org_admin(user=request.user, organization=organization)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _ = services.invitation_create(
+                organization=organization, invited_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("invitation-list", pk=organization.pk)
+    invitations = organization.invitations.select_related("invited_by", "accepted_by")
+    return render(
+        request,
+        "relationships/invitation_list.html",
+        {
+            "organization": organization,
+            "form": form,
+            "invitations": invitations,
+            "now": timezone.now(),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+def invitation_accept(request, token):
+    invitation = services.invitation_by_token(token)
+    if invitation is None:
+        return render(request, "relationships/invitation_invalid.html", status=404)
+    signed_in = request.user.is_authenticated
+    form = None if signed_in else InvitationSignupForm(request.POST or None)
+    if request.method == "POST" and (signed_in or form.is_valid()):
+        account = {} if signed_in else form.cleaned_data
+        try:
+            user = services.invitation_accept(
+                raw_token=token,
+                user=request.user if signed_in else None,
+                username=account.get("username", ""),
+                password=account.get("password", ""),
+            )
+        except ValidationError as exc:
+            if form is None:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                add_service_errors(form, exc, default_field="password")
+        else:
+            if not signed_in:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {invitation.organization}.")
+            return redirect("portfolio")
+    return render(
+        request,
+        "relationships/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
