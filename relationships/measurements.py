@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,12 +43,20 @@ class ImportResult:
 def measurement_record(
     *, sla: SLA, period_start: date, period_end: date, value: Decimal, source: str, user
 ) -> Measurement:
-    """Record one value; a different value for the same SLA and period start corrects it."""
-    measurements_import(
-        rows=[MeasurementRow(sla.pk, period_start, period_end, Decimal(value), source)],
-        actor=user,
-        source=source or "manual",
-    )
+    """Record one value; a different value for the same SLA and period start corrects it.
+
+    Field errors are keyed by field name, as a form or serializer expects.
+    """
+    try:
+        measurements_import(
+            rows=[MeasurementRow(sla.pk, period_start, period_end, Decimal(value), source)],
+            actor=user,
+            source=source or "manual",
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            {key.split(".", 1)[-1]: messages for key, messages in exc.message_dict.items()}
+        ) from None
     return Measurement.objects.current().get(sla=sla, period_start=period_start)
 
 
@@ -83,6 +91,17 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             ]
         seen.setdefault(key, index)
     slas = writable_slas(actor=actor, sla_ids={row.sla_id for row in rows})
+    unwritable = {row.sla_id for row in rows} - slas.keys()
+    if (
+        unwritable
+        and SLA.objects.filter(
+            pk__in=unwritable, engagement__in=Engagement.objects.visible_to(actor)
+        ).exists()
+    ):
+        # The actor sees the SLA (a viewer, or the engagement is not active): forbidden, not absent.
+        raise PermissionDenied(
+            "Only managers and admins of an active engagement's parties can record values."
+        )
     for index, row in enumerate(rows):
         if row.sla_id not in slas:
             errors[f"rows[{index}].sla"] = [
@@ -92,39 +111,27 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
         raise ValidationError(errors)
 
     with transaction.atomic():
+        # Plain tuples, not model instances: at 10,000 rows instantiation dominates.
         existing = {
-            (m.sla_id, m.period_start): m
-            for m in Measurement.objects.current()
+            (sla_id, period_start): (pk, period_end, value)
+            for pk, sla_id, period_start, period_end, value in Measurement.objects.current()
             .filter(sla_id__in=slas.keys(), period_start__in={row.period_start for row in rows})
-            .only("id", "sla_id", "period_start", "period_end", "value")
             .select_for_update()
+            .values_list("id", "sla_id", "period_start", "period_end", "value")
         }
-        now = timezone.now()
-        to_create: list[Measurement] = []
-        to_supersede: list[int] = []
         result = ImportResult()
+        to_create: list[tuple[MeasurementRow, int | None]] = []
         for row in rows:
             old = existing.get((row.sla_id, row.period_start))
-            if old is not None and old.value == row.value and old.period_end == row.period_end:
+            if old is None:
+                result.created += 1
+            elif old[1] == row.period_end and old[2] == row.value:
                 result.unchanged += 1
                 continue
-            if old is not None:
-                to_supersede.append(old.pk)
-                result.corrected += 1
             else:
-                result.created += 1
-            to_create.append(
-                Measurement(
-                    sla_id=row.sla_id,
-                    period_start=row.period_start,
-                    period_end=row.period_end,
-                    value=row.value,
-                    source=row.source or source,
-                    recorded_by=actor,
-                    recorded_at=now,
-                    supersedes_id=old.pk if old is not None else None,
-                )
-            )
+                result.corrected += 1
+            to_create.append((row, old[0] if old else None))
+        now = timezone.now()
         result.batch = ImportBatch.objects.create(
             actor=actor,
             source=source,
@@ -133,15 +140,76 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             corrected_count=result.corrected,
             unchanged_count=result.unchanged,
         )
-        for measurement in to_create:
-            measurement.import_batch = result.batch
-        if to_supersede:
-            Measurement.objects.filter(pk__in=to_supersede).update(superseded_at=now)
+        superseded = [old_pk for _, old_pk in to_create if old_pk is not None]
+        if superseded:
+            Measurement.objects.filter(pk__in=superseded).update(superseded_at=now)
         try:
-            Measurement.objects.bulk_create(to_create)
+            _insert(to_create, actor=actor, batch=result.batch, source=source, now=now)
         except IntegrityError as exc:
             # Another writer recorded the same SLA and period at the same moment.
             raise ValidationError(
                 {"rows": "Another import changed these measurements at the same time; retry."}
             ) from exc
     return result
+
+
+_COLUMNS = (
+    "sla_id",
+    "period_start",
+    "period_end",
+    "value",
+    "source",
+    "supersedes_id",
+    "recorded_by_id",
+    "recorded_at",
+    "import_batch_id",
+)
+
+
+def _insert(to_create, *, actor, batch: ImportBatch, source: str, now) -> None:
+    """Insert new measurement rows in one statement, whatever their number."""
+    if not to_create:
+        return
+    table = connection.ops.quote_name(Measurement._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
+    actor_id = actor.pk if actor is not None else None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Arrays as parameters: one statement, no 65,535-parameter limit.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT u.*, %s, %s, %s FROM unnest("
+                "%s::bigint[], %s::date[], %s::date[], %s::numeric[], %s::varchar[], %s::bigint[]"
+                ") AS u",
+                [
+                    actor_id,
+                    now,
+                    batch.pk,
+                    [row.sla_id for row, _ in to_create],
+                    [row.period_start for row, _ in to_create],
+                    [row.period_end for row, _ in to_create],
+                    [row.value for row, _ in to_create],
+                    [row.source or source for row, _ in to_create],
+                    [old_pk for _, old_pk in to_create],
+                ],
+            )
+        else:
+            ops = connection.ops
+            recorded_at = ops.adapt_datetimefield_value(now)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+                [
+                    (
+                        row.sla_id,
+                        ops.adapt_datefield_value(row.period_start),
+                        ops.adapt_datefield_value(row.period_end),
+                        ops.adapt_decimalfield_value(row.value, 18, 6),
+                        row.source or source,
+                        old_pk,
+                        actor_id,
+                        recorded_at,
+                        batch.pk,
+                    )
+                    for row, old_pk in to_create
+                ],
+            )
