@@ -96,6 +96,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accord.auth.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
@@ -221,6 +224,12 @@ SPECTACULAR_SETTINGS = {
         "SideEnum": "relationships.models.Side",
         "RoleEnum": "relationships.models.Role",
         "BandEnum": "scorecards.models.Band",
+        "ContactRoleEnum": "relationships.models.KeyContact.ContactRole",
+        "EngagementStatusEnum": "relationships.models.Engagement.Status",
+        "CheckInKindEnum": "feedback.models.CheckIn.Kind",
+        "FeedbackKindEnum": "feedback.models.Feedback.Kind",
+        "AlertKindEnum": "scorecards.models.Alert.Kind",
+        "RunStatusEnum": "scorecards.models.ScorecardRun.Status",
     },
 }
 # API tokens: knox keeps only a hash; tokens live until their owner revokes them.
@@ -231,7 +240,14 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The database cache is shared by every web process (login throttling counts
+# across gunicorn workers) and keeps working while Redis is down.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "accord_cache",
+    }
+}
 
 # Production hardening: only when DEBUG is off.
 if not DEBUG:

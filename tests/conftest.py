@@ -123,6 +123,12 @@ def engagement(client_org, provider_org):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # Hashing strength is Django's concern; tests only need users that can sign in.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test is marked `real_broker` (then a real worker runs them)."""
     from accord.celery import app
