@@ -12,6 +12,7 @@ $(PY):
 run: $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
