@@ -207,6 +207,34 @@ class ScorecardRun(models.Model):
         return f"Run #{self.pk} ({self.trigger}, {self.status})"
 
 
+class ScorecardRunChunk(models.Model):
+    """One chunk of a run's engagements: the unit a worker claims, counts attempts on and reports.
+
+    The attempt count lives here, not in the message, so a chunk whose worker keeps
+    dying (redelivered by the broker each time) stops after MAX_ATTEMPTS.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(ScorecardRun, on_delete=models.CASCADE, related_name="chunks")
+    engagement_ids = models.JSONField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self):
+        return f"Chunk #{self.pk} of {self.run} ({self.status})"
+
+
 class WebhookSubscription(models.Model):
     class Format(models.TextChoices):
         JSON = "json", "JSON"

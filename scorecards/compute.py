@@ -1,0 +1,545 @@
+"""Computing and storing one period's scorecards for a chunk of engagements.
+
+The database side of the scoring model: `load_inputs` reads everything the
+model needs with a fixed number of set-based queries (aggregates per
+engagement and side in the database), `compute_chunk` scores each engagement
+with the pure model and writes scorecards, alerts, stale signatures and outbox
+events in one transaction, so nothing partial is ever visible.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.fields import DateField
+from django.utils import timezone
+
+from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
+from relationships.models import SLA, Engagement, GoalProgress, Measurement, SharedGoal
+from relationships.periods import Period, period_starting
+from scorecards import events, scoring
+from scorecards.inputs import (
+    EngagementInputs,
+    GoalInput,
+    PulseInput,
+    RatioInput,
+    ScoringConfigValues,
+    SlaInput,
+)
+from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardReview, ScorecardRun
+
+# The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
+SCORE_FIELDS = (
+    "contact",
+    "reliance",
+    "transparency",
+    "dedication",
+    "alignment",
+    "sentiment",
+    "client_score",
+    "provider_score",
+    "overall",
+    "band",
+    "coverage",
+    "perception_gap",
+    "trend",
+)
+# Everything a recompute may change; a row is written only when one of these differs.
+WRITTEN_FIELDS = (
+    *SCORE_FIELDS,
+    "period_end",
+    "as_of",
+    "explanation",
+    "model_version",
+    "config",
+    "inputs_digest",
+    "computed_at",
+)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    scorecards_written: int = 0
+    alerts_raised: int = 0
+    skipped_frozen: int = 0
+
+
+# ---------------------------------------------------------------- reading inputs
+def _as_of_by_engagement(
+    engagements: Iterable[Engagement], period: Period, today: date | None
+) -> dict[int, date]:
+    """as_of per engagement; engagements with nothing to score in P are left out.
+
+    Nothing to score: the engagement starts after as_of, or as_of is before P
+    (the engagement ended before the period, or the period lies in the future).
+    """
+    as_of = {}
+    for engagement in engagements:
+        day = scoring.as_of_date(period, today or engagement.today(), engagement.end_date)
+        if engagement.start_date <= day and day >= period.start:
+            as_of[engagement.pk] = day
+    return as_of
+
+
+def _up_to_as_of(as_of: dict[int, date], field: str, engagement_path: str = "engagement_id") -> Q:
+    """`field` <= each engagement's own as_of, as one condition.
+
+    Engagements of a chunk share a few as_of values at most (end dates, time
+    zones), so the condition has one term per distinct value, not per engagement.
+    """
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for engagement_id, day in as_of.items():
+        by_day[day].append(engagement_id)
+    condition = Q(pk__in=[])
+    for day, ids in sorted(by_day.items()):
+        condition |= Q(**{f"{engagement_path}__in": ids, f"{field}__lte": day})
+    return condition
+
+
+def _as_of_expression(as_of: dict[int, date], engagement_path: str) -> Case:
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for engagement_id, day in as_of.items():
+        by_day[day].append(engagement_id)
+    return Case(
+        *[
+            When(**{f"{engagement_path}__in": ids}, then=Value(day))
+            for day, ids in sorted(by_day.items())
+        ],
+        output_field=DateField(),
+    )
+
+
+def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
+    met = Q(sla__direction=SLA.Direction.HIGHER_IS_BETTER, value__gte=F("sla__target")) | Q(
+        sla__direction=SLA.Direction.LOWER_IS_BETTER, value__lte=F("sla__target")
+    )
+    rows = (
+        Measurement.objects.current()
+        .filter(sla__engagement_id__in=ids, period_start__range=(period.start, period.end))
+        .values(
+            "sla_id",
+            "sla__engagement_id",
+            "sla__name",
+            "sla__owner_side",
+            "sla__direction",
+            "sla__target",
+            "sla__weight",
+            "sla__unit",
+        )
+        .annotate(measurements=Count("id"), met=Count("id", filter=met))
+        .order_by("sla__engagement_id", "sla__owner_side", "sla__name", "sla_id")
+    )
+    slas = defaultdict(list)
+    for row in rows:
+        slas[row["sla__engagement_id"]].append(
+            SlaInput(
+                sla_id=row["sla_id"],
+                name=row["sla__name"],
+                owner_side=row["sla__owner_side"],
+                direction=row["sla__direction"],
+                target=row["sla__target"],
+                weight=row["sla__weight"],
+                unit=row["sla__unit"],
+                measurements=row["measurements"],
+                met=row["met"],
+            )
+        )
+    return slas
+
+
+def _checkin_dates(as_of, period: Period) -> dict[int, set[date]]:
+    rows = (
+        CheckIn.objects.filter(_up_to_as_of(as_of, "occurred_on"), occurred_on__gte=period.start)
+        .values_list("engagement_id", "occurred_on")
+        .distinct()
+    )
+    dates = defaultdict(set)
+    for engagement_id, day in rows:
+        dates[engagement_id].add(day)
+    return dates
+
+
+def _last_checkins(as_of) -> dict[int, date]:
+    return dict(
+        CheckIn.objects.filter(_up_to_as_of(as_of, "occurred_on"))
+        .values("engagement_id")
+        .annotate(last=Max("occurred_on"))
+        .values_list("engagement_id", "last")
+    )
+
+
+def _ratios(queryset, side_field: str, hits: Q) -> dict[int, dict[str, RatioInput]]:
+    ratios = defaultdict(dict)
+    rows = (
+        queryset.values("engagement_id", side_field)
+        .annotate(total=Count("id"), hits=Count("id", filter=hits))
+        .order_by()
+    )
+    for row in rows:
+        ratios[row["engagement_id"]][row[side_field]] = RatioInput(row["hits"], row["total"])
+    return ratios
+
+
+def _transparency(as_of, period: Period):
+    issues = Issue.objects.filter(_up_to_as_of(as_of, "raised_on"), raised_on__gte=period.start)
+    return _ratios(issues, "responsible_side", Q(raised_by_side=F("responsible_side")))
+
+
+def _dedication(as_of, period: Period):
+    items = ActionItem.objects.filter(
+        _up_to_as_of(as_of, "due_date"), due_date__gte=period.start, cancelled=False
+    )
+    return _ratios(items, "owner_side", Q(completed_on__lte=F("due_date")))
+
+
+def _goals(as_of, period: Period) -> dict[int, list[GoalInput]]:
+    latest_percent = (
+        GoalProgress.objects.filter(goal=OuterRef("pk"), date__lte=OuterRef("as_of"))
+        .order_by("-date", "-created_at", "-id")
+        .values("percent")[:1]
+    )
+    rows = (
+        SharedGoal.objects.filter(_up_to_as_of(as_of, "start_date"), cancelled=False)
+        .filter(
+            Q(due_date__gte=period.start)
+            | Q(achieved_on__isnull=True)
+            | Q(achieved_on__gte=period.start)
+        )
+        .annotate(as_of=_as_of_expression(as_of, "engagement_id"))
+        .annotate(latest_percent=Subquery(latest_percent))
+        .values(
+            "id",
+            "engagement_id",
+            "title",
+            "start_date",
+            "due_date",
+            "achieved_on",
+            "latest_percent",
+        )
+        .order_by("engagement_id", "due_date", "id")
+    )
+    goals = defaultdict(list)
+    for row in rows:
+        goals[row["engagement_id"]].append(
+            GoalInput(
+                goal_id=row["id"],
+                title=row["title"],
+                start_date=row["start_date"],
+                due_date=row["due_date"],
+                achieved_on=row["achieved_on"],
+                latest_percent=row["latest_percent"],
+            )
+        )
+    return goals
+
+
+def _pulse(ids, period: Period) -> dict[int, dict[str, PulseInput]]:
+    answers = sum((F(name) for name in PULSE_FIELDS[1:]), F(PULSE_FIELDS[0]))
+    rows = (
+        PulseResponse.objects.current()
+        .filter(engagement_id__in=ids, period_kind=period.kind, period_start=period.start)
+        .values("engagement_id", "side")
+        .annotate(respondents=Count("respondent_id", distinct=True), answer_total=Sum(answers))
+        .order_by()
+    )
+    pulse = defaultdict(dict)
+    for row in rows:
+        pulse[row["engagement_id"]][row["side"]] = PulseInput(
+            row["respondents"], row["answer_total"]
+        )
+    return pulse
+
+
+def load_inputs(
+    engagements: Iterable[Engagement], period_kind: str, period_start: date, today: date | None
+) -> dict[int, EngagementInputs]:
+    """Everything the model reads for these engagements and period, in seven queries.
+
+    `today` None means each engagement's own date in its time zone. Engagements
+    with nothing to score in the period are absent from the result.
+    """
+    engagements = list(engagements)
+    period = period_starting(period_kind, period_start)
+    as_of = _as_of_by_engagement(engagements, period, today)
+    if not as_of:
+        return {}
+    ids = list(as_of)
+    slas = _sla_inputs(ids, period)
+    checkin_dates = _checkin_dates(as_of, period)
+    last_checkins = _last_checkins(as_of)
+    transparency = _transparency(as_of, period)
+    dedication = _dedication(as_of, period)
+    goals = _goals(as_of, period)
+    pulse = _pulse(ids, period)
+    inputs = {}
+    for engagement in engagements:
+        if engagement.pk not in as_of:
+            continue
+        day = as_of[engagement.pk]
+        span_start, span_end = scoring.contact_span(period, engagement.start_date, day)
+        inputs[engagement.pk] = EngagementInputs(
+            engagement_id=engagement.pk,
+            name=engagement.name,
+            period=period,
+            as_of=day,
+            engagement_start=engagement.start_date,
+            cadence_days=engagement.checkin_cadence_days,
+            checkin_dates=frozenset(
+                d for d in checkin_dates[engagement.pk] if span_start <= d <= span_end
+            ),
+            last_checkin_on=last_checkins.get(engagement.pk),
+            slas=tuple(slas[engagement.pk]),
+            transparency=transparency[engagement.pk],
+            dedication=dedication[engagement.pk],
+            goals=tuple(goals[engagement.pk]),
+            pulse=pulse[engagement.pk],
+        )
+    return inputs
+
+
+# ---------------------------------------------------------------- digests and values
+def _plain(value):
+    """JSON-able, order-independent form of inputs and configuration (for digests)."""
+    if is_dataclass(value):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in sorted(value.items())}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(item) for item in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return value
+
+
+def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
+    text = json.dumps([_plain(inputs), _plain(config)], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def config_of(engagement: Engagement) -> ScoringConfigValues:
+    stored = getattr(engagement, "scoring_config", None)
+    if stored is None:
+        return scoring.config_values(None, None, None)
+    return scoring.config_values(stored.weights, stored.band_limits, stored.survey_threshold)
+
+
+def _previous_score(scorecard: Scorecard | None) -> "scoring.PreviousScore | None":
+    if scorecard is None:
+        return None
+    return scoring.PreviousScore(overall=scorecard.overall, band=scorecard.band)
+
+
+def _differs(existing: Scorecard, new: Scorecard, fields) -> bool:
+    return any(getattr(existing, name) != getattr(new, name) for name in fields)
+
+
+# ---------------------------------------------------------------- computing a chunk
+def compute_chunk(
+    engagement_ids: Iterable[int],
+    period_kind: str,
+    period_start: date,
+    today: date | None = None,
+    run_id: int | None = None,
+) -> ChunkResult:
+    """Score one period for a chunk of engagements and store everything in one transaction.
+
+    Idempotent: a rerun over unchanged inputs writes nothing and raises no
+    event. Frozen (jointly signed) scorecards are left as they are; if their
+    inputs changed since, they are flagged "changed since sign-off".
+    """
+    period = period_starting(period_kind, period_start)
+    engagements = list(
+        Engagement.objects.filter(pk__in=list(engagement_ids))
+        .select_related("client", "provider", "scoring_config")
+        .order_by("pk")
+    )
+    inputs = load_inputs(engagements, period_kind, period.start, today)
+    engagements = [engagement for engagement in engagements if engagement.pk in inputs]
+    if not engagements:
+        return ChunkResult()
+    ids = [engagement.pk for engagement in engagements]
+    previous = {
+        scorecard.engagement_id: scorecard
+        for scorecard in Scorecard.objects.filter(
+            engagement_id__in=ids, period_kind=period.kind, period_start=period.previous().start
+        )
+    }
+    with transaction.atomic():
+        # Serialises concurrent computations of the same engagements; NO KEY so
+        # that records being added to the engagements (FK checks) are not blocked.
+        list(
+            Engagement.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        existing = {
+            scorecard.engagement_id: scorecard
+            for scorecard in Scorecard.objects.filter(
+                engagement_id__in=ids, period_kind=period.kind, period_start=period.start
+            )
+        }
+        writer = _ChunkWriter(period, existing)
+        for engagement in engagements:
+            writer.add(
+                engagement, inputs[engagement.pk], _previous_score(previous.get(engagement.pk))
+            )
+        result = writer.save(ids)
+        if run_id is not None:
+            ScorecardRun.objects.filter(pk=run_id).update(
+                scorecards_written=F("scorecards_written") + result.scorecards_written,
+                alerts_raised=F("alerts_raised") + result.alerts_raised,
+            )
+    return result
+
+
+class _ChunkWriter:
+    """Collects one chunk's scorecards and alerts, then writes them in a fixed number of queries."""
+
+    def __init__(self, period: Period, existing: dict[int, Scorecard]):
+        self.period = period
+        self.existing = existing
+        self.now = timezone.now()
+        self.engagements: dict[int, Engagement] = {}
+        self.scorecards: list[Scorecard] = []
+        self.changed_values: set[int] = set()  # engagements whose stored values changed
+        self.alert_specs: dict[int, list] = {}
+        self.frozen_changed: list[int] = []
+        self.skipped_frozen = 0
+
+    def add(self, engagement: Engagement, inputs: EngagementInputs, previous) -> None:
+        config = config_of(engagement)
+        digest = inputs_digest(inputs, config)
+        current = self.existing.get(engagement.pk)
+        if current is not None and current.is_frozen:
+            self.skipped_frozen += 1
+            if current.inputs_digest != digest and current.changed_since_signoff_at is None:
+                self.frozen_changed.append(current.pk)
+            return
+        self.engagements[engagement.pk] = engagement
+        result = scoring.score_engagement(inputs, config, previous)
+        scorecard = Scorecard(
+            engagement=engagement,
+            period_kind=self.period.kind,
+            period_start=self.period.start,
+            period_end=self.period.end,
+            as_of=inputs.as_of,
+            explanation=result.explanation,
+            model_version=scoring.MODEL_VERSION,
+            config=scoring.config_as_dict(config),
+            inputs_digest=digest,
+            computed_at=self.now,
+            **result.stored_fields(),
+        )
+        self.alert_specs[engagement.pk] = scoring.alerts_for(inputs, result, previous)
+        if current is None or _differs(current, scorecard, SCORE_FIELDS):
+            self.changed_values.add(engagement.pk)
+        elif not _differs(current, scorecard, set(WRITTEN_FIELDS) - {"computed_at"}):
+            return  # nothing changed: keep the row exactly as it is
+        self.scorecards.append(scorecard)
+
+    def save(self, ids: list[int]) -> ChunkResult:
+        if self.frozen_changed:
+            Scorecard.objects.filter(pk__in=self.frozen_changed).update(
+                changed_since_signoff_at=self.now
+            )
+        Scorecard.objects.bulk_create(
+            self.scorecards,
+            update_conflicts=True,
+            unique_fields=["engagement", "period_kind", "period_start"],
+            update_fields=list(WRITTEN_FIELDS),
+        )
+        changed = [s for s in self.scorecards if s.engagement_id in self.changed_values]
+        stale_ids = [
+            self.existing[s.engagement_id].pk for s in changed if s.engagement_id in self.existing
+        ]
+        if stale_ids:
+            ScorecardReview.objects.filter(
+                scorecard_id__in=stale_ids,
+                decision=ScorecardReview.Decision.SIGNED,
+                stale_at__isnull=True,
+            ).update(stale_at=self.now)
+        raised = self._save_alerts(list(self.engagements))
+        OutboxEvent.objects.bulk_create(
+            [
+                OutboxEvent(
+                    kind=events.SCORECARD_COMPUTED,
+                    engagement_id=s.engagement_id,
+                    payload=events.scorecard_computed(self.engagements[s.engagement_id], s),
+                )
+                for s in changed
+            ]
+            + [
+                OutboxEvent(
+                    kind=events.ALERT_RAISED,
+                    engagement_id=alert.engagement_id,
+                    payload=events.alert_raised(self.engagements[alert.engagement_id], alert),
+                )
+                for alert in raised
+            ]
+        )
+        return ChunkResult(len(changed), len(raised), self.skipped_frozen)
+
+    def _save_alerts(self, scored_ids: list[int]) -> list[Alert]:
+        """Raise new alerts, reopen re-raised ones, resolve the ones no longer supported."""
+        existing = {
+            (a.engagement_id, a.kind, a.side): a
+            for a in Alert.objects.filter(
+                engagement_id__in=scored_ids,
+                period_kind=self.period.kind,
+                period_start=self.period.start,
+            )
+        }
+        writes, raised, supported = [], [], set()
+        for engagement_id, specs in self.alert_specs.items():
+            for spec in specs:
+                key = (engagement_id, spec.kind, spec.side)
+                supported.add(key)
+                alert = existing.get(key)
+                still_open = alert is not None and alert.is_open
+                if still_open and (alert.message, alert.details) == (spec.message, spec.details):
+                    continue
+                new = Alert(
+                    engagement_id=engagement_id,
+                    period_kind=self.period.kind,
+                    period_start=self.period.start,
+                    kind=spec.kind,
+                    side=spec.side,
+                    message=spec.message[:500],
+                    details=spec.details,
+                    raised_at=alert.raised_at if still_open else self.now,
+                    resolved_at=None,
+                    # A reopened alert needs acknowledging again.
+                    acknowledged_at=alert.acknowledged_at if still_open else None,
+                    acknowledged_by_id=alert.acknowledged_by_id if still_open else None,
+                )
+                writes.append(new)
+                if not still_open:
+                    raised.append(new)
+        Alert.objects.bulk_create(
+            writes,
+            update_conflicts=True,
+            unique_fields=["engagement", "period_kind", "period_start", "kind", "side"],
+            update_fields=[
+                "message",
+                "details",
+                "raised_at",
+                "resolved_at",
+                "acknowledged_at",
+                "acknowledged_by",
+            ],
+        )
+        no_longer_supported = [
+            alert.pk for key, alert in existing.items() if alert.is_open and key not in supported
+        ]
+        if no_longer_supported:
+            Alert.objects.filter(pk__in=no_longer_supported).update(resolved_at=self.now)
+        return raised

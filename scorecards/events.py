@@ -1,0 +1,70 @@
+"""Payloads of the events Accord sends to webhook subscribers (written to the outbox).
+
+Plain JSON: numbers as floats or null, dates in ISO format, and a link to the
+engagement's page.
+"""
+
+from django.conf import settings
+
+from relationships.models import Engagement
+from scorecards.models import Alert, Scorecard, WebhookSubscription
+
+SCORECARD_COMPUTED = WebhookSubscription.Event.SCORECARD_COMPUTED.value
+ALERT_RAISED = WebhookSubscription.Event.ALERT_RAISED.value
+
+_SCORECARD_NUMBERS = (
+    "overall",
+    "client_score",
+    "provider_score",
+    "coverage",
+    "trend",
+    "perception_gap",
+)
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def engagement_url(engagement: Engagement) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"
+
+
+def _engagement(engagement: Engagement) -> dict:
+    return {
+        "id": engagement.pk,
+        "name": engagement.name,
+        "client": engagement.client.name,
+        "provider": engagement.provider.name,
+    }
+
+
+def scorecard_computed(engagement: Engagement, scorecard: Scorecard) -> dict:
+    return {
+        "event": SCORECARD_COMPUTED,
+        "engagement": _engagement(engagement),
+        "scorecard": {
+            "id": scorecard.pk,
+            "period_kind": scorecard.period_kind,
+            "period_start": scorecard.period_start.isoformat(),
+            "period_end": scorecard.period_end.isoformat(),
+            "band": scorecard.band,
+            **{name: _number(getattr(scorecard, name)) for name in _SCORECARD_NUMBERS},
+            "url": engagement_url(engagement),
+        },
+    }
+
+
+def alert_raised(engagement: Engagement, alert: Alert) -> dict:
+    return {
+        "event": ALERT_RAISED,
+        "engagement": _engagement(engagement),
+        "alert": {
+            "id": alert.pk,
+            "kind": alert.kind,
+            "side": alert.side,
+            "message": alert.message,
+            "period_start": alert.period_start.isoformat(),
+            "url": engagement_url(engagement),
+        },
+    }

@@ -1,0 +1,102 @@
+from datetime import date
+
+import pytest
+
+from scorecards import scoring
+from scorecards.compute import compute_chunk, load_inputs
+from scorecards.models import Alert, OutboxEvent, Scorecard
+from tests.scorecards.conftest import APRIL_10, MARCH, make_engagements
+
+
+def _compute(engagements, today=APRIL_10):
+    return compute_chunk([e.pk for e in engagements], "month", MARCH, today)
+
+
+@pytest.mark.django_db
+def test_inputs_cover_every_dimension_on_both_sides(rich_engagement):
+    inputs = load_inputs([rich_engagement], "month", MARCH, APRIL_10)[rich_engagement.pk]
+    assert inputs.as_of == date(2026, 3, 31)
+    assert len(inputs.slas) == 4 and {s.measurements for s in inputs.slas} == {3}
+    assert {s.met for s in inputs.slas} == {3}
+    assert len(inputs.checkin_dates) == 5
+    assert inputs.last_checkin_on == date(2026, 3, 30)
+    assert set(inputs.transparency) == set(inputs.dedication) == {"client", "provider"}
+    assert inputs.pulse["client"].respondents == 3
+    assert inputs.pulse["client"].answer_total == 3 * 6 * 4
+    assert inputs.goals[0].latest_percent == 30
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_engagements(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (10, 50):
+        engagements = make_engagements(size)
+        with CaptureQueriesContext(connection) as captured:
+            result = _compute(engagements)
+        assert result.scorecards_written == size
+        counts.append(len(captured.captured_queries))
+        # And the rerun, which writes nothing, is constant too.
+        with CaptureQueriesContext(connection) as rerun:
+            _compute(engagements)
+        counts.append(len(rerun.captured_queries))
+    assert counts[0] == counts[2] and counts[1] == counts[3]
+
+
+@pytest.mark.django_db
+def test_stored_scores_are_the_model_result_and_match_the_explanation(rich_engagement):
+    _compute([rich_engagement])
+    scorecard = Scorecard.objects.get(engagement=rich_engagement)
+    inputs = load_inputs([rich_engagement], "month", MARCH, APRIL_10)[rich_engagement.pk]
+    expected = scoring.score_engagement(inputs, scoring.config_values(), None).stored_fields()
+    stored = {name: getattr(scorecard, name) for name in expected}
+    assert stored == expected
+    assert scoring.recompute_from_explanation(scorecard.explanation) == stored
+    assert scorecard.reliance == 100 and scorecard.contact == 100
+    assert scorecard.model_version == scoring.MODEL_VERSION
+    assert scorecard.config["survey_threshold"] == 3
+
+
+@pytest.mark.django_db
+def test_rerun_gives_identical_rows_and_no_duplicate_events():
+    engagements = make_engagements(3)
+    _compute(engagements)
+    rows = list(Scorecard.objects.order_by("pk").values())
+    alerts = list(Alert.objects.order_by("pk").values())
+    events = OutboxEvent.objects.count()
+    assert OutboxEvent.objects.filter(kind="scorecard.computed").count() == 3
+    result = _compute(engagements)
+    assert result.scorecards_written == 0 and result.alerts_raised == 0
+    assert list(Scorecard.objects.order_by("pk").values()) == rows
+    assert list(Alert.objects.order_by("pk").values()) == alerts
+    assert OutboxEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_computed_event_payload(rich_engagement, settings):
+    settings.SITE_URL = "https://accord.example"
+    _compute([rich_engagement])
+    event = OutboxEvent.objects.get(kind="scorecard.computed")
+    scorecard = Scorecard.objects.get()
+    assert event.payload["engagement"] == {
+        "id": rich_engagement.pk,
+        "name": "Service desk",
+        "client": "Northwind Retail",
+        "provider": "Contoso Services",
+    }
+    assert event.payload["scorecard"]["id"] == scorecard.pk
+    assert event.payload["scorecard"]["overall"] == float(scorecard.overall)
+    assert event.payload["scorecard"]["period_end"] == "2026-03-31"
+    assert event.payload["scorecard"]["url"] == (
+        f"https://accord.example/engagements/{rich_engagement.pk}/"
+    )
+
+
+@pytest.mark.django_db
+def test_no_scorecard_before_the_engagement_starts(engagement):
+    engagement.start_date = date(2026, 4, 1)
+    engagement.save()
+    assert _compute([engagement]).scorecards_written == 0
+    assert not Scorecard.objects.exists()
