@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+ADDRESS ?= 127.0.0.1:8000
 
 .PHONY: run test
 
@@ -14,7 +15,7 @@ run: $(PY)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(ADDRESS)
 
 # The test suite; DATABASE_URL, CELERY_BROKER_URL and REQUIRE_SERVICES pass through from the environment.
 test: $(PY)
