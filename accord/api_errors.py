@@ -8,6 +8,7 @@ structure and never see a traceback for bad input.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -53,6 +54,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
     elif isinstance(exc, IntegrityError):
         exc = Conflict()
     response = drf_exception_handler(exc, context)

@@ -1,1 +1,27 @@
-urlpatterns = []
+"""REST API v1 resources (measurements and webhooks live in accord.integration_urls)."""
+
+from rest_framework.routers import DefaultRouter
+
+from feedback import api as feedback_api
+from relationships import api as relationships_api
+
+router = DefaultRouter()
+router.register("organizations", relationships_api.OrganizationViewSet, basename="organization")
+router.register("memberships", relationships_api.MembershipViewSet, basename="membership")
+router.register("invitations", relationships_api.InvitationViewSet, basename="invitation")
+# The scorecards app's engagement viewset adds the latest scorecard and the
+# engagement-level actions (recompute, history, export, scoring config, pulse).
+router.register("engagements", relationships_api.EngagementViewSet, basename="engagement")
+router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
+router.register("slas", relationships_api.SLAViewSet, basename="sla")
+router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")
+router.register("goal-progress", relationships_api.GoalProgressViewSet, basename="goalprogress")
+router.register("checkins", feedback_api.CheckInViewSet, basename="checkin")
+router.register("feedback", feedback_api.FeedbackViewSet, basename="feedback")
+router.register("issues", feedback_api.IssueViewSet, basename="issue")
+router.register("reviews", feedback_api.ContributionReviewViewSet, basename="contributionreview")
+router.register("action-items", feedback_api.ActionItemViewSet, basename="actionitem")
+router.register("pulse-responses", feedback_api.PulseResponseViewSet, basename="pulseresponse")
+router.register("tokens", relationships_api.ApiTokenViewSet, basename="apitoken")
+
+urlpatterns = router.urls

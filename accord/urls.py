@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accord.health import healthz
 
@@ -12,6 +13,8 @@ urlpatterns = [
     # browser dashboard (pages; forms) each keep their own URL module.
     path("api/v1/", include("accord.api_urls")),
     path("api/v1/", include("accord.integration_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accord.dashboard_urls")),
     path("", include("accord.dashboard_forms_urls")),
 ]

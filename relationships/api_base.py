@@ -29,7 +29,8 @@ def engagement_path(model) -> str:
     if "engagement" in names:
         return "engagement"
     for field in model._meta.get_fields():
-        if field.many_to_one and not field.null and field.related_model is not None:
+        forward = field.many_to_one or (field.one_to_one and field.concrete)
+        if forward and not field.null and field.related_model is not None:
             if field.related_model is Engagement:
                 return field.name
             if "engagement" in {f.name for f in field.related_model._meta.get_fields()}:
@@ -85,17 +86,13 @@ class TenantViewSet(viewsets.GenericViewSet):
             return obj
         return Engagement.objects.get(pk=engagement_id_of(obj))
 
-    def writer_side(self, engagement: Engagement) -> str:
-        """The user's side when they may add records to the engagement; else PermissionDenied."""
-        return require_writer(user=self.request.user, engagement=engagement)
+    def check_create(self, engagement: Engagement) -> None:
+        """PermissionDenied unless the user may add records to the engagement.
 
-    def perform_create(self, serializer):
-        side = self.writer_side(serializer.anchor_engagement(serializer.validated_data))
-        serializer.save(**self.created_by(side))
-
-    def created_by(self, side: str) -> dict:
-        """Fields a new record gets from its author rather than from the input."""
-        return {}
+        Called by StrictModelSerializer.validate, which every write passes through,
+        so no combination of DRF mixins can skip it.
+        """
+        require_writer(user=self.request.user, engagement=engagement)
 
 
 # ---------------------------------------------------------------- serializers
@@ -131,6 +128,8 @@ class StrictModelSerializer(serializers.ModelSerializer):
     def anchor_engagement(self, attrs) -> Engagement:
         """The engagement the written record belongs to."""
         model = self.Meta.model
+        if not _has_engagement(model):
+            return None
         path = engagement_path(model)
         if path == "pk":
             return self.instance
@@ -142,6 +141,9 @@ class StrictModelSerializer(serializers.ModelSerializer):
         attrs = super().validate(attrs)
         engagement = self.anchor_engagement(attrs)
         if engagement is not None:
+            view = self.context.get("view")
+            if self.instance is None and hasattr(view, "check_create"):
+                view.check_create(engagement)
             self._check_same_engagement(attrs, engagement)
         self._full_clean(attrs)
         return attrs

@@ -1,0 +1,429 @@
+"""REST API of the feedback app: how the two sides work together.
+
+Every write goes through feedback.services, which derives the author's side
+from their membership and checks their right to write.
+"""
+
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from feedback import services
+from feedback.models import (
+    PULSE_FIELDS,
+    ActionItem,
+    CheckIn,
+    ContributionReview,
+    Feedback,
+    Issue,
+    PulseResponse,
+)
+from relationships.api import ApiFilterSet
+from relationships.api_base import StrictModelSerializer, TenantViewSet
+from relationships.models import Side
+from relationships.services import require_member
+
+
+class ReadWriteViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+):
+    """List, read and add records; changes happen through explicit actions only."""
+
+
+# ---------------------------------------------------------------- check-ins
+class FollowUpSerializer(serializers.Serializer):
+    owner_side = serializers.ChoiceField(choices=Side.choices)
+    description = serializers.CharField(max_length=5000)
+    due_date = serializers.DateField()
+    owner = serializers.IntegerField(required=False, allow_null=True, help_text="A user id.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class CheckInSerializer(StrictModelSerializer):
+    action_items = FollowUpSerializer(
+        many=True,
+        write_only=True,
+        required=False,
+        help_text="Follow-up action items agreed at the check-in.",
+    )
+    follow_ups = serializers.PrimaryKeyRelatedField(
+        source="action_items", many=True, read_only=True, help_text="Ids of its action items."
+    )
+
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id",
+            "engagement",
+            "occurred_at",
+            "occurred_on",
+            "kind",
+            "attendee_users",
+            "attendee_contacts",
+            "notes",
+            "action_items",
+            "follow_ups",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["occurred_on", "recorded_by", "created_at"]
+        extra_kwargs = {"attendee_users": {"required": False}}
+
+    def validate_action_items(self, items):
+        if len(items) > 50:
+            raise serializers.ValidationError("At most 50 action items per check-in.")
+        return items
+
+
+class CheckInFilter(ApiFilterSet):
+    occurred_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
+    occurred_before = filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+
+    class Meta(ApiFilterSet.Meta):
+        model = CheckIn
+        fields = ["engagement", "kind"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Check-ins of your engagements, newest first."),
+    create=extend_schema(
+        description="Log a check-in with its attendees and follow-up action items, all or nothing."
+    ),
+)
+class CheckInViewSet(ReadWriteViewSet):
+    queryset = CheckIn.objects.prefetch_related(
+        "attendee_users", "attendee_contacts", "action_items"
+    )
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilter
+    ordering_fields = ["occurred_at", "created_at"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.checkin_log(
+            engagement=data["engagement"],
+            user=self.request.user,
+            occurred_at=data["occurred_at"],
+            kind=data.get("kind", CheckIn.Kind.SYNC),
+            notes=data.get("notes", ""),
+            attendee_users=data.get("attendee_users", ()),
+            attendee_contacts=data.get("attendee_contacts", ()),
+            action_items=data.get("action_items", ()),
+        )
+
+
+# ---------------------------------------------------------------- feedback
+class FeedbackSerializer(StrictModelSerializer):
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "engagement",
+            "from_side",
+            "kind",
+            "text",
+            "suggested_action",
+            "sla",
+            "goal",
+            "author",
+            "created_at",
+        ]
+        read_only_fields = ["from_side", "author", "created_at"]
+
+
+class FeedbackFilter(ApiFilterSet):
+    created_after = filters.DateFilter(field_name="created_on", lookup_expr="gte")
+    created_before = filters.DateFilter(field_name="created_on", lookup_expr="lte")
+    side = filters.ChoiceFilter(field_name="from_side", choices=Side.choices)
+
+    class Meta(ApiFilterSet.Meta):
+        model = Feedback
+        fields = ["engagement", "kind", "from_side", "sla", "goal"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Feedback given in your engagements, by either side."),
+    create=extend_schema(
+        description=(
+            "Give feedback from your side: appreciation, or improvement with a concrete "
+            "suggested action."
+        )
+    ),
+)
+class FeedbackViewSet(ReadWriteViewSet):
+    queryset = Feedback.objects.all()
+    serializer_class = FeedbackSerializer
+    filterset_class = FeedbackFilter
+    ordering_fields = ["created_at", "kind"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.feedback_give(
+            user=self.request.user, **serializer.validated_data
+        )
+
+
+# ---------------------------------------------------------------- issues
+class IssueSerializer(StrictModelSerializer):
+    raised_at = serializers.DateTimeField(
+        required=False, help_text="When it was shared; defaults to now."
+    )
+
+    class Meta:
+        model = Issue
+        fields = [
+            "id",
+            "engagement",
+            "title",
+            "description",
+            "severity",
+            "responsible_side",
+            "raised_by_side",
+            "detected_at",
+            "raised_at",
+            "raised_on",
+            "resolved_at",
+            "raised_by",
+            "created_at",
+        ]
+        read_only_fields = ["raised_by_side", "raised_on", "resolved_at", "raised_by", "created_at"]
+
+
+class IssueResolveSerializer(serializers.Serializer):
+    resolved_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+
+
+class IssueFilter(ApiFilterSet):
+    raised_after = filters.DateFilter(field_name="raised_on", lookup_expr="gte")
+    raised_before = filters.DateFilter(field_name="raised_on", lookup_expr="lte")
+    open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
+
+    class Meta(ApiFilterSet.Meta):
+        model = Issue
+        fields = ["engagement", "severity", "responsible_side", "raised_by_side"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Issues of your engagements: who was responsible, who raised it."
+    ),
+    create=extend_schema(
+        description="Raise an issue; it is recorded as raised by your side, never by input."
+    ),
+)
+class IssueViewSet(ReadWriteViewSet):
+    queryset = Issue.objects.all()
+    serializer_class = IssueSerializer
+    filterset_class = IssueFilter
+    ordering_fields = ["raised_at", "detected_at", "severity"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.issue_raise(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(
+        request=IssueResolveSerializer,
+        responses={200: IssueSerializer},
+        description="Mark the issue resolved.",
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        resolution = IssueResolveSerializer(data=request.data)
+        resolution.is_valid(raise_exception=True)
+        issue = services.issue_resolve(
+            issue=self.get_object(), user=request.user, **resolution.validated_data
+        )
+        return Response(IssueSerializer(issue, context=self.get_serializer_context()).data)
+
+
+# ---------------------------------------------------------------- contribution reviews
+class ContributionReviewSerializer(StrictModelSerializer):
+    action_items = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = ContributionReview
+        fields = ["id", "issue", "summary", "action_items", "created_by", "created_at"]
+        read_only_fields = ["created_by", "created_at"]
+
+
+class ContributionReviewFilter(ApiFilterSet):
+    engagement = filters.NumberFilter(field_name="issue__engagement")
+
+    class Meta(ApiFilterSet.Meta):
+        model = ContributionReview
+        fields = ["issue"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Contribution reviews: after an issue, what each side will do about it."
+    ),
+    create=extend_schema(description="Open the contribution review of an issue (one per issue)."),
+)
+class ContributionReviewViewSet(ReadWriteViewSet):
+    queryset = ContributionReview.objects.prefetch_related("action_items")
+    serializer_class = ContributionReviewSerializer
+    filterset_class = ContributionReviewFilter
+    ordering_fields = ["created_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.review_create(
+            user=self.request.user, **serializer.validated_data
+        )
+
+
+# ---------------------------------------------------------------- action items
+class ActionItemSerializer(StrictModelSerializer):
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "engagement",
+            "review",
+            "checkin",
+            "owner_side",
+            "owner",
+            "description",
+            "due_date",
+            "completed_at",
+            "completed_on",
+            "cancelled",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["completed_at", "completed_on", "cancelled", "created_by", "created_at"]
+
+
+class ActionItemCompleteSerializer(serializers.Serializer):
+    completed_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+
+
+class ActionItemFilter(ApiFilterSet):
+    STATUSES = (("open", "Open"), ("completed", "Completed"), ("cancelled", "Cancelled"))
+
+    status = filters.ChoiceFilter(choices=STATUSES, method="filter_status")
+    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    side = filters.ChoiceFilter(field_name="owner_side", choices=Side.choices)
+
+    class Meta(ApiFilterSet.Meta):
+        model = ActionItem
+        fields = ["engagement", "owner_side", "owner", "review", "checkin"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(
+            {
+                "open": Q(completed_at__isnull=True, cancelled=False),
+                "completed": Q(completed_at__isnull=False),
+                "cancelled": Q(cancelled=True),
+            }[value]
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(description="Action items of your engagements, by due date."),
+    create=extend_schema(
+        description="Add an action item; in a contribution review each side commits for itself."
+    ),
+)
+class ActionItemViewSet(ReadWriteViewSet):
+    queryset = ActionItem.objects.all()
+    serializer_class = ActionItemSerializer
+    filterset_class = ActionItemFilter
+    ordering_fields = ["due_date", "created_at", "completed_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.action_item_add(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(
+        request=ActionItemCompleteSerializer,
+        responses={200: ActionItemSerializer},
+        description="Mark the item done (its owner side).",
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        completion = ActionItemCompleteSerializer(data=request.data)
+        completion.is_valid(raise_exception=True)
+        item = services.action_item_complete(
+            item=self.get_object(), user=request.user, **completion.validated_data
+        )
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ActionItemSerializer},
+        description="Cancel the item (its owner side); cancelled items do not count.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        item = services.action_item_cancel(item=self.get_object(), user=request.user)
+        return Response(self.get_serializer(item).data)
+
+
+# ---------------------------------------------------------------- pulse survey
+class PulseResponseSerializer(StrictModelSerializer):
+    class Meta:
+        model = PulseResponse
+        fields = [
+            "id",
+            "engagement",
+            "side",
+            "period_kind",
+            "period_start",
+            *PULSE_FIELDS,
+            "submitted_at",
+            "superseded_at",
+        ]
+        read_only_fields = ["side", "period_kind", "period_start", "submitted_at", "superseded_at"]
+        extra_kwargs = {field: {"required": True} for field in PULSE_FIELDS}
+
+
+class PulseResponseFilter(ApiFilterSet):
+    current = filters.BooleanFilter(field_name="superseded_at", lookup_expr="isnull")
+
+    class Meta(ApiFilterSet.Meta):
+        model = PulseResponse
+        fields = ["engagement", "period_start"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Your own pulse survey answers; nobody else's are ever shown."),
+    create=extend_schema(
+        description=(
+            "Answer the six pulse questions (1-5) for the engagement's current period; any "
+            "member of either party may. A second answer in the period replaces the first."
+        )
+    ),
+)
+class PulseResponseViewSet(ReadWriteViewSet):
+    serializer_class = PulseResponseSerializer
+    filterset_class = PulseResponseFilter
+    ordering_fields = ["submitted_at", "period_start"]
+
+    queryset = PulseResponse.objects.all()
+
+    def get_queryset(self):
+        # Individual answers are shown to their respondent only.
+        return super().get_queryset().filter(respondent_id=self.request.user.pk)
+
+    def check_create(self, engagement):
+        # Any member answers the survey, viewers included.
+        require_member(user=self.request.user, engagement=engagement)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        engagement = data.pop("engagement")
+        serializer.instance = services.pulse_submit(
+            engagement=engagement, user=self.request.user, answers=data
+        )

@@ -1,0 +1,772 @@
+"""REST API of the relationships app: organisations, people, engagements and what they agreed."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import authentication, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from relationships import services
+from relationships.api_base import StrictModelSerializer, TenantViewSet
+from relationships.api_plumbing import ApiTokenAuthentication
+from relationships.models import (
+    SLA,
+    ApiToken,
+    Engagement,
+    GoalProgress,
+    Invitation,
+    KeyContact,
+    Membership,
+    Organization,
+    Role,
+    SharedGoal,
+    Side,
+)
+
+
+class ApiFilterSet(filters.FilterSet):
+    """Filters by id for related objects: an unknown id filters to nothing, it leaks nothing."""
+
+    class Meta:
+        filter_overrides = {
+            field: {"filter_class": filters.NumberFilter}
+            for field in (models.ForeignKey, models.OneToOneField)
+        }
+
+
+def member_organization_ids(user):
+    # By user_id: the schema generator asks as an anonymous user, whose pk is None.
+    return Membership.objects.filter(user_id=user.pk).values("organization_id")
+
+
+# ---------------------------------------------------------------- organisations
+class OrganizationSerializer(StrictModelSerializer):
+    your_role = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Your role in the organisation; null for counterparts you only see by name.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "your_role"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Your organisations, and by name the counterparts of your engagements."
+    ),
+    create=extend_schema(description="Create an organisation; you become its first admin."),
+)
+class OrganizationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = OrganizationSerializer
+    ordering_fields = ["name", "id"]
+    filterset_fields = ["name"]
+
+    def get_queryset(self):
+        user = self.request.user
+        visible = Engagement.objects.visible_to(user)
+        role = Membership.objects.filter(user_id=user.pk, organization=OuterRef("pk")).values(
+            "role"
+        )
+        return Organization.objects.filter(
+            Q(pk__in=member_organization_ids(user))
+            | Q(pk__in=visible.values("client_id"))
+            | Q(pk__in=visible.values("provider_id"))
+        ).annotate(your_role=Subquery(role[:1]))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.organization_create(
+            name=serializer.validated_data["name"], creator=self.request.user
+        )
+        serializer.instance.your_role = Role.ADMIN
+
+
+# ---------------------------------------------------------------- memberships
+class MembershipSerializer(StrictModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "user", "username", "email", "role", "created_at"]
+        read_only_fields = ["organization", "user", "created_at"]
+
+
+class MembershipFilter(ApiFilterSet):
+    class Meta(ApiFilterSet.Meta):
+        model = Membership
+        fields = ["organization", "role"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Members of your organisations."),
+    partial_update=extend_schema(
+        description="Change a member's role (admins of the organisation)."
+    ),
+    update=extend_schema(description="Change a member's role (admins of the organisation)."),
+    destroy=extend_schema(description="Remove a member (admins); the last admin stays."),
+)
+class MembershipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MembershipSerializer
+    filterset_class = MembershipFilter
+    ordering_fields = ["created_at", "role", "id"]
+
+    def get_queryset(self):
+        return Membership.objects.filter(
+            organization_id__in=member_organization_ids(self.request.user)
+        ).select_related("user", "organization")
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            services.require_org_admin(user=request.user, organization=obj.organization)
+
+    def perform_update(self, serializer):
+        self._keep_an_admin(serializer.instance, new_role=serializer.validated_data.get("role"))
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        self._keep_an_admin(instance, new_role=None)
+        instance.delete()
+
+    @staticmethod
+    def _keep_an_admin(membership, new_role):
+        if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+            return
+        others = Membership.objects.filter(
+            organization_id=membership.organization_id, role=Role.ADMIN
+        ).exclude(pk=membership.pk)
+        if not others.exists():
+            raise serializers.ValidationError(
+                {"role": ["An organisation needs at least one admin."]}
+            )
+
+
+# ---------------------------------------------------------------- invitations
+class InvitationSerializer(StrictModelSerializer):
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "organization", "email", "role", "status", "created_at", "expires_at"]
+        read_only_fields = ["created_at", "expires_at"]
+
+    def get_status(self, invitation) -> str:
+        if invitation.accepted_at:
+            return "accepted"
+        if invitation.revoked_at:
+            return "revoked"
+        return "pending" if invitation.is_usable() else "expired"
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["organization"].queryset = Organization.objects.filter(
+                pk__in=member_organization_ids(request.user)
+            )
+        return fields
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token from the invitation email.")
+
+
+class InvitationFilter(ApiFilterSet):
+    class Meta(ApiFilterSet.Meta):
+        model = Invitation
+        fields = ["organization", "role", "email"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Invitations of the organisations you are an admin of."),
+    create=extend_schema(description="Invite a person by email (admins); the token is emailed."),
+    destroy=extend_schema(description="Revoke a pending invitation (admins)."),
+)
+class InvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+    ordering_fields = ["created_at", "expires_at", "email"]
+
+    def get_queryset(self):
+        admin_of = Membership.objects.filter(user_id=self.request.user.pk, role=Role.ADMIN).values(
+            "organization_id"
+        )
+        return Invitation.objects.filter(organization_id__in=admin_of)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance, _raw = services.invitation_create(
+            organization=data["organization"],
+            email=data["email"],
+            role=data.get("role", Role.VIEWER),
+            invited_by=self.request.user,
+        )
+
+    def perform_destroy(self, instance):
+        if instance.is_usable():
+            instance.revoked_at = timezone.now()
+            instance.save(update_fields=["revoked_at"])
+
+    @extend_schema(
+        request=InvitationAcceptSerializer,
+        responses={200: MembershipSerializer},
+        description="Join the invitation's organisation as the logged-in user.",
+    )
+    @action(detail=False, methods=["post"])
+    def accept(self, request):
+        serializer = InvitationAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitation = services.invitation_by_token(serializer.validated_data["token"])
+        user = services.invitation_accept(
+            raw_token=serializer.validated_data["token"], user=request.user
+        )
+        membership = Membership.objects.select_related("user").get(
+            user=user, organization_id=invitation.organization_id
+        )
+        return Response(MembershipSerializer(membership).data)
+
+
+# ---------------------------------------------------------------- engagements
+class OrganizationNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name"]
+
+
+class EngagementSerializer(StrictModelSerializer):
+    client = OrganizationNameSerializer(read_only=True)
+    provider = OrganizationNameSerializer(read_only=True)
+    your_side = serializers.SerializerMethodField(help_text="client or provider: your side.")
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id",
+            "name",
+            "client",
+            "provider",
+            "your_side",
+            "phase",
+            "status",
+            "proposed_by_side",
+            "proposed_at",
+            "accepted_at",
+            "archived_at",
+            "start_date",
+            "end_date",
+            "time_zone",
+            "scorecard_period",
+            "checkin_cadence_days",
+        ]
+        read_only_fields = [
+            "status",
+            "proposed_by_side",
+            "proposed_at",
+            "accepted_at",
+            "archived_at",
+            "start_date",
+            "time_zone",
+            "scorecard_period",
+        ]
+
+    def get_your_side(self, engagement) -> Side | None:
+        org_ids = self.context.get("member_organization_ids", set())
+        if engagement.client_id in org_ids:
+            return Side.CLIENT
+        if engagement.provider_id in org_ids:
+            return Side.PROVIDER
+        return None
+
+
+class EngagementProposalSerializer(serializers.Serializer):
+    """A proposal naming the counterpart; your side and organisation come from you."""
+
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.none(),
+        help_text="Your organisation (you must be its manager or admin).",
+    )
+    side = serializers.ChoiceField(choices=Side.choices, help_text="Your organisation's side.")
+    counterpart = serializers.CharField(
+        max_length=200, help_text="The other organisation's name; created if it is not on Accord."
+    )
+    counterpart_admin_email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        help_text="Invited as the counterpart's admin when it is not on Accord yet.",
+    )
+    name = serializers.CharField(max_length=200)
+    phase = serializers.ChoiceField(choices=Engagement.Phase.choices, default="pilot")
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True)
+    time_zone = serializers.CharField(max_length=64, default="UTC")
+    scorecard_period = serializers.ChoiceField(
+        choices=Engagement.PeriodKind.choices, default="month"
+    )
+    checkin_cadence_days = serializers.IntegerField(min_value=1, max_value=365, default=7)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["organization"].queryset = Organization.objects.filter(
+                pk__in=member_organization_ids(request.user)
+            )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if attrs.get("end_date") and attrs["end_date"] < attrs["start_date"]:
+            raise serializers.ValidationError(
+                {"end_date": ["The end date cannot be before the start date."]}
+            )
+        return attrs
+
+
+class EngagementFilter(ApiFilterSet):
+    start_after = filters.DateFilter(field_name="start_date", lookup_expr="gte")
+    start_before = filters.DateFilter(field_name="start_date", lookup_expr="lte")
+
+    class Meta(ApiFilterSet.Meta):
+        model = Engagement
+        fields = ["status", "phase", "client", "provider", "scorecard_period"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Engagements where one of your organisations is a party."),
+    retrieve=extend_schema(description="One of your engagements."),
+    partial_update=extend_schema(
+        description="Change name, phase, end date or check-in cadence (managers and admins)."
+    ),
+    update=extend_schema(
+        description="Change name, phase, end date or check-in cadence (managers and admins)."
+    ),
+    destroy=extend_schema(
+        description="Archive the engagement (admins). Engagements are never deleted.",
+        responses={204: OpenApiResponse(description="Archived.")},
+    ),
+)
+class EngagementViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    queryset = Engagement.objects.select_related("client", "provider")
+    serializer_class = EngagementSerializer
+    filterset_class = EngagementFilter
+    ordering_fields = ["name", "start_date", "proposed_at", "id"]
+    # Accepting and archiving are checked by their services (the counterpart's
+    # admin accepts a proposed engagement, which require_writer would refuse).
+    actions_checked_by_services = {"accept", "archive", "destroy"}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request.user.is_authenticated:
+            context["member_organization_ids"] = set(
+                Membership.objects.filter(user_id=self.request.user.pk).values_list(
+                    "organization_id", flat=True
+                )
+            )
+        return context
+
+    def check_write(self, obj):
+        if self.action not in self.actions_checked_by_services:
+            super().check_write(obj)
+
+    @extend_schema(
+        request=EngagementProposalSerializer,
+        responses={201: EngagementSerializer},
+        description=(
+            "Propose an engagement from your organisation to a counterpart. It stays "
+            "`proposed`, and nobody can add records to it, until an admin of the "
+            "counterpart accepts it."
+        ),
+    )
+    def create(self, request):
+        proposal = EngagementProposalSerializer(data=request.data, context={"request": request})
+        proposal.is_valid(raise_exception=True)
+        data = dict(proposal.validated_data)
+        engagement = services.engagement_propose(
+            proposer=request.user,
+            own_organization=data.pop("organization"),
+            own_side=data.pop("side"),
+            counterpart_name=data.pop("counterpart"),
+            counterpart_admin_email=data.pop("counterpart_admin_email", ""),
+            **data,
+        )
+        serializer = self.get_serializer(engagement)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: EngagementSerializer},
+        description="Accept a proposed engagement (counterpart admins); it becomes active.",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        engagement = services.engagement_accept(engagement=self.get_object(), user=request.user)
+        return Response(self.get_serializer(engagement).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: EngagementSerializer},
+        description="Archive the engagement (admins of either party); every record is kept.",
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        engagement = services.engagement_archive(engagement=self.get_object(), user=request.user)
+        return Response(self.get_serializer(engagement).data)
+
+    def perform_destroy(self, instance):
+        services.engagement_archive(engagement=instance, user=self.request.user)
+
+
+# ---------------------------------------------------------------- key contacts
+class KeyContactSerializer(StrictModelSerializer):
+    class Meta:
+        model = KeyContact
+        fields = [
+            "id",
+            "engagement",
+            "side",
+            "role",
+            "name",
+            "email",
+            "user",
+            "start_date",
+            "end_date",
+        ]
+
+
+class KeyContactUpdateSerializer(KeyContactSerializer):
+    class Meta(KeyContactSerializer.Meta):
+        read_only_fields = ["engagement", "side", "role", "user", "start_date"]
+
+
+class KeyContactFilter(ApiFilterSet):
+    current_on = filters.DateFilter(method="filter_current_on", label="Contacts current on a date")
+
+    class Meta(ApiFilterSet.Meta):
+        model = KeyContact
+        fields = ["engagement", "side", "role"]
+
+    def filter_current_on(self, queryset, name, value):
+        return queryset.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=value), start_date__lte=value
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(description="Key contacts of your engagements, past and current."),
+    create=extend_schema(
+        description=(
+            "Name the new contact for a side and role; the current one ends the day "
+            "before the new one starts, so changes are kept."
+        )
+    ),
+    partial_update=extend_schema(description="Correct a contact's name or email, or end it."),
+    update=extend_schema(description="Correct a contact's name or email, or end it."),
+)
+class KeyContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantViewSet,
+):
+    queryset = KeyContact.objects.all()
+    filterset_class = KeyContactFilter
+    ordering_fields = ["start_date", "side", "role", "name"]
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return KeyContactUpdateSerializer
+        return KeyContactSerializer
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.key_contact_change(
+            engagement=data["engagement"],
+            side=data["side"],
+            role=data["role"],
+            user=self.request.user,
+            name=data["name"],
+            email=data.get("email", ""),
+            start_date=data.get("start_date") or timezone.localdate(),
+            contact_user=data.get("user"),
+        )
+
+
+# ---------------------------------------------------------------- SLAs
+class SLASerializer(StrictModelSerializer):
+    class Meta:
+        model = SLA
+        fields = [
+            "id",
+            "engagement",
+            "owner_side",
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "target",
+            "weight",
+            "active",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"weight": {"min_value": Decimal("0.001")}}
+
+
+class SLAUpdateSerializer(SLASerializer):
+    class Meta(SLASerializer.Meta):
+        read_only_fields = ["engagement", "created_at"]
+
+
+class SLAFilter(ApiFilterSet):
+    side = filters.ChoiceFilter(field_name="owner_side", choices=Side.choices)
+
+    class Meta(ApiFilterSet.Meta):
+        model = SLA
+        fields = ["engagement", "owner_side", "active", "direction"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="SLAs of your engagements, owned by either side."),
+    create=extend_schema(description="Agree a new SLA (managers and admins)."),
+    partial_update=extend_schema(
+        description="Change an SLA; deactivate it with `active: false` (SLAs are not deleted)."
+    ),
+    update=extend_schema(
+        description="Change an SLA; deactivate it with `active: false` (SLAs are not deleted)."
+    ),
+)
+class SLAViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantViewSet,
+):
+    queryset = SLA.objects.all()
+    filterset_class = SLAFilter
+    ordering_fields = ["name", "owner_side", "created_at", "weight"]
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return SLAUpdateSerializer
+        return SLASerializer
+
+
+# ---------------------------------------------------------------- shared goals
+class SharedGoalSerializer(StrictModelSerializer):
+    latest_percent = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The latest reported progress."
+    )
+
+    class Meta:
+        model = SharedGoal
+        fields = [
+            "id",
+            "engagement",
+            "title",
+            "description",
+            "target",
+            "start_date",
+            "due_date",
+            "achieved_on",
+            "cancelled",
+            "client_contact",
+            "provider_contact",
+            "latest_percent",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+
+class SharedGoalUpdateSerializer(SharedGoalSerializer):
+    class Meta(SharedGoalSerializer.Meta):
+        read_only_fields = ["engagement", "created_at"]
+
+
+class SharedGoalFilter(ApiFilterSet):
+    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta(ApiFilterSet.Meta):
+        model = SharedGoal
+        fields = ["engagement", "cancelled"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Shared goals of your engagements with their latest progress."),
+    create=extend_schema(description="Agree a shared goal (managers and admins)."),
+    partial_update=extend_schema(description="Change a goal, mark it achieved or cancelled."),
+    update=extend_schema(description="Change a goal, mark it achieved or cancelled."),
+)
+class SharedGoalViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantViewSet,
+):
+    queryset = SharedGoal.objects.annotate(
+        latest_percent=Subquery(
+            GoalProgress.objects.filter(goal=OuterRef("pk"))
+            .order_by("-date", "-created_at")
+            .values("percent")[:1]
+        )
+    )
+    filterset_class = SharedGoalFilter
+    ordering_fields = ["due_date", "start_date", "title", "created_at"]
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return SharedGoalUpdateSerializer
+        return SharedGoalSerializer
+
+
+class GoalProgressSerializer(StrictModelSerializer):
+    class Meta:
+        model = GoalProgress
+        fields = ["id", "goal", "date", "percent", "note", "reporter", "created_at"]
+        read_only_fields = ["reporter", "created_at"]
+
+
+class GoalProgressFilter(ApiFilterSet):
+    engagement = filters.NumberFilter(field_name="goal__engagement")
+    date_after = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta(ApiFilterSet.Meta):
+        model = GoalProgress
+        fields = ["goal"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Progress reports of your engagements' shared goals."),
+    create=extend_schema(description="Report a goal's progress in percent on a date."),
+)
+class GoalProgressViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+):
+    queryset = GoalProgress.objects.all()
+    serializer_class = GoalProgressSerializer
+    filterset_class = GoalProgressFilter
+    ordering_fields = ["date", "created_at", "percent"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.goal_progress_report(
+            goal=data["goal"],
+            user=self.request.user,
+            date=data["date"],
+            percent=data["percent"],
+            note=data.get("note", ""),
+        )
+
+
+# ---------------------------------------------------------------- API tokens
+class ApiTokenSerializer(StrictModelSerializer):
+    id = serializers.CharField(source="token_key", read_only=True, help_text="The token's prefix.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created", "last_used_at"]
+        read_only_fields = ["created", "last_used_at"]
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        read_only=True, help_text="The token itself: shown only in this answer, store it now."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Your API tokens (never the tokens themselves)."),
+    destroy=extend_schema(description="Revoke one of your tokens; it stops working at once."),
+)
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_field = "token_key"
+    ordering_fields = ["created", "last_used_at", "name"]
+    filterset_fields = ["name"]
+    throttle_scope = "token_create"
+    # Basic auth here only, so a script can get its first token with a password.
+    authentication_classes = [
+        ApiTokenAuthentication,
+        authentication.BasicAuthentication,
+        authentication.SessionAuthentication,
+    ]
+
+    def get_queryset(self):
+        return ApiToken.objects.filter(user_id=self.request.user.pk)
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(ScopedRateThrottle())
+        return throttles
+
+    @extend_schema(
+        request=ApiTokenSerializer,
+        responses={201: NewApiTokenSerializer},
+        description=(
+            "Create a named token for integrations. The answer shows the token once; "
+            "Accord keeps only its hash. Send it as `Authorization: Token <token>`."
+        ),
+    )
+    def create(self, request):
+        if isinstance(request.auth, ApiToken):
+            # A leaked token must not be able to mint more tokens.
+            raise PermissionDenied("Create tokens from a logged-in session, not with a token.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance, token = ApiToken.objects.create(
+            user=request.user, expiry=None, name=serializer.validated_data["name"]
+        )
+        instance.token = token
+        return Response(NewApiTokenSerializer(instance).data, status=status.HTTP_201_CREATED)
