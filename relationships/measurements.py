@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -23,8 +24,9 @@ MAX_VALUE = Decimal("1e12")
 MAX_BULK_ROWS = 10_000
 
 
-@dataclass(frozen=True)
-class MeasurementRow:
+class MeasurementRow(NamedTuple):
+    """One validated value to record (a tuple: cheap to build by the ten thousand)."""
+
     sla_id: int
     period_start: date
     period_end: date
@@ -140,9 +142,7 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             corrected_count=result.corrected,
             unchanged_count=result.unchanged,
         )
-        superseded = [old_pk for _, old_pk in to_create if old_pk is not None]
-        if superseded:
-            Measurement.objects.filter(pk__in=superseded).update(superseded_at=now)
+        _supersede([old_pk for _, old_pk in to_create if old_pk is not None], now=now)
         try:
             _insert(to_create, actor=actor, batch=result.batch, source=source, now=now)
         except IntegrityError as exc:
@@ -175,7 +175,7 @@ def _insert(to_create, *, actor, batch: ImportBatch, source: str, now) -> None:
     actor_id = actor.pk if actor is not None else None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Arrays as parameters: one statement, no 65,535-parameter limit.
+            # One array literal per column: one statement, no 65,535-parameter limit.
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "
                 "SELECT u.*, %s, %s, %s FROM unnest("
@@ -185,12 +185,12 @@ def _insert(to_create, *, actor, batch: ImportBatch, source: str, now) -> None:
                     actor_id,
                     now,
                     batch.pk,
-                    [row.sla_id for row, _ in to_create],
-                    [row.period_start for row, _ in to_create],
-                    [row.period_end for row, _ in to_create],
-                    [row.value for row, _ in to_create],
-                    [row.source or source for row, _ in to_create],
-                    [old_pk for _, old_pk in to_create],
+                    _pg_array(row.sla_id for row, _ in to_create),
+                    _pg_array(row.period_start for row, _ in to_create),
+                    _pg_array(row.period_end for row, _ in to_create),
+                    _pg_array(row.value for row, _ in to_create),
+                    _pg_text_array(row.source or source for row, _ in to_create),
+                    _pg_array(old_pk for _, old_pk in to_create),
                 ],
             )
         else:
@@ -213,3 +213,28 @@ def _insert(to_create, *, actor, batch: ImportBatch, source: str, now) -> None:
                     for row, old_pk in to_create
                 ],
             )
+
+
+def _supersede(pks: list[int], *, now) -> None:
+    if not pks:
+        return
+    if connection.vendor != "postgresql":
+        Measurement.objects.filter(pk__in=pks).update(superseded_at=now)
+        return
+    with connection.cursor() as cursor:
+        # ANY(array) rather than IN (10,000 parameters), which PostgreSQL plans slowly.
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Measurement._meta.db_table)} "
+            "SET superseded_at = %s WHERE id = ANY(%s::bigint[])",
+            [now, _pg_array(pks)],
+        )
+
+
+def _pg_array(values) -> str:
+    """A PostgreSQL array literal of numbers or dates, parsed far faster than ARRAY[...]."""
+    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+
+
+def _pg_text_array(values) -> str:
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from relationships.measurements import MAX_VALUE, MeasurementRow
 
 FIELDS = ("sla", "period_start", "period_end", "value", "source")
+_FIELD_SET = frozenset(FIELDS)
 REQUIRED = frozenset({"sla", "period_start", "period_end", "value"})
 MAX_SOURCE_LENGTH = 100
 MAX_DECIMALS = 6
@@ -103,7 +104,7 @@ def period_errors(period_start: date, period_end: date, today: date) -> dict[str
 
 
 def unknown_fields(keys: Iterable[str]) -> list[str]:
-    return sorted(set(keys) - set(FIELDS))
+    return sorted(set(keys) - _FIELD_SET)
 
 
 def clean_rows(rows: list, *, today: date) -> tuple[list[MeasurementRow], Errors]:
@@ -114,8 +115,9 @@ def clean_rows(rows: list, *, today: date) -> tuple[list[MeasurementRow], Errors
         if not isinstance(row, dict):
             errors[(index, "non_field_errors")] = ["Each row must be an object with named fields."]
             continue
-        for name in unknown_fields(row):
-            errors[(index, name)] = [f"Unknown field; the fields are {', '.join(FIELDS)}."]
+        if row.keys() - _FIELD_SET:
+            for name in unknown_fields(row):
+                errors[(index, name)] = [f"Unknown field; the fields are {', '.join(FIELDS)}."]
         for name in FIELDS:
             if name in row:
                 columns[name][index] = row[name]

@@ -324,3 +324,11 @@ def test_proposed_engagement_takes_no_values(as_user, provider_manager, sla):
 def test_anonymous_gets_401(client, sla):
     assert client.get(LIST).status_code in (401, 403)
     assert post_bulk(client, [row(sla.pk)]).status_code in (401, 403)
+
+
+def test_sources_with_quotes_commas_and_unicode_are_kept(as_user, provider_manager, sla):
+    sources = ['ticket "A", queue \\ 7', "{braces}", "Überwachung, NULL", ""]
+    rows = [row(sla.pk, n=n, source=source) for n, source in enumerate(sources)]
+    assert post_bulk(as_user(provider_manager), rows).status_code == 201
+    stored = Measurement.objects.order_by("period_start").values_list("source", flat=True)
+    assert list(stored) == [*sources[:3], "API bulk (JSON)"]
