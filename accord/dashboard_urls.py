@@ -34,4 +34,18 @@ urlpatterns = [
     ),
     path("", views.portfolio, name="portfolio"),
     path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("engagements/<int:pk>/", views.engagement_detail, name="engagement-detail"),
+    path(
+        "engagements/<int:pk>/recompute/",
+        views.engagement_recompute,
+        name="engagement-recompute",
+    ),
+    path(
+        "engagements/<int:pk>/scorecards/<int:scorecard_pk>/review/",
+        views.scorecard_review,
+        name="scorecard-review",
+    ),
+    path("engagements/<int:pk>/scorecards.csv", views.scorecard_export, name="scorecard-export"),
+    path("runs/<int:pk>/", views.run_status, name="run-status"),
 ]

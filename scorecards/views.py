@@ -1,12 +1,676 @@
+"""Browser dashboard pages: portfolio, engagement, alerts and scorecard export.
+
+Views stay thin: reads are single set-based queries (constant in the number of
+engagements), writes go through the services of the app that owns the data.
+"""
+
+import csv
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from feedback.models import CheckIn, Feedback
+from feedback.views import engagement_forms
+from relationships.models import (
+    SLA,
+    WRITER_ROLES,
+    Engagement,
+    GoalProgress,
+    KeyContact,
+    Measurement,
+    Membership,
+    Organization,
+    Side,
+)
+from relationships.tenancy import visible_engagement_or_404
+from scorecards.inputs import DIMENSIONS
+from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.scoring import goal_actual, goal_expected
+
+PAGE_SIZE = 25
+SPARKLINE_PERIODS = 6
+
+# Sort keys offered on the portfolio: URL value → ordering (missing scores last).
+PORTFOLIO_SORTS = {
+    "name": ("Name", [F("name").asc(), F("pk").asc()]),
+    "overall": ("Lowest overall first", [F("latest_overall").asc(nulls_last=True), "name"]),
+    "-overall": ("Highest overall first", [F("latest_overall").desc(nulls_last=True), "name"]),
+    "trend": ("Biggest drop first", [F("latest_trend").asc(nulls_last=True), "name"]),
+    "gap": ("Largest perception gap", [F("latest_gap").desc(nulls_last=True), "name"]),
+    "alerts": ("Most open alerts", [F("open_alerts").desc(), "name"]),
+    "checkin": ("Longest since check-in", [F("last_checkin_on").asc(nulls_first=True), "name"]),
+}
+
+
+def _latest_scorecards():
+    """The newest scorecard of each engagement's own period kind (for OuterRef)."""
+    return Scorecard.objects.filter(
+        engagement=OuterRef("pk"), period_kind=OuterRef("scorecard_period")
+    ).order_by("-period_start")
+
+
+def engagements_with_latest_scores(user):
+    """The user's engagements annotated with their latest scorecard, open alerts, last check-in.
+
+    Every figure is a correlated subquery, so a page of any length is one query.
+    """
+    latest = _latest_scorecards()
+    open_alerts = (
+        Alert.objects.filter(engagement=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("engagement")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Engagement.objects.visible_to(user)
+        .select_related("client", "provider")
+        .annotate(
+            latest_scorecard_id=Subquery(latest.values("pk")[:1]),
+            latest_band=Subquery(latest.values("band")[:1]),
+            latest_overall=Subquery(latest.values("overall")[:1]),
+            latest_client=Subquery(latest.values("client_score")[:1]),
+            latest_provider=Subquery(latest.values("provider_score")[:1]),
+            latest_trend=Subquery(latest.values("trend")[:1]),
+            latest_gap=Subquery(latest.values("perception_gap")[:1]),
+            latest_period_start=Subquery(latest.values("period_start")[:1]),
+            open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), 0),
+            last_checkin_on=Subquery(
+                CheckIn.objects.filter(engagement=OuterRef("pk"))
+                .order_by("-occurred_on")
+                .values("occurred_on")[:1]
+            ),
+        )
+    )
+
+
+def overall_history(engagement_ids, periods: int = SPARKLINE_PERIODS) -> dict[int, list]:
+    """The last `periods` overall scores of each engagement, oldest first, in one query."""
+    ranked = (
+        Scorecard.objects.filter(
+            engagement_id__in=engagement_ids, period_kind=F("engagement__scorecard_period")
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("engagement_id")], order_by=F("period_start").desc()
+            )
+        )
+        .filter(rank__lte=periods)
+        .order_by("engagement_id", "period_start")
+        .values_list("engagement_id", "overall")
+    )
+    history: dict[int, list] = {pk: [] for pk in engagement_ids}
+    for engagement_id, overall in ranked:
+        history[engagement_id].append(overall)
+    return history
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """An inline SVG polyline of scores 0–100; gaps (no overall) are skipped."""
+
+    values: list
+    width: int = 96
+    height: int = 24
+
+    @property
+    def points(self) -> str:
+        step = self.width / max(1, len(self.values) - 1)
+        return " ".join(
+            f"{i * step:.1f},{self.height - float(v) / 100 * self.height:.1f}"
+            for i, v in enumerate(self.values)
+            if v is not None
+        )
+
+    @property
+    def label(self) -> str:
+        shown = ", ".join("no data" if v is None else f"{v}" for v in self.values)
+        return f"Overall over the last {len(self.values)} periods: {shown}"
+
+
+def _user_organization_ids(user) -> list[int]:
+    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
 
 
 @login_required
 def portfolio(request):
-    return render(request, "dashboard/portfolio.html", {})
+    own_orgs = _user_organization_ids(request.user)
+    engagements = engagements_with_latest_scores(request.user)
+    summary = engagements.aggregate(
+        total=Count("pk"),
+        average=Avg("latest_overall"),
+        **{band.value: Count("pk", filter=Q(latest_band=band.value)) for band in Band},
+    )
+
+    filters = {
+        "band": request.GET.get("band", ""),
+        "phase": request.GET.get("phase", ""),
+        "counterpart": request.GET.get("counterpart", ""),
+        "sort": request.GET.get("sort", "name"),
+    }
+    if filters["band"] in Band.values:
+        engagements = engagements.filter(latest_band=filters["band"])
+    elif filters["band"] == "none":
+        engagements = engagements.filter(latest_band__isnull=True)
+    if filters["phase"] in Engagement.Phase.values:
+        engagements = engagements.filter(phase=filters["phase"])
+    if filters["counterpart"].isdigit():
+        counterpart = int(filters["counterpart"])
+        engagements = engagements.filter(Q(client_id=counterpart) | Q(provider_id=counterpart))
+    if filters["sort"] not in PORTFOLIO_SORTS:
+        filters["sort"] = "name"
+    engagements = engagements.order_by(*PORTFOLIO_SORTS[filters["sort"]][1])
+
+    page = Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page"))
+    history = overall_history([e.pk for e in page])
+    rows = []
+    for engagement in page:
+        counterpart = engagement.provider if engagement.client_id in own_orgs else engagement.client
+        last = engagement.last_checkin_on
+        rows.append(
+            {
+                "engagement": engagement,
+                "counterpart": counterpart,
+                "sparkline": Sparkline(history[engagement.pk]),
+                "days_since_checkin": (engagement.today() - last).days if last else None,
+            }
+        )
+    visible = Engagement.objects.visible_to(request.user)
+    counterparts = (
+        Organization.objects.filter(
+            Q(engagements_as_client__in=visible) | Q(engagements_as_provider__in=visible)
+        )
+        .exclude(pk__in=own_orgs)
+        .distinct()
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dashboard/portfolio.html",
+        {
+            "page": page,
+            "rows": rows,
+            "summary": summary,
+            "band_counts": [(value, label, summary[value]) for value, label in Band.choices],
+            "bands": Band.choices,
+            "phases": Engagement.Phase.choices,
+            "counterparts": counterparts,
+            "sorts": [(key, label) for key, (label, _) in PORTFOLIO_SORTS.items()],
+            "filters": filters,
+            "query": query.urlencode(),
+        },
+    )
+
+
+# ---------------------------------------------------------------- engagement page
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the signed-in user may do on one engagement (from one membership query)."""
+
+    side: str | None
+    role: str | None
+    engagement_writable: bool
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITER_ROLES and self.engagement_writable
+
+    @property
+    def can_review(self) -> bool:
+        return self.role in WRITER_ROLES
+
+
+def viewer_of(engagement: Engagement, user) -> Viewer:
+    membership = engagement.membership_of(user)
+    return Viewer(
+        side=engagement.side_of_organization(membership.organization_id) if membership else None,
+        role=membership.role if membership else None,
+        engagement_writable=engagement.is_writable,
+    )
+
+
+def _by_side(items, side_of) -> dict[str, list]:
+    grouped: dict[str, list] = {side: [] for side in Side.values}
+    for item in items:
+        grouped[side_of(item)].append(item)
+    return grouped
+
+
+def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
+    """Active SLAs with their latest value and this period's attainment, in one query."""
+    current = Q(measurements__superseded_at__isnull=True) & Q(
+        measurements__period_start__range=(period.start, period.end)
+    )
+    met = Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
+        direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
+    )
+    latest = Measurement.objects.current().filter(sla=OuterRef("pk")).order_by("-period_start")
+    return list(
+        engagement.slas.filter(active=True).annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_period_start=Subquery(latest.values("period_start")[:1]),
+            period_measurements=Count("measurements", filter=current),
+            period_met=Count("measurements", filter=current & met),
+        )
+    )
+
+
+def goals_with_progress(engagement: Engagement, as_of) -> list:
+    """Open and recent goals with expected and actual progress (percent) as of today."""
+    latest_percent = (
+        GoalProgress.objects.filter(goal=OuterRef("pk"), date__lte=as_of)
+        .order_by("-date", "-pk")
+        .values("percent")[:1]
+    )
+    goals = list(
+        engagement.goals.filter(cancelled=False)
+        .select_related("client_contact", "provider_contact")
+        .annotate(latest_percent=Subquery(latest_percent))
+    )
+    for goal in goals:
+        goal.expected_percent = round(100 * goal_expected(goal.start_date, goal.due_date, as_of))
+        goal.actual_percent = round(100 * goal_actual(goal.achieved_on, goal.latest_percent, as_of))
+        goal.behind = goal.actual_percent < goal.expected_percent
+    return goals
+
+
+def dimensions_of(scorecard: Scorecard) -> list[dict]:
+    """The six dimensions with score, weight, per-side scores and the "why" lines."""
+    explained = scorecard.explanation.get("dimensions", {})
+    rows = []
+    for name in DIMENSIONS:
+        detail = explained.get(name, {})
+        rows.append(
+            {
+                "name": name,
+                "label": name.capitalize(),
+                "score": getattr(scorecard, name),
+                "weight": detail.get("weight"),
+                "sides": detail.get("sides") or detail.get("views") or {},
+                "why": detail.get("text", []),
+            }
+        )
+    return rows
+
+
+def score_history(engagement: Engagement) -> dict:
+    """Overall and per-side scores per period, oldest first, for the chart."""
+    rows = engagement.scorecards.filter(period_kind=engagement.scorecard_period).order_by(
+        "period_start"
+    )
+    return list(rows.values_list("period_start", "overall", "client_score", "provider_score"))
+
+
+def chart_data(history: list) -> dict:
+    """The score history as Chart.js series (numbers, None for gaps)."""
+    series = {"labels": [], "overall": [], "client": [], "provider": []}
+    for period_start, *scores in history:
+        series["labels"].append(period_start.isoformat())
+        for key, value in zip(("overall", "client", "provider"), scores, strict=True):
+            series[key].append(None if value is None else float(value))
+    return series
+
+
+def _engagement_or_404(user, pk) -> Engagement:
+    return get_object_or_404(
+        Engagement.objects.visible_to(user).select_related("client", "provider"), pk=pk
+    )
+
+
+@login_required
+def engagement_detail(request, pk):
+    return _render_engagement(request, _engagement_or_404(request.user, pk))
+
+
+def _render_engagement(request, engagement: Engagement, *, review_form=None, status=200):
+    viewer = viewer_of(engagement, request.user)
+    today = engagement.today()
+    period = engagement.current_period(today)
+    scorecard = (
+        engagement.scorecards.filter(period_kind=engagement.scorecard_period)
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                ScorecardReview.objects.select_related("user").order_by("side", "-created_at"),
+            )
+        )
+        .order_by("-period_start")
+        .first()
+    )
+    contacts = KeyContact.objects.filter(engagement=engagement, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+    open_issues = engagement.issues.filter(resolved_at__isnull=True).order_by("-raised_at")
+    open_items = engagement.action_items.filter(
+        completed_at__isnull=True, cancelled=False
+    ).select_related("owner")
+    alerts = engagement.alerts.select_related("acknowledged_by").order_by(
+        F("resolved_at").desc(nulls_first=True), "-raised_at"
+    )[: RECENT * 2]
+    contacts = _by_side(contacts, lambda c: c.side)
+    slas = _by_side(slas_with_attainment(engagement, period), lambda s: s.owner_side)
+    issues = _by_side(open_issues, lambda i: i.responsible_side)
+    items = _by_side(open_items, lambda a: a.owner_side)
+    reviews = _reviews_by_side(scorecard) if scorecard else {}
+    history = score_history(engagement)
+    active_run = ScorecardRun.objects.filter(
+        engagement=engagement,
+        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
+    ).first()
+    requested_run = request.GET.get("run", "")
+    sides = [
+        {
+            "side": side,
+            "label": label,
+            "organization": engagement.organization_of(side),
+            "is_mine": side == viewer.side,
+            "contacts": contacts[side],
+            "slas": slas[side],
+            "issues": issues[side],
+            "action_items": items[side],
+            "review": reviews.get(side, {}),
+        }
+        for side, label in Side.choices
+    ]
+    context = {
+        "engagement": engagement,
+        "viewer": viewer,
+        "period": period,
+        "today": today,
+        "scorecard": scorecard,
+        "dimensions": dimensions_of(scorecard) if scorecard else [],
+        "sides": sides,
+        "history_rows": history,
+        "history": chart_data(history),
+        "goals": goals_with_progress(engagement, today),
+        "checkins": CheckIn.objects.filter(engagement=engagement).select_related("recorded_by")[
+            :RECENT
+        ],
+        "feedback": Feedback.objects.filter(engagement=engagement).select_related("author")[
+            :RECENT
+        ],
+        "alerts": alerts,
+        "active_run": active_run,
+        # The page polls the run it just queued (?run=) or one still in progress.
+        "poll_run_id": int(requested_run)
+        if requested_run.isdigit()
+        else (active_run.pk if active_run else None),
+    }
+    context["review_form"] = review_form or ReviewForm()
+    context.update(engagement_forms(request, engagement))
+    return render(request, "dashboard/engagement.html", context, status=status)
+
+
+def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
+    """Each side's live review (if any) and its superseded (stale) reviews."""
+    reviews = {side: {"live": None, "stale": []} for side in Side.values}
+    for review in scorecard.reviews.all():
+        if review.stale_at is None:
+            reviews[review.side]["live"] = review
+        else:
+            reviews[review.side]["stale"].append(review)
+    return reviews
+
+
+# ---------------------------------------------------------------- actions
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=ScorecardReview.Decision.choices,
+        widget=forms.RadioSelect,
+        label="Your decision",
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        help_text="Required when you dispute: say what you think is wrong.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("decision") == ScorecardReview.Decision.DISPUTED
+            and not cleaned.get("comment", "").strip()
+        ):
+            self.add_error("comment", "Give a reason when you dispute a scorecard.")
+        return cleaned
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+@login_required
+@require_POST
+def scorecard_review(request, pk, scorecard_pk):
+    engagement = _engagement_or_404(request.user, pk)
+    scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
+    _require(
+        viewer_of(engagement, request.user).can_review,
+        "Only managers and admins can review a scorecard.",
+    )
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            _services().scorecard_review(
+                scorecard=scorecard,
+                user=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your review is recorded and visible to both sides.")
+            return redirect(f"{engagement_url(engagement)}#review")
+    return _render_engagement(request, engagement, review_form=form, status=400)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request, pk):
+    alert = get_object_or_404(
+        Alert.objects.filter(engagement__in=Engagement.objects.visible_to(request.user)), pk=pk
+    )
+    engagement = _engagement_or_404(request.user, alert.engagement_id)
+    _require(
+        viewer_of(engagement, request.user).can_review,
+        "Only managers and admins can acknowledge alerts.",
+    )
+    try:
+        _services().alert_acknowledge(alert=alert, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Alert acknowledged: {alert.message}")
+    return redirect(_safe_next(request, f"{engagement_url(engagement)}#alerts"))
+
+
+@login_required
+@require_POST
+def engagement_recompute(request, pk):
+    engagement = _engagement_or_404(request.user, pk)
+    _require(
+        viewer_of(engagement, request.user).can_review,
+        "Only managers and admins can recompute a scorecard.",
+    )
+    try:
+        run = _services().request_recompute(engagement=engagement, user=request.user)
+    except _services().BrokerUnavailable:
+        messages.error(
+            request,
+            "The scorecard job could not be queued because the job queue is unreachable. "
+            "Nothing was lost; try again in a minute.",
+        )
+        return redirect(engagement_url(engagement))
+    messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
+    return redirect(f"{engagement_url(engagement)}?run={run.pk}#scorecard")
+
+
+@login_required
+@require_GET
+def run_status(request, pk):
+    run = get_object_or_404(
+        ScorecardRun.objects.filter(engagement__in=Engagement.objects.visible_to(request.user)),
+        pk=pk,
+    )
+    finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "status": run.status,
+            "status_display": run.get_status_display(),
+            "finished": finished,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "scorecards_written": run.scorecards_written,
+            "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
+        }
+    )
+
+
+def engagement_url(engagement: Engagement) -> str:
+    return reverse("engagement-detail", args=[engagement.pk])
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# ---------------------------------------------------------------- alerts, export
+ALERT_STATES = {
+    "open": ("Open", Q(resolved_at__isnull=True)),
+    "unacknowledged": ("Open, not acknowledged", Q(resolved_at__isnull=True, acknowledged_at=None)),
+    "resolved": ("Resolved", Q(resolved_at__isnull=False)),
+    "all": ("All", Q()),
+}
 
 
 @login_required
 def alert_list(request):
-    return render(request, "dashboard/alerts.html", {})
+    visible = Engagement.objects.visible_to(request.user)
+    alerts = Alert.objects.filter(engagement__in=visible).select_related(
+        "engagement", "acknowledged_by"
+    )
+    filters = {
+        "state": request.GET.get("state", "open"),
+        "kind": request.GET.get("kind", ""),
+        "engagement": request.GET.get("engagement", ""),
+    }
+    if filters["state"] not in ALERT_STATES:
+        filters["state"] = "open"
+    alerts = alerts.filter(ALERT_STATES[filters["state"]][1])
+    if filters["kind"] in Alert.Kind.values:
+        alerts = alerts.filter(kind=filters["kind"])
+    if filters["engagement"].isdigit():
+        alerts = alerts.filter(engagement_id=int(filters["engagement"]))
+    alerts = alerts.order_by(F("resolved_at").desc(nulls_first=True), "-raised_at", "-pk")
+    page = Paginator(alerts, PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    writer_orgs = set(
+        Membership.objects.filter(user=request.user, role__in=WRITER_ROLES).values_list(
+            "organization_id", flat=True
+        )
+    )
+    for alert in page:
+        engagement = alert.engagement
+        alert.can_acknowledge = (
+            alert.is_open
+            and alert.acknowledged_at is None
+            and bool({engagement.client_id, engagement.provider_id} & writer_orgs)
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dashboard/alerts.html",
+        {
+            "page": page,
+            "filters": filters,
+            "states": [(key, label) for key, (label, _) in ALERT_STATES.items()],
+            "kinds": Alert.Kind.choices,
+            "engagements": visible.only("pk", "name"),
+            "query": query.urlencode(),
+        },
+    )
+
+
+EXPORT_FIELDS = [
+    "period_kind",
+    "period_start",
+    "period_end",
+    "as_of",
+    "band",
+    "overall",
+    "coverage",
+    *DIMENSIONS,
+    "client_score",
+    "provider_score",
+    "perception_gap",
+    "trend",
+    "model_version",
+    "computed_at",
+    "frozen_at",
+    "changed_since_signoff_at",
+]
+
+
+@login_required
+@require_GET
+def scorecard_export(request, pk):
+    """The engagement's scorecard history as CSV, oldest period first."""
+    engagement = visible_engagement_or_404(request.user, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="accord-engagement-{engagement.pk}-scorecards.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_FIELDS)
+    rows = engagement.scorecards.order_by("period_kind", "period_start").values_list(*EXPORT_FIELDS)
+    for row in rows.iterator(chunk_size=500):
+        writer.writerow("" if value is None else value for value in row)
+    return response
+
+
+def _services():
+    # TEMPORARY until scorecards.services lands (written in parallel by `score`).
+    from scorecards import services
+
+    return services

@@ -1,0 +1,67 @@
+// Engagement page: draws the score chart and follows a queued recompute.
+// Progressive enhancement: without JavaScript the table and a reload show the same.
+(function () {
+  "use strict";
+
+  function drawChart() {
+    var canvas = document.getElementById("score-chart");
+    var source = document.getElementById("score-history");
+    if (!canvas || !source || typeof window.Chart === "undefined") return;
+    var history = JSON.parse(source.textContent);
+    var line = function (label, data, colour, dash) {
+      return {
+        label: label, data: data, borderColor: colour, backgroundColor: colour,
+        borderWidth: 2, borderDash: dash || [], pointRadius: 3, spanGaps: true, tension: 0.2
+      };
+    };
+    new window.Chart(canvas, {
+      type: "line",
+      data: {
+        labels: history.labels,
+        datasets: [
+          line("Overall", history.overall, "#1d4ed8"),
+          line("Client side", history.client, "#15803d", [6, 4]),
+          line("Provider side", history.provider, "#b45309", [2, 3])
+        ]
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        scales: { y: { min: 0, max: 100, title: { display: true, text: "Score" } } },
+        plugins: { legend: { position: "bottom" } }
+      }
+    });
+  }
+
+  function followRun() {
+    var status = document.getElementById("run-status");
+    if (!status || !status.dataset.runUrl) return;
+    var attempts = 0;
+    var poll = function () {
+      attempts += 1;
+      fetch(status.dataset.runUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+        .then(function (run) {
+          if (!run.finished) {
+            status.textContent = "Recompute " + run.status_display.toLowerCase() + "…";
+            if (attempts < 120) window.setTimeout(poll, 2000);
+            return;
+          }
+          status.textContent = "";
+          if (run.status === "succeeded") {
+            status.appendChild(document.createTextNode("The new scorecard is ready. "));
+            var link = document.createElement("a");
+            link.href = window.location.pathname;
+            link.textContent = "Show it";
+            status.appendChild(link);
+          } else {
+            status.textContent = "The recompute failed: " + (run.error || "see the run log") + ".";
+          }
+        })
+        .catch(function () { status.textContent = "Could not check the recompute; reload the page to see its result."; });
+    };
+    poll();
+  }
+
+  drawChart();
+  followRun();
+})();
