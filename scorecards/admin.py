@@ -1,0 +1,113 @@
+"""Operator admin for scorecards.
+
+Scorecards and runs are computed, so they are read-only here. Alerts and
+reviews can be inspected and corrected; scoring configurations keep their
+audit trail (the "History" button). Configuration changes made here are
+audited too, but the validated path is scorecards.services.scoring_config_update.
+"""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from relationships.admin import ReadOnlyAdminMixin
+from scorecards.models import (
+    Alert,
+    Scorecard,
+    ScorecardReview,
+    ScorecardRun,
+    ScorecardRunChunk,
+    ScoringConfig,
+)
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "engagement",
+        "period_kind",
+        "period_start",
+        "overall",
+        "band",
+        "coverage",
+        "client_score",
+        "provider_score",
+        "computed_at",
+        "frozen_at",
+    ]
+    list_filter = ["band", "period_kind"]
+    search_fields = ["engagement__name"]
+    list_select_related = ["engagement"]
+    date_hierarchy = "period_start"
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = [
+        "message",
+        "engagement",
+        "kind",
+        "side",
+        "period_start",
+        "raised_at",
+        "resolved_at",
+        "acknowledged_at",
+    ]
+    list_filter = ["kind", "side"]
+    search_fields = ["engagement__name", "message"]
+    list_select_related = ["engagement"]
+    readonly_fields = [
+        "engagement",
+        "period_kind",
+        "period_start",
+        "kind",
+        "side",
+        "message",
+        "details",
+        "raised_at",
+        "resolved_at",
+    ]
+    raw_id_fields = ["acknowledged_by"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ScorecardRunChunkInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ScorecardRunChunk
+    extra = 0
+    fields = ["status", "attempts", "engagement_ids", "finished_at", "error"]
+
+
+@admin.register(ScorecardRun)
+class ScorecardRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "period_kind",
+        "period_start",
+        "engagement",
+        "status",
+        "chunks_done",
+        "chunks_failed",
+        "chunks_total",
+        "scorecards_written",
+        "alerts_raised",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "trigger"]
+    list_select_related = ["engagement"]
+    inlines = [ScorecardRunChunkInline]
+
+
+@admin.register(ScoringConfig)
+class ScoringConfigAdmin(SimpleHistoryAdmin):
+    list_display = ["engagement", "survey_threshold", "updated_by", "updated_at"]
+    search_fields = ["engagement__name"]
+    raw_id_fields = ["engagement", "updated_by"]
+
+
+@admin.register(ScorecardReview)
+class ScorecardReviewAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["scorecard", "side", "decision", "user", "created_at", "stale_at"]
+    list_filter = ["decision", "side"]
+    list_select_related = ["scorecard__engagement", "user"]

@@ -1,0 +1,206 @@
+"""Scorecard actions people take: recompute now, review (sign or dispute), acknowledge, configure.
+
+Keyword-only functions that check the actor's right to act and raise
+ValidationError (field errors), PermissionDenied or BrokerUnavailable; the
+dashboard and the API turn those into 4xx and 503 answers.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from relationships.models import Engagement, Role
+from relationships.services import require_writer
+from scorecards import scoring
+from scorecards.compute import SCORE_FIELDS
+from scorecards.models import (
+    Alert,
+    Scorecard,
+    ScorecardReview,
+    ScorecardRun,
+    ScoringConfig,
+)
+
+
+class BrokerUnavailable(Exception):
+    """The task queue cannot be reached; callers answer 503 and nothing was queued."""
+
+    message = "The job queue is unavailable right now; nothing was queued. Try again shortly."
+
+    def __str__(self):
+        return self.message
+
+
+# ---------------------------------------------------------------- recompute now
+def request_recompute(*, engagement: Engagement, user) -> ScorecardRun:
+    """Queue the engagement's current period; poll the returned run for completion.
+
+    The message is sent once the surrounding transaction commits. If the broker
+    cannot be reached the run is marked failed and BrokerUnavailable raised.
+    """
+    from scorecards.tasks import compute_period_task
+
+    require_writer(user=user, engagement=engagement)
+    period = engagement.current_period()
+    run = ScorecardRun.objects.create(
+        trigger=ScorecardRun.Trigger.ON_DEMAND,
+        engagement=engagement,
+        period_kind=period.kind,
+        period_start=period.start,
+        requested_by=user,
+    )
+
+    def send():
+        try:
+            compute_period_task.apply_async(args=[run.pk], retry=False)
+        except (KombuOperationalError, OSError) as exc:
+            ScorecardRun.objects.filter(pk=run.pk).update(
+                status=ScorecardRun.Status.FAILED,
+                finished_at=timezone.now(),
+                error=f"Broker unavailable: {exc}"[:5000],
+            )
+            raise BrokerUnavailable() from exc
+
+    transaction.on_commit(send)
+    return run
+
+
+# ---------------------------------------------------------------- joint review
+def stored_values(scorecard: Scorecard) -> dict:
+    """The scorecard's stored scores as JSON (the snapshot a reviewer signs)."""
+    values = {}
+    for name in SCORE_FIELDS:
+        value = getattr(scorecard, name)
+        values[name] = value if value is None or isinstance(value, str) else float(value)
+    return values
+
+
+@transaction.atomic
+def scorecard_review(
+    *, scorecard: Scorecard, user, decision: str, comment: str = ""
+) -> ScorecardReview:
+    """A manager or admin signs or disputes a scorecard for their side.
+
+    A new review replaces the side's earlier one. Once each side has a live
+    signature, the period is frozen: later runs leave it unchanged.
+    """
+    scorecard = (
+        Scorecard.objects.select_for_update().select_related("engagement").get(pk=scorecard.pk)
+    )
+    side = require_writer(user=user, engagement=scorecard.engagement)
+    comment = (comment or "").strip()
+    if decision not in ScorecardReview.Decision.values:
+        raise ValidationError({"decision": "Choose signed or disputed."})
+    if decision == ScorecardReview.Decision.DISPUTED and not comment:
+        raise ValidationError({"comment": "Say what you dispute, so the other side can respond."})
+    if len(comment) > 5000:
+        raise ValidationError({"comment": "Keep the comment under 5000 characters."})
+    if scorecard.is_frozen:
+        raise ValidationError({"decision": "Both sides have signed this scorecard; it is frozen."})
+    now = timezone.now()
+    scorecard.reviews.filter(side=side, stale_at__isnull=True).update(stale_at=now)
+    review = ScorecardReview(
+        scorecard=scorecard,
+        side=side,
+        user=user,
+        decision=decision,
+        comment=comment,
+        snapshot=stored_values(scorecard),
+    )
+    review._history_user = user
+    review.save()
+    signed_sides = set(
+        scorecard.reviews.filter(
+            stale_at__isnull=True, decision=ScorecardReview.Decision.SIGNED
+        ).values_list("side", flat=True)
+    )
+    if len(signed_sides) == 2:
+        scorecard.frozen_at = now
+        scorecard.save(update_fields=["frozen_at"])
+    return review
+
+
+# ---------------------------------------------------------------- alerts
+def alert_acknowledge(*, alert: Alert, user) -> Alert:
+    """Record who saw the alert first; acknowledging again changes nothing."""
+    require_writer(user=user, engagement=alert.engagement)
+    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    )
+    if updated:
+        alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
+    return alert
+
+
+# ---------------------------------------------------------------- configuration
+@transaction.atomic
+def scoring_config_update(
+    *,
+    engagement: Engagement,
+    user,
+    weights: dict | None = None,
+    band_limits: dict | None = None,
+    survey_threshold: int | None = None,
+) -> ScoringConfig:
+    """An admin of either party changes the engagement's scoring; None keeps a value.
+
+    Audited by simple-history; applies from the next computation.
+    """
+    membership = engagement.membership_of(user)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied("Only an admin of either party can change the scoring.")
+    config = ScoringConfig.objects.select_for_update().filter(engagement=engagement).first()
+    config = config or ScoringConfig(engagement=engagement)
+    proposed = {
+        "weights": config.weights if weights is None else weights,
+        "band_limits": config.band_limits if band_limits is None else band_limits,
+        "survey_threshold": config.survey_threshold
+        if survey_threshold is None
+        else survey_threshold,
+    }
+    errors = {}
+    for name, value in proposed.items():
+        try:
+            scoring.config_values(**{name: value})
+        except (ValueError, TypeError, AttributeError) as exc:
+            errors[name] = str(exc)
+    if not errors:
+        try:
+            scoring.config_values(**proposed)
+        except ValueError as exc:
+            errors["weights"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in proposed.items():
+        setattr(config, name, value)
+    config.updated_by = user
+    config._history_user = user
+    config.save()
+    return config
+
+
+# ---------------------------------------------------------------- reading
+def latest_scorecards(engagement_ids: Iterable[int]) -> dict[int, Scorecard]:
+    """Each engagement's most recent scorecard, in one query."""
+    latest = (
+        Scorecard.objects.filter(engagement_id=OuterRef("engagement_id"))
+        .order_by("-period_start", "-pk")
+        .values("pk")[:1]
+    )
+    return {
+        scorecard.engagement_id: scorecard
+        for scorecard in Scorecard.objects.filter(engagement_id__in=list(engagement_ids)).filter(
+            pk=Subquery(latest)
+        )
+    }
+
+
+def visible_run(*, run_id, user) -> ScorecardRun:
+    """A run the user may poll: one of their engagements' (ScorecardRun.DoesNotExist otherwise)."""
+    return ScorecardRun.objects.filter(engagement__in=Engagement.objects.visible_to(user)).get(
+        pk=run_id
+    )

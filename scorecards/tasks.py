@@ -1,0 +1,226 @@
+"""Celery tasks that compute scorecards; each takes ids and is safe to run twice.
+
+The database is the source of truth: a run and its chunks are rows, each chunk
+counts its own attempts, and the last chunk to report closes the run, so no
+chord (and no result backend) is needed. A chunk lost for good is recomputed
+by the next periodic run, which always covers the current and previous period
+and fills any missing recent one.
+"""
+
+import logging
+from datetime import date
+
+from celery import Task, group, shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from relationships.models import Engagement
+from relationships.periods import Period, period_starting, recent_periods
+from scorecards import compute
+from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+
+logger = logging.getLogger(__name__)
+
+# Periods the periodic run looks back over for missing scorecards.
+FILL_PERIODS = 12
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+class ChunkTask(Task):
+    """Records a chunk that gives up (retries exhausted, or a non-transient error) on its run."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        chunk_id = kwargs.get("chunk_id", args[0] if args else None)
+        if chunk_id is not None:
+            fail_chunk(chunk_id, f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    name="scorecards.compute_chunk",
+    base=ChunkTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def compute_chunk_task(chunk_id: int) -> None:
+    """Compute one chunk of a run; a chunk already done or failed is left alone."""
+    claimed = ScorecardRunChunk.objects.filter(
+        pk=chunk_id, status=ScorecardRunChunk.Status.PENDING
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return
+    chunk = ScorecardRunChunk.objects.select_related("run").get(pk=chunk_id)
+    if chunk.attempts > ScorecardRunChunk.MAX_ATTEMPTS:
+        # Counted in the database: also stops a chunk whose worker dies every time.
+        fail_chunk(chunk_id, f"Gave up after {ScorecardRunChunk.MAX_ATTEMPTS} attempts.")
+        return
+    run = chunk.run
+    # Scorecards and the chunk's "done" commit together: a crash in between loses neither.
+    with transaction.atomic():
+        compute.compute_chunk(
+            chunk.engagement_ids, run.period_kind, run.period_start, run_id=run.pk
+        )
+        _finish_chunk(chunk_id, ScorecardRunChunk.Status.DONE)
+
+
+def fail_chunk(chunk_id: int, error: str) -> None:
+    logger.error("Scorecard chunk %s failed: %s", chunk_id, error)
+    _finish_chunk(chunk_id, ScorecardRunChunk.Status.FAILED, error)
+
+
+def _finish_chunk(chunk_id: int, status: str, error: str = "") -> None:
+    """Mark the chunk finished once, count it on its run, and close the run after the last one."""
+    now = timezone.now()
+    with transaction.atomic():
+        finished = ScorecardRunChunk.objects.filter(
+            pk=chunk_id, status=ScorecardRunChunk.Status.PENDING
+        ).update(status=status, error=error[:5000], finished_at=now)
+        if not finished:
+            return
+        run_id = ScorecardRunChunk.objects.values_list("run_id", flat=True).get(pk=chunk_id)
+        counter = "chunks_done" if status == ScorecardRunChunk.Status.DONE else "chunks_failed"
+        ScorecardRun.objects.filter(pk=run_id).update(**{counter: F(counter) + 1})
+        if error:
+            ScorecardRun.objects.filter(pk=run_id, error="").update(error=error[:5000])
+        # Only the update that brings the count to the total matches: exactly one closer.
+        ScorecardRun.objects.filter(
+            pk=run_id,
+            status=ScorecardRun.Status.RUNNING,
+            chunks_total=F("chunks_done") + F("chunks_failed"),
+        ).update(status=ScorecardRun.Status.SUCCEEDED, finished_at=now)
+        ScorecardRun.objects.filter(
+            pk=run_id, status=ScorecardRun.Status.SUCCEEDED, chunks_failed__gt=0
+        ).update(status=ScorecardRun.Status.FAILED)
+
+
+@shared_task(
+    name="scorecards.compute_period",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    max_retries=3,
+)
+def compute_period_task(run_id: int) -> None:
+    """Fan a run's period out in chunks of SCORECARD_CHUNK_SIZE engagements, as a group."""
+    start_run(run_id)
+
+
+def start_run(
+    run_id: int, engagement_ids: list[int] | None = None, *, dispatch: bool = True
+) -> ScorecardRun:
+    """Split a run into chunks (once) and queue its unfinished chunks after commit.
+
+    Without engagement_ids: the run's engagement, or every active engagement of
+    the run's period kind. A redelivered message re-queues only what is
+    unfinished. dispatch=False leaves the chunks for the caller to run in-process.
+    """
+    with transaction.atomic():
+        run = ScorecardRun.objects.select_for_update().get(pk=run_id)
+        if run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED):
+            return run
+        if not run.chunks_total:
+            _split(run, engagement_ids or _engagements_to_score(run))
+        pending = list(
+            run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list("pk", flat=True)
+        )
+        if pending and dispatch:
+            transaction.on_commit(
+                lambda: group(compute_chunk_task.si(chunk_id=pk) for pk in pending).apply_async()
+            )
+    return run
+
+
+def _split(run: ScorecardRun, ids: list[int]) -> None:
+    size = settings.SCORECARD_CHUNK_SIZE
+    ScorecardRunChunk.objects.bulk_create(
+        [
+            ScorecardRunChunk(run=run, engagement_ids=ids[i : i + size])
+            for i in range(0, len(ids), size)
+        ]
+    )
+    run.chunks_total = (len(ids) + size - 1) // size
+    run.engagements_total = len(ids)
+    run.started_at = timezone.now()
+    run.status = ScorecardRun.Status.RUNNING if ids else ScorecardRun.Status.SUCCEEDED
+    run.finished_at = None if ids else run.started_at
+    run.save()
+
+
+def _engagements_to_score(run: ScorecardRun) -> list[int]:
+    if run.engagement_id:
+        return [run.engagement_id]
+    period = period_starting(run.period_kind, run.period_start)
+    return list(
+        Engagement.objects.filter(
+            status=Engagement.Status.ACTIVE,
+            scorecard_period=run.period_kind,
+            start_date__lte=period.end,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@shared_task(name="scorecards.compute_periodic", acks_late=True, reject_on_worker_lost=True)
+def compute_periodic_task() -> list[int]:
+    """Queue the current and previous period of every active engagement, and fill gaps."""
+    return [run.pk for run in queue_periodic_runs(today=timezone.localdate())]
+
+
+def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
+    return create_runs(periods_to_compute(today=today), trigger=ScorecardRun.Trigger.PERIODIC)
+
+
+def create_runs(
+    wanted: dict[tuple[str, date], list[int]], *, trigger: str, dispatch: bool = True
+) -> list[ScorecardRun]:
+    """One run per (period kind, period start) → engagement ids, oldest period first."""
+    runs = []
+    for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
+        run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
+        runs.append(start_run(run.pk, ids, dispatch=dispatch))
+    return runs
+
+
+def periods_to_compute(
+    *, today: date, engagement_ids: list[int] | None = None
+) -> dict[tuple[str, date], list[int]]:
+    """(period kind, start) → engagement ids: current and previous period, plus missing ones.
+
+    A period is missing when an engagement that had started by then has no
+    scorecard for it; a frozen period has one, so it is never refilled.
+    """
+    active = Engagement.objects.filter(status=Engagement.Status.ACTIVE)
+    if engagement_ids is not None:
+        active = active.filter(pk__in=engagement_ids)
+    engagements = list(active.values_list("pk", "scorecard_period", "start_date", "end_date"))
+    oldest = min(
+        (recent_periods(kind, today, FILL_PERIODS)[-1].start for _, kind, _, _ in engagements),
+        default=today,
+    )
+    stored = set(
+        Scorecard.objects.filter(engagement__in=active, period_start__gte=oldest).values_list(
+            "engagement_id", "period_kind", "period_start"
+        )
+    )
+    wanted: dict[tuple[str, date], list[int]] = {}
+    for pk, kind, start_date, end_date in engagements:
+        for index, period in enumerate(recent_periods(kind, today, FILL_PERIODS)):
+            if not has_days_to_score(period, start_date, end_date):
+                continue
+            if index < 2 or (pk, kind, period.start) not in stored:
+                wanted.setdefault((kind, period.start), []).append(pk)
+    return wanted
+
+
+def has_days_to_score(period: Period, start_date: date, end_date: date | None) -> bool:
+    return start_date <= period.end and (end_date is None or end_date >= period.start)
