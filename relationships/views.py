@@ -8,6 +8,7 @@ becomes Django's 403).
 import csv
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -338,7 +339,8 @@ def invitation_accept(request, token):
                 add_service_errors(form, exc, default_field="password")
         else:
             if not signed_in:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                # A new account has not authenticated through a backend yet.
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, f"Welcome to {invitation.organization}.")
             return redirect("portfolio")
     return render(

@@ -1,0 +1,348 @@
+"""Engagement proposal and acceptance; invitations by email."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.views import engagement_forms
+from relationships.models import Engagement, Invitation, Membership, Organization
+from relationships.services import invitation_create
+
+pytestmark = pytest.mark.django_db
+
+PROPOSAL = {
+    "name": "Managed service desk",
+    "own_side": "client",
+    "phase": "pilot",
+    "start_date": "2026-03-01",
+    "time_zone": "Europe/Berlin",
+    "scorecard_period": "month",
+    "checkin_cadence_days": "7",
+}
+
+
+def propose(client, own_organization, **fields):
+    return client.post(
+        reverse("engagement-propose"),
+        {**PROPOSAL, "own_organization": own_organization.pk, **fields},
+    )
+
+
+def forms_for(user, engagement) -> dict:
+    request = RequestFactory().get("/")
+    request.user = user
+    return engagement_forms(request, engagement)
+
+
+# ---------------------------------------------------------------- proposals
+def test_proposal_accepted_by_the_counterpart_admin(
+    as_user, client_org, provider_org, client_manager, provider_admin
+):
+    response = propose(as_user(client_manager), client_org, counterpart_name="contoso services")
+    engagement = Engagement.objects.get()
+    assert response["Location"] == reverse("engagement-detail", args=[engagement.pk])
+    assert (engagement.client, engagement.provider, engagement.status) == (
+        client_org,
+        provider_org,
+        "proposed",
+    )
+    assert forms_for(provider_admin, engagement)["can_accept"]
+    assert not forms_for(client_manager, engagement)["can_accept"]
+
+    response = as_user(provider_admin).post(reverse("engagement-accept", args=[engagement.pk]))
+    assert response.status_code == 302
+    engagement.refresh_from_db()
+    assert (engagement.status, engagement.accepted_by) == ("active", provider_admin)
+
+
+@pytest.mark.parametrize("who", ["client_admin", "provider_manager"])
+def test_only_the_counterpart_admin_accepts(
+    as_user, request, client_org, provider_org, client_manager, who
+):
+    propose(as_user(client_manager), client_org, counterpart_name=provider_org.name)
+    engagement = Engagement.objects.get()
+    user = request.getfixturevalue(who)
+    assert as_user(user).post(reverse("engagement-accept", args=[engagement.pk])).status_code == 403
+    engagement.refresh_from_db()
+    assert engagement.status == "proposed"
+
+
+def test_accepting_an_active_engagement_says_why_not(as_user, engagement, provider_admin):
+    response = as_user(provider_admin).post(
+        reverse("engagement-accept", args=[engagement.pk]), follow=True
+    )
+    assert "This engagement is active, not proposed." in response.content.decode()
+
+
+def test_outsider_cannot_accept(as_user, engagement, outsider):
+    assert (
+        as_user(outsider).post(reverse("engagement-accept", args=[engagement.pk])).status_code
+        == 404
+    )
+
+
+def test_accept_takes_post_only(as_user, engagement, provider_admin):
+    assert (
+        as_user(provider_admin).get(reverse("engagement-accept", args=[engagement.pk])).status_code
+        == 405
+    )
+
+
+def test_new_counterpart_needs_an_admin_email(as_user, client_org, client_manager):
+    response = propose(as_user(client_manager), client_org, counterpart_name="Newco Ltd")
+    assert response.status_code == 400
+    assert response.context["form"].errors["counterpart_admin_email"]
+    assert "Managed service desk" in response.content.decode()
+    assert not Engagement.objects.exists()
+    assert not Organization.objects.filter(name="Newco Ltd").exists()
+
+
+def test_new_counterpart_is_created_and_its_admin_invited(as_user, client_org, client_manager):
+    propose(
+        as_user(client_manager),
+        client_org,
+        counterpart_name="Newco Ltd",
+        counterpart_admin_email="boss@newco.example",
+    )
+    assert Engagement.objects.get().provider.name == "Newco Ltd"
+    assert mail.outbox[0].to == ["boss@newco.example"]
+
+
+def test_proposal_errors_appear_next_to_fields(as_user, client_org, provider_org, client_manager):
+    response = propose(
+        as_user(client_manager),
+        client_org,
+        counterpart_name=provider_org.name,
+        end_date="2026-01-01",
+        time_zone="Mars/Olympus",
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "time_zone" in errors
+    assert not Engagement.objects.exists()
+
+
+def test_proposal_end_before_start_is_refused(as_user, client_org, provider_org, client_manager):
+    response = propose(
+        as_user(client_manager),
+        client_org,
+        counterpart_name=provider_org.name,
+        end_date="2026-01-01",
+    )
+    assert response.context["form"].errors["end_date"] == [
+        "The end date cannot be before the start date."
+    ]
+
+
+def test_own_organisation_cannot_be_the_counterpart(as_user, client_org, client_manager):
+    response = propose(as_user(client_manager), client_org, counterpart_name=client_org.name)
+    assert response.status_code == 400
+    assert (
+        "must be different organisations" in response.context["form"].errors["counterpart_name"][0]
+    )
+    assert not Engagement.objects.exists()
+
+
+def test_viewer_cannot_propose_for_their_organisation(
+    as_user, client_org, provider_org, client_viewer
+):
+    response = propose(as_user(client_viewer), client_org, counterpart_name=provider_org.name)
+    assert response.status_code == 400
+    assert "own_organization" in response.context["form"].errors
+    assert not Engagement.objects.exists()
+
+
+def test_cannot_propose_for_someone_elses_organisation(
+    as_user, outsider_org, provider_org, client_manager
+):
+    response = propose(as_user(client_manager), outsider_org, counterpart_name=provider_org.name)
+    assert "own_organization" in response.context["form"].errors
+
+
+# ---------------------------------------------------------------- engagement page forms
+def test_manager_gets_write_forms_viewer_none(engagement, client_manager, client_viewer):
+    sections = forms_for(client_manager, engagement)["write_forms"]
+    assert [s["action"] for s in sections] == [
+        reverse(name, args=[engagement.pk])
+        for name in (
+            "checkin-create",
+            "feedback-create",
+            "issue-create",
+            "action-item-create",
+            "measurement-create",
+            "measurement-upload",
+        )
+    ]
+    assert forms_for(client_viewer, engagement) == {"can_accept": False, "write_forms": []}
+
+
+def test_write_forms_render_with_unique_ids(engagement, client_manager):
+    from django.template.loader import render_to_string
+
+    html = render_to_string(
+        "feedback/_engagement_forms.html",
+        {"engagement": engagement, **forms_for(client_manager, engagement)},
+    )
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert 'for="checkin_occurred_at"' in html
+
+
+# ---------------------------------------------------------------- invitations
+def invitations(organization):
+    return reverse("invitation-list", args=[organization.pk])
+
+
+def invite_link(message) -> str:
+    return re.search(r"/invitations/[^/\s]+/", message.body).group(0)
+
+
+def test_admin_sends_an_invitation_and_the_invitee_joins_with_a_password(
+    as_user, client_org, client_admin
+):
+    response = as_user(client_admin).post(
+        invitations(client_org), {"email": "New.Person@Example.com", "role": "manager"}
+    )
+    assert response.status_code == 302
+    assert mail.outbox[0].to == ["new.person@example.com"]
+    link = invite_link(mail.outbox[0])
+
+    visitor = Client()
+    assert visitor.get(link).status_code == 200
+    response = visitor.post(
+        link,
+        {
+            "username": "newperson",
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(user__username="newperson")
+    assert (membership.organization, membership.role) == (client_org, "manager")
+    assert visitor.get(reverse("portfolio")).status_code == 200  # signed in
+
+
+def test_invitation_list_shows_sent_invitations(as_user, client_org, client_admin):
+    invitation_create(
+        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+    )
+    page = as_user(client_admin).get(invitations(client_org)).content.decode()
+    assert "a@example.com" in page
+    assert "Pending until" in page
+
+
+def test_invitee_password_errors_are_shown(as_user, client_org, client_admin):
+    _, token = invitation_create(
+        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+    )
+    link = reverse("invitation-accept", args=[token])
+    response = Client().post(link, {"username": "anna", "password": "123", "password_again": "123"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["password"]
+    assert 'value="anna"' in response.content.decode()
+    response = Client().post(
+        link, {"username": "anna", "password": "a long pass phrase", "password_again": "other"}
+    )
+    assert response.context["form"].errors["password_again"] == ["The two passwords differ."]
+    assert not Membership.objects.filter(user__username="anna").exists()
+
+
+def test_taken_username_is_a_field_error(as_user, client_org, client_admin, provider_manager):
+    _, token = invitation_create(
+        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+    )
+    response = Client().post(
+        reverse("invitation-accept", args=[token]),
+        {
+            "username": provider_manager.username,
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.context["form"].errors["username"] == ["This username is taken."]
+
+
+def test_signed_in_user_joins_with_one_click(as_user, client_org, client_admin, provider_manager):
+    _, token = invitation_create(
+        organization=client_org,
+        email=provider_manager.email,
+        role="viewer",
+        invited_by=client_admin,
+    )
+    response = as_user(provider_manager).post(reverse("invitation-accept", args=[token]))
+    assert response.status_code == 302
+    assert Membership.objects.filter(user=provider_manager, organization=client_org).exists()
+
+
+def test_used_token_is_refused(as_user, client_org, client_admin, provider_manager):
+    _, token = invitation_create(
+        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+    )
+    as_user(provider_manager).post(reverse("invitation-accept", args=[token]))
+    response = Client().get(reverse("invitation-accept", args=[token]))
+    assert response.status_code == 404
+    assert "cannot be used" in response.content.decode()
+
+
+def test_expired_token_is_refused(client_org, client_admin):
+    invitation, token = invitation_create(
+        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    link = reverse("invitation-accept", args=[token])
+    assert Client().get(link).status_code == 404
+    response = Client().post(
+        link,
+        {
+            "username": "anna",
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.status_code == 404
+    assert not Membership.objects.filter(user__username="anna").exists()
+
+
+def test_unknown_token_is_refused():
+    assert Client().get(reverse("invitation-accept", args=["nonsense"])).status_code == 404
+
+
+def test_invitation_for_an_existing_member_is_a_field_error(
+    as_user, client_org, client_admin, client_viewer
+):
+    response = as_user(client_admin).post(
+        invitations(client_org), {"email": client_viewer.email, "role": "viewer"}
+    )
+    assert response.status_code == 400
+    assert "already a member" in response.context["form"].errors["email"][0]
+    assert not mail.outbox
+
+
+def test_invalid_email_keeps_input(as_user, client_org, client_admin):
+    response = as_user(client_admin).post(
+        invitations(client_org), {"email": "not-an-email", "role": "viewer"}
+    )
+    assert response.status_code == 400
+    assert 'value="not-an-email"' in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("who, status", [("client_manager", 403), ("outsider", 404)])
+def test_only_the_organisation_admin_sees_invitations(as_user, client_org, request, who, status):
+    client = as_user(request.getfixturevalue(who))
+    assert client.get(invitations(client_org)).status_code == status
+    assert (
+        client.post(
+            invitations(client_org), {"email": "x@example.com", "role": "admin"}
+        ).status_code
+        == status
+    )
+    assert not Invitation.objects.exists()
