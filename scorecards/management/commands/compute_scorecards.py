@@ -63,7 +63,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Run #{run.pk}: {label}, {run.engagements_total} engagements")
             chunk_ids = list(run.chunks.values_list("pk", flat=True))
             for index, chunk_id in enumerate(chunk_ids, start=1):
-                compute_chunk_task.apply(kwargs={"chunk_id": chunk_id})
+                compute_chunk_task.apply(kwargs={"chunk_id": chunk_id}, throw=False)
                 self.stdout.write(f"  chunk {index}/{len(chunk_ids)} done")
             self._summary(run)
         if not sync:

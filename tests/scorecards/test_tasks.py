@@ -1,0 +1,161 @@
+from datetime import date
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from relationships.periods import period_containing
+from scorecards import compute
+from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+from scorecards.services import BrokerUnavailable, request_recompute
+from scorecards.tasks import compute_chunk_task, periods_to_compute, start_run
+from tests.factories import EngagementFactory
+from tests.scorecards.conftest import MARCH, populate
+
+
+def _run(engagements, **fields):
+    run = ScorecardRun.objects.create(
+        trigger=ScorecardRun.Trigger.COMMAND, period_kind="month", period_start=MARCH, **fields
+    )
+    return start_run(run.pk, [e.pk for e in engagements], dispatch=False)
+
+
+@pytest.mark.django_db
+def test_a_run_computes_its_chunks_and_closes(settings, rich_engagement):
+    settings.SCORECARD_CHUNK_SIZE = 2
+    engagements = [rich_engagement, *(populate(EngagementFactory()) for _ in range(2))]
+    run = _run(engagements)
+    assert (run.chunks_total, run.engagements_total, run.status) == (2, 3, "running")
+    for chunk in run.chunks.all():
+        compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=False)
+        compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=False)  # redelivered: no-op
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done, run.scorecards_written) == ("succeeded", 2, 3)
+    assert run.finished_at is not None
+    assert Scorecard.objects.filter(period_start=MARCH).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_failed_chunk_is_recorded_on_the_run(rich_engagement):
+    run = _run([rich_engagement])
+    chunk = run.chunks.get()
+    with mock.patch.object(compute, "compute_chunk", side_effect=ValueError("bad data")):
+        compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=False)
+    run.refresh_from_db()
+    chunk.refresh_from_db()
+    assert chunk.status == "failed" and "bad data" in chunk.error
+    assert (run.status, run.chunks_failed, run.chunks_done) == ("failed", 1, 0)
+    assert "ValueError: bad data" in run.error
+    assert not Scorecard.objects.exists()
+
+
+@pytest.mark.django_db
+def test_transient_database_errors_are_retried_a_bounded_number_of_times(rich_engagement):
+    assert compute_chunk_task.autoretry_for == (OperationalError, InterfaceError)
+    assert compute_chunk_task.max_retries == 3
+    run = _run([rich_engagement])
+    chunk = run.chunks.get()
+    failing = mock.patch.object(compute, "compute_chunk", side_effect=OperationalError("gone"))
+    with failing:  # the last retry: Celery gives up and the chunk is recorded as failed
+        compute_chunk_task.apply(
+            kwargs={"chunk_id": chunk.pk}, retries=compute_chunk_task.max_retries, throw=False
+        )
+    chunk.refresh_from_db()
+    assert chunk.status == "failed" and "OperationalError: gone" in chunk.error
+
+
+@pytest.mark.django_db
+def test_a_chunk_that_keeps_crashing_stops_after_its_attempts(rich_engagement):
+    run = _run([rich_engagement])
+    chunk = run.chunks.get()
+    # As if the worker died mid-task every time and the broker redelivered it.
+    ScorecardRunChunk.objects.filter(pk=chunk.pk).update(attempts=ScorecardRunChunk.MAX_ATTEMPTS)
+    with mock.patch.object(compute, "compute_chunk") as compute_chunk:
+        compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=False)
+    compute_chunk.assert_not_called()
+    run.refresh_from_db()
+    assert run.status == "failed" and "Gave up" in run.error
+
+
+@pytest.mark.django_db
+def test_periodic_covers_current_previous_and_missing_periods_but_not_frozen(engagement):
+    today = date(2026, 4, 10)
+    weekly = EngagementFactory(scorecard_period="week", start_date=date(2026, 3, 30))
+    EngagementFactory(status="proposed")
+    Scorecard.objects.create(
+        engagement=engagement,
+        period_kind="month",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        as_of=date(2026, 1, 31),
+        band="watch",
+        coverage=1,
+        computed_at="2026-02-01T00:00Z",
+        frozen_at="2026-02-02T00:00Z",
+    )
+    wanted = periods_to_compute(today=today)
+    assert wanted == {
+        ("month", date(2026, 4, 1)): [engagement.pk],
+        ("month", date(2026, 3, 1)): [engagement.pk],
+        ("month", date(2026, 2, 1)): [engagement.pk],
+        ("week", date(2026, 4, 6)): [weekly.pk],
+        ("week", date(2026, 3, 30)): [weekly.pk],
+    }
+
+
+@pytest.mark.django_db
+def test_recompute_now_queues_the_current_period(
+    rich_engagement, client_manager, client_viewer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_recompute(engagement=rich_engagement, user=client_manager)
+    run.refresh_from_db()
+    period = period_containing("month", rich_engagement.today())
+    assert (run.status, run.period_start, run.trigger) == ("succeeded", period.start, "on_demand")
+    assert Scorecard.objects.filter(engagement=rich_engagement, period_start=period.start).exists()
+    with pytest.raises(Exception, match="Only managers and admins"):
+        request_recompute(engagement=rich_engagement, user=client_viewer)
+
+
+@pytest.mark.django_db
+def test_recompute_now_without_a_broker_fails_clearly(
+    rich_engagement, client_manager, django_capture_on_commit_callbacks
+):
+    from scorecards.tasks import compute_period_task
+
+    down = mock.patch.object(
+        compute_period_task, "apply_async", side_effect=KombuOperationalError("refused")
+    )
+    with down, pytest.raises(BrokerUnavailable):
+        with django_capture_on_commit_callbacks(execute=True):
+            request_recompute(engagement=rich_engagement, user=client_manager)
+    run = ScorecardRun.objects.get()
+    assert run.status == "failed" and "refused" in run.error
+
+
+@pytest.mark.django_db
+def test_command_computes_a_period_in_process(rich_engagement):
+    out = StringIO()
+    call_command(
+        "compute_scorecards",
+        "--period-start",
+        "2026-03-15",
+        "--engagement",
+        str(rich_engagement.pk),
+        "--sync",
+        stdout=out,
+    )
+    assert "chunk 1/1 done" in out.getvalue() and "1 scorecards written" in out.getvalue()
+    assert Scorecard.objects.get().period_start == MARCH
+    assert ScorecardRun.objects.get().trigger == "command"
+
+
+@pytest.mark.django_db
+def test_command_rejects_unknown_engagements():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No engagement with id 999"):
+        call_command("compute_scorecards", "--engagement", "999", "--sync", stdout=StringIO())
