@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
 from relationships import api as relationships_api
+from scorecards import api as scorecards_api
 
 router = DefaultRouter()
 router.register("organizations", relationships_api.OrganizationViewSet, basename="organization")
@@ -11,7 +12,7 @@ router.register("memberships", relationships_api.MembershipViewSet, basename="me
 router.register("invitations", relationships_api.InvitationViewSet, basename="invitation")
 # The scorecards app's engagement viewset adds the latest scorecard and the
 # engagement-level actions (recompute, history, export, scoring config, pulse).
-router.register("engagements", relationships_api.EngagementViewSet, basename="engagement")
+router.register("engagements", scorecards_api.EngagementViewSet, basename="engagement")
 router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
 router.register("slas", relationships_api.SLAViewSet, basename="sla")
 router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")
@@ -22,6 +23,9 @@ router.register("issues", feedback_api.IssueViewSet, basename="issue")
 router.register("reviews", feedback_api.ContributionReviewViewSet, basename="contributionreview")
 router.register("action-items", feedback_api.ActionItemViewSet, basename="actionitem")
 router.register("pulse-responses", feedback_api.PulseResponseViewSet, basename="pulseresponse")
+router.register("scorecards", scorecards_api.ScorecardViewSet, basename="scorecard")
+router.register("alerts", scorecards_api.AlertViewSet, basename="alert")
+router.register("runs", scorecards_api.ScorecardRunViewSet, basename="scorecardrun")
 router.register("tokens", relationships_api.ApiTokenViewSet, basename="apitoken")
 
 urlpatterns = router.urls

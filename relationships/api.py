@@ -408,7 +408,6 @@ class EngagementViewSet(
 
     @extend_schema(
         request=EngagementProposalSerializer,
-        responses={201: EngagementSerializer},
         description=(
             "Propose an engagement from your organisation to a counterpart. It stays "
             "`proposed`, and nobody can add records to it, until an admin of the "
@@ -427,28 +426,30 @@ class EngagementViewSet(
             counterpart_admin_email=data.pop("counterpart_admin_email", ""),
             **data,
         )
-        serializer = self.get_serializer(engagement)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        return self._answer(engagement, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=None,
-        responses={200: EngagementSerializer},
         description="Accept a proposed engagement (counterpart admins); it becomes active.",
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         engagement = services.engagement_accept(engagement=self.get_object(), user=request.user)
-        return Response(self.get_serializer(engagement).data)
+        return self._answer(engagement)
 
     @extend_schema(
         request=None,
-        responses={200: EngagementSerializer},
         description="Archive the engagement (admins of either party); every record is kept.",
     )
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         engagement = services.engagement_archive(engagement=self.get_object(), user=request.user)
-        return Response(self.get_serializer(engagement).data)
+        return self._answer(engagement)
+
+    def _answer(self, engagement, status_code=status.HTTP_200_OK):
+        # Read back through the queryset, so annotated fields are present.
+        fresh = self.get_queryset().get(pk=engagement.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
 
     def perform_destroy(self, instance):
         services.engagement_archive(engagement=instance, user=self.request.user)

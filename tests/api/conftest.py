@@ -109,3 +109,49 @@ def new_record_payloads(engagement, records) -> dict[str, dict]:
             "due_date": "2026-03-01",
         },
     }
+
+
+def make_scorecard(engagement, period_start, **values):
+    """A stored scorecard (the computation itself is tested in tests/scorecards)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from relationships.periods import period_starting
+    from scorecards.models import Scorecard
+
+    period = period_starting(engagement.scorecard_period, period_start)
+    fields = {
+        "overall": Decimal("80.0"),
+        "band": "healthy",
+        "coverage": Decimal("0.85"),
+        "contact": Decimal("100.0"),
+        "reliance": Decimal("70.0"),
+        **values,
+    }
+    return Scorecard.objects.create(
+        engagement=engagement,
+        period_kind=period.kind,
+        period_start=period.start,
+        period_end=period.end,
+        as_of=period.end,
+        computed_at=timezone.now() - timedelta(hours=1),
+        **fields,
+    )
+
+
+def make_alert(engagement, period_start, kind="contact_gap", **values):
+    from django.utils import timezone
+
+    from scorecards.models import Alert
+
+    return Alert.objects.create(
+        engagement=engagement,
+        period_kind=engagement.scorecard_period,
+        period_start=period_start,
+        kind=kind,
+        message=f"{kind} on {engagement}",
+        raised_at=timezone.now(),
+        **values,
+    )

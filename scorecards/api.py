@@ -1,0 +1,470 @@
+"""REST API of the scorecards app: scorecards, reviews, alerts, runs and engagement-level actions.
+
+Scorecards and alerts are read-only: they are computed. Users sign or dispute a
+scorecard, acknowledge an alert, ask for a recompute, and tune the scoring.
+"""
+
+import csv
+
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
+from django.urls import reverse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accord.api_errors import ErrorSerializer, ServiceUnavailable
+from feedback.models import PULSE_FIELDS
+from feedback.services import pulse_aggregates
+from relationships import api as relationships_api
+from relationships.api import ApiFilterSet
+from relationships.api_base import TenantViewSet
+from scorecards import services
+from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
+from scorecards.scoring import config_as_dict, config_values
+
+SCORE_FIELDS = [
+    "contact",
+    "reliance",
+    "transparency",
+    "dedication",
+    "alignment",
+    "sentiment",
+    "client_score",
+    "provider_score",
+    "overall",
+    "band",
+    "coverage",
+    "perception_gap",
+    "trend",
+]
+
+
+# ---------------------------------------------------------------- scorecards
+class ScorecardReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScorecardReview
+        fields = ["id", "side", "user", "decision", "comment", "created_at", "stale_at"]
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    reviews = ScorecardReviewSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "id",
+            "engagement",
+            "period_kind",
+            "period_start",
+            "period_end",
+            "as_of",
+            *SCORE_FIELDS,
+            "model_version",
+            "computed_at",
+            "frozen_at",
+            "changed_since_signoff_at",
+            "reviews",
+        ]
+
+
+class ScorecardDetailSerializer(ScorecardSerializer):
+    class Meta(ScorecardSerializer.Meta):
+        fields = [*ScorecardSerializer.Meta.fields, "explanation", "config"]
+
+
+class ScorecardReviewRequestSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ScorecardReview.Decision.choices)
+    comment = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, help_text="Required to dispute."
+    )
+
+
+class ScorecardFilter(ApiFilterSet):
+    period_after = filters.DateFilter(field_name="period_start", lookup_expr="gte")
+    period_before = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+
+    class Meta(ApiFilterSet.Meta):
+        model = Scorecard
+        fields = ["engagement", "period_kind", "band"]
+
+
+def latest_scorecard_ids():
+    """The newest scorecard of each engagement in the engagement's own period kind."""
+    return (
+        Scorecard.objects.filter(
+            engagement=OuterRef("engagement"),
+            period_kind=OuterRef("engagement__scorecard_period"),
+        )
+        .order_by("-period_start")
+        .values("pk")[:1]
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(description="Scorecards of your engagements, newest period first."),
+    retrieve=extend_schema(description="A scorecard with its explanation and configuration."),
+)
+class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    queryset = Scorecard.objects.prefetch_related("reviews").order_by("engagement", "-period_start")
+    filterset_class = ScorecardFilter
+    ordering_fields = ["period_start", "overall", "computed_at"]
+
+    def get_serializer_class(self):
+        return ScorecardDetailSerializer if self.action == "retrieve" else ScorecardSerializer
+
+    @extend_schema(
+        description="The latest scorecard of each of your engagements.",
+        responses={200: ScorecardSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def latest(self, request):
+        queryset = self.filter_queryset(self.get_queryset()).filter(
+            pk=Subquery(latest_scorecard_ids())
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=ScorecardReviewRequestSerializer,
+        responses={201: ScorecardReviewSerializer},
+        description=(
+            "Sign or dispute the scorecard for your side (managers and admins). Once both "
+            "sides have signed, the period is frozen."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        decision = ScorecardReviewRequestSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        review = services.scorecard_review(
+            scorecard=self.get_object(),
+            user=request.user,
+            decision=decision.validated_data["decision"],
+            comment=decision.validated_data.get("comment", ""),
+        )
+        return Response(ScorecardReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------- alerts
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "engagement",
+            "period_kind",
+            "period_start",
+            "kind",
+            "side",
+            "message",
+            "details",
+            "raised_at",
+            "resolved_at",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+
+
+class AlertFilter(ApiFilterSet):
+    open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
+    acknowledged = filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True
+    )
+    period_after = filters.DateFilter(field_name="period_start", lookup_expr="gte")
+    period_before = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+
+    class Meta(ApiFilterSet.Meta):
+        model = Alert
+        fields = ["engagement", "kind", "side"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Alerts of your engagements; `open=true` for unresolved, `false` for resolved."
+    ),
+)
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    queryset = Alert.objects.all()
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    ordering_fields = ["raised_at", "period_start", "kind"]
+
+    @extend_schema(
+        request=None, responses={200: AlertSerializer}, description="Acknowledge the alert."
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
+        return Response(self.get_serializer(alert).data)
+
+
+# ---------------------------------------------------------------- runs
+class ScorecardRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScorecardRun
+        fields = [
+            "id",
+            "trigger",
+            "engagement",
+            "period_kind",
+            "period_start",
+            "status",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "scorecards_written",
+            "alerts_raised",
+            "error",
+        ]
+
+
+class ScorecardRunFilter(ApiFilterSet):
+    class Meta(ApiFilterSet.Meta):
+        model = ScorecardRun
+        fields = ["engagement", "status", "trigger"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Scorecard runs requested for your engagements."),
+    retrieve=extend_schema(description="Poll a run: `succeeded` or `failed` once it is finished."),
+)
+class ScorecardRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    queryset = ScorecardRun.objects.all()
+    serializer_class = ScorecardRunSerializer
+    filterset_class = ScorecardRunFilter
+    ordering_fields = ["created_at", "finished_at"]
+
+
+# ---------------------------------------------------------------- engagements
+class EngagementSerializer(relationships_api.EngagementSerializer):
+    latest_period_start = serializers.DateField(read_only=True, allow_null=True)
+    latest_overall = serializers.DecimalField(
+        max_digits=4, decimal_places=1, read_only=True, allow_null=True
+    )
+    latest_band = serializers.ChoiceField(choices=Band.choices, read_only=True, allow_null=True)
+
+    class Meta(relationships_api.EngagementSerializer.Meta):
+        fields = [
+            *relationships_api.EngagementSerializer.Meta.fields,
+            "latest_period_start",
+            "latest_overall",
+            "latest_band",
+        ]
+
+
+class RecomputeAcceptedSerializer(serializers.Serializer):
+    run = serializers.IntegerField(help_text="The run's id.")
+    status = serializers.CharField()
+    poll_url = serializers.URLField(help_text="GET it until status is succeeded or failed.")
+
+
+class ScoringConfigSerializer(serializers.Serializer):
+    weights = serializers.DictField(child=serializers.FloatField(), help_text="Per dimension.")
+    healthy_at = serializers.FloatField()
+    watch_at = serializers.FloatField()
+    min_coverage = serializers.FloatField()
+    survey_threshold = serializers.IntegerField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_by = serializers.IntegerField(allow_null=True)
+
+
+class ScoringConfigUpdateSerializer(serializers.Serializer):
+    weights = serializers.DictField(
+        child=serializers.FloatField(), required=False, help_text="Weights by dimension name."
+    )
+    band_limits = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="Any of healthy_at, watch_at, min_coverage.",
+    )
+    survey_threshold = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class PulseSideSerializer(serializers.Serializer):
+    respondents = serializers.IntegerField()
+    means = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text=f"Mean answer per question ({', '.join(PULSE_FIELDS)}); null below threshold.",
+    )
+    overall = serializers.FloatField(allow_null=True)
+
+
+class PulseAggregatesSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    threshold = serializers.IntegerField()
+    client = PulseSideSerializer()
+    provider = PulseSideSerializer()
+
+
+class PulseAggregatesQuerySerializer(serializers.Serializer):
+    period_start = serializers.DateField(required=False)
+
+
+def _scoring_config_body(engagement) -> dict:
+    stored = ScoringConfig.objects.filter(engagement=engagement).first()
+    values = config_values(
+        stored.weights if stored else None,
+        stored.band_limits if stored else None,
+        stored.survey_threshold if stored else None,
+    )
+    return {
+        **config_as_dict(values),
+        "updated_at": stored.updated_at if stored else None,
+        "updated_by": stored.updated_by_id if stored else None,
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Engagements where one of your organisations is a party, with their latest "
+            "scorecard's period, overall score and band."
+        )
+    ),
+)
+class EngagementViewSet(relationships_api.EngagementViewSet):
+    serializer_class = EngagementSerializer
+
+    def get_queryset(self):
+        scorecard = Scorecard.objects.filter(
+            engagement=OuterRef("pk"), period_kind=OuterRef("scorecard_period")
+        ).order_by("-period_start")
+        return (
+            super()
+            .get_queryset()
+            .annotate(
+                latest_period_start=Subquery(scorecard.values("period_start")[:1]),
+                latest_overall=Subquery(scorecard.values("overall")[:1]),
+                latest_band=Subquery(scorecard.values("band")[:1]),
+            )
+        )
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: RecomputeAcceptedSerializer,
+            503: OpenApiResponse(ErrorSerializer, description="The job queue is unreachable."),
+        },
+        description=(
+            "Queue a recompute of the engagement's current period (managers and admins). "
+            "Answers 202 with the run to poll."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def recompute(self, request, pk=None):
+        try:
+            run = services.request_recompute(engagement=self.get_object(), user=request.user)
+        except services.BrokerUnavailable:
+            raise ServiceUnavailable(
+                "The job queue is unreachable, so the recompute was not queued; nothing was "
+                "changed. Try again shortly."
+            ) from None
+        poll_url = request.build_absolute_uri(reverse("scorecardrun-detail", args=[run.pk]))
+        body = {"run": run.pk, "status": run.status, "poll_url": poll_url}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": poll_url})
+
+    @extend_schema(
+        responses={200: ScorecardSerializer(many=True)},
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        description="The engagement's scorecard history, newest period first.",
+    )
+    @action(detail=True, methods=["get"])
+    def scorecards(self, request, pk=None):
+        history = self._history(self.get_object())
+        page = self.paginate_queryset(history)
+        return self.get_paginated_response(ScorecardSerializer(page, many=True).data)
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The engagement's scorecard history as CSV, one row per period.",
+    )
+    @action(detail=True, methods=["get"], url_path="scorecards/export")
+    def export(self, request, pk=None):
+        engagement = self.get_object()
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="accord-engagement-{engagement.pk}-scorecards.csv"'
+        )
+        writer = csv.writer(response)
+        columns = ["period_kind", "period_start", "period_end", "as_of", *SCORE_FIELDS]
+        writer.writerow([*columns, "computed_at"])
+        for row in self._history(engagement).values_list(*columns, "computed_at"):
+            writer.writerow(["" if value is None else value for value in row])
+        return response
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: ScoringConfigSerializer},
+        description="The engagement's scoring configuration (defaults unless changed).",
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        request=ScoringConfigUpdateSerializer,
+        responses={200: ScoringConfigSerializer},
+        description=(
+            "Change weights, band limits or the survey threshold (admins of either party); "
+            "audited, and applied from the next computation."
+        ),
+    )
+    @action(detail=True, methods=["get", "patch"], url_path="scoring-config")
+    def scoring_config(self, request, pk=None):
+        engagement = self.get_object()
+        if request.method == "PATCH":
+            change = ScoringConfigUpdateSerializer(data=request.data)
+            change.is_valid(raise_exception=True)
+            services.scoring_config_update(
+                engagement=engagement, user=request.user, **change.validated_data
+            )
+        return Response(ScoringConfigSerializer(_scoring_config_body(engagement)).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "period_start",
+                OpenApiTypes.DATE,
+                required=False,
+                description="First day of the period; the current period if left out.",
+            )
+        ],
+        responses={200: PulseAggregatesSerializer},
+        description=(
+            "Pulse survey results per side for a period: figures only for a side where at "
+            "least the engagement's survey threshold of people answered."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="pulse-aggregates")
+    def pulse_aggregates(self, request, pk=None):
+        engagement = self.get_object()
+        query = PulseAggregatesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period_start = query.validated_data.get("period_start") or engagement.current_period().start
+        threshold = _scoring_config_body(engagement)["survey_threshold"]
+        sides = pulse_aggregates(
+            engagement=engagement, period_start=period_start, threshold=threshold
+        )
+        body = {"period_start": period_start, "threshold": threshold, **sides}
+        return Response(PulseAggregatesSerializer(body).data)
+
+    @staticmethod
+    def _history(engagement):
+        return (
+            Scorecard.objects.filter(engagement=engagement, period_kind=engagement.scorecard_period)
+            .prefetch_related("reviews")
+            .order_by("-period_start")
+        )
