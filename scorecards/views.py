@@ -24,7 +24,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -44,6 +44,7 @@ from relationships.models import (
     Side,
 )
 from relationships.tenancy import visible_engagement_or_404
+from scorecards import services
 from scorecards.inputs import DIMENSIONS
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
 from scorecards.scoring import goal_actual, goal_expected
@@ -238,11 +239,8 @@ class Viewer:
 
     @property
     def can_write(self) -> bool:
+        """Record, review, acknowledge, recompute: managers and admins of an active engagement."""
         return self.role in WRITER_ROLES and self.engagement_writable
-
-    @property
-    def can_review(self) -> bool:
-        return self.role in WRITER_ROLES
 
 
 def viewer_of(engagement: Engagement, user) -> Viewer:
@@ -472,13 +470,13 @@ def scorecard_review(request, pk, scorecard_pk):
     engagement = _engagement_or_404(request.user, pk)
     scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
     _require(
-        viewer_of(engagement, request.user).can_review,
+        viewer_of(engagement, request.user).can_write,
         "Only managers and admins can review a scorecard.",
     )
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
-            _services().scorecard_review(
+            services.scorecard_review(
                 scorecard=scorecard,
                 user=request.user,
                 decision=form.cleaned_data["decision"],
@@ -508,11 +506,11 @@ def alert_acknowledge(request, pk):
     )
     engagement = _engagement_or_404(request.user, alert.engagement_id)
     _require(
-        viewer_of(engagement, request.user).can_review,
+        viewer_of(engagement, request.user).can_write,
         "Only managers and admins can acknowledge alerts.",
     )
     try:
-        _services().alert_acknowledge(alert=alert, user=request.user)
+        services.alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -525,12 +523,12 @@ def alert_acknowledge(request, pk):
 def engagement_recompute(request, pk):
     engagement = _engagement_or_404(request.user, pk)
     _require(
-        viewer_of(engagement, request.user).can_review,
+        viewer_of(engagement, request.user).can_write,
         "Only managers and admins can recompute a scorecard.",
     )
     try:
-        run = _services().request_recompute(engagement=engagement, user=request.user)
-    except _services().BrokerUnavailable:
+        run = services.request_recompute(engagement=engagement, user=request.user)
+    except services.BrokerUnavailable:
         messages.error(
             request,
             "The scorecard job could not be queued because the job queue is unreachable. "
@@ -544,10 +542,10 @@ def engagement_recompute(request, pk):
 @login_required
 @require_GET
 def run_status(request, pk):
-    run = get_object_or_404(
-        ScorecardRun.objects.filter(engagement__in=Engagement.objects.visible_to(request.user)),
-        pk=pk,
-    )
+    try:
+        run = services.visible_run(run_id=pk, user=request.user)
+    except ScorecardRun.DoesNotExist:
+        raise Http404("No such run.") from None
     finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
     return JsonResponse(
         {
@@ -612,7 +610,8 @@ def alert_list(request):
     for alert in page:
         engagement = alert.engagement
         alert.can_acknowledge = (
-            alert.is_open
+            engagement.is_writable
+            and alert.is_open
             and alert.acknowledged_at is None
             and bool({engagement.client_id, engagement.provider_id} & writer_orgs)
         )
@@ -667,10 +666,3 @@ def scorecard_export(request, pk):
     for row in rows.iterator(chunk_size=500):
         writer.writerow("" if value is None else value for value in row)
     return response
-
-
-def _services():
-    # TEMPORARY until scorecards.services lands (written in parallel by `score`).
-    from scorecards import services
-
-    return services

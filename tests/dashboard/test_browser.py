@@ -1,0 +1,127 @@
+"""End to end in headless Chromium against a live server on PostgreSQL.
+
+A provider manager works through the week (portfolio, chart, check-in, survey,
+alert, sign-off); then a client manager sees the provider's sign-off.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+# available_apps makes the flush between tests TRUNCATE ... CASCADE: knox's own
+# token table (left behind by the swapped KNOX_TOKEN_MODEL) references auth_user.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
+]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# Any drawn pixel on the canvas (alpha > 0) means Chart.js rendered the chart.
+CANVAS_HAS_INK = """(canvas) => {
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) return true; }
+  return false;
+}"""
+
+
+@pytest.fixture
+def browser(require_chromium, require_postgres, live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM must still work.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser, live_server, username):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + reverse("portfolio"))
+    return page
+
+
+def shot(page, name):
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_provider_manager_week_and_client_sees_sign_off(
+    browser, live_server, provider_manager, client_manager, scored_engagement
+):
+    engagement_url = live_server.url + reverse("engagement-detail", args=[scored_engagement.pk])
+    page = sign_in(browser, live_server, "provider-manager")
+
+    # Portfolio with bands (colour and word).
+    assert page.locator("#portfolio .band-watch").first.inner_text() == "Watch"
+    shot(page, "01-portfolio")
+
+    # Engagement page: the chart is drawn.
+    page.click("text=Service desk")
+    page.wait_for_url(engagement_url)
+    canvas = page.locator("#score-chart")
+    canvas.wait_for()
+    assert canvas.evaluate(CANVAS_HAS_INK)
+    shot(page, "02-engagement")
+
+    # Log a check-in and see it listed.
+    page.click("summary:has-text('Log a check-in')")
+    page.fill("#checkin_notes", "Weekly sync from the browser test")
+    page.click("form[action$='/checkins/new/'] button[type=submit]")
+    page.wait_for_url(engagement_url + "*")
+    assert "Weekly sync from the browser test" in page.locator("#checkin-list").inner_text()
+    shot(page, "03-checkin-logged")
+
+    # Submit this period's pulse survey.
+    page.click("text=Answer this period's pulse survey")
+    for fieldset in page.locator("form fieldset").all():
+        fieldset.locator("input[type=radio]").nth(3).check()
+    shot(page, "04-survey")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".message-success").count() == 1
+    shot(page, "05-survey-submitted")
+
+    # Acknowledge the open alert.
+    page.goto(engagement_url)
+    page.click("#alerts button:has-text('Acknowledge')")
+    page.wait_for_url(engagement_url + "*")
+    assert "Acknowledged by provider-manager" in page.locator("#alerts").inner_text()
+
+    # Sign off the period's scorecard.
+    page.check("#review input[value=signed]")
+    page.fill("#review textarea[name=comment]", "Numbers match our service reports.")
+    page.click("#review button:has-text('Submit review')")
+    page.wait_for_url(engagement_url + "*")
+    review = page.locator("#review").inner_text()
+    assert "Signed by provider-manager" in review
+    shot(page, "06-signed-off")
+    page.close()
+
+    # The client side sees the same engagement with the provider's sign-off.
+    page = sign_in(browser, live_server, "client-manager")
+    page.goto(engagement_url)
+    review = page.locator("#review").inner_text()
+    assert "Signed by provider-manager" in review
+    assert "Numbers match our service reports." in review
+    shot(page, "07-client-sees-sign-off")
+
+    # Phone width: the page does not scroll sideways (wide tables scroll in their own box).
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.goto(live_server.url + reverse("portfolio"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "08-portfolio-phone")
+    page.close()
