@@ -13,7 +13,6 @@ $(PY):
 run: $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(ADDRESS)
 
