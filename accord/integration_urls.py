@@ -3,8 +3,10 @@
 from rest_framework.routers import SimpleRouter
 
 from relationships.bulk_api import MeasurementViewSet
+from scorecards.webhooks_api import WebhookSubscriptionViewSet
 
 router = SimpleRouter()
 router.register("measurements", MeasurementViewSet, basename="measurement")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = router.urls
