@@ -42,9 +42,19 @@ def _as_utc(engagement: Engagement, moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _not_in_future(field: str, moment: datetime | None, errors: dict) -> None:
-    if moment is not None and moment > timezone.now() + FUTURE_TOLERANCE:
+def _past_moment(
+    engagement: Engagement, field: str, moment: datetime | None, errors: dict, *, default_now=False
+) -> datetime | None:
+    """The moment in UTC (now if omitted and `default_now`); an error if it is in the future.
+
+    A missing required moment stays None, for full_clean to report.
+    """
+    if moment is None:
+        return timezone.now() if default_now else None
+    moment = _as_utc(engagement, moment)
+    if moment > timezone.now() + FUTURE_TOLERANCE:
         errors.setdefault(field, []).append("This time is in the future.")
+    return moment
 
 
 def _validated(record, errors: dict | None = None):
@@ -92,8 +102,7 @@ def checkin_log(
     """Record a check-in with its attendees and follow-up action items, all or nothing."""
     require_writer(user=user, engagement=engagement)
     errors: dict[str, list[str]] = {}
-    occurred_at = _as_utc(engagement, occurred_at)
-    _not_in_future("occurred_at", occurred_at, errors)
+    occurred_at = _past_moment(engagement, "occurred_at", occurred_at, errors)
 
     user_ids = _pks(attendee_users)
     members = set(
@@ -189,10 +198,8 @@ def issue_raise(
     """Log a problem; who raised it is the user's side, so transparency cannot be claimed."""
     side = require_writer(user=user, engagement=engagement)
     errors: dict[str, list[str]] = {}
-    detected_at = _as_utc(engagement, detected_at)
-    raised_at = _as_utc(engagement, raised_at) if raised_at else timezone.now()
-    _not_in_future("detected_at", detected_at, errors)
-    _not_in_future("raised_at", raised_at, errors)
+    detected_at = _past_moment(engagement, "detected_at", detected_at, errors)
+    raised_at = _past_moment(engagement, "raised_at", raised_at, errors, default_now=True)
     issue = _validated(
         Issue(
             engagement=engagement,
@@ -216,8 +223,9 @@ def issue_resolve(*, issue: Issue, user, resolved_at: datetime | None = None) ->
     if issue.resolved_at is not None:
         raise ValidationError({"resolved_at": "This issue is already resolved."})
     errors: dict[str, list[str]] = {}
-    issue.resolved_at = _as_utc(issue.engagement, resolved_at) if resolved_at else timezone.now()
-    _not_in_future("resolved_at", issue.resolved_at, errors)
+    issue.resolved_at = _past_moment(
+        issue.engagement, "resolved_at", resolved_at, errors, default_now=True
+    )
     try:
         _validated(issue, errors)
     except ValidationError:
@@ -275,8 +283,9 @@ def action_item_complete(
     _require_owner_side(user=user, item=item)
     _require_open(item)
     errors: dict[str, list[str]] = {}
-    completed_at = _as_utc(item.engagement, completed_at) if completed_at else timezone.now()
-    _not_in_future("completed_at", completed_at, errors)
+    completed_at = _past_moment(
+        item.engagement, "completed_at", completed_at, errors, default_now=True
+    )
     if errors:
         raise ValidationError(errors)
     item.completed_at = completed_at

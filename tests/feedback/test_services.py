@@ -1,14 +1,17 @@
+import threading
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from feedback import services
+from feedback import selectors, services
 from feedback.models import ActionItem, CheckIn, Feedback, Issue, PulseResponse
 from tests.factories import (
     ActionItemFactory,
+    CheckInFactory,
     ContributionReviewFactory,
     EngagementFactory,
     FeedbackFactory,
@@ -19,6 +22,14 @@ from tests.factories import (
 from tests.feedback.conftest import JAN_5
 
 pytestmark = pytest.mark.django_db
+
+
+def add_item(engagement, user, **fields):
+    return services.action_item_add(
+        engagement=engagement,
+        user=user,
+        **{"description": "Add a runbook step", "due_date": date(2026, 2, 1), **fields},
+    )
 
 
 # ---------------------------------------------------------------- check-ins
@@ -317,55 +328,27 @@ def test_review_is_complete_when_each_side_commits(engagement, client_manager, p
     review = services.review_create(issue=IssueFactory(engagement=engagement), user=client_manager)
     for user, side in ((client_manager, "client"), (provider_manager, "provider")):
         assert not review.is_complete()
-        services.action_item_add(
-            engagement=engagement,
-            user=user,
-            owner_side=side,
-            description=f"{side} commits",
-            due_date=date(2026, 2, 1),
-            review=review,
-        )
+        add_item(engagement, user, owner_side=side, review=review)
     assert review.is_complete()
 
 
 def test_in_a_review_a_side_commits_only_for_itself(engagement, client_manager):
     review = ContributionReviewFactory(issue=IssueFactory(engagement=engagement))
     with pytest.raises(ValidationError) as error:
-        services.action_item_add(
-            engagement=engagement,
-            user=client_manager,
-            owner_side="provider",
-            description="They should fix it",
-            due_date=date(2026, 2, 1),
-            review=review,
-        )
+        add_item(engagement, client_manager, owner_side="provider", review=review)
     assert "owner_side" in error.value.message_dict
 
 
 def test_action_item_owner_must_belong_to_the_owner_side(engagement, client_manager, client_viewer):
     with pytest.raises(ValidationError) as error:
-        services.action_item_add(
-            engagement=engagement,
-            user=client_manager,
-            owner_side="provider",
-            owner=client_viewer,
-            description="Patch servers",
-            due_date=date(2026, 2, 1),
-        )
+        add_item(engagement, client_manager, owner_side="provider", owner=client_viewer)
     assert "owner" in error.value.message_dict
 
 
 def test_action_item_of_another_engagements_review_is_refused(engagement, client_manager):
     review = ContributionReviewFactory()
     with pytest.raises(ValidationError) as error:
-        services.action_item_add(
-            engagement=engagement,
-            user=client_manager,
-            owner_side="client",
-            description="x",
-            due_date=date(2026, 2, 1),
-            review=review,
-        )
+        add_item(engagement, client_manager, owner_side="client", review=review)
     assert "review" in error.value.message_dict
 
 
@@ -447,8 +430,6 @@ def test_survey_period_follows_the_engagement_time_zone(engagement, client_viewe
     engagement.save()
     # 12:00 UTC on 31 January is already 1 February in Auckland.
     moment = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
-    from unittest import mock
-
     with mock.patch("django.utils.timezone.now", return_value=moment):
         response = services.pulse_submit(engagement=engagement, user=client_viewer, answers=answers)
     assert response.period_start == date(2026, 2, 1)
@@ -561,3 +542,57 @@ def test_aggregates_take_a_constant_number_of_queries(
         services.pulse_aggregates(
             engagement=engagement, period_start=engagement.current_period().start, threshold=1
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_answers_leave_exactly_one_current(
+    require_postgres, engagement, client_viewer, answers
+):
+    start = threading.Barrier(2)
+    failures = []
+
+    def submit():
+        try:
+            start.wait()
+            services.pulse_submit(engagement=engagement, user=client_viewer, answers=answers)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert PulseResponse.objects.count() == 2
+    assert PulseResponse.objects.current().count() == 1
+
+
+def test_missing_times_are_field_errors_not_crashes(engagement, provider_manager):
+    with pytest.raises(ValidationError) as error:
+        services.issue_raise(
+            engagement=engagement,
+            user=provider_manager,
+            title="Backlog",
+            severity="low",
+            responsible_side="provider",
+            detected_at=None,
+        )
+    assert "detected_at" in error.value.message_dict
+
+
+def test_derived_figures_take_one_query_each(engagement, django_assert_num_queries):
+    CheckInFactory(engagement=engagement)
+    window = {"engagement": engagement, "start": date(2026, 1, 1), "end": date(2026, 1, 31)}
+    for figure in (
+        selectors.cadence_adherence,
+        selectors.appreciation_share,
+        selectors.disclosure_by_side,
+        selectors.on_time_completion,
+    ):
+        with django_assert_num_queries(1):
+            figure(**window)
+    with django_assert_num_queries(1):
+        selectors.days_since_last_checkin(engagement=engagement, as_of=date(2026, 1, 31))
