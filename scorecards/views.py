@@ -88,14 +88,12 @@ def engagements_with_latest_scores(user):
         Engagement.objects.visible_to(user)
         .select_related("client", "provider")
         .annotate(
-            latest_scorecard_id=Subquery(latest.values("pk")[:1]),
             latest_band=Subquery(latest.values("band")[:1]),
             latest_overall=Subquery(latest.values("overall")[:1]),
             latest_client=Subquery(latest.values("client_score")[:1]),
             latest_provider=Subquery(latest.values("provider_score")[:1]),
             latest_trend=Subquery(latest.values("trend")[:1]),
             latest_gap=Subquery(latest.values("perception_gap")[:1]),
-            latest_period_start=Subquery(latest.values("period_start")[:1]),
             open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), 0),
             last_checkin_on=Subquery(
                 CheckIn.objects.filter(engagement=OuterRef("pk"))
@@ -148,6 +146,13 @@ class Sparkline:
     def label(self) -> str:
         shown = ", ".join("no data" if v is None else f"{v}" for v in self.values)
         return f"Overall over the last {len(self.values)} periods: {shown}"
+
+
+def _query_without_page(request) -> str:
+    """The current filters and sort, for the pagination links to carry."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _user_organization_ids(user) -> list[int]:
@@ -205,8 +210,6 @@ def portfolio(request):
         .exclude(pk__in=own_orgs)
         .distinct()
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "dashboard/portfolio.html",
@@ -220,7 +223,7 @@ def portfolio(request):
             "counterparts": counterparts,
             "sorts": [(key, label) for key, (label, _) in PORTFOLIO_SORTS.items()],
             "filters": filters,
-            "query": query.urlencode(),
+            "query": _query_without_page(request),
         },
     )
 
@@ -271,7 +274,6 @@ def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
     return list(
         engagement.slas.filter(active=True).annotate(
             latest_value=Subquery(latest.values("value")[:1]),
-            latest_period_start=Subquery(latest.values("period_start")[:1]),
             period_measurements=Count("measurements", filter=current),
             period_met=Count("measurements", filter=current & met),
         )
@@ -279,7 +281,7 @@ def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
 
 
 def goals_with_progress(engagement: Engagement, as_of) -> list:
-    """Open and recent goals with expected and actual progress (percent) as of today."""
+    """Goals not cancelled, with expected and actual progress (percent) as of `as_of`."""
     latest_percent = (
         GoalProgress.objects.filter(goal=OuterRef("pk"), date__lte=as_of)
         .order_by("-date", "-pk")
@@ -316,8 +318,8 @@ def dimensions_of(scorecard: Scorecard) -> list[dict]:
     return rows
 
 
-def score_history(engagement: Engagement) -> dict:
-    """Overall and per-side scores per period, oldest first, for the chart."""
+def score_history(engagement: Engagement) -> list[tuple]:
+    """(period start, overall, client, provider) per period, oldest first, for the chart."""
     rows = engagement.scorecards.filter(period_kind=engagement.scorecard_period).order_by(
         "period_start"
     )
@@ -615,8 +617,6 @@ def alert_list(request):
             and alert.acknowledged_at is None
             and bool({engagement.client_id, engagement.provider_id} & writer_orgs)
         )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "dashboard/alerts.html",
@@ -626,7 +626,7 @@ def alert_list(request):
             "states": [(key, label) for key, (label, _) in ALERT_STATES.items()],
             "kinds": Alert.Kind.choices,
             "engagements": visible.only("pk", "name"),
-            "query": query.urlencode(),
+            "query": _query_without_page(request),
         },
     )
 

@@ -1,10 +1,9 @@
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
-from scorecards.models import Scorecard
-from tests.dashboard.conftest import make_alert
+from tests.dashboard.conftest import make_alert, make_scorecard
 from tests.factories import (
     ActionItemFactory,
     CheckInFactory,
@@ -134,16 +133,7 @@ def test_scorecard_export_is_csv_history(client, client_viewer, scored_engagemen
 def test_other_engagements_scorecard_cannot_be_reviewed_through_mine(
     client, client_manager, scored_engagement, client_org
 ):
-    foreign = Scorecard.objects.create(
-        engagement=EngagementFactory(),
-        period_kind="month",
-        period_start=date(2026, 1, 1),
-        period_end=date(2026, 1, 31),
-        as_of=date(2026, 1, 31),
-        band="watch",
-        coverage=1,
-        computed_at=datetime(2026, 2, 1, tzinfo=UTC),
-    )
+    foreign = make_scorecard(EngagementFactory(), date(2026, 1, 1), 50)
     client.force_login(client_manager)
     url = reverse("scorecard-review", args=[scored_engagement.pk, foreign.pk])
     assert client.post(url, {"decision": "signed"}).status_code == 404
