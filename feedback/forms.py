@@ -5,6 +5,7 @@ issue is the responsibility of and the side that owns an action item are chosen.
 """
 
 from django import forms
+from django.utils import timezone
 
 from feedback.models import PULSE_QUESTIONS, CheckIn, Feedback, Issue
 from relationships.forms import DateInput, EngagementForm, LocalDateTimeInput, engagement_people
@@ -36,6 +37,10 @@ class CheckInForm(EngagementForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Now, to the minute, in the engagement's time zone, as the date-time picker shows it.
+        self.fields["occurred_at"].initial = timezone.localtime(
+            timezone.now(), self.engagement.tz
+        ).replace(tzinfo=None, second=0, microsecond=0)
         self.fields["attendee_users"].queryset = engagement_people(self.engagement)
         self.fields["attendee_users"].label_from_instance = _person_label
         self.fields["attendee_contacts"].queryset = KeyContact.objects.filter(
@@ -86,9 +91,13 @@ class ActionItemForm(EngagementForm):
     owner = forms.ModelChoiceField(queryset=None, required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
     due_date = forms.DateField(widget=DateInput)
+    checkin = forms.ModelChoiceField(
+        queryset=None, required=False, label="Follow-up of check-in", empty_label="None"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["checkin"].queryset = CheckIn.objects.filter(engagement=self.engagement)
         self.fields["owner"].queryset = engagement_people(self.engagement)
         self.fields["owner"].label_from_instance = _person_label
 

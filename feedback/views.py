@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from feedback import services
@@ -17,60 +16,32 @@ from relationships.services import require_member, require_writer
 from relationships.views import EngagementFormView, can_accept, engagement_url
 
 
-def _local_now(engagement):
-    """Now in the engagement's time zone, to the minute, as a date-time picker shows it."""
-    return timezone.localtime(timezone.now(), engagement.tz).replace(
-        tzinfo=None, second=0, microsecond=0
-    )
-
-
 class CheckInCreateView(EngagementFormView):
     form_class = CheckInForm
+    service = staticmethod(services.checkin_log)
     title = "Log a check-in"
     success_message = "Check-in logged."
-
-    def get_form(self, data=None, files=None):
-        return self.form_class(
-            data, engagement=self.engagement, initial={"occurred_at": _local_now(self.engagement)}
-        )
-
-    def perform(self, form):
-        services.checkin_log(
-            engagement=self.engagement, user=self.request.user, **form.cleaned_data
-        )
 
 
 class FeedbackCreateView(EngagementFormView):
     form_class = FeedbackForm
+    service = staticmethod(services.feedback_give)
     title = "Give feedback"
     success_message = "Feedback shared."
-
-    def perform(self, form):
-        services.feedback_give(
-            engagement=self.engagement, user=self.request.user, **form.cleaned_data
-        )
 
 
 class IssueCreateView(EngagementFormView):
     form_class = IssueForm
+    service = staticmethod(services.issue_raise)
     title = "Raise an issue"
     success_message = "Issue raised."
-
-    def perform(self, form):
-        services.issue_raise(
-            engagement=self.engagement, user=self.request.user, **form.cleaned_data
-        )
 
 
 class ActionItemCreateView(EngagementFormView):
     form_class = ActionItemForm
+    service = staticmethod(services.action_item_add)
     title = "Add an action item"
     success_message = "Action item added."
-
-    def perform(self, form):
-        services.action_item_add(
-            engagement=self.engagement, user=self.request.user, **form.cleaned_data
-        )
 
 
 @login_required
@@ -189,14 +160,11 @@ def engagement_forms(request, engagement) -> dict:
             "Upload",
         ),
     ]
-    initial = {"checkin": {"occurred_at": _local_now(engagement)}}
     context["write_forms"] = [
         {
             "title": title,
             # Distinct id prefixes: several forms share field names on one page.
-            "form": form_class(
-                engagement=engagement, initial=initial.get(name), auto_id=f"{name}_%s"
-            ),
+            "form": form_class(engagement=engagement, auto_id=f"{name}_%s"),
             "action": reverse(url_name, args=[engagement.pk]),
             "submit": submit,
         }

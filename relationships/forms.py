@@ -89,19 +89,32 @@ class MeasurementForm(EngagementForm):
 
 
 class MeasurementUploadForm(EngagementForm):
+    # 10,000 rows with a long source each fit in well under this.
+    MAX_BYTES = 4 * 1024 * 1024
+
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: sla (name or id), period_start, period_end, value, source (optional). "
         "Dates as YYYY-MM-DD. All rows are saved, or none.",
     )
 
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(f"The file is larger than {self.MAX_BYTES // 2**20} MB.")
+        return upload
 
-class GoalProgressForm(forms.Form):
+
+class GoalProgressForm(EngagementForm):
     date = forms.DateField(widget=DateInput)
     percent = forms.IntegerField(
         min_value=0, max_value=100, label="Progress (%)", help_text="0 to 100."
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = self.engagement.today()
 
 
 class EngagementProposeForm(forms.Form):

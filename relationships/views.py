@@ -44,11 +44,13 @@ def engagement_url(engagement) -> str:
 class EngagementFormView(LoginRequiredMixin, View):
     """A form page about one engagement: GET shows it blank, POST hands it to a service.
 
-    Subclasses set `form_class`, `title`, `success_message` and write `perform(form)`.
+    Subclasses set `form_class`, `service`, `title` and `success_message`, or
+    write `perform(form)` when the service takes other arguments.
     Date-times are typed and shown in the engagement's time zone.
     """
 
     form_class = None
+    service = None  # called with engagement, user and the form's cleaned data
     template_name = FORM_TEMPLATE
     title = ""
     success_message = ""
@@ -88,7 +90,7 @@ class EngagementFormView(LoginRequiredMixin, View):
         return self.render(form, status=400)
 
     def perform(self, form) -> None:
-        raise NotImplementedError
+        self.service(engagement=self.engagement, user=self.request.user, **form.cleaned_data)
 
     def add_errors(self, form, exc: ValidationError) -> None:
         add_service_errors(form, exc)
@@ -124,9 +126,6 @@ class GoalProgressCreateView(EngagementFormView):
             pk=self.kwargs["pk"],
         )
         return self.goal.engagement
-
-    def get_form(self, data=None, files=None):
-        return self.form_class(data, initial={"date": self.engagement.today()})
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(subject=self.goal, **kwargs)

@@ -5,9 +5,16 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.models import ActionItem, CheckIn, Feedback, Issue
-from tests.factories import PASSWORD, ActionItemFactory, SLAFactory
+from tests.factories import (
+    PASSWORD,
+    ActionItemFactory,
+    CheckInFactory,
+    KeyContactFactory,
+    SLAFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +79,6 @@ def test_checkin_missing_time_is_a_field_error(as_user, engagement, client_manag
 def test_checkin_refuses_a_contact_of_another_engagement(
     as_user, engagement, client_manager, foreign_engagement
 ):
-    from tests.factories import KeyContactFactory
-
     foreign = KeyContactFactory(engagement=foreign_engagement)
     response = as_user(client_manager).post(
         url("checkin-create", engagement), {**CHECKIN, "attendee_contacts": [foreign.pk]}
@@ -328,3 +333,29 @@ def test_unknown_user_ids_do_not_crash(as_user, engagement, client_manager):
     )
     assert response.status_code == 400
     assert "attendee_users" in response.context["form"].errors
+
+
+def test_action_item_follows_up_a_checkin_of_the_engagement(
+    as_user, engagement, client_manager, foreign_engagement
+):
+    own, foreign = (
+        CheckInFactory(engagement=engagement),
+        CheckInFactory(engagement=foreign_engagement),
+    )
+    item = {"owner_side": "client", "description": "Send minutes.", "due_date": "2026-02-01"}
+    client = as_user(client_manager)
+    response = client.post(url("action-item-create", engagement), {**item, "checkin": foreign.pk})
+    assert response.status_code == 400
+    assert "checkin" in response.context["form"].errors
+    client.post(url("action-item-create", engagement), {**item, "checkin": own.pk})
+    assert ActionItem.objects.get().checkin == own
+
+
+def test_checkin_form_starts_at_now_in_the_engagement_time_zone(
+    as_user, engagement, client_manager
+):
+    engagement.time_zone = "Asia/Tokyo"
+    engagement.save()
+    response = as_user(client_manager).get(url("checkin-create", engagement))
+    now = timezone.localtime(timezone.now(), engagement.tz)
+    assert f'value="{now:%Y-%m-%dT%H}' in response.content.decode()

@@ -1,11 +1,16 @@
 """Recording one measurement, uploading a CSV of them, and reporting goal progress."""
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from relationships.forms import MeasurementUploadForm
+from relationships.measurements import MAX_BULK_ROWS
 from relationships.models import GoalProgress, ImportBatch, Measurement
 from tests.factories import SharedGoalFactory, SLAFactory
 
@@ -215,3 +220,45 @@ def test_goal_progress_page_names_the_goal(as_user, client_manager, engagement):
     goal = SharedGoalFactory(engagement=engagement, title="Halve ticket backlog")
     response = as_user(client_manager).get(reverse("goal-progress-create", args=[goal.pk]))
     assert "Halve ticket backlog" in response.content.decode()
+
+
+def test_oversized_upload_is_refused(as_user, engagement, provider_manager, sla):
+    header = "sla,period_start,period_end,value,source\n"
+    body = header + "x" * MeasurementUploadForm.MAX_BYTES
+    response = as_user(provider_manager).post(
+        url("measurement-upload", engagement), {"file": csv_file(body)}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == ["The file is larger than 4 MB."]
+
+
+def test_more_rows_than_a_batch_takes_are_refused(as_user, engagement, provider_manager, sla):
+    rows = "".join("Availability,2026-01-01,2026-01-31,1\n" for _ in range(MAX_BULK_ROWS + 1))
+    response = as_user(provider_manager).post(
+        url("measurement-upload", engagement),
+        {"file": csv_file("sla,period_start,period_end,value\n" + rows)},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [f"At most {MAX_BULK_ROWS} rows per upload."]
+    assert not Measurement.objects.exists()
+
+
+def test_upload_queries_do_not_grow_with_rows(
+    as_user, engagement, provider_manager, sla, django_assert_max_num_queries
+):
+    def upload(count, offset):
+        lines = [
+            f"Availability,{date(2026, 1, 1) + timedelta(days=offset + i)},"
+            f"{date(2026, 1, 1) + timedelta(days=offset + i)},99\n"
+            for i in range(count)
+        ]
+        text = "sla,period_start,period_end,value\n" + "".join(lines)
+        return as_user(provider_manager).post(
+            url("measurement-upload", engagement), {"file": csv_file(text)}
+        )
+
+    with CaptureQueriesContext(connection) as few:
+        assert upload(2, 0).status_code == 302
+    with django_assert_max_num_queries(len(few)):
+        assert upload(200, 10).status_code == 302
+    assert Measurement.objects.count() == 202
