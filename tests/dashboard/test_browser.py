@@ -119,9 +119,15 @@ def test_provider_manager_week_and_client_sees_sign_off(
     assert "Numbers match our service reports." in review
     shot(page, "07-client-sees-sign-off")
 
+    # Recompute now: the page follows the queued run and says when the scorecard is ready.
+    page.click("button:has-text('Recompute now')")
+    page.wait_for_selector("#run-status a:has-text('Show it')")
+    assert "new scorecard is ready" in page.locator("#run-status").inner_text()
+    shot(page, "08-recomputed")
+
     # Phone width: the page does not scroll sideways (wide tables scroll in their own box).
     page.set_viewport_size({"width": 360, "height": 780})
     page.goto(live_server.url + reverse("portfolio"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    shot(page, "08-portfolio-phone")
+    shot(page, "09-portfolio-phone")
     page.close()
