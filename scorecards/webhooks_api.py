@@ -112,7 +112,8 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     list=extend_schema(summary="Webhook subscriptions of the organisations you administer"),
     create=extend_schema(summary="Subscribe a URL to scorecard and alert events"),
     deliveries=extend_schema(
-        summary="Delivery log of a subscription (status, response code, attempts)"
+        summary="Delivery log of a subscription (status, response code, attempts)",
+        responses=WebhookDeliverySerializer(many=True),
     ),
 )
 class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
@@ -135,7 +136,9 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         )
         serializer.save(created_by=self.request.user)
 
-    @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
+    @action(
+        detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer, filter_backends=[]
+    )
     def deliveries(self, request, pk=None):
         subscription = self.get_object()
         deliveries = subscription.deliveries.select_related("event").order_by("-created_at", "-id")
