@@ -115,6 +115,14 @@ def _as_of_expression(as_of: dict[int, date], engagement_path: str) -> Case:
     )
 
 
+def _by_engagement(rows, make) -> dict[int, list]:
+    """Rows named like `make`'s fields plus engagement_id → make(...) grouped by engagement."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.pop("engagement_id")].append(make(**row))
+    return grouped
+
+
 def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
     met = Q(sla__direction=SLA.Direction.HIGHER_IS_BETTER, value__gte=F("sla__target")) | Q(
         sla__direction=SLA.Direction.LOWER_IS_BETTER, value__lte=F("sla__target")
@@ -124,33 +132,18 @@ def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
         .filter(sla__engagement_id__in=ids, period_start__range=(period.start, period.end))
         .values(
             "sla_id",
-            "sla__engagement_id",
-            "sla__name",
-            "sla__owner_side",
-            "sla__direction",
-            "sla__target",
-            "sla__weight",
-            "sla__unit",
+            engagement_id=F("sla__engagement_id"),
+            name=F("sla__name"),
+            owner_side=F("sla__owner_side"),
+            direction=F("sla__direction"),
+            target=F("sla__target"),
+            weight=F("sla__weight"),
+            unit=F("sla__unit"),
         )
         .annotate(measurements=Count("id"), met=Count("id", filter=met))
-        .order_by("sla__engagement_id", "sla__owner_side", "sla__name", "sla_id")
+        .order_by("engagement_id", "owner_side", "name", "sla_id")
     )
-    slas = defaultdict(list)
-    for row in rows:
-        slas[row["sla__engagement_id"]].append(
-            SlaInput(
-                sla_id=row["sla_id"],
-                name=row["sla__name"],
-                owner_side=row["sla__owner_side"],
-                direction=row["sla__direction"],
-                target=row["sla__target"],
-                weight=row["sla__weight"],
-                unit=row["sla__unit"],
-                measurements=row["measurements"],
-                met=row["met"],
-            )
-        )
-    return slas
+    return _by_engagement(rows, SlaInput)
 
 
 def _checkin_dates(as_of, period: Period) -> dict[int, set[date]]:
@@ -214,29 +207,17 @@ def _goals(as_of, period: Period) -> dict[int, list[GoalInput]]:
         .annotate(as_of=_as_of_expression(as_of, "engagement_id"))
         .annotate(latest_percent=Subquery(latest_percent))
         .values(
-            "id",
             "engagement_id",
             "title",
             "start_date",
             "due_date",
             "achieved_on",
             "latest_percent",
+            goal_id=F("id"),
         )
-        .order_by("engagement_id", "due_date", "id")
+        .order_by("engagement_id", "due_date", "goal_id")
     )
-    goals = defaultdict(list)
-    for row in rows:
-        goals[row["engagement_id"]].append(
-            GoalInput(
-                goal_id=row["id"],
-                title=row["title"],
-                start_date=row["start_date"],
-                due_date=row["due_date"],
-                achieved_on=row["achieved_on"],
-                latest_percent=row["latest_percent"],
-            )
-        )
-    return goals
+    return _by_engagement(rows, GoalInput)
 
 
 def _pulse(ids, period: Period) -> dict[int, dict[str, PulseInput]]:
