@@ -22,7 +22,7 @@ from feedback.models import (
     PulseResponse,
 )
 from relationships.api import ApiFilterSet
-from relationships.api_base import StrictModelSerializer, TenantViewSet
+from relationships.api_base import StrictModelSerializer, StrictSerializer, TenantViewSet
 from relationships.models import Side
 from relationships.services import require_member
 
@@ -34,18 +34,11 @@ class ReadWriteViewSet(
 
 
 # ---------------------------------------------------------------- check-ins
-class FollowUpSerializer(serializers.Serializer):
+class FollowUpSerializer(StrictSerializer):
     owner_side = serializers.ChoiceField(choices=Side.choices)
     description = serializers.CharField(max_length=5000)
     due_date = serializers.DateField()
     owner = serializers.IntegerField(required=False, allow_null=True, help_text="A user id.")
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class CheckInSerializer(StrictModelSerializer):
@@ -197,7 +190,7 @@ class IssueSerializer(StrictModelSerializer):
         read_only_fields = ["raised_by_side", "raised_on", "resolved_at", "raised_by", "created_at"]
 
 
-class IssueResolveSerializer(serializers.Serializer):
+class IssueResolveSerializer(StrictSerializer):
     resolved_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
 
 
@@ -303,7 +296,7 @@ class ActionItemSerializer(StrictModelSerializer):
         read_only_fields = ["completed_at", "completed_on", "cancelled", "created_by", "created_at"]
 
 
-class ActionItemCompleteSerializer(serializers.Serializer):
+class ActionItemCompleteSerializer(StrictSerializer):
     completed_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
 
 

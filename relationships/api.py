@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from relationships import services
-from relationships.api_base import StrictModelSerializer, TenantViewSet
+from relationships.api_base import StrictModelSerializer, StrictSerializer, TenantViewSet
 from relationships.api_plumbing import ApiTokenAuthentication
 from relationships.models import (
     SLA,
@@ -188,7 +188,7 @@ class InvitationSerializer(StrictModelSerializer):
         return fields
 
 
-class InvitationAcceptSerializer(serializers.Serializer):
+class InvitationAcceptSerializer(StrictSerializer):
     token = serializers.CharField(max_length=200, help_text="The token from the invitation email.")
 
 
@@ -305,7 +305,7 @@ class EngagementSerializer(StrictModelSerializer):
         return None
 
 
-class EngagementProposalSerializer(serializers.Serializer):
+class EngagementProposalSerializer(StrictSerializer):
     """A proposal naming the counterpart; your side and organisation come from you."""
 
     organization = serializers.PrimaryKeyRelatedField(
@@ -338,13 +338,6 @@ class EngagementProposalSerializer(serializers.Serializer):
             self.fields["organization"].queryset = Organization.objects.filter(
                 pk__in=member_organization_ids(request.user)
             )
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
     def validate(self, attrs):
         if attrs.get("end_date") and attrs["end_date"] < attrs["start_date"]:

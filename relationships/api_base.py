@@ -10,6 +10,8 @@
 Token authentication and pagination live in relationships/api_plumbing.py.
 """
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import permissions, serializers, viewsets
@@ -96,7 +98,25 @@ class TenantViewSet(viewsets.GenericViewSet):
 
 
 # ---------------------------------------------------------------- serializers
-class StrictModelSerializer(serializers.ModelSerializer):
+class RejectUnknownFields:
+    """Input naming a field the serializer does not write is refused, not silently dropped."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown or read-only field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(RejectUnknownFields, serializers.Serializer):
+    """Base of the API's plain input serializers."""
+
+
+class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
     """A model serializer for writes that cannot take bad input quietly."""
 
     def get_fields(self):
@@ -114,16 +134,6 @@ class StrictModelSerializer(serializers.ModelSerializer):
         if isinstance(model_field, models.TextField) and "max_length" not in kwargs:
             kwargs["max_length"] = MAX_TEXT_LENGTH
         return field_class, kwargs
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown or read-only field."] for name in unknown}
-                )
-        return super().to_internal_value(data)
 
     def anchor_engagement(self, attrs) -> Engagement:
         """The engagement the written record belongs to."""
@@ -164,7 +174,8 @@ class StrictModelSerializer(serializers.ModelSerializer):
 
     def _full_clean(self, attrs):
         model = self.Meta.model
-        instance = self.instance or model()
+        # A copy: the view still sees the stored values until it saves.
+        instance = copy.copy(self.instance) if self.instance else model()
         concrete = {f.name for f in model._meta.concrete_fields}
         for name, value in attrs.items():
             if name in concrete:

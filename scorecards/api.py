@@ -26,7 +26,7 @@ from feedback.models import PULSE_FIELDS
 from feedback.services import pulse_aggregates
 from relationships import api as relationships_api
 from relationships.api import ApiFilterSet
-from relationships.api_base import TenantViewSet
+from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
 from scorecards.scoring import config_as_dict, config_values
@@ -81,7 +81,7 @@ class ScorecardDetailSerializer(ScorecardSerializer):
         fields = [*ScorecardSerializer.Meta.fields, "explanation", "config"]
 
 
-class ScorecardReviewRequestSerializer(serializers.Serializer):
+class ScorecardReviewRequestSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=ScorecardReview.Decision.choices)
     comment = serializers.CharField(
         max_length=5000, required=False, allow_blank=True, help_text="Required to dispute."
@@ -277,7 +277,7 @@ class ScoringConfigSerializer(serializers.Serializer):
     updated_by = serializers.IntegerField(allow_null=True)
 
 
-class ScoringConfigUpdateSerializer(serializers.Serializer):
+class ScoringConfigUpdateSerializer(StrictSerializer):
     weights = serializers.DictField(
         child=serializers.FloatField(), required=False, help_text="Weights by dimension name."
     )
@@ -287,13 +287,6 @@ class ScoringConfigUpdateSerializer(serializers.Serializer):
         help_text="Any of healthy_at, watch_at, min_coverage.",
     )
     survey_threshold = serializers.IntegerField(min_value=1, max_value=1000, required=False)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class PulseSideSerializer(serializers.Serializer):
