@@ -1,0 +1,603 @@
+"""Accord benchmarks: figures against the database's own floor and the issue's targets.
+
+    python benchmarks/run.py --size L            # the reference run (see README.md)
+    python benchmarks/run.py --size L --growth   # plus 100 / 1,000 / 10,000 engagements
+
+Needs DATABASE_URL (a scratch PostgreSQL database: it is emptied) and
+CELERY_BROKER_URL (Redis). Prints a table and appends it to benchmarks/RESULTS.md.
+"""
+
+import argparse
+import csv
+import os
+import platform
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "benchmarks"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
+
+SIZES = {  # engagements, SLAs per engagement, days of measurements
+    "S": (100, 10, 365),
+    "M": (300, 10, 365),
+    "L": (1000, 10, 365),
+}
+GROWTH = ((100, 365), (1000, 365), (10_000, 31))
+PORT = 8801
+HOST = f"http://127.0.0.1:{PORT}"
+THROTTLE_USER = "1000000/min"
+GUNICORN_WORKERS = 2 * (os.cpu_count() or 1)
+CLIENTS = 8
+BULK_ROWS_PER_REQUEST = 10_000
+TARGETS = {
+    "recompute_vs_floor": 3.0,
+    "two_workers_speedup": 1.3,
+    "ingest_rows_per_s": 25_000,
+    "ingest_vs_copy": 10.0,
+    "api_p95_ms": 150,
+    "portfolio_p95_ms": 250,
+    "growth_recompute": 12.0,
+    "growth_read": 2.0,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=SIZES, default="L")
+    parser.add_argument("--growth", action="store_true", help="also 100/1,000/10,000 engagements")
+    parser.add_argument("--skip-generate", action="store_true", help="reuse data of this size")
+    parser.add_argument("--read-seconds", type=int, default=60)
+    parser.add_argument("--warmup-seconds", type=int, default=15)
+    parser.add_argument("--ingest-rows", type=int, default=200_000)
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args()
+    require_services()
+    # The same production settings for this process, the workers and gunicorn.
+    os.environ.update(production_env())
+
+    import django
+
+    django.setup()
+    bench = Bench(args)
+    figures = bench.reference()
+    growth = bench.growth() if args.growth else None
+    report = render(args, figures, growth)
+    print(report)
+    if not args.no_record:
+        with open(HERE / "RESULTS.md", "a") as results:
+            results.write(report + "\n")
+
+
+def require_services():
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a scratch PostgreSQL database (see benchmarks/README.md).")
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+        sys.exit("Set CELERY_BROKER_URL to Redis, e.g. redis://127.0.0.1:6379/8.")
+
+
+def benchmark_month() -> date:
+    """The last complete calendar month: every engagement's as_of is its last day."""
+    return (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.month = benchmark_month()
+        self.data_end = self.month.replace(day=28) + timedelta(days=4)
+        self.data_end -= timedelta(days=self.data_end.day)
+
+    # ------------------------------------------------------------ the reference size
+    def reference(self) -> dict:
+        engagements, slas, days = SIZES[self.args.size]
+        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
+        figures["generate"] = self.generate(engagements, slas, days)
+        self.prepare()
+        figures["floor_s"] = self.floor()
+        if self.args.size == "L":
+            self.explain_floor()
+        figures["recompute_s"], figures["rerun_s"] = self.recompute_in_process()
+        figures["queries"] = self.query_counts()
+        progress(figures)
+        for workers in (1, 2):
+            figures[f"workers_{workers}_s"] = self.recompute_with_workers(workers)
+            progress(figures)
+        with gunicorn():
+            figures.update(self.ingest())
+            progress(figures)
+            figures.update(self.reads(self.args.read_seconds))
+        return figures
+
+    def growth(self) -> list[dict]:
+        rows = []
+        for engagements, days in GROWTH:
+            self.generate(engagements, 10, days)
+            self.prepare()
+            row = {"engagements": engagements, "days": days, "floor_s": self.floor()}
+            row["recompute_s"], _ = self.recompute_in_process()
+            with gunicorn():
+                row.update(self.reads(min(self.args.read_seconds, 30)))
+            rows.append(row)
+        return rows
+
+    # ------------------------------------------------------------ data
+    def generate(self, engagements: int, slas: int, days: int) -> str:
+        from relationships.models import SLA, Engagement
+
+        if (
+            self.args.skip_generate
+            and Engagement.objects.count() == engagements
+            and SLA.objects.count() == engagements * slas
+        ):
+            return "reused"
+        output = manage(
+            "generate_data",
+            f"--engagements={engagements}",
+            f"--slas-per-engagement={slas}",
+            f"--days={days}",
+            f"--end={self.data_end}",
+            "--reset",
+            "--no-progress",
+        )
+        print(output)
+        return next(line for line in output.splitlines() if line.startswith("total")).split(
+            None, 1
+        )[1]
+
+    def prepare(self):
+        """Scorecards of the month before, so trends and drop alerts work as in production."""
+        self.run_in_process((self.month - timedelta(days=1)).replace(day=1))
+
+    # ------------------------------------------------------------ recompute
+    def floor(self) -> float:
+        """The median of three runs of benchmarks/floor.sql, after one to warm the cache."""
+        from django.db import connection
+
+        sql = floor_sql(self.month)
+        timings = []
+        with connection.cursor() as cursor:
+            for attempt in range(4):
+                started = time.perf_counter()
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+                if attempt:
+                    timings.append(time.perf_counter() - started)
+        assert rows, "the floor query found nothing to score"
+        return statistics.median(timings)
+
+    def explain_floor(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + floor_sql(self.month))
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        (HERE / "floor_explain.txt").write_text(
+            f"-- EXPLAIN (ANALYZE, BUFFERS) of benchmarks/floor.sql, period_start={self.month}, "
+            f"size {self.args.size}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{plan}\n"
+        )
+
+    def clear_month(self, month: date):
+        """A fresh recompute: this month's scorecards, alerts and all outbox events gone."""
+        sql(
+            "DELETE FROM scorecards_scorecard WHERE period_kind = 'month' AND period_start = %s",
+            [month],
+        )
+        sql(
+            "DELETE FROM scorecards_alert WHERE period_kind = 'month' AND period_start = %s",
+            [month],
+        )
+        sql("DELETE FROM scorecards_outboxevent")
+
+    def run_in_process(self, month: date):
+        """One run through the production path, its chunk tasks executed in this process."""
+        from accord.celery import app
+        from scorecards import tasks
+        from scorecards.models import ScorecardRun
+
+        app.conf.task_always_eager = True
+        run = ScorecardRun.objects.create(
+            trigger="command", period_kind="month", period_start=month
+        )
+        tasks.start_run(run.pk)
+        run.refresh_from_db()
+        assert run.status == "succeeded", f"run {run.pk} ended {run.status}: {run.error}"
+        return run
+
+    def recompute_in_process(self) -> tuple[float, float]:
+        """Fresh recompute of the month, then a rerun over unchanged inputs."""
+        self.clear_month(self.month)
+        started = time.perf_counter()
+        self.run_in_process(self.month)
+        fresh = time.perf_counter() - started
+        started = time.perf_counter()
+        self.run_in_process(self.month)
+        return fresh, time.perf_counter() - started
+
+    def recompute_with_workers(self, count: int) -> float:
+        from accord.celery import app
+        from scorecards import tasks
+        from scorecards.models import ScorecardRun
+
+        self.clear_month(self.month)
+        app.conf.task_always_eager = False
+        with celery_workers(count):
+            run = ScorecardRun.objects.create(
+                trigger="command", period_kind="month", period_start=self.month
+            )
+            started = time.perf_counter()
+            tasks.start_run(run.pk)
+            while run.status not in ("succeeded", "failed"):
+                time.sleep(0.05)
+                run.refresh_from_db()
+            elapsed = time.perf_counter() - started
+        assert run.status == "succeeded", f"run {run.pk} failed: {run.error}"
+        return elapsed
+
+    def query_counts(self) -> dict:
+        """Queries per request of the read pages and per chunk (the figures depend on them)."""
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        client = Client()
+        client.force_login(bench_user())
+        counts = {}
+        for name, path in (("api", "/api/v1/engagements/"), ("portfolio", "/")):
+            with CaptureQueriesContext(connection) as queries:
+                status = client.get(path).status_code
+            counts[name] = f"{len(queries)} (HTTP {status})"
+        return counts
+
+    # ------------------------------------------------------------ ingestion
+    def ingest(self) -> dict:
+        """Bulk endpoint in 10,000-row requests, then COPY of the same rows, on the same table."""
+        import orjson
+        import requests
+
+        from relationships.models import SLA, ImportBatch, Measurement
+
+        sla_ids = list(SLA.objects.order_by("pk").values_list("pk", flat=True))
+        rows = []
+        # Days before the generated data: new rows, and never in the future.
+        first = self.data_end - timedelta(days=SIZES[self.args.size][2])
+        day = first
+        while len(rows) < self.args.ingest_rows:
+            day -= timedelta(days=1)
+            rows += [
+                {"sla": pk, "period_start": str(day), "period_end": str(day),
+                 "value": f"{90 + pk % 10}.5", "source": "benchmark"}
+                for pk in sla_ids
+            ]  # fmt: skip
+        rows = rows[: self.args.ingest_rows]
+        bodies = [
+            orjson.dumps({"rows": rows[i : i + BULK_ROWS_PER_REQUEST]})
+            for i in range(0, len(rows), BULK_ROWS_PER_REQUEST)
+        ]
+        token = api_token()
+        session = requests.Session()
+        session.headers.update(
+            {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        )
+        started = time.perf_counter()
+        for body in bodies:
+            response = session.post(f"{HOST}/api/v1/measurements/bulk/", data=body, timeout=300)
+            assert response.status_code == 201, response.text[:500]
+        http = time.perf_counter() - started
+        ingested = Measurement.objects.filter(period_start__lt=first)
+        assert ingested.count() == len(rows)
+
+        remove = "DELETE FROM relationships_measurement WHERE period_start < %s"
+        sql(remove, [first])
+        ImportBatch.objects.filter(source__startswith="API bulk").delete()
+        copy = copy_measurements(rows)
+        sql(remove, [first])
+        sql("VACUUM ANALYZE relationships_measurement")
+        return {
+            "ingest_rows": len(rows),
+            "ingest_rows_per_s": len(rows) / http,
+            "copy_rows_per_s": len(rows) / copy,
+        }
+
+    # ------------------------------------------------------------ reads
+    def reads(self, seconds: int) -> dict:
+        from django.test import Client
+
+        self.run_in_process(self.month)  # the latest scorecards exist
+        client = Client()
+        client.force_login(bench_user())
+        env = {
+            "BENCH_TOKEN": api_token(),
+            "BENCH_SESSION": client.cookies["sessionid"].value,
+        }
+        figures = {}
+        for target in ("api", "portfolio"):
+            locust(target, env, self.args.warmup_seconds)
+            stats = locust(target, env, seconds)
+            figures[f"{target}_p50_ms"] = stats["50%"]
+            figures[f"{target}_p95_ms"] = stats["95%"]
+            figures[f"{target}_rps"] = stats["Requests/s"]
+            figures[f"{target}_failures"] = stats["Failure Count"]
+        return figures
+
+
+# ---------------------------------------------------------------- helpers
+def progress(figures: dict):
+    print(f"[{datetime.now(UTC):%H:%M:%S}]", figures, flush=True)
+
+
+def sql(statement: str, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def manage(*args) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def floor_sql(month: date) -> str:
+    sql = (HERE / "floor.sql").read_text()
+    return sql.replace(":'period_start'", f"'{month.isoformat()}'").rstrip().rstrip(";")
+
+
+def bench_user():
+    from django.contrib.auth import get_user_model
+
+    from scorecards.management.commands.generate_data import BENCH_USERNAME
+
+    return get_user_model().objects.get(username=BENCH_USERNAME)
+
+
+def api_token() -> str:
+    from relationships.models import ApiToken
+
+    _, token = ApiToken.objects.create(user=bench_user(), expiry=None, name="benchmark")
+    return token
+
+
+def copy_measurements(rows) -> float:
+    """Seconds to COPY the rows (as an import batch of the bench user) and commit."""
+    import io
+
+    from django.db import connection, transaction
+
+    from relationships.models import ImportBatch
+
+    user = bench_user()
+    started = time.perf_counter()
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(actor=user, source="COPY", row_count=len(rows))
+        now = datetime.now(UTC).isoformat()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            writer.writerow(
+                (row["sla"], row["period_start"], row["period_end"], row["value"], row["source"],
+                 user.pk, now, batch.pk)
+            )  # fmt: skip
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                "COPY relationships_measurement (sla_id, period_start, period_end, value, source, "
+                "recorded_by_id, recorded_at, import_batch_id) FROM STDIN WITH (FORMAT csv)",
+                buffer,
+            )
+    return time.perf_counter() - started
+
+
+def production_env() -> dict:
+    from cryptography.fernet import Fernet
+
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        # testserver: the in-process query counts use Django's test client.
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_USER": THROTTLE_USER,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def processes(commands, ready):
+    """Start commands in their own process groups; stop exactly those groups afterwards."""
+    started = [subprocess.Popen(command, cwd=ROOT, start_new_session=True) for command in commands]
+    try:
+        ready()
+        yield started
+    finally:
+        for process in started:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@contextmanager
+def gunicorn():
+    manage("collectstatic", "--noinput", "-v0")
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "accord.wsgi:application",
+        f"--bind=127.0.0.1:{PORT}",
+        f"--workers={GUNICORN_WORKERS}",
+        "--timeout=300",
+        "--log-level=warning",
+    ]
+    with processes([command], lambda: wait_for_http(f"{HOST}/healthz")):
+        yield
+
+
+def wait_for_http(url: str, timeout: float = 60):
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def celery_workers(count: int):
+    from accord.celery import app
+
+    app.control.purge()
+    commands = [
+        [str(Path(sys.executable).parent / "celery"), "-A", "accord", "worker", "-c", "1",
+         "-n", f"bench{n}@%h", "--without-gossip", "--without-mingle", "-l", "warning"]
+        for n in range(count)
+    ]  # fmt: skip
+
+    def ready():
+        deadline = time.monotonic() + 60
+        while len(app.control.ping(timeout=0.5) or []) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("celery workers did not start")
+
+    with processes(commands, ready):
+        yield
+
+
+def locust(target: str, env: dict, seconds: int) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [str(Path(sys.executable).parent / "locust"), "-f", str(HERE / "locustfile.py"),
+             "--headless", "-u", str(CLIENTS), "-r", str(CLIENTS), "-t", f"{seconds}s",
+             "--host", HOST, "--csv", f"{out}/stats", "--only-summary", "--loglevel", "WARNING"],
+            cwd=ROOT, env={**os.environ, **env, "BENCH_TARGET": target}, check=False,
+            capture_output=True,
+        )  # fmt: skip
+        with open(f"{out}/stats_stats.csv") as stats:
+            row = next(r for r in csv.DictReader(stats) if r["Name"] == "Aggregated")
+    return {key: float(row[key]) for key in ("50%", "95%", "Requests/s", "Failure Count")}
+
+
+# ---------------------------------------------------------------- the report
+def machine() -> str:
+    from django.db import connection
+
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
+        platform.processor(),
+    )
+    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if "MemTotal" in line)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    return f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.0f} GB RAM, PostgreSQL {pg}"
+
+
+def git_commit() -> str:
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    dirty = " (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return git("rev-parse", "--short", "HEAD").strip() + dirty
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def render(args, f: dict, growth: list[dict] | None) -> str:
+    t = TARGETS
+    ratio = f["recompute_s"] / f["floor_s"]
+    speedup = f["workers_1_s"] / f["workers_2_s"]
+    copy_ratio = f["copy_rows_per_s"] / f["ingest_rows_per_s"]
+    lines = [
+        f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · size {args.size} · commit {git_commit()}",
+        "",
+        f"Machine: {machine()}. Data: {f['size']}, generated at {f['generate']}. "
+        f"Month recomputed: {benchmark_month():%Y-%m}. Reads: gunicorn {GUNICORN_WORKERS} sync "
+        f"workers, DEBUG off, {CLIENTS} closed-loop locust clients, no think time, "
+        f"{args.read_seconds} s after {args.warmup_seconds} s warm-up; throttle rates "
+        f"user {THROTTLE_USER}, anon 60/min (default). Queries per request: "
+        f"API {f['queries']['api']}, portfolio {f['queries']['portfolio']}.",
+        "",
+        "| figure | value | target | ratio | verdict |",
+        "| --- | --- | --- | --- | --- |",
+        f"| SQL floor (floor.sql, median of 3) | {f['floor_s']:.2f} s | | | |",
+        f"| recompute, in-process chunks | {f['recompute_s']:.2f} s | ≤ {t['recompute_vs_floor']}× "
+        f"floor | {ratio:.1f}× | {verdict(ratio <= t['recompute_vs_floor'])} |",
+        f"| rerun over unchanged inputs | {f['rerun_s']:.2f} s | | "
+        f"{f['rerun_s'] / f['floor_s']:.1f}× floor | |",
+        f"| recompute, 1 worker | {f['workers_1_s']:.2f} s | | | |",
+        f"| recompute, 2 workers | {f['workers_2_s']:.2f} s | ≥ {t['two_workers_speedup']}× "
+        f"faster | {speedup:.2f}× | {verdict(speedup >= t['two_workers_speedup'])} |",
+        f"| bulk ingestion over HTTP ({f['ingest_rows']:,} rows) | "
+        f"{f['ingest_rows_per_s']:,.0f} rows/s | ≥ {t['ingest_rows_per_s']:,} rows/s | | "
+        f"{verdict(f['ingest_rows_per_s'] >= t['ingest_rows_per_s'])} |",
+        f"| COPY of the same rows | {f['copy_rows_per_s']:,.0f} rows/s | HTTP within "
+        f"{t['ingest_vs_copy']:.0f}× | {copy_ratio:.1f}× | "
+        f"{verdict(copy_ratio <= t['ingest_vs_copy'])} |",
+        f"| engagement list API p50 / p95 | {f['api_p50_ms']:.0f} / {f['api_p95_ms']:.0f} ms "
+        f"({f['api_rps']:.0f} req/s, {f['api_failures']:.0f} failed) | p95 ≤ {t['api_p95_ms']} ms"
+        f" | | {verdict(f['api_p95_ms'] <= t['api_p95_ms'])} |",
+        f"| portfolio page p50 / p95 | {f['portfolio_p50_ms']:.0f} / "
+        f"{f['portfolio_p95_ms']:.0f} ms ({f['portfolio_rps']:.0f} req/s, "
+        f"{f['portfolio_failures']:.0f} failed) | p95 ≤ {t['portfolio_p95_ms']} ms | | "
+        f"{verdict(f['portfolio_p95_ms'] <= t['portfolio_p95_ms'])} |",
+    ]
+    if growth:
+        lines += [
+            "",
+            "Growth (reads measured for 30 s each):",
+            "",
+            "| engagements × days | floor | recompute | API p95 | portfolio p95 |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {g['engagements']:,} × {g['days']} | {g['floor_s']:.2f} s | "
+            f"{g['recompute_s']:.2f} s | {g['api_p95_ms']:.0f} ms | "
+            f"{g['portfolio_p95_ms']:.0f} ms |"
+            for g in growth
+        ]
+        by_size = {g["engagements"]: g for g in growth}
+        if 1000 in by_size and 10_000 in by_size:
+            small, big = by_size[1000], by_size[10_000]
+            rec = big["recompute_s"] / small["recompute_s"]
+            read = max(
+                big["api_p95_ms"] / small["api_p95_ms"],
+                big["portfolio_p95_ms"] / small["portfolio_p95_ms"],
+            )
+            lines += [
+                "",
+                f"1,000 → 10,000 engagements: recompute {rec:.1f}× (target ≤ "
+                f"{t['growth_recompute']:.0f}×, {verdict(rec <= t['growth_recompute'])}); "
+                f"read p95 {read:.1f}× at worst (target ≤ {t['growth_read']:.0f}×, "
+                f"{verdict(read <= t['growth_read'])}).",
+            ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
