@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from scorecards import scoring
 from scorecards.compute import compute_chunk, load_inputs
 from scorecards.models import Alert, OutboxEvent, Scorecard
+from tests.factories import ActionItemFactory, CheckInFactory, EngagementFactory, IssueFactory
 from tests.scorecards.conftest import APRIL_10, MARCH, make_engagements
 
 
@@ -110,3 +111,32 @@ def test_no_scorecard_before_the_engagement_starts(engagement):
     engagement.save()
     assert _compute([engagement]).scorecards_written == 0
     assert not Scorecard.objects.exists()
+
+
+@pytest.mark.django_db
+def test_each_engagement_is_read_up_to_its_own_as_of_and_local_dates(rich_engagement):
+    ended = EngagementFactory(end_date=date(2026, 3, 15))
+    IssueFactory(
+        engagement=ended,
+        responsible_side="client",
+        raised_by_side="provider",
+        detected_at=datetime(2026, 3, 20, tzinfo=UTC),
+        raised_at=datetime(2026, 3, 20, 1, tzinfo=UTC),
+    )
+    ActionItemFactory(engagement=ended, owner_side="client", due_date=date(2026, 3, 14))
+    ActionItemFactory(engagement=ended, owner_side="client", due_date=date(2026, 3, 16))
+    CheckInFactory(engagement=ended, occurred_at=datetime(2026, 3, 10, 10, tzinfo=UTC))
+    CheckInFactory(engagement=ended, occurred_at=datetime(2026, 3, 20, 10, tzinfo=UTC))
+    # 23:30 UTC on 31 March is already 1 April in Auckland: not a March check-in there.
+    auckland = EngagementFactory(time_zone="Pacific/Auckland")
+    CheckInFactory(engagement=auckland, occurred_at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC))
+    CheckInFactory(engagement=auckland, occurred_at=datetime(2026, 3, 2, 1, tzinfo=UTC))
+
+    inputs = load_inputs([rich_engagement, ended, auckland], "month", MARCH, APRIL_10)
+    assert inputs[ended.pk].as_of == date(2026, 3, 15)
+    assert inputs[ended.pk].transparency == {}
+    assert inputs[ended.pk].dedication["client"].total == 1
+    assert inputs[ended.pk].checkin_dates == {date(2026, 3, 10)}
+    assert inputs[ended.pk].last_checkin_on == date(2026, 3, 10)
+    assert inputs[auckland.pk].checkin_dates == {date(2026, 3, 2)}
+    assert inputs[rich_engagement.pk].last_checkin_on == date(2026, 3, 30)
