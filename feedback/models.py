@@ -188,6 +188,9 @@ class ContributionReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
     def __str__(self):
         return f"Review of {self.issue}"
 

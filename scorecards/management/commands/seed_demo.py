@@ -1,4 +1,4 @@
-"""A small, realistic demo: four organisations, five engagements, six months of history.
+"""A small, realistic demo: four organisations, five engagements, six to nine months of history.
 
     python manage.py seed_demo
 
@@ -40,7 +40,6 @@ from relationships.models import (
 from relationships.services import engagement_accept, engagement_propose, organization_create
 
 PASSWORD = "accord-demo-2026"
-HISTORY_DAYS = 182
 # The demo's marker: when this organisation exists, the demo is already there.
 MARKER_ORGANIZATION = "Lumen Retail"
 
@@ -96,7 +95,7 @@ PROFILES = (
         phase=Engagement.Phase.ACTIVE,
         period="month",
         time_zone="Europe/London",
-        started_days_ago=270,
+        started_days_ago=200,
         met=(0.9, 0.88),
         self_raised=(0.8, 0.85),
         on_time=(0.8, 0.85),
@@ -109,7 +108,7 @@ PROFILES = (
         phase=Engagement.Phase.EXPANDING,
         period="month",
         time_zone="America/New_York",
-        started_days_ago=230,
+        started_days_ago=195,
         met=(0.85, 0.6),
         self_raised=(0.75, 0.35),
         on_time=(0.75, 0.45),
@@ -123,7 +122,7 @@ PROFILES = (
         phase=Engagement.Phase.PILOT,
         period="week",
         time_zone="Asia/Singapore",
-        started_days_ago=190,
+        started_days_ago=185,
         met=(0.7, 0.8),
         self_raised=(0.6, 0.6),
         on_time=(0.55, 0.65),
@@ -137,7 +136,7 @@ PROFILES = (
         phase=Engagement.Phase.WINDING_DOWN,
         period="quarter",
         time_zone="UTC",
-        started_days_ago=400,
+        started_days_ago=290,
         ends_in_days=75,
         met=(0.8, 0.75),
         self_raised=(0.5, 0.7),
@@ -330,10 +329,10 @@ class Demo:
         contacts = self.contacts(engagement, sides, start)
         slas = self.slas(engagement, profile, sides)
         self.goals(engagement, contacts, provider[Role.MANAGER])
-        history_start = max(start, self.today - timedelta(days=HISTORY_DAYS))
-        self.checkins(engagement, profile, sides, history_start)
-        self.feedback(engagement, sides, slas, history_start)
-        self.issues(engagement, profile, sides, history_start)
+        # History from the start, so every period of the engagement has data.
+        self.checkins(engagement, profile, sides, start)
+        self.feedback(engagement, sides, slas, start)
+        self.issues(engagement, profile, sides, start)
         self.pulse(engagement, profile, sides)
 
     def contacts(self, engagement, sides, start) -> dict[str, KeyContact]:
@@ -381,8 +380,8 @@ class Demo:
                 weight=Decimal(weight),
             )
             slas.append((sla, met, missed))
-        first_monday = self.today - timedelta(days=HISTORY_DAYS + self.today.weekday())
-        first_monday = max(first_monday, engagement.start_date)
+        start = engagement.start_date
+        first_monday = start + timedelta(days=-start.weekday() % 7)
         for side in Side.values:
             chance = profile.met[0 if side == Side.CLIENT else 1]
             rows = [
