@@ -163,6 +163,8 @@ class BulkResultSerializer(serializers.Serializer):
 
 # ---------------------------------------------------------------- filters
 class MeasurementFilter(filters.FilterSet):
+    # Plain numbers, not model choices: another tenant's SLA must not answer differently.
+    sla = filters.NumberFilter(field_name="sla")
     engagement = filters.NumberFilter(field_name="sla__engagement")
     side = filters.ChoiceFilter(field_name="sla__owner_side", choices=Side.choices)
     period_start = filters.DateFromToRangeFilter(

@@ -274,7 +274,7 @@ def drain_outbox() -> int:
     due = list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
-        ).values_list("pk", flat=True)
+        ).values_list("pk", flat=True)[:DRAIN_BATCH]
     )
     for delivery_id in due:
         _send(deliver_webhook, delivery_id)
@@ -313,6 +313,8 @@ def deliver_webhook(delivery_id: int) -> str | None:
     subscription, event = delivery.subscription, delivery.event
     code, error = None, ""
     try:
+        if not subscription.active:
+            raise ValidationError("The subscription was deactivated before delivery.")
         validate_webhook_url(subscription.url)
         body = orjson.dumps(render(event.kind, event.payload, subscription.format))
         timestamp = str(int(time.time()))

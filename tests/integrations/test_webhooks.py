@@ -1,6 +1,7 @@
 """Webhooks: subscriptions API, outbox drain, signed deliveries with retries, formats."""
 
 import socket
+import threading
 from datetime import timedelta
 from unittest import mock
 
@@ -17,6 +18,7 @@ from scorecards.webhooks import (
     drain_outbox,
     record_event,
     sign,
+    subscription_save,
 )
 
 HOOKS = "/api/v1/webhooks/"
@@ -384,3 +386,47 @@ def test_admin_deletes_a_subscription(as_user, client_admin, subscribe):
     hook = subscribe("https://93.184.216.34/hook").json()
     assert as_user(client_admin).delete(f"{HOOKS}{hook['id']}/").status_code == 204
     assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drains_deliver_each_event_once(require_postgres, receiver, engagement):
+    subscription_save(
+        subscription=WebhookSubscription(
+            organization=engagement.client, url=receiver.url, events=["scorecard.computed"]
+        ),
+        secret=SECRET,
+    )
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            engagement=engagement, kind="scorecard.computed", payload=scorecard_payload(engagement)
+        )
+        for _ in range(30)
+    )
+
+    def drain():
+        try:
+            drain_outbox()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    drain_outbox()  # whatever a racing drain skipped as locked
+    assert WebhookDelivery.objects.filter(status="succeeded").count() == 30
+    delivered = [request["headers"]["X-Accord-Delivery"] for request in receiver.requests]
+    assert len(delivered) == len(set(delivered)) == 30
+
+
+def test_inactive_subscriptions_receive_nothing(
+    as_user, client_admin, receiver, subscribe, raise_event
+):
+    hook = subscribe(receiver.url).json()
+    as_user(client_admin).patch(
+        f"{HOOKS}{hook['id']}/", {"active": False}, content_type="application/json"
+    )
+    raise_event()
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
