@@ -51,6 +51,9 @@ def _past_moment(
     """
     if moment is None:
         return timezone.now() if default_now else None
+    if not isinstance(moment, datetime):
+        errors.setdefault(field, []).append("Enter a date and time.")
+        return None
     moment = _as_utc(engagement, moment)
     if moment > timezone.now() + FUTURE_TOLERANCE:
         errors.setdefault(field, []).append("This time is in the future.")

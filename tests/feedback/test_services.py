@@ -570,7 +570,8 @@ def test_concurrent_answers_leave_exactly_one_current(
     assert PulseResponse.objects.current().count() == 1
 
 
-def test_missing_times_are_field_errors_not_crashes(engagement, provider_manager):
+@pytest.mark.parametrize("detected_at", [None, "yesterday", date(2026, 1, 5)])
+def test_missing_or_malformed_times_are_field_errors(engagement, provider_manager, detected_at):
     with pytest.raises(ValidationError) as error:
         services.issue_raise(
             engagement=engagement,
@@ -578,9 +579,10 @@ def test_missing_times_are_field_errors_not_crashes(engagement, provider_manager
             title="Backlog",
             severity="low",
             responsible_side="provider",
-            detected_at=None,
+            detected_at=detected_at,
         )
     assert "detected_at" in error.value.message_dict
+    assert not Issue.objects.exists()
 
 
 def test_derived_figures_take_one_query_each(engagement, django_assert_num_queries):
