@@ -421,7 +421,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         if requested_run.isdigit()
         else (active_run.pk if active_run else None),
     }
-    context["review_form"] = review_form or ReviewForm()
+    context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
     context.update(engagement_forms(request, engagement))
     return render(request, "dashboard/engagement.html", context, status=status)
 
@@ -438,6 +438,10 @@ def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
 
 
 # ---------------------------------------------------------------- actions
+# Own id prefix: the engagement page holds several forms with a "comment"-like field.
+REVIEW_FORM_IDS = "review_%s"
+
+
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         choices=ScorecardReview.Decision.choices,
@@ -475,7 +479,7 @@ def scorecard_review(request, pk, scorecard_pk):
         viewer_of(engagement, request.user).can_write,
         "Only managers and admins can review a scorecard.",
     )
-    form = ReviewForm(request.POST)
+    form = ReviewForm(request.POST, auto_id=REVIEW_FORM_IDS)
     if form.is_valid():
         try:
             services.scorecard_review(
