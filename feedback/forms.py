@@ -20,6 +20,9 @@ LIKERT_CHOICES = [
 ]
 
 
+_SEVERAL = "Hold Ctrl (Cmd on a Mac) to choose several."
+
+
 def _person_label(user) -> str:
     return user.get_full_name() or user.username
 
@@ -28,10 +31,10 @@ class CheckInForm(EngagementForm):
     occurred_at = forms.DateTimeField(widget=LocalDateTimeInput, label="When")
     kind = forms.ChoiceField(choices=CheckIn.Kind.choices, initial=CheckIn.Kind.SYNC)
     attendee_users = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, label="Attendees (Accord users)"
+        queryset=None, required=False, label="Attendees (Accord users)", help_text=_SEVERAL
     )
     attendee_contacts = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, label="Attendees (key contacts)"
+        queryset=None, required=False, label="Attendees (key contacts)", help_text=_SEVERAL
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 

@@ -121,9 +121,7 @@ class EngagementProposeForm(forms.Form):
     own_organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(), label="Your organisation"
     )
-    own_side = forms.ChoiceField(
-        choices=Side.choices, widget=forms.RadioSelect, label="Your organisation is the"
-    )
+    own_side = forms.ChoiceField(choices=Side.choices, label="Your organisation is the")
     counterpart_name = forms.CharField(max_length=200, label="Counterpart organisation")
     counterpart_admin_email = forms.EmailField(
         required=False,
@@ -149,9 +147,12 @@ class EngagementProposeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["own_organization"].queryset = Organization.objects.filter(
+        organizations = Organization.objects.filter(
             memberships__user=user, memberships__role__in=WRITER_ROLES
         )
+        self.fields["own_organization"].queryset = organizations
+        if len(organizations) == 1:
+            self.fields["own_organization"].initial = organizations[0]
 
 
 class InvitationForm(forms.Form):
