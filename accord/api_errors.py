@@ -36,7 +36,10 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat = {}
         for key, value in detail.items():
-            name = key if not prefix else f"{prefix}.{key}"
+            if isinstance(key, int):  # list items, keyed by their index
+                name = f"{prefix or NON_FIELD}[{key}]"
+            else:
+                name = key if not prefix else f"{prefix}.{key}"
             flat.update(flatten_errors(value, name))
         return flat
     if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
