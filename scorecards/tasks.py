@@ -8,11 +8,11 @@ and fills any missing recent one.
 """
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from celery import Task, group, shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 # Periods the periodic run looks back over for missing scorecards.
 FILL_PERIODS = 12
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# Longer than any run takes; an unfinished run older than this lost a chunk for good.
+ABANDON_AFTER = timedelta(hours=6)
+PLANNING_LOCK = 4_201_001  # pg_advisory_xact_lock key of periodic planning
 
 
 class ChunkTask(Task):
@@ -177,7 +180,32 @@ def compute_periodic_task() -> list[int]:
 
 
 def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
-    return create_runs(periods_to_compute(today=today), trigger=ScorecardRun.Trigger.PERIODIC)
+    """Plan and queue the periodic runs; a second beat meanwhile queues nothing twice."""
+    now = timezone.now()
+    unfinished = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Two beats (or a redelivered message) plan one after the other, never both at once.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK])
+        # A run whose chunks never all reported (a message lost for good) is closed here;
+        # its period is planned again below like any other.
+        ScorecardRun.objects.filter(
+            status__in=unfinished, created_at__lt=now - ABANDON_AFTER
+        ).update(
+            status=ScorecardRun.Status.FAILED,
+            finished_at=now,
+            error="Abandoned: not finished in time; a later run recomputes its period.",
+        )
+        busy = set(
+            ScorecardRun.objects.filter(
+                trigger=ScorecardRun.Trigger.PERIODIC, status__in=unfinished
+            ).values_list("period_kind", "period_start")
+        )
+        wanted = {
+            key: ids for key, ids in periods_to_compute(today=today).items() if key not in busy
+        }
+        return create_runs(wanted, trigger=ScorecardRun.Trigger.PERIODIC)
 
 
 def create_runs(

@@ -159,3 +159,23 @@ def test_command_rejects_unknown_engagements():
 
     with pytest.raises(CommandError, match="No engagement with id 999"):
         call_command("compute_scorecards", "--engagement", "999", "--sync", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_second_beat_queues_nothing_twice_and_abandoned_runs_are_closed(engagement):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scorecards.tasks import queue_periodic_runs
+
+    today = date(2026, 4, 10)
+    # The test's transaction never commits, so the first runs stay queued like in-flight ones.
+    first = queue_periodic_runs(today=today)
+    assert {run.period_start for run in first} == {date(2026, m, 1) for m in (1, 2, 3, 4)}
+    assert queue_periodic_runs(today=today) == []
+
+    ScorecardRun.objects.update(created_at=timezone.now() - timedelta(hours=7))
+    again = queue_periodic_runs(today=today)
+    assert len(again) == 4
+    assert ScorecardRun.objects.filter(status="failed", error__startswith="Abandoned").count() == 4
