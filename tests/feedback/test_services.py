@@ -24,6 +24,20 @@ from tests.feedback.conftest import JAN_5
 pytestmark = pytest.mark.django_db
 
 
+def raise_issue(engagement, user, **fields):
+    return services.issue_raise(
+        engagement=engagement,
+        user=user,
+        **{
+            "title": "Backlog",
+            "severity": "low",
+            "responsible_side": "provider",
+            "detected_at": JAN_5,
+            **fields,
+        },
+    )
+
+
 def add_item(engagement, user, **fields):
     return services.action_item_add(
         engagement=engagement,
@@ -214,13 +228,11 @@ def test_feedback_links_only_to_an_sla_of_the_same_engagement(engagement, client
 
 # ---------------------------------------------------------------- issues
 def test_issue_raised_by_side_comes_from_the_user(engagement, client_manager):
-    issue = services.issue_raise(
-        engagement=engagement,
-        user=client_manager,
+    issue = raise_issue(
+        engagement,
+        client_manager,
         title="Outage not reported",
         severity="high",
-        responsible_side="provider",
-        detected_at=JAN_5,
         raised_at=JAN_5 + timedelta(days=2),
     )
     assert issue.raised_by_side == "client"
@@ -230,55 +242,32 @@ def test_issue_raised_by_side_comes_from_the_user(engagement, client_manager):
 
 def test_issue_raised_at_defaults_to_now(engagement, provider_manager):
     before = timezone.now()
-    issue = services.issue_raise(
-        engagement=engagement,
-        user=provider_manager,
-        title="Backlog",
-        severity="low",
-        responsible_side="provider",
-        detected_at=JAN_5,
-    )
+    issue = raise_issue(engagement, provider_manager)
     assert before <= issue.raised_at <= timezone.now()
     assert issue.raised_by_responsible_side
 
 
 def test_issue_raised_before_detected_is_refused(engagement, provider_manager):
     with pytest.raises(ValidationError) as error:
-        services.issue_raise(
-            engagement=engagement,
-            user=provider_manager,
-            title="Backlog",
-            severity="low",
-            responsible_side="provider",
-            detected_at=JAN_5,
-            raised_at=JAN_5 - timedelta(minutes=1),
-        )
+        raise_issue(engagement, provider_manager, raised_at=JAN_5 - timedelta(minutes=1))
     assert "raised_at" in error.value.message_dict
     assert not Issue.objects.exists()
 
 
 def test_issue_detected_in_the_future_is_refused(engagement, provider_manager):
     with pytest.raises(ValidationError) as error:
-        services.issue_raise(
-            engagement=engagement,
-            user=provider_manager,
-            title="Backlog",
-            severity="low",
-            responsible_side="provider",
-            detected_at=timezone.now() + timedelta(days=1),
-        )
+        raise_issue(engagement, provider_manager, detected_at=timezone.now() + timedelta(days=1))
     assert "detected_at" in error.value.message_dict
 
 
 def test_issue_with_unknown_side_or_severity_is_refused(engagement, provider_manager):
     with pytest.raises(ValidationError) as error:
-        services.issue_raise(
-            engagement=engagement,
-            user=provider_manager,
+        raise_issue(
+            engagement,
+            provider_manager,
             title="",
             severity="apocalyptic",
             responsible_side="neither",
-            detected_at=JAN_5,
         )
     assert {"title", "severity", "responsible_side"} <= set(error.value.message_dict)
 
@@ -573,14 +562,7 @@ def test_concurrent_answers_leave_exactly_one_current(
 @pytest.mark.parametrize("detected_at", [None, "yesterday", date(2026, 1, 5)])
 def test_missing_or_malformed_times_are_field_errors(engagement, provider_manager, detected_at):
     with pytest.raises(ValidationError) as error:
-        services.issue_raise(
-            engagement=engagement,
-            user=provider_manager,
-            title="Backlog",
-            severity="low",
-            responsible_side="provider",
-            detected_at=detected_at,
-        )
+        raise_issue(engagement, provider_manager, detected_at=detected_at)
     assert "detected_at" in error.value.message_dict
     assert not Issue.objects.exists()
 
