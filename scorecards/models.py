@@ -198,6 +198,11 @@ class ScorecardRun(models.Model):
     scorecards_written = models.PositiveIntegerField(default=0)
     alerts_raised = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Started when this run finishes: periods of one kind run oldest first, so each
+    # period's trend and drop alerts compare with an up-to-date previous period.
+    next_run = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="previous_run"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from celery import Task, group, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from relationships.models import Engagement
@@ -29,6 +29,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 # Longer than any run takes; an unfinished run older than this lost a chunk for good.
 ABANDON_AFTER = timedelta(hours=6)
 PLANNING_LOCK = 4_201_001  # pg_advisory_xact_lock key of periodic planning
+UNFINISHED = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
 
 
 class ChunkTask(Task):
@@ -93,15 +94,26 @@ def _finish_chunk(chunk_id: int, status: str, error: str = "") -> None:
         ScorecardRun.objects.filter(pk=run_id).update(**{counter: F(counter) + 1})
         if error:
             ScorecardRun.objects.filter(pk=run_id, error="").update(error=error[:5000])
-        # Only the update that brings the count to the total matches: exactly one closer.
-        ScorecardRun.objects.filter(
-            pk=run_id,
-            status=ScorecardRun.Status.RUNNING,
-            chunks_total=F("chunks_done") + F("chunks_failed"),
-        ).update(status=ScorecardRun.Status.SUCCEEDED, finished_at=now)
-        ScorecardRun.objects.filter(
-            pk=run_id, status=ScorecardRun.Status.SUCCEEDED, chunks_failed__gt=0
-        ).update(status=ScorecardRun.Status.FAILED)
+        _close_if_complete(run_id, now)
+
+
+def _close_if_complete(run_id: int, now) -> None:
+    """Close the run once every chunk reported, and start the run chained after it.
+
+    Only the update that finds the counts complete matches: exactly one closer.
+    """
+    closed = ScorecardRun.objects.filter(
+        pk=run_id, status__in=UNFINISHED, chunks_total=F("chunks_done") + F("chunks_failed")
+    ).update(
+        status=Case(
+            When(chunks_failed__gt=0, then=Value(ScorecardRun.Status.FAILED)),
+            default=Value(ScorecardRun.Status.SUCCEEDED),
+        ),
+        finished_at=now,
+    )
+    next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
+    if closed and next_run_id:
+        transaction.on_commit(lambda: start_run(next_run_id))
 
 
 @shared_task(
@@ -120,26 +132,54 @@ def compute_period_task(run_id: int) -> None:
 def start_run(
     run_id: int, engagement_ids: list[int] | None = None, *, dispatch: bool = True
 ) -> ScorecardRun:
-    """Split a run into chunks (once) and queue its unfinished chunks after commit.
+    """Split a run into chunks (once) and, with dispatch, queue its unfinished chunks on commit.
 
     Without engagement_ids: the run's engagement, or every active engagement of
     the run's period kind. A redelivered message re-queues only what is
-    unfinished. dispatch=False leaves the chunks for the caller to run in-process.
+    unfinished. dispatch=False leaves the chunks queued, for a chained start or
+    for the caller to run in-process.
     """
     with transaction.atomic():
         run = ScorecardRun.objects.select_for_update().get(pk=run_id)
-        if run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED):
+        if run.status not in UNFINISHED:
             return run
         if not run.chunks_total:
             _split(run, engagement_ids or _engagements_to_score(run))
-        pending = list(
-            run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list("pk", flat=True)
-        )
-        if pending and dispatch:
-            transaction.on_commit(
-                lambda: group(compute_chunk_task.si(chunk_id=pk) for pk in pending).apply_async()
+        if dispatch:
+            pending = list(
+                run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list(
+                    "pk", flat=True
+                )
             )
+            run.status = ScorecardRun.Status.RUNNING
+            run.started_at = run.started_at or timezone.now()
+            run.save(update_fields=["status", "started_at"])
+            if pending:
+                transaction.on_commit(
+                    lambda: group(
+                        compute_chunk_task.si(chunk_id=pk) for pk in pending
+                    ).apply_async()
+                )
+            _close_if_complete(run.pk, run.started_at)  # a run with nothing to compute
+    run.refresh_from_db()
     return run
+
+
+def run_in_process(run: ScorecardRun):
+    """Compute a run's pending chunks here, one by one, through the chunk task's code path.
+
+    Yields (chunks finished, chunks in all) after each chunk, for progress output.
+    """
+    ScorecardRun.objects.filter(pk=run.pk).update(
+        status=ScorecardRun.Status.RUNNING, started_at=timezone.now()
+    )
+    chunk_ids = list(
+        run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list("pk", flat=True)
+    )
+    for index, chunk_id in enumerate(chunk_ids, start=1):
+        compute_chunk_task.apply(kwargs={"chunk_id": chunk_id}, throw=False)
+        yield index, len(chunk_ids)
+    _close_if_complete(run.pk, timezone.now())  # a run with nothing to compute
 
 
 def _split(run: ScorecardRun, ids: list[int]) -> None:
@@ -152,10 +192,7 @@ def _split(run: ScorecardRun, ids: list[int]) -> None:
     )
     run.chunks_total = (len(ids) + size - 1) // size
     run.engagements_total = len(ids)
-    run.started_at = timezone.now()
-    run.status = ScorecardRun.Status.RUNNING if ids else ScorecardRun.Status.SUCCEEDED
-    run.finished_at = None if ids else run.started_at
-    run.save()
+    run.save(update_fields=["chunks_total", "engagements_total"])
 
 
 def _engagements_to_score(run: ScorecardRun) -> list[int]:
@@ -182,7 +219,6 @@ def compute_periodic_task() -> list[int]:
 def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
     """Plan and queue the periodic runs; a second beat meanwhile queues nothing twice."""
     now = timezone.now()
-    unfinished = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Two beats (or a redelivered message) plan one after the other, never both at once.
@@ -191,7 +227,7 @@ def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
         # A run whose chunks never all reported (a message lost for good) is closed here;
         # its period is planned again below like any other.
         ScorecardRun.objects.filter(
-            status__in=unfinished, created_at__lt=now - ABANDON_AFTER
+            status__in=UNFINISHED, created_at__lt=now - ABANDON_AFTER
         ).update(
             status=ScorecardRun.Status.FAILED,
             finished_at=now,
@@ -199,7 +235,7 @@ def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
         )
         busy = set(
             ScorecardRun.objects.filter(
-                trigger=ScorecardRun.Trigger.PERIODIC, status__in=unfinished
+                trigger=ScorecardRun.Trigger.PERIODIC, status__in=UNFINISHED
             ).values_list("period_kind", "period_start")
         )
         wanted = {
@@ -211,11 +247,20 @@ def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
 def create_runs(
     wanted: dict[tuple[str, date], list[int]], *, trigger: str, dispatch: bool = True
 ) -> list[ScorecardRun]:
-    """One run per (period kind, period start) → engagement ids, oldest period first."""
-    runs = []
+    """One run per (period kind, period start) → engagement ids, oldest period first.
+
+    With dispatch, the runs of one period kind are chained: the oldest starts now,
+    each next one when the one before it finishes.
+    """
+    runs, previous_of_kind = [], {}
     for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
         run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
-        runs.append(start_run(run.pk, ids, dispatch=dispatch))
+        before = previous_of_kind.get(kind)
+        if dispatch and before is not None:
+            ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
+        start_run(run.pk, ids, dispatch=dispatch and before is None)
+        previous_of_kind[kind] = run
+        runs.append(run)
     return runs
 
 

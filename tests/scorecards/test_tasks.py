@@ -28,7 +28,7 @@ def test_a_run_computes_its_chunks_and_closes(settings, rich_engagement):
     settings.SCORECARD_CHUNK_SIZE = 2
     engagements = [rich_engagement, *(populate(EngagementFactory()) for _ in range(2))]
     run = _run(engagements)
-    assert (run.chunks_total, run.engagements_total, run.status) == (2, 3, "running")
+    assert (run.chunks_total, run.engagements_total, run.status) == (2, 3, "queued")
     for chunk in run.chunks.all():
         compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=False)
         compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=False)  # redelivered: no-op
@@ -179,3 +179,20 @@ def test_a_second_beat_queues_nothing_twice_and_abandoned_runs_are_closed(engage
     again = queue_periodic_runs(today=today)
     assert len(again) == 4
     assert ScorecardRun.objects.filter(status="failed", error__startswith="Abandoned").count() == 4
+
+
+@pytest.mark.django_db
+def test_periodic_runs_of_a_kind_run_oldest_first_so_trends_compare_fresh_scores(
+    django_capture_on_commit_callbacks,
+):
+    from scorecards.tasks import queue_periodic_runs
+
+    engagement = populate(EngagementFactory(start_date=date(2026, 2, 1)))
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = queue_periodic_runs(today=date(2026, 4, 10))
+    assert [run.period_start for run in runs] == [date(2026, m, 1) for m in (2, 3, 4)]
+    assert set(ScorecardRun.objects.values_list("status", flat=True)) == {"succeeded"}
+    february, march = (
+        Scorecard.objects.get(engagement=engagement, period_start=date(2026, m, 1)) for m in (2, 3)
+    )
+    assert march.trend == march.overall - february.overall

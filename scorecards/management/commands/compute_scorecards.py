@@ -7,10 +7,10 @@ from relationships.models import Engagement
 from relationships.periods import period_containing
 from scorecards.models import ScorecardRun
 from scorecards.tasks import (
-    compute_chunk_task,
     create_runs,
     has_days_to_score,
     periods_to_compute,
+    run_in_process,
 )
 
 
@@ -61,10 +61,8 @@ class Command(BaseCommand):
                 )
                 continue
             self.stdout.write(f"Run #{run.pk}: {label}, {run.engagements_total} engagements")
-            chunk_ids = list(run.chunks.values_list("pk", flat=True))
-            for index, chunk_id in enumerate(chunk_ids, start=1):
-                compute_chunk_task.apply(kwargs={"chunk_id": chunk_id}, throw=False)
-                self.stdout.write(f"  chunk {index}/{len(chunk_ids)} done")
+            for done, total in run_in_process(run):
+                self.stdout.write(f"  chunk {done}/{total} done")
             self._summary(run)
         if not sync:
             self.stdout.write(f"{len(runs)} runs queued; a worker computes them.")
