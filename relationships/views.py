@@ -223,10 +223,15 @@ class MeasurementUploadView(EngagementFormView):
         return rows
 
 
+def _posted(request):
+    """The posted data, or None on GET: an empty POST is still a (bad) submission."""
+    return request.POST if request.method == "POST" else None
+
+
 # ---------------------------------------------------------------- engagements
 @login_required
 def engagement_propose(request):
-    form = EngagementProposeForm(request.POST or None, user=request.user)
+    form = EngagementProposeForm(_posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -291,7 +296,7 @@ def invitation_list(request, pk):
         Organization.objects.filter(memberships__user=request.user), pk=pk
     )
     services.require_org_admin(user=request.user, organization=organization)
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _ = services.invitation_create(
@@ -321,7 +326,7 @@ def invitation_accept(request, token):
     if invitation is None:
         return render(request, "relationships/invitation_invalid.html", status=404)
     signed_in = request.user.is_authenticated
-    form = None if signed_in else InvitationSignupForm(request.POST or None)
+    form = None if signed_in else InvitationSignupForm(_posted(request))
     if request.method == "POST" and (signed_in or form.is_valid()):
         account = {} if signed_in else form.cleaned_data
         try:

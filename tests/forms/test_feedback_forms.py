@@ -359,3 +359,22 @@ def test_checkin_form_starts_at_now_in_the_engagement_time_zone(
     response = as_user(client_manager).get(url("checkin-create", engagement))
     now = timezone.localtime(timezone.now(), engagement.tz)
     assert f'value="{now:%Y-%m-%dT%H}' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name", ["checkin-create", "pulse-survey", "engagement-accept", "measurement-upload"]
+)
+def test_csrf_is_enforced_on_every_engagement_form(engagement, client_admin, name):
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=client_admin.username, password=PASSWORD)
+    assert client.post(url(name, engagement), {}).status_code == 403
+
+
+def test_csrf_is_enforced_on_invitations(client_org, client_admin):
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=client_admin.username, password=PASSWORD)
+    response = client.post(
+        reverse("invitation-list", args=[client_org.pk]), {"email": "a@example.com"}
+    )
+    assert response.status_code == 403
+    assert client.post(reverse("engagement-propose"), {}).status_code == 403

@@ -346,3 +346,9 @@ def test_only_the_organisation_admin_sees_invitations(as_user, client_org, reque
         == status
     )
     assert not Invitation.objects.exists()
+
+
+def test_empty_proposal_is_a_bad_request(as_user, client_manager):
+    response = as_user(client_manager).post(reverse("engagement-propose"), {})
+    assert response.status_code == 400
+    assert "name" in response.context["form"].errors
