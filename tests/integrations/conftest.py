@@ -4,6 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.factories import EngagementFactory, SLAFactory
+from tests.scorecards.test_concurrency import worker  # noqa: F401 — a real celery worker
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 import socket
 import threading
+import time
 from datetime import timedelta
 from unittest import mock
 
 import orjson
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -389,7 +391,11 @@ def test_admin_deletes_a_subscription(as_user, client_admin, subscribe):
     assert not WebhookSubscription.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+# TRUNCATE ... CASCADE on flush, as in tests/scorecards/test_concurrency.py.
+transactional = pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)
+
+
+@transactional
 def test_concurrent_drains_deliver_each_event_once(require_postgres, receiver, engagement):
     subscription_save(
         subscription=WebhookSubscription(
@@ -431,3 +437,38 @@ def test_inactive_subscriptions_receive_nothing(
     raise_event()
     assert not WebhookDelivery.objects.exists()
     assert receiver.requests == []
+
+
+@pytest.fixture
+def worker_allows_private_urls(monkeypatch):
+    # Read by the worker process's settings; the receiver fixture sets this process's.
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE_URLS", "true")
+
+
+@pytest.mark.slow
+@pytest.mark.real_broker
+@transactional
+def test_a_real_worker_drains_and_delivers(
+    worker_allows_private_urls, receiver, worker, engagement
+):
+    subscription_save(
+        subscription=WebhookSubscription(
+            organization=engagement.provider, url=receiver.url, events=["alert.raised"]
+        ),
+        secret=SECRET,
+    )
+    with transaction.atomic():
+        record_event(engagement=engagement, kind="alert.raised", payload=alert_payload(engagement))
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and not WebhookDelivery.objects.filter(status="succeeded").exists()
+    ):
+        time.sleep(0.2)
+    [request] = receiver.requests
+    headers = request["headers"]
+    assert headers["X-Accord-Event"] == "alert.raised"
+    assert headers["X-Accord-Signature"] == sign(
+        SECRET, headers["X-Accord-Timestamp"], request["body"]
+    )
+    assert WebhookDelivery.objects.get().status == "succeeded"
