@@ -37,9 +37,11 @@ sla_attainment AS (
                                        ELSE m.value <= s.target END) AS met
     FROM scored e
     JOIN relationships_sla s ON s.engagement_id = e.id
+    -- The period's bounds as constants, so the (sla, period_start) index bounds the scan.
     JOIN relationships_measurement m
       ON m.sla_id = s.id AND m.superseded_at IS NULL
-     AND m.period_start BETWEEN e.p_start AND e.p_end
+     AND m.period_start BETWEEN :'period_start'::date
+                            AND (:'period_start'::date + interval '1 month' - interval '1 day')::date
     GROUP BY s.id
 ),
 reliance AS (
