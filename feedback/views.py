@@ -1,9 +1,8 @@
 """Dashboard write pages of the feedback domain, and the forms of the engagement page."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -13,7 +12,7 @@ from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, PulseResp
 from relationships.forms import MeasurementForm, MeasurementUploadForm
 from relationships.models import Engagement, Side
 from relationships.services import require_member, require_writer
-from relationships.views import EngagementFormView, can_accept, engagement_url
+from relationships.views import EngagementFormView, button_action, can_accept
 
 
 class CheckInCreateView(EngagementFormView):
@@ -51,13 +50,12 @@ def action_item_complete(request, pk):
     item = get_object_or_404(
         ActionItem.objects.select_related("engagement").filter(engagement__in=visible), pk=pk
     )
-    try:
-        services.action_item_complete(item=item, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Action item completed.")
-    return redirect(engagement_url(item.engagement))
+    return button_action(
+        request,
+        lambda: services.action_item_complete(item=item, user=request.user),
+        success="Action item completed.",
+        engagement=item.engagement,
+    )
 
 
 def survey_threshold(engagement) -> int:

@@ -41,6 +41,17 @@ def engagement_url(engagement) -> str:
     return reverse("engagement-detail", args=[engagement.pk])
 
 
+def button_action(request, action, *, success: str, engagement):
+    """A one-button POST: run the service, say how it went, go back to the engagement page."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect(engagement_url(engagement))
+
+
 class EngagementFormView(LoginRequiredMixin, View):
     """A form page about one engagement: GET shows it blank, POST hands it to a service.
 
@@ -280,13 +291,12 @@ def can_accept(user, engagement) -> bool:
 @require_POST
 def engagement_accept(request, pk):
     engagement = visible_engagement_or_404(request.user, pk)
-    try:
-        services.engagement_accept(engagement=engagement, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Engagement accepted: both sides can now record data.")
-    return redirect(engagement_url(engagement))
+    return button_action(
+        request,
+        lambda: services.engagement_accept(engagement=engagement, user=request.user),
+        success="Engagement accepted: both sides can now record data.",
+        engagement=engagement,
+    )
 
 
 # ---------------------------------------------------------------- invitations
