@@ -333,11 +333,14 @@ def deliver_webhook(delivery_id: int) -> str | None:
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             allow_redirects=False,
+            stream=True,  # read only the start of the answer: the receiver is not trusted
         )
-        code = response.status_code
+        with response:
+            code = response.status_code
+            excerpt = next(response.iter_content(500), b"").decode(errors="replace")
         retryable = code >= 500 or code == 429
         if not 200 <= code < 300:
-            error = f"HTTP {code}: {response.text[:500]}"
+            error = f"HTTP {code}: {excerpt}"
     except ValidationError as exc:
         retryable, error = False, "; ".join(exc.messages)
     except requests.RequestException as exc:
