@@ -8,12 +8,10 @@ events in one transaction, so nothing partial is ever visible.
 """
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
@@ -285,24 +283,22 @@ def load_inputs(
 
 
 # ---------------------------------------------------------------- digests and values
-def _plain(value):
-    """JSON-able, order-independent form of inputs and configuration (for digests)."""
-    if is_dataclass(value):
-        return _plain(asdict(value))
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in sorted(value.items())}
-    if isinstance(value, (set, frozenset)):
-        return sorted(_plain(item) for item in value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, (date, Decimal)):
-        return str(value)
-    return value
-
-
 def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
-    text = json.dumps([_plain(inputs), _plain(config)], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """A fingerprint of what a scorecard was computed from (inputs and configuration).
+
+    The dataclasses' reprs are deterministic; only the set and the dicts need a fixed order.
+    """
+    parts = (
+        replace(
+            inputs,
+            checkin_dates=tuple(sorted(inputs.checkin_dates)),
+            transparency=sorted(inputs.transparency.items()),
+            dedication=sorted(inputs.dedication.items()),
+            pulse=sorted(inputs.pulse.items()),
+        ),
+        sorted(scoring.config_as_dict(config).items()),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def config_of(engagement: Engagement) -> ScoringConfigValues:
