@@ -80,6 +80,8 @@ def clean_source(raw) -> str:
         return ""
     if not isinstance(raw, str):
         raise FieldError("Give the source as text.")
+    if "\x00" in raw:
+        raise FieldError("The source cannot contain NUL characters.")
     if len(raw) > MAX_SOURCE_LENGTH:
         raise FieldError(f"The source may have at most {MAX_SOURCE_LENGTH} characters.")
     return raw.strip()

@@ -241,6 +241,7 @@ BAD_INPUT = [
     ("value-bool", {"value": True}, "value"),
     ("source-too-long", {"source": "s" * 101}, "source"),
     ("source-number", {"source": 5}, "source"),
+    ("source-nul", {"source": "a\x00b"}, "source"),
     ("unknown-field", {"recorded_by": 1}, "recorded_by"),
 ]
 
