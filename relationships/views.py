@@ -94,7 +94,7 @@ class EngagementFormView(LoginRequiredMixin, View):
             try:
                 self.perform(form)
             except ValidationError as exc:
-                self.add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, self.success_message)
                 return redirect(self.get_success_url())
@@ -102,9 +102,6 @@ class EngagementFormView(LoginRequiredMixin, View):
 
     def perform(self, form) -> None:
         self.service(engagement=self.engagement, user=self.request.user, **form.cleaned_data)
-
-    def add_errors(self, form, exc: ValidationError) -> None:
-        add_service_errors(form, exc)
 
     def get_success_url(self) -> str:
         return engagement_url(self.engagement)
