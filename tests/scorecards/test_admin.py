@@ -1,0 +1,53 @@
+import pytest
+from django.urls import reverse
+
+from scorecards.compute import compute_chunk
+from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.services import scorecard_review, scoring_config_update
+from scorecards.tasks import start_run
+from tests.factories import UserFactory
+from tests.scorecards.conftest import APRIL_10, MARCH
+
+
+@pytest.fixture
+def operator(client):
+    user = UserFactory(username="operator", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_admin_pages_show_scorecard_records(
+    operator, rich_engagement, client_admin, client_manager
+):
+    compute_chunk([rich_engagement.pk], "month", MARCH, APRIL_10)
+    scoring_config_update(engagement=rich_engagement, user=client_admin, survey_threshold=2)
+    scorecard = Scorecard.objects.get()
+    scorecard_review(scorecard=scorecard, user=client_manager, decision="signed")
+    run = ScorecardRun.objects.create(trigger="command", period_kind="month", period_start=MARCH)
+    start_run(run.pk, [rich_engagement.pk], dispatch=False)
+    for model, obj in (
+        ("scorecard", scorecard),
+        ("alert", Alert.objects.first()),
+        ("scorecardrun", run),
+        ("scoringconfig", rich_engagement.scoring_config),
+        ("scorecardreview", ScorecardReview.objects.get()),
+    ):
+        assert operator.get(reverse(f"admin:scorecards_{model}_changelist")).status_code == 200
+        change = operator.get(reverse(f"admin:scorecards_{model}_change", args=[obj.pk]))
+        assert change.status_code == 200
+    history = reverse(
+        "admin:scorecards_scoringconfig_history", args=[rich_engagement.scoring_config.pk]
+    )
+    assert operator.get(history).status_code == 200
+
+
+@pytest.mark.django_db
+def test_computed_records_cannot_be_edited_in_the_admin(operator, rich_engagement):
+    compute_chunk([rich_engagement.pk], "month", MARCH, APRIL_10)
+    scorecard = Scorecard.objects.get()
+    url = reverse("admin:scorecards_scorecard_change", args=[scorecard.pk])
+    operator.post(url, {"overall": "1.0"})
+    scorecard.refresh_from_db()
+    assert scorecard.overall != 1
+    assert operator.get(reverse("admin:scorecards_scorecard_add")).status_code == 403
