@@ -1,15 +1,18 @@
 """Operator admin for scorecards.
 
-Scorecards and runs are computed, so they are read-only here. Alerts and
-reviews can be inspected and corrected; scoring configurations keep their
-audit trail (the "History" button). Configuration changes made here are
-audited too, but the validated path is scorecards.services.scoring_config_update.
+Scorecards and runs are computed and reviews are signed by the parties, so
+they are read-only here; an alert's acknowledgement is the only thing an
+operator may set. Scoring configurations keep their audit trail (the
+"History" button). Configuration changes made here are
+validated by the scoring model and audited too.
 """
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from relationships.admin import ReadOnlyAdminMixin
+from scorecards import scoring
 from scorecards.models import (
     Alert,
     Scorecard,
@@ -99,8 +102,25 @@ class ScorecardRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [ScorecardRunChunkInline]
 
 
+class ScoringConfigForm(forms.ModelForm):
+    class Meta:
+        model = ScoringConfig
+        fields = ["engagement", "weights", "band_limits", "survey_threshold"]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            scoring.config_values(
+                cleaned.get("weights"), cleaned.get("band_limits"), cleaned.get("survey_threshold")
+            )
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
 @admin.register(ScoringConfig)
 class ScoringConfigAdmin(SimpleHistoryAdmin):
+    form = ScoringConfigForm
     list_display = ["engagement", "survey_threshold", "updated_by", "updated_at"]
     search_fields = ["engagement__name"]
     raw_id_fields = ["engagement", "updated_by"]

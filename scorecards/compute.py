@@ -308,7 +308,7 @@ def config_of(engagement: Engagement) -> ScoringConfigValues:
     return scoring.config_values(stored.weights, stored.band_limits, stored.survey_threshold)
 
 
-def _previous_score(scorecard: Scorecard | None) -> "scoring.PreviousScore | None":
+def _previous_score(scorecard: Scorecard | None) -> scoring.PreviousScore | None:
     if scorecard is None:
         return None
     return scoring.PreviousScore(overall=scorecard.overall, band=scorecard.band)
@@ -369,7 +369,7 @@ def compute_chunk(
             writer.add(
                 engagement, inputs[engagement.pk], _previous_score(previous.get(engagement.pk))
             )
-        result = writer.save(ids)
+        result = writer.save()
         if run_id is not None:
             ScorecardRun.objects.filter(pk=run_id).update(
                 scorecards_written=F("scorecards_written") + result.scorecards_written,
@@ -423,7 +423,7 @@ class _ChunkWriter:
             return  # nothing changed: keep the row exactly as it is
         self.scorecards.append(scorecard)
 
-    def save(self, ids: list[int]) -> ChunkResult:
+    def save(self) -> ChunkResult:
         if self.frozen_changed:
             Scorecard.objects.filter(pk__in=self.frozen_changed).update(
                 changed_since_signoff_at=self.now

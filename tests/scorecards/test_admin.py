@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from scorecards.compute import compute_chunk
-from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
 from scorecards.services import scorecard_review, scoring_config_update
 from scorecards.tasks import start_run
 from tests.factories import UserFactory
@@ -51,3 +51,19 @@ def test_computed_records_cannot_be_edited_in_the_admin(operator, rich_engagemen
     scorecard.refresh_from_db()
     assert scorecard.overall != 1
     assert operator.get(reverse("admin:scorecards_scorecard_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_rejects_a_scoring_config_the_model_cannot_use(operator, rich_engagement):
+    response = operator.post(
+        reverse("admin:scorecards_scoringconfig_add"),
+        {
+            "engagement": rich_engagement.pk,
+            "weights": '{"luck": 10}',
+            "band_limits": "{}",
+            "survey_threshold": 3,
+        },
+    )
+    assert response.status_code == 200
+    assert "Unknown dimension" in response.content.decode()
+    assert not ScoringConfig.objects.exists()
