@@ -70,6 +70,7 @@ def main():
     import django
 
     django.setup()
+    manage("migrate", "--noinput", "-v0")
     bench = Bench(args)
     load_before = os.getloadavg()
     figures = bench.reference()
