@@ -66,6 +66,7 @@ def request_recompute(*, engagement: Engagement, user) -> ScorecardRun:
             raise BrokerUnavailable() from exc
 
     transaction.on_commit(send)
+    run.refresh_from_db()  # outside a transaction it was sent (or, eagerly, even computed)
     return run
 
 
