@@ -14,7 +14,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -222,17 +227,24 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     @extend_schema(
         summary="Record one value (or correct the current one)",
         request=MeasurementInputSerializer,
-        responses={201: MeasurementDetailSerializer},
+        responses={
+            201: MeasurementDetailSerializer,
+            200: OpenApiResponse(
+                MeasurementDetailSerializer, description="The same value was already current."
+            ),
+        },
     )
     def create(self, request):
         serializer = MeasurementInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         row = serializer.validated_data
-        self._import([row], source=row.source or "API", template="{field}")
+        result = self._import([row], source=row.source or "API", template="{field}")
         measurement = (
             self.get_queryset().current().get(sla_id=row.sla_id, period_start=row.period_start)
         )
-        return Response(MeasurementDetailSerializer(measurement).data, status=201)
+        return Response(
+            MeasurementDetailSerializer(measurement).data, status=200 if result.unchanged else 201
+        )
 
     @extend_schema(
         summary="Import up to 10,000 values atomically (JSON or CSV)",

@@ -74,6 +74,7 @@ def test_different_value_corrects_and_keeps_history(as_user, provider_manager, s
 def test_same_value_again_is_unchanged(as_user, provider_manager, sla):
     client = as_user(provider_manager)
     post_bulk(client, [row(sla.pk)])
+    assert client.post(LIST, row(sla.pk), content_type="application/json").status_code == 200
     result = post_bulk(client, [row(sla.pk)]).json()
     assert (result["created"], result["corrected"], result["unchanged"]) == (0, 0, 1)
     assert Measurement.objects.count() == 1
