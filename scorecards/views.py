@@ -148,6 +148,11 @@ class Sparkline:
         return f"Overall over the last {len(self.values)} periods: {shown}"
 
 
+def _id_param(value: str) -> int | None:
+    """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+
+
 def _query_without_page(request) -> str:
     """The current filters and sort, for the pagination links to carry."""
     query = request.GET.copy()
@@ -181,8 +186,8 @@ def portfolio(request):
         engagements = engagements.filter(latest_band__isnull=True)
     if filters["phase"] in Engagement.Phase.values:
         engagements = engagements.filter(phase=filters["phase"])
-    if filters["counterpart"].isdigit():
-        counterpart = int(filters["counterpart"])
+    counterpart = _id_param(filters["counterpart"])
+    if counterpart is not None:
         engagements = engagements.filter(Q(client_id=counterpart) | Q(provider_id=counterpart))
     if filters["sort"] not in PORTFOLIO_SORTS:
         filters["sort"] = "name"
@@ -382,7 +387,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         engagement=engagement,
         status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
     ).first()
-    requested_run = request.GET.get("run", "")
+    requested_run = _id_param(request.GET.get("run", ""))
     sides = [
         {
             "side": side,
@@ -417,9 +422,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         "alerts": alerts,
         "active_run": active_run,
         # The page polls the run it just queued (?run=) or one still in progress.
-        "poll_run_id": int(requested_run)
-        if requested_run.isdigit()
-        else (active_run.pk if active_run else None),
+        "poll_run_id": requested_run or (active_run.pk if active_run else None),
     }
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
     context.update(engagement_forms(request, engagement))
@@ -604,8 +607,9 @@ def alert_list(request):
     alerts = alerts.filter(ALERT_STATES[filters["state"]][1])
     if filters["kind"] in Alert.Kind.values:
         alerts = alerts.filter(kind=filters["kind"])
-    if filters["engagement"].isdigit():
-        alerts = alerts.filter(engagement_id=int(filters["engagement"]))
+    engagement_id = _id_param(filters["engagement"])
+    if engagement_id is not None:
+        alerts = alerts.filter(engagement_id=engagement_id)
     alerts = alerts.order_by(F("resolved_at").desc(nulls_first=True), "-raised_at", "-pk")
     page = Paginator(alerts, PAGE_SIZE * 2).get_page(request.GET.get("page"))
     writer_orgs = set(
