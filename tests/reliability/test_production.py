@@ -54,9 +54,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_without_database():
+def server_without_database(tmp_path_factory):
     """gunicorn with DEBUG off whose database (port 9 on loopback) cannot be reached."""
-    env = production_env(DATABASE_URL="postgres://postgres@127.0.0.1:9/accord")
+    env = production_env(
+        DATABASE_URL="postgres://postgres@127.0.0.1:9/accord",
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+    )
     collected = manage("collectstatic", "--noinput", "-v0", env=env)
     assert collected.returncode == 0, collected.stderr
     port = free_port()
