@@ -195,6 +195,14 @@ def test_bad_bulk_json_is_a_400(as_user, provider_manager, payload):
     assert response.json()["detail"]
 
 
+def test_errors_of_a_batch_wrong_throughout_are_capped(as_user, provider_manager, slas):
+    response = post_bulk(as_user(provider_manager), many_rows(slas, 3000, value="x"))
+    errors = errors_of(response)
+    assert response.status_code == 400 and len(errors) == 1001
+    assert errors["rows"] == ["2000 more errors are not listed."]
+    assert "rows[999].value" in errors
+
+
 def test_more_than_10000_rows_is_refused(as_user, provider_manager, slas):
     response = post_bulk(as_user(provider_manager), many_rows(slas, 10_001))
     assert response.status_code == 400
