@@ -11,33 +11,26 @@ from relationships.models import SLA, Engagement, GoalProgress, KeyContact, Meas
 from tests.factories import MeasurementFactory, SharedGoalFactory, SLAFactory
 
 
+def another_engagement(engagement, **changes):
+    fields = {
+        "name": "Second engagement",
+        "client": engagement.client,
+        "provider": engagement.provider,
+        "start_date": date(2026, 1, 1),
+    }
+    return Engagement(**(fields | changes))
+
+
 def engagement_with_itself_as_provider(engagement):
-    return Engagement(
-        name="Self-service",
-        client=engagement.client,
-        provider=engagement.client,
-        start_date=date(2026, 1, 1),
-    )
+    return another_engagement(engagement, provider=engagement.client)
 
 
 def engagement_ending_before_start(engagement):
-    return Engagement(
-        name="Backwards",
-        client=engagement.client,
-        provider=engagement.provider,
-        start_date=date(2026, 3, 1),
-        end_date=date(2026, 2, 1),
-    )
+    return another_engagement(engagement, start_date=date(2026, 3, 1), end_date=date(2026, 2, 1))
 
 
 def engagement_with_cadence_zero(engagement):
-    return Engagement(
-        name="Silent",
-        client=engagement.client,
-        provider=engagement.provider,
-        start_date=date(2026, 1, 1),
-        checkin_cadence_days=0,
-    )
+    return another_engagement(engagement, checkin_cadence_days=0)
 
 
 def contact_ending_before_start(engagement):

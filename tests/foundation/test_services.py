@@ -22,16 +22,20 @@ from tests.factories import PASSWORD, KeyContactFactory, SharedGoalFactory, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def proposal(client_manager, client_org, provider_org):
+def propose_as_client(proposer, client_org, **counterpart):
     return engagement_propose(
-        proposer=client_manager,
+        proposer=proposer,
         own_organization=client_org,
         own_side="client",
-        counterpart=provider_org,
         name="Cloud migration",
         start_date=date(2026, 2, 1),
+        **counterpart,
     )
+
+
+@pytest.fixture
+def proposal(client_manager, client_org, provider_org):
+    return propose_as_client(client_manager, client_org, counterpart=provider_org)
 
 
 # ---------------------------------------------------------------- propose / accept
@@ -65,28 +69,18 @@ def test_the_counterparts_admin_accepts_and_both_sides_can_write(
 
 def test_a_viewer_cannot_propose(client_viewer, client_org, provider_org):
     with pytest.raises(PermissionDenied):
-        engagement_propose(
-            proposer=client_viewer,
-            own_organization=client_org,
-            own_side="client",
-            counterpart=provider_org,
-            name="Nope",
-            start_date=date(2026, 2, 1),
-        )
+        propose_as_client(client_viewer, client_org, counterpart=provider_org)
     assert not Engagement.objects.exists()
 
 
 def test_proposing_to_a_new_organisation_invites_its_first_admin(
     client_manager, client_org, mailoutbox
 ):
-    engagement = engagement_propose(
-        proposer=client_manager,
-        own_organization=client_org,
-        own_side="client",
+    engagement = propose_as_client(
+        client_manager,
+        client_org,
         counterpart_name="Newco Outsourcing",
         counterpart_admin_email="Boss@Newco.example",
-        name="Newco pilot",
-        start_date=date(2026, 2, 1),
     )
     invitation = Invitation.objects.get(organization=engagement.provider)
     assert invitation.email == "boss@newco.example" and invitation.role == "admin"
@@ -95,14 +89,7 @@ def test_proposing_to_a_new_organisation_invites_its_first_admin(
 
 def test_proposing_to_an_unknown_organisation_needs_an_email(client_manager, client_org):
     with pytest.raises(ValidationError) as refused:
-        engagement_propose(
-            proposer=client_manager,
-            own_organization=client_org,
-            own_side="client",
-            counterpart_name="Nowhere Ltd",
-            name="Ghost",
-            start_date=date(2026, 2, 1),
-        )
+        propose_as_client(client_manager, client_org, counterpart_name="Nowhere Ltd")
     assert "counterpart_admin_email" in refused.value.message_dict
 
 
