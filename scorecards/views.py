@@ -50,6 +50,7 @@ from scorecards.models import Alert, Band, Scorecard, ScorecardReview, Scorecard
 from scorecards.scoring import goal_actual, goal_expected
 
 PAGE_SIZE = 25
+MAX_ID = 2**63 - 1  # the largest id any of our databases stores
 SPARKLINE_PERIODS = 6
 
 # Sort keys offered on the portfolio: URL value → ordering (missing scores last).
@@ -150,7 +151,10 @@ class Sparkline:
 
 def _id_param(value: str) -> int | None:
     """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
-    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def _query_without_page(request) -> str:
