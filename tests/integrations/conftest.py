@@ -39,12 +39,17 @@ class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
         self.statuses: list[int] = []
+        self.stall = threading.Event()  # set: answer nothing, as a hung receiver would
+        self.released = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
+                if receiver.stall.is_set():
+                    receiver.released.wait(timeout=10)
+                    return
                 self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -58,6 +63,7 @@ class Receiver:
         self.thread.start()
 
     def close(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()

@@ -174,6 +174,22 @@ def test_connection_errors_are_logged_and_retried(settings, subscribe, raise_eve
     assert "ConnectionError" in delivery.last_error
 
 
+def test_a_receiver_that_times_out_is_retried(receiver, subscribe, raise_event, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    subscribe(receiver.url)
+    receiver.stall.set()
+    raise_event()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 1, None)
+    assert "Timeout" in delivery.last_error
+    receiver.stall.clear()
+    receiver.released.set()
+    make_due(delivery)
+    drain_outbox()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("succeeded", 2)
+
+
 def test_slack_gets_a_block_kit_message(receiver, subscribe, raise_event):
     subscribe(receiver.url, format="slack")
     raise_event("alert.raised")
