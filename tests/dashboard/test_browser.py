@@ -48,6 +48,7 @@ def browser(require_chromium, require_postgres, live_server, monkeypatch):
 def sign_in(browser, live_server, username):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(live_server.url + reverse("login"))
+    shot(page, "00-sign-in")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
