@@ -137,3 +137,16 @@ def test_other_engagements_scorecard_cannot_be_reviewed_through_mine(
     client.force_login(client_manager)
     url = reverse("scorecard-review", args=[scored_engagement.pk, foreign.pk])
     assert client.post(url, {"decision": "signed"}).status_code == 404
+
+
+def test_proposed_engagement_page_renders_without_scorecard_or_write_controls(
+    client, client_manager, client_org, provider_org
+):
+    proposed = EngagementFactory(client=client_org, provider=provider_org, status="proposed")
+    client.force_login(client_manager)
+    response = page(client, proposed)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No scorecard yet" in html
+    assert "Recompute now" not in html
+    assert 'id="score-chart"' not in html
