@@ -7,7 +7,7 @@ from their membership and checks their right to write.
 from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,15 +22,9 @@ from feedback.models import (
     PulseResponse,
 )
 from relationships.api import ApiFilterSet
-from relationships.api_base import StrictModelSerializer, StrictSerializer, TenantViewSet
+from relationships.api_base import RecordViewSet, StrictModelSerializer, StrictSerializer
 from relationships.models import Side
 from relationships.services import require_member
-
-
-class ReadWriteViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
-):
-    """List, read and add records; changes happen through explicit actions only."""
 
 
 # ---------------------------------------------------------------- check-ins
@@ -92,7 +86,7 @@ class CheckInFilter(ApiFilterSet):
         description="Log a check-in with its attendees and follow-up action items, all or nothing."
     ),
 )
-class CheckInViewSet(ReadWriteViewSet):
+class CheckInViewSet(RecordViewSet):
     queryset = CheckIn.objects.prefetch_related(
         "attendee_users", "attendee_contacts", "action_items"
     )
@@ -152,16 +146,13 @@ class FeedbackFilter(ApiFilterSet):
         )
     ),
 )
-class FeedbackViewSet(ReadWriteViewSet):
+class FeedbackViewSet(RecordViewSet):
     queryset = Feedback.objects.all()
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilter
     ordering_fields = ["created_at", "kind"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.feedback_give(
-            user=self.request.user, **serializer.validated_data
-        )
+    create_service = staticmethod(services.feedback_give)
 
 
 # ---------------------------------------------------------------- issues
@@ -212,16 +203,13 @@ class IssueFilter(ApiFilterSet):
         description="Raise an issue; it is recorded as raised by your side, never by input."
     ),
 )
-class IssueViewSet(ReadWriteViewSet):
+class IssueViewSet(RecordViewSet):
     queryset = Issue.objects.all()
     serializer_class = IssueSerializer
     filterset_class = IssueFilter
     ordering_fields = ["raised_at", "detected_at", "severity"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.issue_raise(
-            user=self.request.user, **serializer.validated_data
-        )
+    create_service = staticmethod(services.issue_raise)
 
     @extend_schema(
         request=IssueResolveSerializer,
@@ -262,16 +250,13 @@ class ContributionReviewFilter(ApiFilterSet):
     ),
     create=extend_schema(description="Open the contribution review of an issue (one per issue)."),
 )
-class ContributionReviewViewSet(ReadWriteViewSet):
+class ContributionReviewViewSet(RecordViewSet):
     queryset = ContributionReview.objects.prefetch_related("action_items")
     serializer_class = ContributionReviewSerializer
     filterset_class = ContributionReviewFilter
     ordering_fields = ["created_at"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.review_create(
-            user=self.request.user, **serializer.validated_data
-        )
+    create_service = staticmethod(services.review_create)
 
 
 # ---------------------------------------------------------------- action items
@@ -328,16 +313,13 @@ class ActionItemFilter(ApiFilterSet):
         description="Add an action item; in a contribution review each side commits for itself."
     ),
 )
-class ActionItemViewSet(ReadWriteViewSet):
+class ActionItemViewSet(RecordViewSet):
     queryset = ActionItem.objects.all()
     serializer_class = ActionItemSerializer
     filterset_class = ActionItemFilter
     ordering_fields = ["due_date", "created_at", "completed_at"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.action_item_add(
-            user=self.request.user, **serializer.validated_data
-        )
+    create_service = staticmethod(services.action_item_add)
 
     @extend_schema(
         request=ActionItemCompleteSerializer,
@@ -399,7 +381,7 @@ class PulseResponseFilter(ApiFilterSet):
         )
     ),
 )
-class PulseResponseViewSet(ReadWriteViewSet):
+class PulseResponseViewSet(RecordViewSet):
     serializer_class = PulseResponseSerializer
     filterset_class = PulseResponseFilter
     ordering_fields = ["submitted_at", "period_start"]

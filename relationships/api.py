@@ -15,7 +15,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from relationships import services
-from relationships.api_base import StrictModelSerializer, StrictSerializer, TenantViewSet
+from relationships.api_base import (
+    RecordViewSet,
+    StrictModelSerializer,
+    StrictSerializer,
+    TenantViewSet,
+)
 from relationships.api_plumbing import ApiTokenAuthentication
 from relationships.models import (
     SLA,
@@ -675,23 +680,12 @@ class GoalProgressFilter(ApiFilterSet):
     list=extend_schema(description="Progress reports of your engagements' shared goals."),
     create=extend_schema(description="Report a goal's progress in percent on a date."),
 )
-class GoalProgressViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
-):
+class GoalProgressViewSet(RecordViewSet):
     queryset = GoalProgress.objects.all()
     serializer_class = GoalProgressSerializer
     filterset_class = GoalProgressFilter
     ordering_fields = ["date", "created_at", "percent"]
-
-    def perform_create(self, serializer):
-        data = serializer.validated_data
-        serializer.instance = services.goal_progress_report(
-            goal=data["goal"],
-            user=self.request.user,
-            date=data["date"],
-            percent=data["percent"],
-            note=data.get("note", ""),
-        )
+    create_service = staticmethod(services.goal_progress_report)
 
 
 # ---------------------------------------------------------------- API tokens

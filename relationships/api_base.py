@@ -14,7 +14,7 @@ import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 
 from relationships.models import Engagement
 from relationships.services import require_writer
@@ -95,6 +95,23 @@ class TenantViewSet(viewsets.GenericViewSet):
         so no combination of DRF mixins can skip it.
         """
         require_writer(user=self.request.user, engagement=engagement)
+
+
+class RecordViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
+):
+    """List, read and add records; a record is added by its app's service function.
+
+    `create_service` is a keyword-only service taking `user` and the validated
+    input, which checks the user's right to write and derives their side.
+    """
+
+    create_service = None
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_service(
+            user=self.request.user, **serializer.validated_data
+        )
 
 
 # ---------------------------------------------------------------- serializers

@@ -28,24 +28,9 @@ from relationships import api as relationships_api
 from relationships.api import ApiFilterSet
 from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
+from scorecards.compute import SCORE_FIELDS
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
 from scorecards.scoring import config_as_dict, config_values
-
-SCORE_FIELDS = [
-    "contact",
-    "reliance",
-    "transparency",
-    "dedication",
-    "alignment",
-    "sentiment",
-    "client_score",
-    "provider_score",
-    "overall",
-    "band",
-    "coverage",
-    "perception_gap",
-    "trend",
-]
 
 
 # ---------------------------------------------------------------- scorecards
