@@ -83,7 +83,7 @@ def test_portfolio_shows_band_word_scores_trend_and_sparkline(
     assert row["counterpart"].name == "Northwind Retail"
     assert 'class="band band-watch">Watch<' in html
     assert "62.5" in html
-    assert 'aria-label="Down -3.5 points' in html
+    assert 'role="img" aria-label="Down -3.5 points' in html
     assert row["sparkline"].values == [81, 76, 62.5]
     assert "<polyline" in html
     assert response.context["summary"]["healthy"] == 0
