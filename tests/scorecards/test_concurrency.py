@@ -123,3 +123,6 @@ def test_periodic_run_on_a_real_worker(worker, settings):
     assert (quiet.pk, current.start, "contact_gap", "") in alerts
     assert (busy.pk, current.start, "side_reliance_low", "provider") in alerts
     assert (busy.pk, current.start, "contact_gap", "") not in alerts
+    # Every new scorecard and alert went to the outbox, for the webhooks.
+    assert OutboxEvent.objects.filter(kind="scorecard.computed").count() == 4
+    assert OutboxEvent.objects.filter(kind="alert.raised").count() == len(alerts)
