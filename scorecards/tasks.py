@@ -17,7 +17,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from relationships.models import Engagement
-from relationships.periods import Period, period_starting, recent_periods
+from relationships.periods import PERIOD_KINDS, Period, period_starting, recent_periods
 from scorecards import compute
 from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
 
@@ -276,10 +276,8 @@ def periods_to_compute(
     if engagement_ids is not None:
         active = active.filter(pk__in=engagement_ids)
     engagements = list(active.values_list("pk", "scorecard_period", "start_date", "end_date"))
-    oldest = min(
-        (recent_periods(kind, today, FILL_PERIODS)[-1].start for _, kind, _, _ in engagements),
-        default=today,
-    )
+    periods = {kind: recent_periods(kind, today, FILL_PERIODS) for kind in PERIOD_KINDS}
+    oldest = min(recent[-1].start for recent in periods.values())
     stored = set(
         Scorecard.objects.filter(engagement__in=active, period_start__gte=oldest).values_list(
             "engagement_id", "period_kind", "period_start"
@@ -287,7 +285,7 @@ def periods_to_compute(
     )
     wanted: dict[tuple[str, date], list[int]] = {}
     for pk, kind, start_date, end_date in engagements:
-        for index, period in enumerate(recent_periods(kind, today, FILL_PERIODS)):
+        for index, period in enumerate(periods[kind]):
             if not has_days_to_score(period, start_date, end_date):
                 continue
             if index < 2 or (pk, kind, period.start) not in stored:
