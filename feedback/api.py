@@ -4,6 +4,7 @@ Every write goes through feedback.services, which derives the author's side
 from their membership and checks their right to write.
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -32,7 +33,12 @@ class FollowUpSerializer(StrictSerializer):
     owner_side = serializers.ChoiceField(choices=Side.choices)
     description = serializers.CharField(max_length=5000)
     due_date = serializers.DateField()
-    owner = serializers.IntegerField(required=False, allow_null=True, help_text="A user id.")
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A member of the owner side (user id).",
+    )
 
 
 class CheckInSerializer(StrictModelSerializer):

@@ -12,11 +12,12 @@ Token authentication and pagination live in relationships/api_plumbing.py.
 
 import copy
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import mixins, permissions, serializers, viewsets
 
-from relationships.models import Engagement
+from relationships.models import Engagement, Membership
 from relationships.services import require_writer
 
 MAX_TEXT_LENGTH = 20_000
@@ -176,16 +177,28 @@ class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
         return attrs
 
     def _check_same_engagement(self, attrs, engagement):
+        """Records referenced by id belong to the engagement; people to one of its parties."""
         errors = {}
-        for name, value in attrs.items():
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if not isinstance(item, models.Model) or isinstance(item, Engagement):
-                    continue
-                if not _has_engagement(type(item)):
-                    continue
+        people = {}
+        for name, item in _referenced(attrs):
+            if isinstance(item, get_user_model()):
+                people.setdefault(item.pk, []).append(name)
+            elif not isinstance(item, Engagement) and _has_engagement(type(item)):
                 if engagement_id_of(item) != engagement.pk:
                     errors[name] = [f"Choose a {_label(item)} of this engagement."]
+        members = (
+            set(
+                Membership.objects.filter(
+                    user_id__in=people,
+                    organization_id__in=[engagement.client_id, engagement.provider_id],
+                ).values_list("user_id", flat=True)
+            )
+            if people
+            else set()
+        )
+        for user_id in set(people) - members:
+            for name in people[user_id]:
+                errors[name] = ["Choose a member of the client or the provider."]
         if errors:
             raise serializers.ValidationError(errors)
 
@@ -202,6 +215,18 @@ class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
             instance.full_clean(exclude=concrete - provided, validate_unique=True)
         except DjangoValidationError as error:
             raise serializers.ValidationError(serializers.as_serializer_error(error)) from None
+
+
+def _referenced(value, name=""):
+    """(field path, model instance) for every object in validated input, nested included."""
+    if isinstance(value, models.Model):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _referenced(item, f"{name}.{key}" if name else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _referenced(item, f"{name}[{index}]" if isinstance(item, dict) else name)
 
 
 def _has_engagement(model) -> bool:

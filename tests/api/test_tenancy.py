@@ -141,3 +141,35 @@ def test_issue_resolve(api, records, provider_manager):
     issue = records["issues"]
     response = api(provider_manager).post(f"/api/v1/issues/{issue.pk}/resolve/", {}, format="json")
     assert response.status_code == 200 and response.json()["resolved_at"]
+
+
+def test_people_referenced_must_belong_to_a_party(api, engagement, client_manager, outsider):
+    client = api(client_manager)
+    checkin = {
+        "engagement": engagement.pk,
+        "occurred_at": "2026-02-02T10:00:00Z",
+        "attendee_users": [client_manager.pk, outsider.pk],
+        "action_items": [
+            {
+                "owner_side": "client",
+                "description": "Follow up",
+                "due_date": "2026-02-10",
+                "owner": outsider.pk,
+            }
+        ],
+    }
+    response = client.post("/api/v1/checkins/", checkin, format="json")
+    assert response.status_code == 400
+    assert {"attendee_users", "action_items[0].owner"} <= set(response.json()["errors"])
+    checkin["attendee_users"] = [client_manager.pk]
+    checkin["action_items"][0]["owner"] = client_manager.pk
+    assert client.post("/api/v1/checkins/", checkin, format="json").status_code == 201
+    contact = {
+        "engagement": engagement.pk,
+        "side": "client",
+        "role": "executive_sponsor",
+        "name": "Someone Else",
+        "user": outsider.pk,
+    }
+    response = client.post("/api/v1/contacts/", contact, format="json")
+    assert response.status_code == 400 and "user" in response.json()["errors"]
