@@ -258,7 +258,7 @@ def create_runs(
         before = previous_of_kind.get(kind)
         if dispatch and before is not None:
             ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
-        start_run(run.pk, ids, dispatch=dispatch and before is None)
+        run = start_run(run.pk, ids, dispatch=dispatch and before is None)
         previous_of_kind[kind] = run
         runs.append(run)
     return runs

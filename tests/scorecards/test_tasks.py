@@ -149,6 +149,7 @@ def test_command_computes_a_period_in_process(rich_engagement):
         "--sync",
         stdout=out,
     )
+    assert "month from 2026-03-01, 1 engagements" in out.getvalue()
     assert "chunk 1/1 done" in out.getvalue() and "1 scorecards written" in out.getvalue()
     assert Scorecard.objects.get().period_start == MARCH
     assert ScorecardRun.objects.get().trigger == "command"

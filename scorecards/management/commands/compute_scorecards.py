@@ -1,3 +1,4 @@
+import logging
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -51,6 +52,9 @@ class Command(BaseCommand):
         if not wanted:
             self.stdout.write("Nothing to compute.")
             return
+        if sync:
+            # Celery logs each task it runs; this command prints its own progress.
+            logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         runs = create_runs(wanted, trigger=ScorecardRun.Trigger.COMMAND, dispatch=not sync)
         for run in runs:
             label = f"{run.period_kind} from {run.period_start}"
