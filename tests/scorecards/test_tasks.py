@@ -198,3 +198,21 @@ def test_periodic_runs_of_a_kind_run_oldest_first_so_trends_compare_fresh_scores
         Scorecard.objects.get(engagement=engagement, period_start=date(2026, m, 1)) for m in (2, 3)
     )
     assert march.trend == march.overall - february.overall
+
+
+@pytest.mark.django_db
+def test_only_the_engagements_parties_can_poll_its_runs(
+    rich_engagement, client_manager, provider_viewer, outsider
+):
+    from scorecards.services import visible_run
+
+    run = ScorecardRun.objects.create(
+        trigger="on_demand", engagement=rich_engagement, period_kind="month", period_start=MARCH
+    )
+    periodic = ScorecardRun.objects.create(
+        trigger="periodic", period_kind="month", period_start=MARCH
+    )
+    assert visible_run(run_id=run.pk, user=provider_viewer) == run
+    for user, run_id in ((outsider, run.pk), (client_manager, periodic.pk)):
+        with pytest.raises(ScorecardRun.DoesNotExist):
+            visible_run(run_id=run_id, user=user)
