@@ -21,7 +21,7 @@ from django.utils import timezone
 from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
 from relationships.models import SLA, Engagement, GoalProgress, Measurement, SharedGoal
 from relationships.periods import Period, period_starting
-from scorecards import events, scoring
+from scorecards import events, scoring, webhooks
 from scorecards.inputs import (
     EngagementInputs,
     GoalInput,
@@ -445,7 +445,7 @@ class _ChunkWriter:
                 stale_at__isnull=True,
             ).update(stale_at=self.now)
         raised = self._save_alerts(list(self.engagements))
-        OutboxEvent.objects.bulk_create(
+        written = OutboxEvent.objects.bulk_create(
             [
                 OutboxEvent(
                     kind=events.SCORECARD_COMPUTED,
@@ -463,6 +463,9 @@ class _ChunkWriter:
                 for alert in raised
             ]
         )
+        if written:
+            # Deliver right after commit; the periodic drain is the fallback.
+            webhooks.enqueue_drain()
         return ChunkResult(len(changed), len(raised), self.skipped_frozen)
 
     def _save_alerts(self, scored_ids: list[int]) -> list[Alert]:

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -243,8 +244,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 Demo(random.Random(42), timezone.now()).build()
             self.stdout.write(self.style.SUCCESS("Demo data created."))
-            # Scorecards for the last six periods of every demo engagement are computed here:
-            # call_command("compute_scorecards", ...)  (added with the scorecards command)
+            # The current, previous and any missing recent periods, as the nightly run does.
+            call_command("compute_scorecards", "--sync", stdout=self.stdout)
         self.print_logins()
 
     def print_logins(self):
