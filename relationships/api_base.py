@@ -7,10 +7,12 @@
   sizes, scopes every referenced object to the user's engagements, requires
   referenced objects to belong to the same engagement, and runs the model's own
   validation, so bad input is a 400 with field errors and never a 500.
+
 Token authentication and pagination live in relationships/api_plumbing.py.
 """
 
 import copy
+import functools
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +26,7 @@ MAX_TEXT_LENGTH = 20_000
 
 
 # ---------------------------------------------------------------- tenancy
+@functools.cache
 def engagement_path(model) -> str:
     """The lookup from a model to its engagement: "pk", "engagement" or one hop away."""
     if model is Engagement:
