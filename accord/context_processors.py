@@ -1,0 +1,17 @@
+"""Template context every page shares."""
+
+
+def memberships(request):
+    """The signed-in user's memberships with their organisations, for the header.
+
+    One query however many organisations; the queryset is lazy, so pages that do
+    not render the header do not run it.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"header_memberships": ()}
+    return {
+        "header_memberships": user.memberships.select_related("organization").order_by(
+            "organization__name"
+        )
+    }
