@@ -1,0 +1,231 @@
+"""Fixtures for the reliability proofs: one engagement with a record of every kind, a
+foreign engagement to reference by id, and the counts printed at the end of the run."""
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.utils import timezone
+
+from tests.factories import (
+    ActionItemFactory,
+    CheckInFactory,
+    ContributionReviewFactory,
+    EngagementFactory,
+    FeedbackFactory,
+    IssueFactory,
+    KeyContactFactory,
+    MeasurementFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    SharedGoalFactory,
+    SLAFactory,
+    UserFactory,
+)
+
+# What the proofs checked, printed by pytest_terminal_summary below.
+TALLY: Counter = Counter()
+
+TALLY_LABELS = {
+    "matrix_cells": "tenancy matrix cells checked",
+    "foreign_references": "foreign-id references refused",
+    "bad_inputs": "bad inputs tried (4xx, nothing changed)",
+    "audited_writes": "API writes checked for an audit entry",
+    "schemathesis_operations": "schemathesis operations",
+    "schemathesis_examples": "schemathesis examples run",
+}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TALLY:
+        return
+    terminalreporter.section("reliability proofs")
+    for key, label in TALLY_LABELS.items():
+        if TALLY[key]:
+            terminalreporter.write_line(f"{label}: {TALLY[key]}")
+
+
+@pytest.fixture
+def tally():
+    return TALLY
+
+
+PERSONAS = (
+    "anonymous",
+    "outsider",
+    "client_viewer",
+    "client_manager",
+    "provider_manager",
+    "client_admin",
+)
+
+
+@pytest.fixture
+def world(
+    engagement,
+    client_org,
+    provider_org,
+    outsider_org,
+    outsider,
+    client_admin,
+    client_manager,
+    client_viewer,
+    provider_admin,
+    provider_manager,
+    provider_viewer,
+    settings,
+):
+    """One active engagement with a record of every kind, keyed by API URL prefix."""
+    # No DNS on CI: the URL checks are tested in tests/integrations.
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    # Throttling counts requests across tests; its own tests are in test_production.
+    cache.clear()
+    from knox.models import get_token_model
+
+    from feedback.services import pulse_submit
+    from relationships.models import GoalProgress, Membership
+    from relationships.services import invitation_create
+    from scorecards.models import Alert, Scorecard, ScorecardRun, WebhookSubscription
+    from scorecards.webhooks import subscription_save
+
+    goal = SharedGoalFactory(engagement=engagement)
+    issue = IssueFactory(engagement=engagement)
+    sla = SLAFactory(engagement=engagement)
+    period_start = date(2026, 3, 1)
+    invitation, raw_invitation = invitation_create(
+        organization=client_org,
+        email="new.person@example.com",
+        role="viewer",
+        invited_by=client_admin,
+        send=False,
+    )
+    subscription = WebhookSubscription(
+        organization=client_org,
+        url="https://hooks.example.com/accord",
+        events=["alert.raised"],
+        created_by=client_admin,
+    )
+    _token, raw_token = get_token_model().objects.create(
+        user=client_manager, expiry=None, name="ci"
+    )
+    objects = {
+        "anonymous": None,
+        "engagement": engagement,
+        "organizations": client_org,
+        "memberships": Membership.objects.get(user=client_viewer),
+        "invitations": invitation,
+        "invitation_token": raw_invitation,
+        "engagements": engagement,
+        "proposed": EngagementFactory(
+            client=client_org,
+            provider=provider_org,
+            name="Proposed pilot",
+            status="proposed",
+            proposed_by_side="provider",
+        ),
+        "contacts": KeyContactFactory(engagement=engagement, side="client"),
+        "slas": sla,
+        "goals": goal,
+        "goal-progress": GoalProgress.objects.create(goal=goal, date=period_start, percent=30),
+        "checkins": CheckInFactory(engagement=engagement),
+        "feedback": FeedbackFactory(engagement=engagement),
+        "issues": issue,
+        "fresh_issue": IssueFactory(engagement=engagement),
+        "reviews": ContributionReviewFactory(issue=issue),
+        "action-items": ActionItemFactory(engagement=engagement, owner_side="client"),
+        "measurements": MeasurementFactory(sla=sla, period_start=period_start),
+        "pulse-responses": pulse_submit(
+            engagement=engagement, user=client_manager, answers=dict.fromkeys(PULSE_ANSWERS, 4)
+        ),
+        "scorecards": Scorecard.objects.create(
+            engagement=engagement,
+            period_kind="month",
+            period_start=period_start,
+            period_end=date(2026, 3, 31),
+            as_of=date(2026, 3, 31),
+            overall=Decimal("80.0"),
+            band="healthy",
+            coverage=Decimal("0.85"),
+            contact=Decimal("100.0"),
+            computed_at=timezone.now(),
+        ),
+        "alerts": Alert.objects.create(
+            engagement=engagement,
+            period_kind="month",
+            period_start=period_start,
+            kind="contact_gap",
+            message="No check-in for 20 days.",
+            raised_at=timezone.now(),
+        ),
+        "runs": ScorecardRun.objects.create(
+            trigger="on_demand",
+            engagement=engagement,
+            period_kind="month",
+            period_start=period_start,
+            requested_by=client_manager,
+        ),
+        "tokens": _token,
+        "raw_token": raw_token,
+        "webhooks": subscription_save(subscription=subscription, secret="s" * 32),
+        "foreign": foreign_records(outsider_org),
+    }
+    objects.update(
+        outsider=outsider,
+        client_admin=client_admin,
+        client_manager=client_manager,
+        client_viewer=client_viewer,
+        provider_admin=provider_admin,
+        provider_manager=provider_manager,
+        provider_viewer=provider_viewer,
+    )
+    return objects
+
+
+PULSE_ANSWERS = (
+    "hear_often",
+    "deliver_promises",
+    "raise_problems_early",
+    "follow_through",
+    "same_goals",
+    "trust_overall",
+)
+
+
+def foreign_records(outsider_org) -> dict:
+    """Records of an engagement the standing personas have no part in."""
+    other_provider = OrganizationFactory(name="Elsewhere Provider")
+    foreign = EngagementFactory(client=outsider_org, provider=other_provider, name="Foreign")
+    issue = IssueFactory(engagement=foreign)
+    goal = SharedGoalFactory(engagement=foreign)
+    return {
+        "engagement": foreign,
+        "sla": SLAFactory(engagement=foreign),
+        "contact": KeyContactFactory(engagement=foreign, side="client"),
+        "client_contact": KeyContactFactory(engagement=foreign, side="client"),
+        "provider_contact": KeyContactFactory(engagement=foreign, side="provider"),
+        "goal": goal,
+        "issue": issue,
+        "review": ContributionReviewFactory(issue=issue),
+        "checkin": CheckInFactory(engagement=foreign),
+        "user": MembershipFactory(
+            user=UserFactory(username="foreign-member"), organization=other_provider
+        ).user,
+        "organization": other_provider,
+    }
+
+
+def domain_row_counts() -> dict[str, int]:
+    """Rows of every table of Accord's own apps, audit tables included."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in ("relationships", "feedback", "scorecards")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.fixture
+def row_counts():
+    return domain_row_counts
