@@ -214,6 +214,7 @@ class Fleet:
         return self.start(
             name,
             "worker",
+            f"--hostname={name}@%h",
             "--pool=prefork",
             f"--concurrency={concurrency}",
             "--without-mingle",
@@ -221,6 +222,10 @@ class Fleet:
             "--loglevel=info",
             **env,
         )
+
+    def wait_ready(self, *workers: subprocess.Popen) -> None:
+        logs = [self.logs[self.processes.index(worker)] for worker in workers]
+        wait_until(lambda: all("ready." in log.read_text() for log in logs), "workers", 30, logs)
 
     def beat(self, name: str, every: float) -> subprocess.Popen:
         schedule = self.folder / f"{name}-schedule"
@@ -356,8 +361,12 @@ def test_two_workers_and_two_runs_of_one_period_write_each_scorecard_once(fleet)
     engagements = make_engagements(6)
     ids = [e.pk for e in engagements]
     runs = [new_run(), new_run()]
-    for name in ("left", "right"):
-        fleet.worker(name, SCORECARD_CHUNK_SIZE="2", FAULTS_SLOW_SECONDS="0.3")
+    fleet.wait_ready(
+        *(
+            fleet.worker(name, SCORECARD_CHUNK_SIZE="2", FAULTS_SLOW_SECONDS="0.3")
+            for name in ("left", "right")
+        )
+    )
     compute_period_task.delay(runs[0].pk)
     compute_period_task.delay(runs[0].pk)  # delivered twice, as after a lost acknowledgement
     compute_period_task.delay(runs[1].pk)
