@@ -137,9 +137,13 @@ class MembershipViewSet(
     ordering_fields = ["created_at", "role", "id"]
 
     def get_queryset(self):
-        return Membership.objects.filter(
-            organization_id__in=member_organization_ids(self.request.user)
-        ).select_related("user", "organization")
+        return (
+            Membership.objects.filter(
+                organization_id__in=member_organization_ids(self.request.user)
+            )
+            .select_related("user", "organization")
+            .order_by("organization_id", "id")
+        )
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)

@@ -1,6 +1,6 @@
 """List endpoints answer in a constant number of queries: 3 rows cost as much as 30."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -86,7 +86,7 @@ def _invitation(ctx, i):
         email=f"person{i}@example.com",
         token_hash=f"{i:064d}",
         invited_by=ctx["user"],
-        expires_at=date(2030, 1, 1),
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
 
 
