@@ -42,6 +42,11 @@ urlpatterns = [
         name="engagement-recompute",
     ),
     path(
+        "engagements/<int:pk>/scoring/",
+        views.ScoringConfigUpdateView.as_view(),
+        name="scoring-config-update",
+    ),
+    path(
         "engagements/<int:pk>/scorecards/<int:scorecard_pk>/review/",
         views.scorecard_review,
         name="scorecard-review",

@@ -41,12 +41,22 @@ from relationships.models import (
     Measurement,
     Membership,
     Organization,
+    Role,
     Side,
 )
 from relationships.tenancy import visible_engagement_or_404
+from relationships.views import EngagementFormView
 from scorecards import services
+from scorecards.compute import config_of
 from scorecards.inputs import DIMENSIONS
-from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.models import (
+    Alert,
+    Band,
+    Scorecard,
+    ScorecardReview,
+    ScorecardRun,
+    ScoringConfig,
+)
 from scorecards.scoring import goal_actual, goal_expected
 
 PAGE_SIZE = 25
@@ -254,6 +264,11 @@ class Viewer:
         """Record, review, acknowledge, recompute: managers and admins of an active engagement."""
         return self.role in WRITER_ROLES and self.engagement_writable
 
+    @property
+    def can_administer(self) -> bool:
+        """Change the scoring, archive: admins of either party while the engagement is active."""
+        return self.role == Role.ADMIN and self.engagement_writable
+
 
 def viewer_of(engagement: Engagement, user) -> Viewer:
     membership = engagement.membership_of(user)
@@ -424,6 +439,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
             :RECENT
         ],
         "alerts": alerts,
+        "scoring": scoring_summary(engagement),
         "active_run": active_run,
         # The page polls the run it just queued (?run=) or one still in progress.
         "poll_run_id": requested_run or (active_run.pk if active_run else None),
@@ -442,6 +458,122 @@ def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
         else:
             reviews[review.side]["stale"].append(review)
     return reviews
+
+
+# ---------------------------------------------------------------- scoring configuration
+SCORING_CHANGES_SHOWN = 5
+
+
+def scoring_summary(engagement: Engagement) -> dict:
+    """The configuration the next computation uses (defaults if none) and its latest changes."""
+    values = config_of(engagement)
+    changes = ScoringConfig.history.filter(engagement_id=engagement.pk).select_related(
+        "history_user"
+    )
+    return {
+        "values": values,
+        "weights": [(name.capitalize(), values.weights[name]) for name in DIMENSIONS],
+        "changes": list(changes.order_by("-history_date")[:SCORING_CHANGES_SHOWN]),
+    }
+
+
+def _weight_field(name: str) -> str:
+    return f"weight_{name}"
+
+
+class ScoringConfigForm(forms.Form):
+    """Weights per dimension, band limits and the survey threshold, prefilled with today's."""
+
+    healthy_at = forms.FloatField(
+        min_value=0, max_value=100, label="Healthy from overall", help_text="0 to 100."
+    )
+    watch_at = forms.FloatField(
+        min_value=0,
+        max_value=100,
+        label="Watch from overall",
+        help_text="0 to 100, not above the healthy limit; below it the band is at risk.",
+    )
+    min_coverage = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        label="Minimum coverage",
+        help_text="0 to 1: the share of the weights with data below which the band is "
+        "insufficient data.",
+    )
+    survey_threshold = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        label="Survey threshold",
+        help_text="How many people of a side must answer before their view counts and is shown.",
+    )
+
+    def __init__(self, *args, engagement: Engagement, **kwargs):
+        values = config_of(engagement)
+        initial = {
+            "healthy_at": values.healthy_at,
+            "watch_at": values.watch_at,
+            "min_coverage": values.min_coverage,
+            "survey_threshold": values.survey_threshold,
+            **{_weight_field(name): values.weights[name] for name in DIMENSIONS},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in DIMENSIONS:
+            self.fields[_weight_field(name)] = forms.FloatField(
+                min_value=0, max_value=1000, label=f"{name.capitalize()} weight"
+            )
+        self.order_fields([_weight_field(name) for name in DIMENSIONS])
+
+    def clean(self):
+        cleaned = super().clean()
+        healthy, watch = cleaned.get("healthy_at"), cleaned.get("watch_at")
+        if healthy is not None and watch is not None and watch > healthy:
+            self.add_error("watch_at", "The watch limit cannot be above the healthy limit.")
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "weights": {name: data[_weight_field(name)] for name in DIMENSIONS},
+            "band_limits": {key: data[key] for key in ("healthy_at", "watch_at", "min_coverage")},
+            "survey_threshold": data["survey_threshold"],
+        }
+
+
+class ScoringConfigUpdateView(EngagementFormView):
+    form_class = ScoringConfigForm
+    title = "Change the scoring"
+    success_message = (
+        "Scoring configuration saved. It applies from the next computation; "
+        "both sides see the change."
+    )
+
+    def check_permission(self):
+        _require(
+            viewer_of(self.engagement, self.request.user).can_administer,
+            "Only an admin of either party can change the scoring of an active engagement.",
+        )
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(data, engagement=self.engagement)
+
+    def perform(self, form):
+        try:
+            services.scoring_config_update(
+                engagement=self.engagement, user=self.request.user, **form.service_arguments()
+            )
+        except ValidationError as error:
+            # The service names whole groups; show them beside the group's first field.
+            raise ValidationError(
+                {
+                    {"weights": _weight_field(DIMENSIONS[0]), "band_limits": "watch_at"}.get(
+                        key, key
+                    ): messages_
+                    for key, messages_ in error.message_dict.items()
+                }
+            ) from None
+
+    def get_success_url(self):
+        return f"{engagement_url(self.engagement)}#scoring"
 
 
 # ---------------------------------------------------------------- actions
@@ -547,7 +679,8 @@ def engagement_recompute(request, pk):
             "The scorecard job could not be queued because the job queue is unreachable. "
             "Nothing was lost; try again in a minute.",
         )
-        return redirect(engagement_url(engagement))
+        # The page itself, answering 503: the button's action was not done.
+        return _render_engagement(request, engagement, status=503)
     messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
     return redirect(f"{engagement_url(engagement)}?run={run.pk}#scorecard")
 
