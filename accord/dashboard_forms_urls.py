@@ -32,6 +32,17 @@ urlpatterns = [
         name="action-item-complete",
     ),
     path(
+        "action-items/<int:pk>/cancel/",
+        feedback_views.action_item_cancel,
+        name="action-item-cancel",
+    ),
+    path("issues/<int:pk>/resolve/", feedback_views.issue_resolve, name="issue-resolve"),
+    path(
+        "issues/<int:pk>/review/",
+        feedback_views.issue_review_open,
+        name="issue-review-open",
+    ),
+    path(
         "engagements/<int:pk>/survey/",
         feedback_views.PulseSurveyView.as_view(),
         name="pulse-survey",

@@ -7,7 +7,7 @@ issue is the responsibility of and the side that owns an action item are chosen.
 from django import forms
 from django.utils import timezone
 
-from feedback.models import PULSE_QUESTIONS, CheckIn, Feedback, Issue
+from feedback.models import PULSE_QUESTIONS, CheckIn, ContributionReview, Feedback, Issue
 from relationships.forms import DateInput, EngagementForm, LocalDateTimeInput, engagement_people
 from relationships.models import SLA, KeyContact, SharedGoal, Side
 
@@ -97,10 +97,21 @@ class ActionItemForm(EngagementForm):
     checkin = forms.ModelChoiceField(
         queryset=None, required=False, label="Follow-up of check-in", empty_label="None"
     )
+    review = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Commitment in the contribution review of",
+        empty_label="None",
+        help_text="In a review each side commits only to its own actions.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["checkin"].queryset = CheckIn.objects.filter(engagement=self.engagement)
+        self.fields["review"].queryset = ContributionReview.objects.filter(
+            issue__engagement=self.engagement
+        ).select_related("issue")
+        self.fields["review"].label_from_instance = lambda review: review.issue.title
         self.fields["owner"].queryset = engagement_people(self.engagement)
         self.fields["owner"].label_from_instance = _person_label
 

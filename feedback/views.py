@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 
 from feedback import services
 from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
-from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, PulseResponse
+from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, Issue, PulseResponse
 from relationships.forms import MeasurementForm, MeasurementUploadForm
 from relationships.models import Engagement, Side
 from relationships.services import require_member, require_writer
-from relationships.views import EngagementFormView, button_action, can_accept
+from relationships.views import EngagementFormView, button_action, can_accept, id_param
 
 
 class CheckInCreateView(EngagementFormView):
@@ -42,20 +42,50 @@ class ActionItemCreateView(EngagementFormView):
     title = "Add an action item"
     success_message = "Action item added."
 
+    def get_form(self, data=None, files=None):
+        # "Add your side's action" links of a contribution review preselect it and the side.
+        initial = {
+            "review": id_param(self.request.GET.get("review", "")),
+            "owner_side": self.engagement.side_of(self.request.user),
+        }
+        return self.form_class(data, files, engagement=self.engagement, initial=initial)
 
-@login_required
-@require_POST
-def action_item_complete(request, pk):
-    visible = Engagement.objects.visible_to(request.user)
-    item = get_object_or_404(
-        ActionItem.objects.select_related("engagement").filter(engagement__in=visible), pk=pk
-    )
-    return button_action(
-        request,
-        lambda: services.action_item_complete(item=item, user=request.user),
-        success="Action item completed.",
-        engagement=item.engagement,
-    )
+
+def _one_button(model, service, *, argument: str, success: str):
+    """A POST-only view running `service` on one record of the user's engagements."""
+
+    @login_required
+    @require_POST
+    def view(request, pk):
+        visible = Engagement.objects.visible_to(request.user)
+        record = get_object_or_404(
+            model.objects.select_related("engagement").filter(engagement__in=visible), pk=pk
+        )
+        return button_action(
+            request,
+            lambda: service(**{argument: record}, user=request.user),
+            success=success,
+            engagement=record.engagement,
+        )
+
+    return view
+
+
+action_item_complete = _one_button(
+    ActionItem, services.action_item_complete, argument="item", success="Action item completed."
+)
+action_item_cancel = _one_button(
+    ActionItem, services.action_item_cancel, argument="item", success="Action item cancelled."
+)
+issue_resolve = _one_button(
+    Issue, services.issue_resolve, argument="issue", success="Issue resolved."
+)
+issue_review_open = _one_button(
+    Issue,
+    services.review_create,
+    argument="issue",
+    success="Contribution review opened: each side now adds what it will do.",
+)
 
 
 def survey_threshold(engagement) -> int:

@@ -35,6 +35,15 @@ from relationships.models import SLA, Engagement, Organization, Role, SharedGoal
 from relationships.tenancy import visible_engagement_or_404
 
 FORM_TEMPLATE = "relationships/engagement_form.html"
+MAX_ID = 2**63 - 1  # the largest id any of our databases stores
+
+
+def id_param(value: str) -> int | None:
+    """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def engagement_url(engagement) -> str:

@@ -30,7 +30,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from feedback.models import CheckIn, Feedback
+from feedback.models import ActionItem, CheckIn, ContributionReview, Feedback
+from feedback.selectors import reviews_with_completeness
 from feedback.views import engagement_forms
 from relationships.models import (
     SLA,
@@ -45,7 +46,7 @@ from relationships.models import (
     Side,
 )
 from relationships.tenancy import visible_engagement_or_404
-from relationships.views import EngagementFormView
+from relationships.views import EngagementFormView, id_param
 from scorecards import services
 from scorecards.compute import config_of
 from scorecards.inputs import DIMENSIONS
@@ -60,7 +61,6 @@ from scorecards.models import (
 from scorecards.scoring import goal_actual, goal_expected
 
 PAGE_SIZE = 25
-MAX_ID = 2**63 - 1  # the largest id any of our databases stores
 SPARKLINE_PERIODS = 6
 
 # Sort keys offered on the portfolio: URL value → ordering (missing scores last).
@@ -159,14 +159,6 @@ class Sparkline:
         return f"Overall over the last {len(self.values)} periods: {shown}"
 
 
-def _id_param(value: str) -> int | None:
-    """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
-    if not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
-
-
 def _query_without_page(request) -> str:
     """The current filters and sort, for the pagination links to carry."""
     query = request.GET.copy()
@@ -200,7 +192,7 @@ def portfolio(request):
         engagements = engagements.filter(latest_band__isnull=True)
     if filters["phase"] in Engagement.Phase.values:
         engagements = engagements.filter(phase=filters["phase"])
-    counterpart = _id_param(filters["counterpart"])
+    counterpart = id_param(filters["counterpart"])
     if counterpart is not None:
         engagements = engagements.filter(Q(client_id=counterpart) | Q(provider_id=counterpart))
     if filters["sort"] not in PORTFOLIO_SORTS:
@@ -323,6 +315,20 @@ def goals_with_progress(engagement: Engagement, as_of) -> list:
     return goals
 
 
+def contribution_reviews(engagement: Engagement) -> list:
+    """The engagement's contribution reviews with completeness and live action items by side."""
+    live_items = ActionItem.objects.filter(cancelled=False).select_related("owner")
+    reviews = list(
+        reviews_with_completeness(ContributionReview.objects.filter(issue__engagement=engagement))
+        .select_related("issue")
+        .prefetch_related(Prefetch("action_items", live_items))
+    )
+    for review in reviews:
+        items = _by_side(review.action_items.all(), lambda a: a.owner_side)
+        review.sides = [(side, label, items[side]) for side, label in Side.choices]
+    return reviews
+
+
 def dimensions_of(scorecard: Scorecard) -> list[dict]:
     """The six dimensions with score, weight, per-side scores and the "why" lines."""
     explained = scorecard.explanation.get("dimensions", {})
@@ -389,7 +395,11 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
     contacts = KeyContact.objects.filter(engagement=engagement, start_date__lte=today).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today)
     )
-    open_issues = engagement.issues.filter(resolved_at__isnull=True).order_by("-raised_at")
+    open_issues = (
+        engagement.issues.filter(resolved_at__isnull=True)
+        .select_related("review")
+        .order_by("-raised_at")
+    )
     open_items = engagement.action_items.filter(
         completed_at__isnull=True, cancelled=False
     ).select_related("owner")
@@ -406,7 +416,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         engagement=engagement,
         status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
     ).first()
-    requested_run = _id_param(request.GET.get("run", ""))
+    requested_run = id_param(request.GET.get("run", ""))
     sides = [
         {
             "side": side,
@@ -439,6 +449,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
             :RECENT
         ],
         "alerts": alerts,
+        "contribution_reviews": contribution_reviews(engagement),
         "scoring": scoring_summary(engagement),
         "active_run": active_run,
         # The page polls the run it just queued (?run=) or one still in progress.
@@ -744,7 +755,7 @@ def alert_list(request):
     alerts = alerts.filter(ALERT_STATES[filters["state"]][1])
     if filters["kind"] in Alert.Kind.values:
         alerts = alerts.filter(kind=filters["kind"])
-    engagement_id = _id_param(filters["engagement"])
+    engagement_id = id_param(filters["engagement"])
     if engagement_id is not None:
         alerts = alerts.filter(engagement_id=engagement_id)
     alerts = alerts.order_by(F("resolved_at").desc(nulls_first=True), "-raised_at", "-pk")
