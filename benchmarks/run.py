@@ -145,7 +145,7 @@ class Bench:
             and Measurement.objects.current().count() == engagements * slas * days
             and SLA.objects.count() == engagements * slas
         ):
-            return "reused"
+            return "reused from an earlier run"
         output = manage(
             "generate_data",
             f"--engagements={engagements}",
@@ -543,7 +543,7 @@ def render(args, f: dict, growth: list[dict] | None) -> str:
     lines = [
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · size {args.size} · commit {git_commit()}",
         "",
-        f"Machine: {machine()}. Data: {f['size']}, generated at {f['generate']}. "
+        f"Machine: {machine()}. Data: {f['size']}, generate_data: {f['generate']}. "
         f"Month recomputed: {benchmark_month():%Y-%m}. Reads: gunicorn {GUNICORN_WORKERS} sync "
         f"workers, DEBUG off, {CLIENTS} closed-loop locust clients, no think time, "
         f"{args.read_seconds} s after {args.warmup_seconds} s warm-up; throttle rates "
