@@ -27,6 +27,15 @@ def _person_label(user) -> str:
     return user.get_full_name() or user.username
 
 
+def _with_management_form(data, prefix: str):
+    """A post without the rows' management fields (a script, an old page) has no rows."""
+    if data is None or f"{prefix}-TOTAL_FORMS" in data:
+        return data
+    data = data.copy()
+    data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
 class CheckInForm(EngagementForm):
     occurred_at = forms.DateTimeField(widget=LocalDateTimeInput, label="When")
     kind = forms.ChoiceField(choices=CheckIn.Kind.choices, initial=CheckIn.Kind.SYNC)
@@ -38,8 +47,14 @@ class CheckInForm(EngagementForm):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.follow_ups = FollowUpFormSet(
+            _with_management_form(data, "action_items"),
+            prefix="action_items",
+            auto_id=self.auto_id,
+            form_kwargs={"engagement": self.engagement},
+        )
         # Now, to the minute, in the engagement's time zone, as the date-time picker shows it.
         self.fields["occurred_at"].initial = timezone.localtime(
             timezone.now(), self.engagement.tz
@@ -49,6 +64,21 @@ class CheckInForm(EngagementForm):
         self.fields["attendee_contacts"].queryset = KeyContact.objects.filter(
             engagement=self.engagement
         )
+
+    def is_valid(self):
+        follow_ups_valid = self.follow_ups.is_valid()  # always, so every row shows its errors
+        return super().is_valid() and follow_ups_valid
+
+    @property
+    def nested_rows(self) -> dict:
+        """The filled follow-up rows, in the order the service numbers `action_items[i]`."""
+        return {"action_items": [row for row in self.follow_ups if row.has_changed()]}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.follow_ups.is_valid():
+            cleaned["action_items"] = [row.cleaned_data for row in self.nested_rows["action_items"]]
+        return cleaned
 
 
 class FeedbackForm(EngagementForm):
@@ -89,11 +119,30 @@ class IssueForm(EngagementForm):
     )
 
 
-class ActionItemForm(EngagementForm):
+class ActionItemFields(EngagementForm):
+    """Who does what by when: the fields an action item always has."""
+
     owner_side = forms.ChoiceField(choices=Side.choices, label="Owner side")
     owner = forms.ModelChoiceField(queryset=None, required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
     due_date = forms.DateField(widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = engagement_people(self.engagement)
+        self.fields["owner"].label_from_instance = _person_label
+
+    def clean(self):
+        cleaned = super().clean()
+        owner, side = cleaned.get("owner"), cleaned.get("owner_side")
+        if owner and side:
+            organization_id = self.engagement.organization_id_of(side)
+            if not owner.memberships.filter(organization_id=organization_id).exists():
+                self.add_error("owner", f"Choose a person of the {side} side.")
+        return cleaned
+
+
+class ActionItemForm(ActionItemFields):
     checkin = forms.ModelChoiceField(
         queryset=None, required=False, label="Follow-up of check-in", empty_label="None"
     )
@@ -112,17 +161,22 @@ class ActionItemForm(EngagementForm):
             issue__engagement=self.engagement
         ).select_related("issue")
         self.fields["review"].label_from_instance = lambda review: review.issue.title
-        self.fields["owner"].queryset = engagement_people(self.engagement)
-        self.fields["owner"].label_from_instance = _person_label
 
-    def clean(self):
-        cleaned = super().clean()
-        owner, side = cleaned.get("owner"), cleaned.get("owner_side")
-        if owner and side:
-            organization_id = self.engagement.organization_id_of(side)
-            if not owner.memberships.filter(organization_id=organization_id).exists():
-                self.add_error("owner", f"Choose a person of the {side} side.")
-        return cleaned
+
+class FollowUpForm(ActionItemFields):
+    """One follow-up row of a check-in; a row left blank is skipped."""
+
+    # A blank first choice, so that an untouched row is unchanged and ignored.
+    owner_side = forms.ChoiceField(
+        choices=[("", "Choose a side"), *Side.choices], label="Owner side"
+    )
+    description = forms.CharField(max_length=5000)
+
+
+FOLLOW_UP_ROWS = 3
+FollowUpFormSet = forms.formset_factory(
+    FollowUpForm, extra=FOLLOW_UP_ROWS, max_num=FOLLOW_UP_ROWS, validate_max=True
+)
 
 
 class PulseSurveyForm(forms.Form):

@@ -5,6 +5,8 @@ and derive the side. Choices that reference objects offer only the
 engagement's own objects, so a foreign id is "not one of the available choices".
 """
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -36,19 +38,30 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+# A service's key for a field of one of several nested rows: "action_items[0].due_date".
+NESTED_KEY = re.compile(r"(?P<name>\w+)\[(?P<index>\d+)\]\.(?P<field>\w+)")
+
+
 def add_service_errors(form, error: ValidationError, *, field_map=None, default_field=None):
     """Show a service's ValidationError next to the form's fields.
 
     Keys the form does not have (a model field the user never typed, "__all__")
     become errors of the whole form; `field_map` renames service keys to form fields.
+    Keys of nested rows go to the row form the form lists in `nested_rows`.
     """
     field_map = field_map or {}
     if not hasattr(error, "error_dict"):
         form.add_error(default_field, error)
         return
+    nested = getattr(form, "nested_rows", {})
     for key, messages in error.message_dict.items():
-        field = field_map.get(key, key)
-        form.add_error(field if field in form.fields else None, messages)
+        match = NESTED_KEY.fullmatch(key)
+        rows = nested.get(match["name"], []) if match else []
+        if match and int(match["index"]) < len(rows):
+            target, field = rows[int(match["index"])], match["field"]
+        else:
+            target, field = form, field_map.get(key, key)
+        target.add_error(field if field in target.fields else None, messages)
 
 
 class EngagementForm(forms.Form):
