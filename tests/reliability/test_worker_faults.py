@@ -8,6 +8,7 @@ slowly, raises or kills its own process, as the environment names.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -165,9 +166,7 @@ def faults_in_the_summary(request):
 
 @pytest.fixture(name="broker")  # named, so test_broker_down imports it without shadowing
 def broker_fixture(require_postgres, require_redis):
-    need(
-        bool(subprocess.run(["which", "redis-server"], capture_output=True).stdout), "redis-server"
-    )
+    need(shutil.which("redis-server") is not None, "redis-server")
     server = RedisServer()
     server.start()
     with celery_app_on(server.url):
