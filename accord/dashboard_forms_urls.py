@@ -62,6 +62,16 @@ urlpatterns = [
         relationship_views.MeasurementUploadView.as_view(),
         name="measurement-upload",
     ),
+    path(
+        "engagements/<int:pk>/contacts/change/",
+        relationship_views.KeyContactChangeView.as_view(),
+        name="key-contact-change",
+    ),
+    path(
+        "engagements/<int:pk>/archive/",
+        relationship_views.engagement_archive,
+        name="engagement-archive",
+    ),
     path("engagements/propose/", relationship_views.engagement_propose, name="engagement-propose"),
     path(
         "engagements/<int:pk>/accept/",

@@ -15,6 +15,7 @@ from relationships.models import (
     SLA,
     WRITER_ROLES,
     Engagement,
+    KeyContact,
     Organization,
     Role,
     Side,
@@ -128,6 +129,24 @@ class GoalProgressForm(EngagementForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = self.engagement.today()
+
+
+class KeyContactChangeForm(EngagementForm):
+    """The new contact for a side and role; the current one's end date is set for them."""
+
+    side = forms.ChoiceField(choices=Side.choices)
+    role = forms.ChoiceField(choices=KeyContact.ContactRole.choices)
+    name = forms.CharField(max_length=200, label="New contact's name")
+    email = forms.EmailField(required=False, label="New contact's email")
+    start_date = forms.DateField(
+        widget=DateInput,
+        label="Contact from",
+        help_text="The current contact for this role stays until the day before.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_date"].initial = self.engagement.today()
 
 
 class EngagementProposeForm(forms.Form):

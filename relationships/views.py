@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from relationships.forms import (
     GoalProgressForm,
     InvitationForm,
     InvitationSignupForm,
+    KeyContactChangeForm,
     MeasurementForm,
     MeasurementUploadForm,
     add_service_errors,
@@ -149,6 +150,24 @@ class GoalProgressCreateView(EngagementFormView):
 
     def perform(self, form):
         services.goal_progress_report(goal=self.goal, user=self.request.user, **form.cleaned_data)
+
+
+# ---------------------------------------------------------------- key contacts
+class KeyContactChangeView(EngagementFormView):
+    form_class = KeyContactChangeForm
+    service = staticmethod(services.key_contact_change)
+    title = "Change a key contact"
+    success_message = "Key contact changed; the previous contact stays in the history."
+
+    def get_form(self, data=None, files=None):
+        # "Change" links next to a contact preselect its side and role.
+        initial = {
+            key: self.request.GET[key] for key in ("side", "role") if key in self.request.GET
+        }
+        return self.form_class(data, files, engagement=self.engagement, initial=initial)
+
+    def get_success_url(self):
+        return f"{engagement_url(self.engagement)}#contacts"
 
 
 # ---------------------------------------------------------------- measurements
@@ -303,6 +322,29 @@ def engagement_accept(request, pk):
         success="Engagement accepted: both sides can now record data.",
         engagement=engagement,
     )
+
+
+def _require_admin(user, engagement) -> None:
+    membership = engagement.membership_of(user)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied("Only an admin of either party can archive an engagement.")
+
+
+@login_required
+def engagement_archive(request, pk):
+    """A confirmation page, then the archive: every record is kept, read-only."""
+    engagement = visible_engagement_or_404(request.user, pk)
+    _require_admin(request.user, engagement)
+    if engagement.status == Engagement.Status.ARCHIVED:
+        messages.info(request, "This engagement is already archived.")
+        return redirect(engagement_url(engagement))
+    if request.method == "POST":
+        services.engagement_archive(engagement=engagement, user=request.user)
+        messages.success(
+            request, "Engagement archived. Its records are kept and both sides can still read them."
+        )
+        return redirect(engagement_url(engagement))
+    return render(request, "relationships/engagement_archive.html", {"engagement": engagement})
 
 
 # ---------------------------------------------------------------- invitations

@@ -368,7 +368,8 @@ def chart_data(history: list) -> dict:
 
 def _engagement_or_404(user, pk) -> Engagement:
     return get_object_or_404(
-        Engagement.objects.visible_to(user).select_related("client", "provider"), pk=pk
+        Engagement.objects.visible_to(user).select_related("client", "provider", "archived_by"),
+        pk=pk,
     )
 
 
@@ -392,9 +393,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         .order_by("-period_start")
         .first()
     )
-    contacts = KeyContact.objects.filter(engagement=engagement, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
-    )
+    contacts = KeyContact.objects.filter(engagement=engagement).order_by("role", "-start_date")
     open_issues = (
         engagement.issues.filter(resolved_at__isnull=True)
         .select_related("review")
@@ -407,6 +406,12 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         F("resolved_at").desc(nulls_first=True), "-raised_at"
     )[: RECENT * 2]
     contacts = _by_side(contacts, lambda c: c.side)
+    for side, side_contacts in contacts.items():
+        contacts[side] = {
+            "current": [c for c in side_contacts if c.is_current(today)],
+            "upcoming": [c for c in side_contacts if c.start_date > today],
+            "past": [c for c in side_contacts if c.end_date and c.end_date < today],
+        }
     slas = _by_side(slas_with_attainment(engagement, period), lambda s: s.owner_side)
     issues = _by_side(open_issues, lambda i: i.responsible_side)
     items = _by_side(open_items, lambda a: a.owner_side)
