@@ -63,16 +63,56 @@ from scorecards.scoring import goal_actual, goal_expected
 PAGE_SIZE = 25
 SPARKLINE_PERIODS = 6
 
-# Sort keys offered on the portfolio: URL value → ordering (missing scores last).
-PORTFOLIO_SORTS = {
-    "name": ("Name", [F("name").asc(), F("pk").asc()]),
-    "overall": ("Lowest overall first", [F("latest_overall").asc(nulls_last=True), "name"]),
-    "-overall": ("Highest overall first", [F("latest_overall").desc(nulls_last=True), "name"]),
-    "trend": ("Biggest drop first", [F("latest_trend").asc(nulls_last=True), "name"]),
-    "gap": ("Largest perception gap", [F("latest_gap").desc(nulls_last=True), "name"]),
-    "alerts": ("Most open alerts", [F("open_alerts").desc(), "name"]),
-    "checkin": ("Longest since check-in", [F("last_checkin_on").asc(nulls_first=True), "name"]),
-}
+# Portfolio columns: (URL sort key or None, heading, field). "-key" sorts descending;
+# rows without a value come last either way, names break ties.
+PORTFOLIO_COLUMNS = [
+    ("name", "Engagement", "name"),
+    (None, "Counterpart", None),
+    ("phase", "Phase", "phase"),
+    (None, "Band", None),
+    ("overall", "Overall", "latest_overall"),
+    ("client", "Client", "latest_client"),
+    ("provider", "Provider", "latest_provider"),
+    ("trend", "Trend", "latest_trend"),
+    (None, "Last 6 periods", None),
+    ("gap", "Perception gap", "latest_gap"),
+    ("alerts", "Open alerts", "open_alerts"),
+    ("checkin", "Days since check-in", "last_checkin_on"),
+]
+PORTFOLIO_SORTS = {key: field for key, _, field in PORTFOLIO_COLUMNS if key}
+NUMERIC_COLUMNS = {"overall", "client", "provider", "gap", "alerts", "checkin"}
+
+
+def portfolio_ordering(sort: str) -> list:
+    key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    field = F(PORTFOLIO_SORTS[key])
+    if key == "checkin":
+        # Days since grow as the last check-in date shrinks; "never" is the most days.
+        ordering = field.asc(nulls_first=True) if descending else field.desc(nulls_last=True)
+    else:
+        ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    return [ordering, "name", "pk"]
+
+
+def sort_headers(request, sort: str) -> list[dict]:
+    """Column headings; sortable ones link to their sort (keeping the filters, page 1).
+
+    A second click on the sorted column reverses it; `aria_sort` marks the sorted column.
+    """
+    query = request.GET.copy()
+    query.pop("page", None)
+    headers = []
+    for key, label, _ in PORTFOLIO_COLUMNS:
+        header = {"label": label, "numeric": key in NUMERIC_COLUMNS, "url": None}
+        if key:
+            active = sort.removeprefix("-") == key
+            descending = sort.startswith("-")
+            query["sort"] = f"-{key}" if active and not descending else key
+            header["url"] = f"?{query.urlencode()}"
+            header["aria_sort"] = ("descending" if descending else "ascending") if active else None
+        headers.append(header)
+    return headers
 
 
 def _latest_scorecards():
@@ -195,9 +235,9 @@ def portfolio(request):
     counterpart = id_param(filters["counterpart"])
     if counterpart is not None:
         engagements = engagements.filter(Q(client_id=counterpart) | Q(provider_id=counterpart))
-    if filters["sort"] not in PORTFOLIO_SORTS:
+    if filters["sort"].removeprefix("-") not in PORTFOLIO_SORTS:
         filters["sort"] = "name"
-    engagements = engagements.order_by(*PORTFOLIO_SORTS[filters["sort"]][1])
+    engagements = engagements.order_by(*portfolio_ordering(filters["sort"]))
 
     page = Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page"))
     history = overall_history([e.pk for e in page])
@@ -232,7 +272,7 @@ def portfolio(request):
             "bands": Band.choices,
             "phases": Engagement.Phase.choices,
             "counterparts": counterparts,
-            "sorts": [(key, label) for key, (label, _) in PORTFOLIO_SORTS.items()],
+            "headers": sort_headers(request, filters["sort"]),
             "filters": filters,
             "query": _query_without_page(request),
         },

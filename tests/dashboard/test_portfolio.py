@@ -154,3 +154,65 @@ def test_portfolio_paginates_25_per_page(client, client_manager, client_org):
     assert len(first.context["rows"]) == 25
     assert len(second.context["rows"]) == 5
     assert "page=2" in first.content.decode()
+
+
+def test_column_headers_sort_keep_filters_and_mark_the_sorted_column(
+    client, client_manager, client_org
+):
+    for name, overall in (("Low", 30), ("High", 90), ("Mid", 60)):
+        make_scorecard(EngagementFactory(client=client_org, name=name), date(2026, 1, 1), overall)
+    EngagementFactory(client=client_org, name="Unscored")
+    client.force_login(client_manager)
+
+    def sorted_page(**params):
+        return client.get(reverse("portfolio"), params)
+
+    def names(response):
+        return [row["engagement"].name for row in response.context["rows"]]
+
+    response = sorted_page(sort="overall", phase="active", page="1")
+    assert names(response) == ["Low", "Mid", "High", "Unscored"]
+    headers = {h["label"]: h for h in response.context["headers"]}
+    assert headers["Overall"]["aria_sort"] == "ascending"
+    assert headers["Engagement"]["aria_sort"] is None
+    assert "Counterpart" in headers and headers["Counterpart"]["url"] is None
+    # The sorted column's link reverses it; filters stay, the page goes back to 1.
+    assert headers["Overall"]["url"] == "?sort=-overall&phase=active"
+    assert headers["Trend"]["url"] == "?sort=trend&phase=active"
+    html = response.content.decode()
+    assert (
+        'aria-sort="ascending"><a class="sort-link" href="?sort=-overall&amp;phase=active"' in html
+    )
+
+    response = sorted_page(sort="-overall")
+    assert names(response) == ["High", "Mid", "Low", "Unscored"]  # no score stays last
+    assert {h["label"]: h for h in response.context["headers"]}["Overall"]["aria_sort"] == (
+        "descending"
+    )
+    assert names(sorted_page(sort="-name")) == ["Unscored", "Mid", "Low", "High"]
+
+
+def test_days_since_check_in_sort_puts_never_as_the_longest(client, client_manager, client_org):
+    recent = EngagementFactory(client=client_org, name="Recent")
+    old = EngagementFactory(client=client_org, name="Old")
+    EngagementFactory(client=client_org, name="Never")
+    now = datetime.now(UTC)
+    CheckIn.objects.create(engagement=recent, occurred_at=now - timedelta(days=1))
+    CheckIn.objects.create(engagement=old, occurred_at=now - timedelta(days=30))
+    client.force_login(client_manager)
+
+    def names(sort):
+        response = client.get(reverse("portfolio"), {"sort": sort})
+        return [row["engagement"].name for row in response.context["rows"]]
+
+    assert names("checkin") == ["Recent", "Old", "Never"]
+    assert names("-checkin") == ["Never", "Old", "Recent"]
+
+
+def test_pagination_links_keep_the_sort_and_filters(client, client_manager, client_org):
+    add_engagements(client_org, 30)
+    client.force_login(client_manager)
+    html = client.get(
+        reverse("portfolio"), {"sort": "-overall", "phase": "active"}
+    ).content.decode()
+    assert "?sort=-overall&amp;phase=active&amp;page=2" in html
