@@ -170,7 +170,22 @@ def world(
         "tokens": _token,
         "raw_token": raw_token,
         "webhooks": subscription_save(subscription=subscription, secret="s" * 32),
-        "foreign": foreign_records(outsider_org),
+        "foreign": foreign_records(
+            EngagementFactory(
+                client=outsider_org,
+                provider=OrganizationFactory(name="Elsewhere Provider"),
+                name="Foreign",
+            )
+        ),
+        # The client's engagement with someone else: visible to the client's people,
+        # but no record of it may be attached to the standing engagement.
+        "sibling": foreign_records(
+            EngagementFactory(
+                client=client_org,
+                provider=OrganizationFactory(name="Sibling Provider"),
+                name="Sibling",
+            )
+        ),
     }
     objects.update(
         outsider=outsider,
@@ -194,26 +209,24 @@ PULSE_ANSWERS = (
 )
 
 
-def foreign_records(outsider_org) -> dict:
-    """Records of an engagement the standing personas have no part in."""
-    other_provider = OrganizationFactory(name="Elsewhere Provider")
-    foreign = EngagementFactory(client=outsider_org, provider=other_provider, name="Foreign")
+def foreign_records(foreign) -> dict:
+    """One record of each kind that can be referenced by id, in another engagement."""
     issue = IssueFactory(engagement=foreign)
-    goal = SharedGoalFactory(engagement=foreign)
+    member = MembershipFactory(
+        user=UserFactory(username=f"member-of-{foreign.provider.name}"),
+        organization=foreign.provider,
+    )
     return {
         "engagement": foreign,
         "sla": SLAFactory(engagement=foreign),
-        "contact": KeyContactFactory(engagement=foreign, side="client"),
-        "client_contact": KeyContactFactory(engagement=foreign, side="client"),
-        "provider_contact": KeyContactFactory(engagement=foreign, side="provider"),
-        "goal": goal,
+        "goal": SharedGoalFactory(engagement=foreign),
         "issue": issue,
         "review": ContributionReviewFactory(issue=issue),
         "checkin": CheckInFactory(engagement=foreign),
-        "user": MembershipFactory(
-            user=UserFactory(username="foreign-member"), organization=other_provider
-        ).user,
-        "organization": other_provider,
+        "client_contact": KeyContactFactory(engagement=foreign, side="client"),
+        "provider_contact": KeyContactFactory(engagement=foreign, side="provider"),
+        "user": member.user,
+        "organization": foreign.provider,
     }
 
 

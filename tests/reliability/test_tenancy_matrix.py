@@ -19,8 +19,10 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
+from scorecards.inputs import DIMENSIONS
 from tests.reliability.conftest import PERSONAS, PULSE_ANSWERS, TALLY
 
 pytestmark = pytest.mark.django_db
@@ -252,6 +254,31 @@ PAGE_TABLE = {
         {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
     ),
     # Buttons (POST only).
+    "issue-resolve": (
+        "issue",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
+    ),
+    "issue-review-open": (
+        "fresh_issue",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
+    ),
+    "action-item-cancel": (
+        "action_item",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
+    "key-contact-change": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    # Admins of either side.
+    "scoring-config-update": (
+        "engagement",
+        {"GET": "login 404 403 403 403 200", "POST": "login 404 403 403 403 302"},
+    ),
+    "engagement-archive": (
+        "engagement",
+        {"GET": "login 404 403 403 403 200", "POST": "login 404 403 403 403 302"},
+    ),
     "alert-acknowledge": (
         "alert",
         {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
@@ -454,6 +481,19 @@ def page_bodies(w) -> dict:
             "value": "99.7",
         },
         "pulse-survey": dict.fromkeys(PULSE_ANSWERS, 3),
+        "key-contact-change": {
+            "side": "client",
+            "role": "delivery_lead",
+            "name": "Dana Lee",
+            "start_date": "2026-02-01",
+        },
+        "scoring-config-update": {
+            "healthy_at": 80,
+            "watch_at": 55,
+            "min_coverage": 0.4,
+            "survey_threshold": 2,
+            **{f"weight_{name}": 10 for name in DIMENSIONS},
+        },
         "measurement-upload": {
             "file": SimpleUploadedFile(
                 "values.csv",
@@ -487,6 +527,8 @@ PAGE_KWARGS = {
     "alert": lambda w: {"pk": w["alerts"].pk},
     "action_item": lambda w: {"pk": w["action-items"].pk},
     "goal": lambda w: {"pk": w["goals"].pk},
+    "issue": lambda w: {"pk": w["issues"].pk},
+    "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},
     "organization": lambda w: {"pk": w["organizations"].pk},
     "scorecard": lambda w: {"pk": w["engagement"].pk, "scorecard_pk": w["scorecards"].pk},
@@ -603,3 +645,229 @@ def assert_nothing_of(w, response):
     for row in rows:
         assert row.get("engagement") not in (w["engagement"].pk, w["proposed"].pk), row
         assert w["engagement"].name not in body
+
+
+# ------------------------------------------------------------------ foreign references
+def _request_serializer(view, path, regex, method):
+    view.request = None
+    view.schema.path, view.schema.method, view.schema.path_regex = path, method, regex
+    found = view.schema.get_request_serializer()
+    return found() if isinstance(found, type) else found
+
+
+def _reference_fields(serializer, prefix="") -> list[str]:
+    """Writable fields that name another object by id, nested lists included."""
+    names = []
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        if isinstance(field, serializers.RelatedField | serializers.ManyRelatedField):
+            names.append(prefix + name)
+        elif name in ID_FIELDS:
+            names.append(prefix + name)
+        elif isinstance(field, serializers.ListSerializer):
+            names += _reference_fields(field.child, f"{prefix}{name}[].")
+    return names
+
+
+# Plain integer fields that are ids (parsed by the services, not by DRF relations).
+ID_FIELDS = {"owner", "sla"}
+
+
+def _api_references() -> list[tuple[str, str]]:
+    generator = SchemaGenerator()
+    generator._initialise_endpoints()
+    found = []
+    for path, regex, method, view in generator._get_paths_and_endpoints():
+        if method not in ("POST", "PUT", "PATCH"):
+            continue
+        serializer = _request_serializer(view, path, regex, method)
+        if isinstance(serializer, dict):  # the bulk endpoint documents its JSON rows
+            serializer = serializer["application/json"]()
+        if isinstance(serializer, serializers.BaseSerializer):
+            found += [(f"{method} {path}", name) for name in _reference_fields(serializer)]
+    return sorted(found)
+
+
+API_REFERENCES = _api_references()
+REFERENCED = {
+    "engagement": "engagement",
+    "organization": "organization",
+    "sla": "sla",
+    "goal": "goal",
+    "issue": "issue",
+    "review": "review",
+    "checkin": "checkin",
+    "client_contact": "client_contact",
+    "provider_contact": "provider_contact",
+    "attendee_contacts": "client_contact",
+    "attendee_users": "user",
+    "owner": "user",
+    "user": "user",
+}
+
+
+FOLLOW_UP = {"owner_side": "client", "description": "Follow up", "due_date": "2026-03-01"}
+# The field that decides which engagement a new record joins: naming one of the
+# user's other engagements there is legitimate.
+ANCHORS = {"engagement", "organization", "goal-progress goal", "reviews issue", "measurements sla"}
+
+
+def _with_reference(body: dict, field: str, value) -> dict:
+    """The body with `field` (maybe `list[].field`) pointing at `value`."""
+    body = dict(body)
+    if "[]." in field:
+        outer, inner = field.split("[].")
+        template = (body.get(outer) or [FOLLOW_UP])[0]
+        body[outer] = [{**template, inner: value}]
+    else:
+        body[field] = value
+    return body
+
+
+def test_reference_fields_are_discovered():
+    """The discovery finds the fields this proof is about (a guard against finding none)."""
+    names = {f"{operation} {field}" for operation, field in API_REFERENCES}
+    assert {
+        "POST /api/v1/feedback/ sla",
+        "POST /api/v1/feedback/ goal",
+        "POST /api/v1/goals/ client_contact",
+        "POST /api/v1/reviews/ issue",
+        "POST /api/v1/action-items/ checkin",
+        "POST /api/v1/checkins/ attendee_contacts",
+        "POST /api/v1/measurements/bulk/ rows[].sla",
+    } <= names
+
+
+@pytest.mark.parametrize("owner", ["foreign", "sibling"])
+@pytest.mark.parametrize("operation,field", API_REFERENCES)
+def test_api_refuses_objects_of_another_engagement(world, row_counts, operation, field, owner):
+    """A manager names another engagement's object by id: a 400 naming the field, or 404."""
+    method, path = operation.split(" ", 1)
+    leaf = field.split(".")[-1]
+    if owner == "sibling" and {leaf, f"{path.split('/')[3]} {leaf}"} & ANCHORS:
+        pytest.skip("naming one of the user's own engagements (or its SLA, goal, issue) is fine")
+    target = world[owner][REFERENCED[leaf]]
+    value = [target.pk] if leaf.startswith("attendee") else target.pk
+    body = _with_reference(api_bodies(world).get(operation, {}), field, value)
+    before = row_counts()
+    response = _send(client_as(world, "client_manager"), method, api_url(world, path), body)
+    TALLY["foreign_references"] += 1
+    assert response.status_code in (400, 404), (operation, field, response.content[:300])
+    if response.status_code == 400:
+        errors = response.json()["errors"]
+        assert any(key.split("[")[0].split(".")[0] == field.split("[")[0] for key in errors) or any(
+            key.startswith(field.split("[]")[0]) for key in errors
+        ), errors
+    assert row_counts() == before
+
+
+PAGE_REFERENCES = [
+    ("feedback-create", "sla", "sla"),
+    ("feedback-create", "goal", "goal"),
+    ("checkin-create", "attendee_users", "user"),
+    ("checkin-create", "attendee_contacts", "client_contact"),
+    ("action-item-create", "owner", "user"),
+    ("action-item-create", "checkin", "checkin"),
+    ("action-item-create", "review", "review"),
+    ("measurement-create", "sla", "sla"),
+]
+
+
+def test_page_references_cover_every_choice_of_an_object():
+    """Every form field that picks an object by id is in PAGE_REFERENCES."""
+    from django import forms
+
+    from relationships.views import EngagementFormView
+
+    listed = {(name, field) for name, field, _ in PAGE_REFERENCES}
+    found = set()
+    for pattern_name, view_class in _form_views():
+        if not issubclass(view_class, EngagementFormView) or view_class.form_class is None:
+            continue
+        for field_name, field in view_class.form_class.base_fields.items():
+            if isinstance(field, forms.ModelChoiceField):
+                found.add((pattern_name, field_name))
+    assert found <= listed, sorted(found - listed)
+
+
+def _form_views():
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns)
+            elif hasattr(pattern.callback, "view_class"):
+                yield pattern.name, pattern.callback.view_class
+
+    return list(walk(get_resolver().url_patterns))
+
+
+@pytest.mark.parametrize("owner", ["foreign", "sibling"])
+@pytest.mark.parametrize("name,field,kind", PAGE_REFERENCES)
+def test_forms_refuse_objects_of_another_engagement(world, row_counts, name, field, kind, owner):
+    target = world[owner][kind]
+    body = {**page_bodies(world)[name], field: target.pk}
+    url = reverse(name, kwargs=PAGE_KWARGS["engagement"](world))
+    before = row_counts()
+    response = client_as(world, "client_manager", Client).post(url, body)
+    TALLY["foreign_references"] += 1
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert row_counts() == before
+
+
+# ------------------------------------------------------------------ survey answers
+def _pulse_responses_in(context) -> list:
+    from feedback.models import PulseResponse
+
+    found = []
+    for layer in context or []:
+        for value in (layer.flatten() if hasattr(layer, "flatten") else layer).values():
+            values = value if isinstance(value, list | tuple) else [value]
+            found += [item for item in values if isinstance(item, PulseResponse)]
+    return found
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p not in ("anonymous",)])
+def test_nobody_lists_another_persons_survey_answers(world, persona):
+    listing = client_as(world, persona).get("/api/v1/pulse-responses/").json()
+    mine = persona == "client_manager"
+    assert listing["count"] == (1 if mine else 0)
+
+
+def test_aggregates_below_the_threshold_show_no_figures(world):
+    from feedback.services import pulse_submit
+
+    pulse_submit(
+        engagement=world["engagement"],
+        user=world["client_viewer"],
+        answers=dict.fromkeys(PULSE_ANSWERS, 2),
+    )
+    url = f"/api/v1/engagements/{world['engagement'].pk}/pulse-aggregates/"
+    body = client_as(world, "provider_manager").get(url).json()
+    assert body["threshold"] == 3 and body["client"]["respondents"] == 2
+    assert body["client"]["overall"] is None
+    assert set(body["client"]["means"].values()) == {None}
+
+
+@pytest.mark.parametrize("name", ["engagement-detail", "pulse-survey", "portfolio"])
+@pytest.mark.parametrize("persona", ["client_viewer", "provider_manager", "client_admin"])
+def test_pages_show_nobody_elses_survey_answers(world, name, persona):
+    url = reverse(name, kwargs={} if name == "portfolio" else {"pk": world["engagement"].pk})
+    response = client_as(world, persona, Client).get(url)
+    assert response.status_code == 200
+    assert [
+        r for r in _pulse_responses_in(response.context) if r.respondent != world[persona]
+    ] == []
+
+
+def test_the_admin_has_no_page_for_survey_answers(world, admin_client):
+    from django.contrib import admin
+
+    from feedback.models import PulseResponse
+
+    assert PulseResponse not in admin.site._registry
+    for model_admin in admin.site._registry.values():
+        inlines = [inline.model for inline in getattr(model_admin, "inlines", [])]
+        assert PulseResponse not in inlines
+    assert b"pulse" not in admin_client.get("/admin/").content.lower()
