@@ -385,6 +385,7 @@ def test_chunks_that_crash_every_time_stop_after_bounded_attempts(fleet):
     run = new_run()
     fleet.worker(
         "crashing",
+        concurrency=4,  # one process per chunk: the crash loops run side by side
         SCORECARD_CHUNK_SIZE="1",
         FAULTS_RAISE_ON=str(raising.pk),
         FAULTS_DIE_ON=str(dying.pk),
