@@ -132,3 +132,73 @@ def test_provider_manager_week_and_client_sees_sign_off(
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "09-portfolio-phone")
     page.close()
+
+
+# ---------------------------------------------------------------- accessibility
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+# Every <details> opened, so the forms inside are checked too.
+AXE_RUN = """async () => {
+  document.querySelectorAll('details').forEach((d) => { d.open = true; });
+  const results = await axe.run(document, { resultTypes: ['violations'] });
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+  }));
+}"""
+
+
+def blocking_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING_IMPACTS]
+
+
+@pytest.fixture
+def busy_engagement(scored_engagement, client_admin):
+    """The scored engagement with a contact, an issue under review and open action items."""
+    from tests.factories import (
+        ActionItemFactory,
+        ContributionReviewFactory,
+        IssueFactory,
+        KeyContactFactory,
+        SharedGoalFactory,
+        SLAFactory,
+    )
+
+    engagement = scored_engagement
+    KeyContactFactory(engagement=engagement, side="client", name="Dana Client")
+    SLAFactory(engagement=engagement, name="Availability", owner_side="provider")
+    SharedGoalFactory(engagement=engagement, title="Self-service portal")
+    review = ContributionReviewFactory(issue=IssueFactory(engagement=engagement))
+    ActionItemFactory(engagement=engagement, review=review, owner_side="client")
+    IssueFactory(engagement=engagement, title="Slow handovers")
+    return engagement
+
+
+def test_pages_have_no_serious_accessibility_violations(
+    browser, live_server, client_admin, busy_engagement
+):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("login"))
+    found = {"login": blocking_violations(page)}
+    page.fill("#id_username", client_admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + reverse("portfolio"))
+    pages = {
+        "portfolio": reverse("portfolio") + "?sort=-overall",
+        "engagement": reverse("engagement-detail", args=[busy_engagement.pk]),
+        "survey": reverse("pulse-survey", args=[busy_engagement.pk]),
+        "alerts": reverse("alert-list"),
+        "scoring": reverse("scoring-config-update", args=[busy_engagement.pk]),
+    }
+    for name, path in pages.items():
+        page.goto(live_server.url + path)
+        found[name] = blocking_violations(page)
+        shot(page, f"a11y-{name}")
+    # The check itself works: an image without a text alternative is caught.
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=\\'x.png\\'>')")
+    assert "image-alt" in {v["id"] for v in blocking_violations(page)}
+    page.close()
+    assert {name: v for name, v in found.items() if v} == {}
