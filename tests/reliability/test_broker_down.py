@@ -80,7 +80,7 @@ def test_with_the_broker_down_nothing_is_lost_and_the_next_run_catches_up(
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json()["broker"]["ok"] is False and health.json()["database"]["ok"] is True
-    # Pages, API reads and API writes do not need the broker.
+    # Pages, API reads, API writes and form posts do not need the broker.
     page = reverse("engagement-detail", args=[engagement.pk])
     assert client.get(reverse("portfolio")).status_code == 200
     assert client.get(page).status_code == 200
@@ -88,7 +88,9 @@ def test_with_the_broker_down_nothing_is_lost_and_the_next_run_catches_up(
     assert api.get("/api/v1/scorecards/").status_code == 200
     checkin = {"engagement": engagement.pk, "occurred_at": datetime.now(UTC).isoformat()}
     assert api.post("/api/v1/checkins/", checkin, format="json").status_code == 201
-    assert CheckIn.objects.filter(engagement=engagement).count() == 2
+    form = {"occurred_at": f"{today}T09:00", "kind": "informal", "notes": "Coffee."}
+    assert client.post(reverse("checkin-create", args=[engagement.pk]), form).status_code == 302
+    assert CheckIn.objects.filter(engagement=engagement).count() == 3
 
     # "Recompute now" cannot be queued: the API and the dashboard button answer 503 and say so.
     refused = api.post(f"/api/v1/engagements/{engagement.pk}/recompute/")
