@@ -42,13 +42,12 @@ class ActionItemCreateView(EngagementFormView):
     title = "Add an action item"
     success_message = "Action item added."
 
-    def get_form(self, data=None, files=None):
+    def get_initial(self):
         # "Add your side's action" links of a contribution review preselect it and the side.
-        initial = {
+        return {
             "review": id_param(self.request.GET.get("review", "")),
             "owner_side": self.engagement.side_of(self.request.user),
         }
-        return self.form_class(data, files, engagement=self.engagement, initial=initial)
 
 
 def _one_button(model, service, *, argument: str, success: str):

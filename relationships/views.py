@@ -91,7 +91,11 @@ class EngagementFormView(LoginRequiredMixin, View):
         services.require_writer(user=self.request.user, engagement=self.engagement)
 
     def get_form(self, data=None, files=None):
-        return self.form_class(data, files, engagement=self.engagement)
+        return self.form_class(data, files, engagement=self.engagement, initial=self.get_initial())
+
+    def get_initial(self) -> dict:
+        """Values a blank form starts with (links may preselect some)."""
+        return {}
 
     def get(self, request, *args, **kwargs):
         self.check_permission()
@@ -159,12 +163,9 @@ class KeyContactChangeView(EngagementFormView):
     title = "Change a key contact"
     success_message = "Key contact changed; the previous contact stays in the history."
 
-    def get_form(self, data=None, files=None):
+    def get_initial(self):
         # "Change" links next to a contact preselect its side and role.
-        initial = {
-            key: self.request.GET[key] for key in ("side", "role") if key in self.request.GET
-        }
-        return self.form_class(data, files, engagement=self.engagement, initial=initial)
+        return {key: self.request.GET[key] for key in ("side", "role") if key in self.request.GET}
 
     def get_success_url(self):
         return f"{engagement_url(self.engagement)}#contacts"
