@@ -326,6 +326,9 @@ def goal_progress_report(
 ) -> GoalProgress:
     """Report how far a shared goal has come, as a percentage on a date."""
     require_writer(user=user, engagement=goal.engagement)
+    # A report says how far the goal has come: a date after today is a typo.
+    if date > timezone.localdate(timezone=goal.engagement.tz):
+        raise ValidationError({"date": "Report progress on today's date or earlier."})
     progress = GoalProgress(goal=goal, date=date, percent=percent, note=note.strip(), reporter=user)
     progress.full_clean()
     progress.save()
