@@ -118,6 +118,8 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATICFILES_COMPRESS", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 
