@@ -72,8 +72,10 @@ class EngagementFormView(LoginRequiredMixin, View):
 
     form_class = None
     service = None  # called with engagement, user and the form's cleaned data
+    service_error_fields = {}  # the service's error keys that name other form fields
     template_name = FORM_TEMPLATE
     title = ""
+    intro = ""  # a sentence above the form, when the form needs one
     success_message = ""
     submit_label = "Save"
 
@@ -108,7 +110,7 @@ class EngagementFormView(LoginRequiredMixin, View):
             try:
                 self.perform(form)
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                add_service_errors(form, exc, field_map=self.service_error_fields)
             else:
                 messages.success(request, self.success_message)
                 return redirect(self.get_success_url())
@@ -124,6 +126,7 @@ class EngagementFormView(LoginRequiredMixin, View):
         return {
             "engagement": self.engagement,
             "title": self.title,
+            "intro": self.intro,
             "submit_label": self.submit_label,
             "time_zone": self.engagement.time_zone,
             **kwargs,

@@ -597,7 +597,13 @@ class ScoringConfigForm(forms.Form):
 
 class ScoringConfigUpdateView(EngagementFormView):
     form_class = ScoringConfigForm
+    # The service names whole groups; their errors go beside the group's first field.
+    service_error_fields = {"weights": _weight_field(DIMENSIONS[0]), "band_limits": "watch_at"}
     title = "Change the scoring"
+    intro = (
+        "Both sides see the configuration and who changed it. A change applies from the next "
+        "computation; existing scorecards keep the configuration they were computed with."
+    )
     success_message = (
         "Scoring configuration saved. It applies from the next computation; "
         "both sides see the change."
@@ -613,20 +619,9 @@ class ScoringConfigUpdateView(EngagementFormView):
         return self.form_class(data, engagement=self.engagement)
 
     def perform(self, form):
-        try:
-            services.scoring_config_update(
-                engagement=self.engagement, user=self.request.user, **form.service_arguments()
-            )
-        except ValidationError as error:
-            # The service names whole groups; show them beside the group's first field.
-            raise ValidationError(
-                {
-                    {"weights": _weight_field(DIMENSIONS[0]), "band_limits": "watch_at"}.get(
-                        key, key
-                    ): messages_
-                    for key, messages_ in error.message_dict.items()
-                }
-            ) from None
+        services.scoring_config_update(
+            engagement=self.engagement, user=self.request.user, **form.service_arguments()
+        )
 
     def get_success_url(self):
         return f"{engagement_url(self.engagement)}#scoring"

@@ -48,6 +48,7 @@ def test_admin_changes_scoring_and_the_other_side_sees_who(
     form = client.get(url(engagement))
     assert form.status_code == 200
     assert 'value="30.0"' in form.content.decode()  # reliance default prefilled
+    assert "applies from the next computation" in form.content.decode()
     response = client.post(url(engagement), VALID)
     assert response.status_code == 302
     assert response["Location"].endswith("#scoring")
