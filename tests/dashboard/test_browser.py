@@ -186,6 +186,11 @@ def test_pages_have_no_serious_accessibility_violations(
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(live_server.url + reverse("portfolio"))
+    # Column headers sort from the keyboard, and say which column is sorted.
+    page.focus("#portfolio th a:has-text('Overall')")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?sort=overall")
+    assert page.locator("#portfolio th[aria-sort=ascending]").inner_text().startswith("Overall")
     pages = {
         "portfolio": reverse("portfolio") + "?sort=-overall",
         "engagement": reverse("engagement-detail", args=[busy_engagement.pk]),
