@@ -495,6 +495,10 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         ],
         "alerts": alerts,
         "contribution_reviews": contribution_reviews(engagement),
+        # Reviews usually follow a resolution: recent resolved issues can still get one.
+        "resolved_without_review": engagement.issues.filter(
+            resolved_at__isnull=False, review__isnull=True
+        ).order_by("-resolved_at")[:RECENT],
         "scoring": scoring_summary(engagement),
         "active_run": active_run,
         # The page polls the run it just queued (?run=) or one still in progress.

@@ -71,6 +71,18 @@ def test_writer_opens_a_contribution_review(as_user, engagement, issue, provider
     assert "Incomplete" in html
 
 
+def test_resolved_issue_can_still_get_a_review(as_user, engagement, issue, client_manager):
+    client = as_user(client_manager)
+    client.post(reverse("issue-resolve", args=[issue.pk]))
+    html = client.get(detail(engagement)).content.decode()
+    assert "Resolved issues without a review" in html
+    assert reverse("issue-review-open", args=[issue.pk]) in html
+    client.post(reverse("issue-review-open", args=[issue.pk]))
+    html = client.get(detail(engagement)).content.decode()
+    assert "Resolved issues without a review" not in html
+    assert 'Outage on release day <span class="small muted">(resolved)</span>' in html
+
+
 def test_second_review_of_an_issue_is_refused(as_user, review, client_manager):
     response = as_user(client_manager).post(
         reverse("issue-review-open", args=[review.issue.pk]), follow=True
