@@ -487,7 +487,9 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         "history_rows": history,
         "history": chart_data(history),
         "goals": goals_with_progress(engagement, today),
-        "checkins": CheckIn.objects.filter(engagement=engagement).select_related("recorded_by")[
+        "checkins": CheckIn.objects.filter(engagement=engagement)
+        .select_related("recorded_by")
+        .annotate(follow_ups=Count("action_items", filter=Q(action_items__cancelled=False)))[
             :RECENT
         ],
         "feedback": Feedback.objects.filter(engagement=engagement).select_related("author")[

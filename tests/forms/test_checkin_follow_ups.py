@@ -44,6 +44,8 @@ def test_checkin_with_two_follow_ups_and_a_blank_row(as_user, engagement, client
         ("client", "Send the forecast"),
         ("provider", "Share the runbook"),
     ]
+    html = as_user(client_manager).get(response["Location"]).content.decode()
+    assert "2 follow-up actions" in html
 
 
 def test_checkin_without_rows_still_works(as_user, engagement, client_manager):
