@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -434,14 +434,18 @@ def processes(commands, ready):
         ready()
         yield started
     finally:
+        # SIGTERM to the main process only: celery and gunicorn then stop their
+        # children after the work in hand (a warm shutdown).
         for process in started:
-            os.killpg(process.pid, signal.SIGTERM)
+            process.terminate()
         for process in started:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                pass
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
+            process.wait()
 
 
 @contextmanager
