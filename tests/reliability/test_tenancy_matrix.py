@@ -325,7 +325,7 @@ def api_bodies(w) -> dict:
             "description": "Share the roadmap",
             "due_date": "2026-03-20",
         },
-        "POST /api/v1/action-items/{id}/complete/": {},
+        "POST /api/v1/action-items/{id}/complete/": {"completed_at": "2026-03-01T10:00:00Z"},
         "POST /api/v1/alerts/{id}/acknowledge/": {},
         "POST /api/v1/checkins/": {
             "engagement": e,
@@ -388,7 +388,7 @@ def api_bodies(w) -> dict:
             "responsible_side": "provider",
             "detected_at": "2026-02-01T09:00:00Z",
         },
-        "POST /api/v1/issues/{id}/resolve/": {},
+        "POST /api/v1/issues/{id}/resolve/": {"resolved_at": "2026-03-01T10:00:00Z"},
         "POST /api/v1/measurements/": {
             "sla": w["slas"].pk,
             "period_start": "2026-04-01",
