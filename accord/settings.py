@@ -223,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "relationships.api_plumbing.add_links",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SideEnum": "relationships.models.Side",
         "RoleEnum": "relationships.models.Role",

@@ -37,3 +37,29 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 class ApiPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def add_links(result, generator, request, public):
+    """OpenAPI links from each create to the operations on what it created.
+
+    A 201 answer's `id` fills the `{id}` of every operation under the collection
+    (read, change, its actions), so clients and stateful testers can follow them.
+    """
+    paths = result.get("paths", {})
+    for collection, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if created is None or "{" in collection:
+            continue
+        links = {
+            operation["operationId"]: {
+                "operationId": operation["operationId"],
+                "parameters": {"id": "$response.body#/id"},
+            }
+            for path, methods in paths.items()
+            if path.startswith(f"{collection}{{id}}/")
+            for operation in methods.values()
+            if isinstance(operation, dict) and "operationId" in operation
+        }
+        if links:
+            created["links"] = links
+    return result
