@@ -385,7 +385,11 @@ class MeasurementQuerySet(models.QuerySet):
 class Measurement(models.Model):
     """One SLA value for a period. A correction supersedes the row and keeps it."""
 
-    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="measurements")
+    # No index of its own: the (sla, period_start) indexes serve every lookup by SLA,
+    # and a plain sla index tempts the planner into reading every period of an SLA.
+    sla = models.ForeignKey(
+        SLA, on_delete=models.CASCADE, related_name="measurements", db_index=False
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     value = models.DecimalField(max_digits=18, decimal_places=6)

@@ -214,10 +214,19 @@ def _user_organization_ids(user) -> list[int]:
 def portfolio(request):
     own_orgs = _user_organization_ids(request.user)
     engagements = engagements_with_latest_scores(request.user)
-    summary = engagements.aggregate(
-        total=Count("pk"),
-        average=Avg("latest_overall"),
-        **{band.value: Count("pk", filter=Q(latest_band=band.value)) for band in Band},
+    # The summary spans every visible engagement: only the two figures it needs.
+    latest = _latest_scorecards()
+    summary = (
+        Engagement.objects.visible_to(request.user)
+        .annotate(
+            latest_band=Subquery(latest.values("band")[:1]),
+            latest_overall=Subquery(latest.values("overall")[:1]),
+        )
+        .aggregate(
+            total=Count("pk"),
+            average=Avg("latest_overall"),
+            **{band.value: Count("pk", filter=Q(latest_band=band.value)) for band in Band},
+        )
     )
 
     filters = {
