@@ -4,9 +4,11 @@ Kept apart from api_base: DRF imports these while its views module is still
 loading, so this module must not import DRF views or viewsets.
 """
 
+from django.core.cache import caches
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
+from rest_framework import throttling
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -63,3 +65,15 @@ def add_links(result, generator, request, public):
         if links:
             created["links"] = links
     return result
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle):
+    """Per web process: the counters stay in memory, so a GET writes nothing."""
+
+    cache = caches["throttle"]
+
+
+class UserRateThrottle(throttling.UserRateThrottle):
+    """Per web process, like AnonRateThrottle."""
+
+    cache = caches["throttle"]

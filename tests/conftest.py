@@ -129,6 +129,14 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    # API rate limits count in process memory; each test starts with none used.
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test is marked `real_broker` (then a real worker runs them)."""
     from accord.celery import app
