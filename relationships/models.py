@@ -65,6 +65,7 @@ class Membership(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        ordering = ["organization", "user", "id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
         ]
@@ -513,6 +514,8 @@ class ApiToken(AbstractAuthToken):
 
     name = models.CharField(max_length=100)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Creation and revocation are audited; the hash never leaves this table.
+    history = HistoricalRecords(excluded_fields=["digest", "last_used_at"])
 
     class Meta:
         ordering = ["-created"]

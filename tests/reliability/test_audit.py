@@ -35,10 +35,6 @@ UNAUDITED = {
     "POST /api/v1/pulse-responses/",
 }
 
-# Known gap: API tokens (knox rows keyed by their digest) have no history, so a
-# revocation leaves no trace. Reported; strict, so closing the gap flags this list.
-TOKEN_WRITES = {"POST /api/v1/tokens/", "DELETE /api/v1/tokens/{token_key}/"}
-
 
 def audit_entries_by(user) -> int:
     entries = (
@@ -63,12 +59,7 @@ def succeeding_persona(operation: str) -> str:
 
 @pytest.mark.parametrize(
     "operation",
-    [
-        pytest.param(op, marks=pytest.mark.xfail(strict=True, reason="tokens have no history"))
-        if op in TOKEN_WRITES
-        else op
-        for op in WRITES
-    ],
+    WRITES,
 )
 def test_every_api_write_is_audited_with_its_actor(world, operation):
     persona = succeeding_persona(operation)
