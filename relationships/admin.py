@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from relationships import services
 from relationships.models import (
     SLA,
     Engagement,
@@ -167,6 +168,11 @@ class EngagementAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Engagements are archived (status), never deleted.
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "time_zone" in form.changed_data:
+            services.engagement_local_dates_refresh(engagement=obj)
 
 
 @admin.register(KeyContact)

@@ -259,17 +259,15 @@ def engagement_archive(*, engagement: Engagement, user) -> Engagement:
     return engagement
 
 
-@transaction.atomic
-def engagement_set_time_zone(*, engagement: Engagement, time_zone: str, user) -> Engagement:
-    """Change the time zone and re-derive the local dates of timestamped records."""
-    require_writer(user=user, engagement=engagement)
-    engagement.time_zone = time_zone
-    engagement.full_clean()
-    engagement.save(update_fields=["time_zone"])
+def engagement_local_dates_refresh(*, engagement: Engagement) -> None:
+    """Re-derive the engagement-local dates of its timestamped records.
+
+    Needed after its time zone changes (only the admin can change it). Local
+    dates live in the feedback app; walk the models that keep them without
+    importing upwards.
+    """
     from django.apps import apps
 
-    # Local dates live in the feedback app; walk the models that keep them
-    # without importing upwards.
     for model in apps.get_models():
         local_dates = getattr(model, "local_dates", None)
         if local_dates and hasattr(model, "engagement"):
@@ -277,7 +275,6 @@ def engagement_set_time_zone(*, engagement: Engagement, time_zone: str, user) ->
             for row in rows:
                 row.set_local_dates(engagement)
             model.objects.bulk_update(rows, list(local_dates.values()), batch_size=1000)
-    return engagement
 
 
 # ---------------------------------------------------------------- contacts and goals
