@@ -1,3 +1,4 @@
+import functools
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
@@ -121,6 +122,12 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
 
 
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    """ZoneInfo keeps only a few zones strongly cached; scoring reads a thousand engagements'."""
+    return ZoneInfo(name)
+
+
 class EngagementQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Engagements where one of the user's organisations is the client or the provider.
@@ -221,7 +228,7 @@ class Engagement(models.Model):
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        return _zone(self.time_zone)
 
     def local_date(self, moment: datetime) -> date:
         """The date of a timestamp in the engagement's time zone."""

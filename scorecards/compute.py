@@ -125,23 +125,28 @@ def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
     met = Q(sla__direction=SLA.Direction.HIGHER_IS_BETTER, value__gte=F("sla__target")) | Q(
         sla__direction=SLA.Direction.LOWER_IS_BETTER, value__lte=F("sla__target")
     )
-    rows = (
-        Measurement.objects.current()
+    # Counted per SLA id alone and joined to the SLAs' details in Python: grouping by
+    # the details too made PostgreSQL sort every measurement row by eight columns.
+    counts = {
+        row["sla_id"]: row
+        for row in Measurement.objects.current()
         .filter(sla__engagement_id__in=ids, period_start__range=(period.start, period.end))
-        .values(
-            "sla_id",
-            engagement_id=F("sla__engagement_id"),
-            name=F("sla__name"),
-            owner_side=F("sla__owner_side"),
-            direction=F("sla__direction"),
-            target=F("sla__target"),
-            weight=F("sla__weight"),
-            unit=F("sla__unit"),
-        )
+        .values("sla_id")
         .annotate(measurements=Count("id"), met=Count("id", filter=met))
-        .order_by("engagement_id", "owner_side", "name", "sla_id")
-    )
-    return _by_engagement(rows, SlaInput)
+        .order_by()
+    }
+    slas = defaultdict(list)
+    for sla in (
+        SLA.objects.filter(engagement_id__in=ids)
+        .values_list(
+            "engagement_id", "pk", "name", "owner_side", "direction", "target", "weight", "unit"
+        )
+        .order_by("engagement_id", "owner_side", "name", "pk")
+    ):
+        count = counts.get(sla[1])
+        if count is not None:
+            slas[sla[0]].append(SlaInput(*sla[1:], count["measurements"], count["met"]))
+    return slas
 
 
 def _checkin_dates(as_of, period: Period) -> dict[int, set[date]]:
@@ -238,7 +243,7 @@ def _pulse(ids, period: Period) -> dict[int, dict[str, PulseInput]]:
 def load_inputs(
     engagements: Iterable[Engagement], period_kind: str, period_start: date, today: date | None
 ) -> dict[int, EngagementInputs]:
-    """Everything the model reads for these engagements and period, in seven queries.
+    """Everything the model reads for these engagements and period, in eight queries.
 
     `today` None means each engagement's own date in its time zone. Engagements
     with nothing to score in the period are absent from the result.
@@ -347,7 +352,7 @@ def compute_chunk(
         scorecard.engagement_id: scorecard
         for scorecard in Scorecard.objects.filter(
             engagement_id__in=ids, period_kind=period.kind, period_start=period.previous().start
-        )
+        ).only("engagement_id", "overall", "band")
     }
     with transaction.atomic():
         # Serialises concurrent computations of the same engagements; NO KEY so
@@ -364,7 +369,7 @@ def compute_chunk(
                 engagement_id__in=ids, period_kind=period.kind, period_start=period.start
             )
         }
-        writer = _ChunkWriter(period, existing)
+        writer = _ChunkWriter(period, existing, in_run=run_id is not None)
         for engagement in engagements:
             writer.add(
                 engagement, inputs[engagement.pk], _previous_score(previous.get(engagement.pk))
@@ -381,9 +386,10 @@ def compute_chunk(
 class _ChunkWriter:
     """Collects one chunk's scorecards and alerts, then writes them in a fixed number of queries."""
 
-    def __init__(self, period: Period, existing: dict[int, Scorecard]):
+    def __init__(self, period: Period, existing: dict[int, Scorecard], in_run: bool):
         self.period = period
         self.existing = existing
+        self.in_run = in_run
         self.now = timezone.now()
         self.engagements: dict[int, Engagement] = {}
         self.scorecards: list[Scorecard] = []
@@ -463,8 +469,9 @@ class _ChunkWriter:
                 for alert in raised
             ]
         )
-        if written:
-            # Deliver right after commit; the periodic drain is the fallback.
+        if written and not self.in_run:
+            # Deliver right after commit; a run drains once, when it closes; the periodic
+            # drain is the fallback.
             webhooks.enqueue_drain()
         return ChunkResult(len(changed), len(raised), self.skipped_frozen)
 

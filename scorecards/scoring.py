@@ -9,6 +9,7 @@ from, which `recompute_from_explanation` turns back into the stored values.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -100,10 +101,10 @@ def contact_score(span_days: int, cadence_days: int, held: int) -> Fraction:
 def reliance_side_score(slas: Iterable[tuple[Fraction, int, int]]) -> Fraction | None:
     """slas: (weight, met, measurements) of one side's SLAs; None when the side has none."""
     rows = [(w, met, n) for w, met, n in slas if n > 0]
-    total_weight = sum((w for w, _, _ in rows), Fraction(0))
+    total_weight = fraction_sum(w for w, _, _ in rows)
     if not rows or total_weight == 0:
         return None
-    return HUNDRED * sum((w * Fraction(met, n) for w, met, n in rows), Fraction(0)) / total_weight
+    return HUNDRED * weighted_sum((w, Fraction(met, n)) for w, met, n in rows) / total_weight
 
 
 def ratio_score(hits: int, total: int) -> Fraction | None:
@@ -138,14 +139,18 @@ def weighted_mean(
     scores: Mapping[str, Fraction | None], weights: Mapping[str, float]
 ) -> Fraction | None:
     present = [(exact(weights[name]), s) for name, s in scores.items() if s is not None]
-    total = sum((w for w, _ in present), Fraction(0))
+    total = fraction_sum(w for w, _ in present)
     if not present or total == 0:
         return None
-    return sum((w * s for w, s in present), Fraction(0)) / total
+    return weighted_sum(present) / total
 
 
+@functools.lru_cache(maxsize=4096)
 def exact(number: float | int | str | Decimal) -> Fraction:
-    """A configured number as the decimal a person typed (0.1 is 1/10, not its float)."""
+    """A configured number as the decimal a person typed (0.1 is 1/10, not its float).
+
+    Cached: the same few weights and limits are parsed for every engagement.
+    """
     return Fraction(str(number))
 
 
@@ -161,16 +166,33 @@ def band_for(overall: Fraction | None, coverage: Fraction, config: ScoringConfig
 
 def mean(values: Iterable[Fraction | None]) -> Fraction | None:
     present = [v for v in values if v is not None]
-    return sum(present, Fraction(0)) / len(present) if present else None
+    return fraction_sum(present) / len(present) if present else None
+
+
+def fraction_sum(values: Iterable[Fraction | int]) -> Fraction:
+    """The exact sum, reduced once at the end rather than after every addition."""
+    return weighted_sum((1, value) for value in values)
+
+
+def weighted_sum(pairs: Iterable[tuple[Fraction | int, Fraction | int]]) -> Fraction:
+    """Σ weight × value, exactly, in integers: no intermediate fraction is built or reduced."""
+    numerator, denominator = 0, 1
+    for weight, value in pairs:
+        term_denominator = weight.denominator * value.denominator
+        numerator = (
+            numerator * term_denominator + weight.numerator * value.numerator * denominator
+        )
+        denominator *= term_denominator
+    return Fraction(numerator, denominator)
 
 
 def round_half_up(value: Fraction | None, places: int) -> Decimal | None:
     if value is None:
         return None
-    scale = 10**places
-    magnitude = math.floor(abs(value) * scale + Fraction(1, 2))
-    signed = magnitude if value >= 0 else -magnitude
-    return Decimal(signed).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    # floor(|n/d| × 10^places + 1/2) in integers: called ~30 times per scorecard.
+    numerator, denominator = value.numerator, value.denominator
+    magnitude = (2 * abs(numerator) * 10**places + denominator) // (2 * denominator)
+    return Decimal(magnitude if numerator >= 0 else -magnitude).scaleb(-places)
 
 
 # ---------------------------------------------------------------- result
@@ -218,10 +240,8 @@ def _combine(
 ) -> ScoreResult:
     weights = config.weights
     overall = weighted_mean(dimensions, weights)
-    all_weight = sum((exact(w) for w in weights.values()), Fraction(0))
-    with_data = sum(
-        (exact(weights[n]) for n, s in dimensions.items() if s is not None), Fraction(0)
-    )
+    all_weight = fraction_sum(exact(w) for w in weights.values())
+    with_data = fraction_sum(exact(weights[n]) for n, s in dimensions.items() if s is not None)
     coverage = with_data / all_weight
     sides = {side: weighted_mean(side_dimensions[side], weights) for side in SIDES}
     views = [sentiment_views.get(side) for side in SIDES]
@@ -378,7 +398,7 @@ def _score_from_data(data: dict, config: ScoringConfigValues) -> ScoreResult:
         "contact": contact_score(contact["span_days"], contact["cadence_days"], contact["held"]),
         "transparency": mean(side_dimensions[s]["transparency"] for s in SIDES),
         "dedication": mean(side_dimensions[s]["dedication"] for s in SIDES),
-        "alignment": HUNDRED * sum(goals, Fraction(0)) / len(goals) if goals else None,
+        "alignment": HUNDRED * fraction_sum(goals) / len(goals) if goals else None,
         "sentiment": mean(views.values()),
     }
     previous = data["previous"]
@@ -405,6 +425,12 @@ def _fmt(value: Fraction | None) -> str:
     return "no data" if value is None else f"{round_half_up(value, 1)}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain(number: str) -> str:
+    """A stored decimal without trailing zeros ("24.000000" → "24"); targets repeat a lot."""
+    return f"{Decimal(number).normalize():f}"
+
+
 def _explain(data: dict, result: ScoreResult, inputs: EngagementInputs) -> dict:
     config = data["config"]
     as_of = date.fromisoformat(data["as_of"])
@@ -419,8 +445,8 @@ def _explain(data: dict, result: ScoreResult, inputs: EngagementInputs) -> dict:
     for s in data["reliance"]:
         op = "≥" if s["direction"] == "higher_is_better" else "≤"
         text["reliance"].append(
-            f"{s['side']} SLA '{s['name']}' (target {op} {Decimal(s['target']).normalize():f} "
-            f"{s['unit']}, weight {Decimal(s['weight']).normalize():f}) met {s['met']} of "
+            f"{s['side']} SLA '{s['name']}' (target {op} {_plain(s['target'])} "
+            f"{s['unit']}, weight {_plain(s['weight'])}) met {s['met']} of "
             f"{s['measurements']}."
         )
     for side in SIDES:

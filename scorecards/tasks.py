@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from relationships.models import Engagement
 from relationships.periods import PERIOD_KINDS, Period, period_starting, recent_periods
-from scorecards import compute
+from scorecards import compute, webhooks
 from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ def _close_if_complete(run_id: int, now) -> None:
         ),
         finished_at=now,
     )
+    if closed:
+        webhooks.enqueue_drain()  # the events of all its chunks, in one drain
     next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
     if closed and next_run_id:
         transaction.on_commit(lambda: start_run(next_run_id))

@@ -271,6 +271,8 @@ def drain_outbox() -> int:
         ]
         WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=now)
+        if len(events) == DRAIN_BATCH:
+            enqueue_drain()  # a full batch: more events may wait (a run writes thousands)
     due = list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
