@@ -16,6 +16,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.fields import DateField
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
@@ -48,7 +49,8 @@ SCORE_FIELDS = (
     "perception_gap",
     "trend",
 )
-# Everything a recompute may change; a row is written only when one of these differs.
+# Everything a recompute writes; it rewrites a row only when its inputs, configuration,
+# model or previous score changed (see _computed_from).
 WRITTEN_FIELDS = (
     *SCORE_FIELDS,
     "period_end",
@@ -319,6 +321,27 @@ def _previous_score(scorecard: Scorecard | None) -> scoring.PreviousScore | None
     return scoring.PreviousScore(overall=scorecard.overall, band=scorecard.band)
 
 
+def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
+    """Whether the stored scorecard came from exactly these inputs, model and previous score.
+
+    Scoring is a pure function of those, so such a scorecard would be rewritten unchanged.
+    `scorecard` carries the previous score its explanation recorded (see compute_chunk).
+    """
+    recorded_previous = (
+        None
+        if scorecard.recorded_previous_band is None
+        else {
+            "overall": scorecard.recorded_previous_overall,
+            "band": scorecard.recorded_previous_band,
+        }
+    )
+    return (
+        scorecard.inputs_digest == digest
+        and scorecard.model_version == scoring.MODEL_VERSION
+        and recorded_previous == scoring.previous_data(previous)
+    )
+
+
 def _differs(existing: Scorecard, new: Scorecard, fields) -> bool:
     return any(getattr(existing, name) != getattr(new, name) for name in fields)
 
@@ -368,6 +391,12 @@ def compute_chunk(
             for scorecard in Scorecard.objects.filter(
                 engagement_id__in=ids, period_kind=period.kind, period_start=period.start
             )
+            # Not the explanation (kilobytes each): only the previous score it recorded.
+            .defer("explanation")
+            .annotate(
+                recorded_previous_overall=KT("explanation__data__previous__overall"),
+                recorded_previous_band=KT("explanation__data__previous__band"),
+            )
         }
         writer = _ChunkWriter(period, existing, in_run=run_id is not None)
         for engagement in engagements:
@@ -407,6 +436,8 @@ class _ChunkWriter:
             if current.inputs_digest != digest and current.changed_since_signoff_at is None:
                 self.frozen_changed.append(current.pk)
             return
+        if current is not None and _computed_from(current, digest, previous):
+            return  # the same inputs, configuration, model and previous score: nothing to do
         self.engagements[engagement.pk] = engagement
         result = scoring.score_engagement(inputs, config, previous)
         scorecard = Scorecard(
@@ -425,8 +456,6 @@ class _ChunkWriter:
         self.alert_specs[engagement.pk] = scoring.alerts_for(inputs, result, previous)
         if current is None or _differs(current, scorecard, SCORE_FIELDS):
             self.changed_values.add(engagement.pk)
-        elif not _differs(current, scorecard, set(WRITTEN_FIELDS) - {"computed_at"}):
-            return  # nothing changed: keep the row exactly as it is
         self.scorecards.append(scorecard)
 
     def save(self) -> ChunkResult:

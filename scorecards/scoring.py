@@ -179,9 +179,7 @@ def weighted_sum(pairs: Iterable[tuple[Fraction | int, Fraction | int]]) -> Frac
     numerator, denominator = 0, 1
     for weight, value in pairs:
         term_denominator = weight.denominator * value.denominator
-        numerator = (
-            numerator * term_denominator + weight.numerator * value.numerator * denominator
-        )
+        numerator = numerator * term_denominator + weight.numerator * value.numerator * denominator
         denominator *= term_denominator
     return Fraction(numerator, denominator)
 
@@ -279,6 +277,16 @@ def score_engagement(
     return result
 
 
+def previous_data(previous: PreviousScore | None) -> dict | None:
+    """How an explanation records the previous period's score (None: there was none)."""
+    if previous is None:
+        return None
+    return {
+        "overall": None if previous.overall is None else str(previous.overall),
+        "band": previous.band,
+    }
+
+
 def _explanation_data(
     inputs: EngagementInputs,
     config: ScoringConfigValues,
@@ -297,12 +305,7 @@ def _explanation_data(
         },
         "as_of": as_of.isoformat(),
         "config": config_as_dict(config),
-        "previous": None
-        if previous is None
-        else {
-            "overall": None if previous.overall is None else str(previous.overall),
-            "band": previous.band,
-        },
+        "previous": previous_data(previous),
         "contact": {
             "span_start": span_start.isoformat(),
             "span_end": as_of.isoformat(),
