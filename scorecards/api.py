@@ -6,7 +6,7 @@ scorecard, acknowledge an alert, ask for a recompute, and tune the scoring.
 
 import csv
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponse
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -29,6 +29,7 @@ from relationships.api import ApiFilterSet
 from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
+from scorecards.latest import latest_of_own_period
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
 from scorecards.scoring import config_as_dict, config_values
 
@@ -320,16 +321,14 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
     serializer_class = EngagementSerializer
 
     def get_queryset(self):
-        scorecard = Scorecard.objects.filter(
-            engagement=OuterRef("pk"), period_kind=OuterRef("scorecard_period")
-        ).order_by("-period_start")
         return (
             super()
             .get_queryset()
+            .alias(latest=latest_of_own_period())
             .annotate(
-                latest_period_start=Subquery(scorecard.values("period_start")[:1]),
-                latest_overall=Subquery(scorecard.values("overall")[:1]),
-                latest_band=Subquery(scorecard.values("band")[:1]),
+                latest_period_start=F("latest__period_start"),
+                latest_overall=F("latest__overall"),
+                latest_band=F("latest__band"),
             )
         )
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
 from relationships.models import SLA, Engagement, GoalProgress, Measurement, SharedGoal
 from relationships.periods import Period, period_starting
-from scorecards import events, scoring, webhooks
+from scorecards import events, latest, scoring, webhooks
 from scorecards.inputs import (
     EngagementInputs,
     GoalInput,
@@ -469,6 +469,7 @@ class _ChunkWriter:
             unique_fields=["engagement", "period_kind", "period_start"],
             update_fields=list(WRITTEN_FIELDS),
         )
+        latest.refresh([s.engagement_id for s in self.scorecards], self.period.kind)
         changed = [s for s in self.scorecards if s.engagement_id in self.changed_values]
         stale_ids = [
             self.existing[s.engagement_id].pk for s in changed if s.engagement_id in self.existing

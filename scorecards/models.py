@@ -93,6 +93,38 @@ class Scorecard(models.Model):
         return self.frozen_at is not None
 
 
+class LatestScorecard(models.Model):
+    """The figures of an engagement's newest scorecard of one period kind.
+
+    Lists and summaries over many engagements join these small rows once instead of
+    searching each engagement's scorecards. Derived data: scorecards.latest keeps it
+    equal to the scorecards, in the transaction that writes or deletes them.
+    """
+
+    # Indexed by the unique constraint, which starts with it.
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="latest_scorecards", db_index=False
+    )
+    period_kind = models.CharField(max_length=8)
+    period_start = models.DateField()
+    band = models.CharField(max_length=20, choices=Band.choices)
+    overall = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    client_score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    provider_score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    perception_gap = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    trend = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "period_kind"], name="one_latest_scorecard_per_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"Latest {self.period_kind} scorecard of {self.engagement}: {self.period_start}"
+
+
 class ScorecardReview(models.Model):
     class Decision(models.TextChoices):
         SIGNED = "signed", "Signed"

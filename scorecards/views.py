@@ -50,6 +50,7 @@ from relationships.views import EngagementFormView, id_param
 from scorecards import services
 from scorecards.compute import config_of
 from scorecards.inputs import DIMENSIONS
+from scorecards.latest import latest_of_own_period
 from scorecards.models import (
     Alert,
     Band,
@@ -115,19 +116,12 @@ def sort_headers(request, sort: str) -> list[dict]:
     return headers
 
 
-def _latest_scorecards():
-    """The newest scorecard of each engagement's own period kind (for OuterRef)."""
-    return Scorecard.objects.filter(
-        engagement=OuterRef("pk"), period_kind=OuterRef("scorecard_period")
-    ).order_by("-period_start")
-
-
 def engagements_with_latest_scores(user):
     """The user's engagements annotated with their latest scorecard, open alerts, last check-in.
 
-    Every figure is a correlated subquery, so a page of any length is one query.
+    One query for a page of any length: the latest scorecard is one small joined row,
+    the alerts and check-in are subqueries evaluated only for the page's rows.
     """
-    latest = _latest_scorecards()
     open_alerts = (
         Alert.objects.filter(engagement=OuterRef("pk"), resolved_at__isnull=True)
         .order_by()
@@ -138,13 +132,14 @@ def engagements_with_latest_scores(user):
     return (
         Engagement.objects.visible_to(user)
         .select_related("client", "provider")
+        .alias(latest=latest_of_own_period())
         .annotate(
-            latest_band=Subquery(latest.values("band")[:1]),
-            latest_overall=Subquery(latest.values("overall")[:1]),
-            latest_client=Subquery(latest.values("client_score")[:1]),
-            latest_provider=Subquery(latest.values("provider_score")[:1]),
-            latest_trend=Subquery(latest.values("trend")[:1]),
-            latest_gap=Subquery(latest.values("perception_gap")[:1]),
+            latest_band=F("latest__band"),
+            latest_overall=F("latest__overall"),
+            latest_client=F("latest__client_score"),
+            latest_provider=F("latest__provider_score"),
+            latest_trend=F("latest__trend"),
+            latest_gap=F("latest__perception_gap"),
             open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), 0),
             last_checkin_on=Subquery(
                 CheckIn.objects.filter(engagement=OuterRef("pk"))
@@ -210,45 +205,50 @@ def _user_organization_ids(user) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
 
 
+def portfolio_filter(filters: dict) -> Q:
+    """The engagements the band, phase and counterpart filters keep (joined to `latest`)."""
+    condition = Q()
+    if filters["band"] in Band.values:
+        condition &= Q(latest__band=filters["band"])
+    elif filters["band"] == "none":
+        condition &= Q(latest__band__isnull=True)
+    if filters["phase"] in Engagement.Phase.values:
+        condition &= Q(phase=filters["phase"])
+    counterpart = id_param(filters["counterpart"])
+    if counterpart is not None:
+        condition &= Q(client_id=counterpart) | Q(provider_id=counterpart)
+    return condition
+
+
 @login_required
 def portfolio(request):
     own_orgs = _user_organization_ids(request.user)
-    engagements = engagements_with_latest_scores(request.user)
-    # The summary spans every visible engagement: only the two figures it needs.
-    latest = _latest_scorecards()
-    summary = (
-        Engagement.objects.visible_to(request.user)
-        .annotate(
-            latest_band=Subquery(latest.values("band")[:1]),
-            latest_overall=Subquery(latest.values("overall")[:1]),
-        )
-        .aggregate(
-            total=Count("pk"),
-            average=Avg("latest_overall"),
-            **{band.value: Count("pk", filter=Q(latest_band=band.value)) for band in Band},
-        )
-    )
-
     filters = {
         "band": request.GET.get("band", ""),
         "phase": request.GET.get("phase", ""),
         "counterpart": request.GET.get("counterpart", ""),
         "sort": request.GET.get("sort", "name"),
     }
-    if filters["band"] in Band.values:
-        engagements = engagements.filter(latest_band=filters["band"])
-    elif filters["band"] == "none":
-        engagements = engagements.filter(latest_band__isnull=True)
-    if filters["phase"] in Engagement.Phase.values:
-        engagements = engagements.filter(phase=filters["phase"])
-    counterpart = id_param(filters["counterpart"])
-    if counterpart is not None:
-        engagements = engagements.filter(Q(client_id=counterpart) | Q(provider_id=counterpart))
     if filters["sort"].removeprefix("-") not in PORTFOLIO_SORTS:
         filters["sort"] = "name"
-    engagements = engagements.order_by(*portfolio_ordering(filters["sort"]))
-
-    page = Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page"))
+    matching = portfolio_filter(filters)
+    visible = Engagement.objects.visible_to(request.user)
+    # One pass over every visible engagement and its small latest row: the summary
+    # strip, and how many engagements the filters keep (the pagination's count).
+    summary = visible.alias(latest=latest_of_own_period()).aggregate(
+        total=Count("pk"),
+        matching=Count("pk", filter=matching),
+        average=Avg("latest__overall"),
+        **{band.value: Count("pk", filter=Q(latest__band=band.value)) for band in Band},
+    )
+    engagements = (
+        engagements_with_latest_scores(request.user)
+        .filter(matching)
+        .order_by(*portfolio_ordering(filters["sort"]))
+    )
+    paginator = Paginator(engagements, PAGE_SIZE)
+    paginator.count = summary["matching"]
+    page = paginator.get_page(request.GET.get("page"))
     history = overall_history([e.pk for e in page])
     rows = []
     for engagement in page:
@@ -262,14 +262,11 @@ def portfolio(request):
                 "days_since_checkin": (engagement.today() - last).days if last else None,
             }
         )
-    visible = Engagement.objects.visible_to(request.user)
-    counterparts = (
-        Organization.objects.filter(
-            Q(engagements_as_client__in=visible) | Q(engagements_as_provider__in=visible)
-        )
-        .exclude(pk__in=own_orgs)
-        .distinct()
-    )
+    # Read off the visible engagements' party ids, one pass per side (joining each
+    # engagement to its organisations and removing duplicates cost four times as much).
+    counterparts = Organization.objects.filter(
+        Q(pk__in=visible.values("client_id")) | Q(pk__in=visible.values("provider_id"))
+    ).exclude(pk__in=own_orgs)
     return render(
         request,
         "dashboard/portfolio.html",

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from feedback.models import CheckIn
 from relationships.models import Engagement, Organization
+from scorecards import latest
 from scorecards.models import Alert, Scorecard
 from tests.dashboard.conftest import make_alert, make_scorecard, scorecard_values
 from tests.factories import EngagementFactory, OrganizationFactory
@@ -33,6 +34,8 @@ def add_engagements(client_org, count: int, start: int = 0) -> None:
         for e in engagements
         for month in range(1, 8)
     )
+    # Bulk writes send no signals: as compute_chunk does, refresh the latest rows.
+    latest.refresh([e.pk for e in engagements], "month")
     Alert.objects.bulk_create(
         Alert(
             engagement=e,
