@@ -1,14 +1,17 @@
 """Recording SLA measurements: one at a time or in bulk, with correction history."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from itertools import zip_longest
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from relationships.models import (
@@ -62,14 +65,54 @@ def measurement_record(
     return Measurement.objects.current().get(sla=sla, period_start=period_start)
 
 
-def writable_slas(*, actor, sla_ids: Iterable[int]) -> dict[int, SLA]:
-    """The SLAs among sla_ids the actor may record values for, in one query."""
+def writable_sla_ids(*, actor, sla_ids: Collection[int]) -> set[int]:
+    """The ids among sla_ids of the SLAs the actor may record values for, in one query."""
     org_ids = Membership.objects.filter(user=actor, role__in=WRITER_ROLES).values("organization_id")
+    return set(
+        SLA.objects.filter(_sla_among(sla_ids), engagement__status=Engagement.Status.ACTIVE)
+        .filter(Q(engagement__client_id__in=org_ids) | Q(engagement__provider_id__in=org_ids))
+        .order_by()  # a set: SLA's default ordering would sort 10,000 rows for nothing
+        .values_list("pk", flat=True)
+    )
+
+
+def _sla_among(sla_ids: Collection[int]) -> Q:
+    if connection.vendor == "postgresql":
+        # One array parameter: a list of 10,000 literals costs more to build and plan.
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [_pg_array(sla_ids)]))
+    return Q(pk__in=sla_ids)
+
+
+def _current_values(
+    keys: Collection[tuple[int, date]], *, before: ImportBatch
+) -> dict[tuple[int, date], tuple]:
+    """(id, period end, value) of the current row of each (SLA, period start) that an
+    earlier write recorded, locked until the end of the transaction."""
+    # No ordering: Measurement's default one joins the SLAs, and FOR UPDATE would lock them.
+    current = (
+        Measurement.objects.current().exclude(import_batch=before).order_by().select_for_update()
+    )
+    if connection.vendor == "postgresql":
+        # Exactly the batch's pairs, as two arrays; matching every SLA with every period
+        # start (two IN lists) reads far more of the index.
+        table = connection.ops.quote_name(Measurement._meta.db_table)
+        current = current.filter(
+            RawSQL(
+                f"({table}.sla_id, {table}.period_start) IN "
+                "(SELECT * FROM unnest(%s::bigint[], %s::date[]))",
+                [_pg_array(sla for sla, _ in keys), _pg_array(start for _, start in keys)],
+                output_field=BooleanField(),
+            )
+        )
+    else:
+        current = current.filter(
+            sla_id__in={sla for sla, _ in keys}, period_start__in={start for _, start in keys}
+        )
     return {
-        sla.pk: sla
-        for sla in SLA.objects.filter(
-            pk__in=set(sla_ids), engagement__status=Engagement.Status.ACTIVE
-        ).filter(Q(engagement__client_id__in=org_ids) | Q(engagement__provider_id__in=org_ids))
+        (sla_id, period_start): (pk, period_end, value)
+        for pk, sla_id, period_start, period_end, value in current.values_list(
+            "id", "sla_id", "period_start", "period_end", "value"
+        )
     }
 
 
@@ -92,12 +135,13 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
                 f"Duplicates row {seen[key]}: one value per SLA and period start in a batch."
             ]
         seen.setdefault(key, index)
-    slas = writable_slas(actor=actor, sla_ids={row.sla_id for row in rows})
-    unwritable = {row.sla_id for row in rows} - slas.keys()
+    sla_ids = {row.sla_id for row in rows}
+    writable = writable_sla_ids(actor=actor, sla_ids=sla_ids)
+    unwritable = sla_ids - writable
     if (
         unwritable
         and SLA.objects.filter(
-            pk__in=unwritable, engagement__in=Engagement.objects.visible_to(actor)
+            _sla_among(unwritable), engagement__in=Engagement.objects.visible_to(actor)
         ).exists()
     ):
         # The actor sees the SLA (a viewer, or the engagement is not active): forbidden, not absent.
@@ -105,7 +149,7 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             "Only managers and admins of an active engagement's parties can record values."
         )
     for index, row in enumerate(rows):
-        if row.sla_id not in slas:
+        if row.sla_id not in writable:
             errors[f"rows[{index}].sla"] = [
                 f"SLA {row.sla_id} does not exist or you cannot record values for it."
             ]
@@ -113,43 +157,32 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
         raise ValidationError(errors)
 
     with transaction.atomic():
-        # Plain tuples, not model instances: at 10,000 rows instantiation dominates.
-        existing = {
-            (sla_id, period_start): (pk, period_end, value)
-            for pk, sla_id, period_start, period_end, value in Measurement.objects.current()
-            .filter(sla_id__in=slas.keys(), period_start__in={row.period_start for row in rows})
-            .select_for_update()
-            .values_list("id", "sla_id", "period_start", "period_end", "value")
-        }
-        result = ImportResult()
-        to_create: list[tuple[MeasurementRow, int | None]] = []
-        for row in rows:
-            old = existing.get((row.sla_id, row.period_start))
-            if old is None:
-                result.created += 1
-            elif old[1] == row.period_end and old[2] == row.value:
-                result.unchanged += 1
-                continue
-            else:
-                result.corrected += 1
-            to_create.append((row, old[0] if old else None))
         now = timezone.now()
-        result.batch = ImportBatch.objects.create(
-            actor=actor,
-            source=source,
-            row_count=len(rows),
-            created_count=result.created,
-            corrected_count=result.corrected,
-            unchanged_count=result.unchanged,
-        )
-        _supersede([old_pk for _, old_pk in to_create if old_pk is not None], now=now)
-        try:
-            _insert(to_create, actor=actor, batch=result.batch, source=source, now=now)
-        except IntegrityError as exc:
-            # Another writer recorded the same SLA and period at the same moment.
-            raise ValidationError(
-                {"rows": "Another import changed these measurements at the same time; retry."}
-            ) from exc
+        batch = ImportBatch.objects.create(actor=actor, source=source, row_count=len(rows))
+        insert = partial(_insert, actor=actor, batch=batch, source=source, now=now)
+        # Pairs that have no current value yet are the rows to create; the insert skips
+        # the others, so only those need reading, comparing and superseding.
+        result = ImportResult(batch=batch, created=insert(rows))
+        if result.created < len(rows):
+            existing = _current_values(keys, before=batch)
+            corrections = [
+                (row, old[0])
+                for row, key in zip(rows, keys, strict=True)
+                if (old := existing.get(key)) and (old[1], old[2]) != (row.period_end, row.value)
+            ]
+            old_pks = [old_pk for _, old_pk in corrections]
+            _supersede(old_pks, now=now)
+            result.corrected = insert([row for row, _ in corrections], supersedes=old_pks)
+            result.unchanged = len(existing) - len(corrections)
+            if result.created + result.corrected + result.unchanged < len(rows):
+                # Another import superseded a value between our insert and our read.
+                raise ValidationError(
+                    {"rows": "Another import changed these measurements at the same time; retry."}
+                )
+        batch.created_count = result.created
+        batch.corrected_count = result.corrected
+        batch.unchanged_count = result.unchanged
+        batch.save(update_fields=["created_count", "corrected_count", "unchanged_count"])
     return result
 
 
@@ -164,40 +197,54 @@ _COLUMNS = (
     "recorded_at",
     "import_batch_id",
 )
+# Inferred as the index of one_current_measurement_per_sla_period (PostgreSQL and SQLite).
+_UNLESS_CURRENT = "ON CONFLICT (sla_id, period_start) WHERE superseded_at IS NULL DO NOTHING"
 
 
-def _insert(to_create, *, actor, batch: ImportBatch, source: str, now) -> None:
-    """Insert new measurement rows in one statement, whatever their number."""
-    if not to_create:
-        return
+def _insert(
+    rows: Sequence[MeasurementRow],
+    supersedes: Sequence[int] = (),
+    *,
+    actor,
+    batch: ImportBatch,
+    source: str,
+    now,
+) -> int:
+    """Insert the rows in one statement, whatever their number, but none for an (SLA,
+    period start) that has a current value already; the number inserted. supersedes
+    holds the id each row corrects, if any (all or none)."""
+    if not rows:
+        return 0
     table = connection.ops.quote_name(Measurement._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
     actor_id = actor.pk if actor is not None else None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array literal per column: one statement, no 65,535-parameter limit.
+            # unnest pads a shorter array (no supersedes) with NULLs.
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "
                 "SELECT u.*, %s, %s, %s FROM unnest("
                 "%s::bigint[], %s::date[], %s::date[], %s::numeric[], %s::varchar[], %s::bigint[]"
-                ") AS u",
+                f") AS u {_UNLESS_CURRENT}",
                 [
                     actor_id,
                     now,
                     batch.pk,
-                    _pg_array(row.sla_id for row, _ in to_create),
-                    _pg_array(row.period_start for row, _ in to_create),
-                    _pg_array(row.period_end for row, _ in to_create),
-                    _pg_array(row.value for row, _ in to_create),
-                    _pg_text_array(row.source or source for row, _ in to_create),
-                    _pg_array(old_pk for _, old_pk in to_create),
+                    _pg_array(row.sla_id for row in rows),
+                    _pg_array(row.period_start for row in rows),
+                    _pg_array(row.period_end for row in rows),
+                    _pg_array(row.value for row in rows),
+                    _pg_text_array(row.source or source for row in rows),
+                    _pg_array(supersedes),
                 ],
             )
         else:
             ops = connection.ops
             recorded_at = ops.adapt_datetimefield_value(now)
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
+                + _UNLESS_CURRENT,
                 [
                     (
                         row.sla_id,
@@ -210,9 +257,10 @@ def _insert(to_create, *, actor, batch: ImportBatch, source: str, now) -> None:
                         recorded_at,
                         batch.pk,
                     )
-                    for row, old_pk in to_create
+                    for row, old_pk in zip_longest(rows, supersedes)
                 ],
             )
+        return cursor.rowcount
 
 
 def _supersede(pks: list[int], *, now) -> None:
@@ -232,7 +280,7 @@ def _supersede(pks: list[int], *, now) -> None:
 
 def _pg_array(values) -> str:
     """A PostgreSQL array literal of numbers or dates, parsed far faster than ARRAY[...]."""
-    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _pg_text_array(values) -> str:

@@ -393,7 +393,7 @@ class MeasurementQuerySet(models.QuerySet):
 class Measurement(models.Model):
     """One SLA value for a period. A correction supersedes the row and keeps it."""
 
-    # No index of its own: the (sla, period_start) indexes serve every lookup by SLA,
+    # No index of its own: the (sla, period_start) index serves every lookup by SLA,
     # and a plain sla index tempts the planner into reading every period of an SLA.
     sla = models.ForeignKey(
         SLA, on_delete=models.CASCADE, related_name="measurements", db_index=False
@@ -420,8 +420,10 @@ class Measurement(models.Model):
     class Meta:
         ordering = ["sla", "period_start", "recorded_at"]
         constraints = [
+            # Period first: a batch of one period for many SLAs (the usual import) then
+            # writes to a few pages of this index instead of one page per SLA.
             models.UniqueConstraint(
-                fields=["sla", "period_start"],
+                fields=["period_start", "sla"],
                 condition=Q(superseded_at__isnull=True),
                 name="one_current_measurement_per_sla_period",
                 violation_error_message="This SLA already has a current value for this period.",

@@ -113,11 +113,12 @@ def clean_rows(rows: list, *, today: date) -> tuple[list[MeasurementRow], Errors
     """Validate raw rows column by column; errors keyed by (row index, field)."""
     errors: Errors = {}
     columns: dict[str, list] = {name: [_MISSING] * len(rows) for name in FIELDS}
+    columns["source"] = [""] * len(rows)  # optional: "" records the batch's source
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             errors[(index, "non_field_errors")] = ["Each row must be an object with named fields."]
             continue
-        if row.keys() - _FIELD_SET:
+        if not row.keys() <= _FIELD_SET:
             for name in unknown_fields(row):
                 errors[(index, name)] = [f"Unknown field; the fields are {', '.join(FIELDS)}."]
         for name in FIELDS:
@@ -126,24 +127,41 @@ def clean_rows(rows: list, *, today: date) -> tuple[list[MeasurementRow], Errors
             elif name in REQUIRED:
                 errors[(index, name)] = ["This field is required."]
     for name, cleaner in CLEANERS.items():
-        column = columns[name]
-        for index, raw in enumerate(column):
-            if raw is _MISSING or (index, name) in errors:
-                continue
-            try:
-                column[index] = cleaner(raw)
-            except FieldError as exc:
-                errors[(index, name)] = [str(exc)]
+        _clean_column(columns[name], name, cleaner, errors)
     bad_rows = {index for index, _ in errors}
-    for index, (start, end) in enumerate(
+    checked: dict[tuple[date, date], dict[str, str]] = {}  # a batch repeats its periods too
+    for index, period in enumerate(
         zip(columns["period_start"], columns["period_end"], strict=True)
     ):
         if index not in bad_rows:
-            for name, message in period_errors(start, end, today).items():
+            if period not in checked:
+                checked[period] = period_errors(*period, today)
+            for name, message in checked[period].items():
                 errors[(index, name)] = [message]
     if errors:
         return [], errors
-    return [
-        MeasurementRow(sla, start, end, value, "" if source is _MISSING else source)
-        for sla, start, end, value, source in zip(*(columns[name] for name in FIELDS), strict=True)
-    ], errors
+    return list(
+        map(MeasurementRow._make, zip(*(columns[name] for name in FIELDS), strict=True))
+    ), errors
+
+
+def _clean_column(column: list, name: str, cleaner: Callable, errors: Errors) -> None:
+    """Clean the raw values in place; a text seen before (a batch repeats its dates,
+    sources and often its values) gets the same outcome without cleaning it again."""
+    seen: dict[str, object] = {}
+    for index, raw in enumerate(column):
+        if raw is _MISSING:
+            continue
+        text = raw.__class__ is str
+        outcome = seen.get(raw, _MISSING) if text else _MISSING
+        if outcome is _MISSING:
+            try:
+                outcome = cleaner(raw)
+            except FieldError as exc:
+                outcome = exc
+            if text:
+                seen[raw] = outcome
+        if outcome.__class__ is FieldError:
+            errors[(index, name)] = [str(outcome)]
+        else:
+            column[index] = outcome
