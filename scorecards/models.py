@@ -4,6 +4,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from relationships.models import Engagement, Organization, Side
+from scorecards.fields import FastJSONEncoder
 
 MODEL_VERSION = 1
 
@@ -66,9 +67,9 @@ class Scorecard(models.Model):
     coverage = models.DecimalField(max_digits=3, decimal_places=2)
     perception_gap = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     trend = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
-    explanation = models.JSONField(default=dict)
+    explanation = models.JSONField(encoder=FastJSONEncoder, default=dict)
     model_version = models.PositiveSmallIntegerField(default=MODEL_VERSION)
-    config = models.JSONField(default=dict)
+    config = models.JSONField(encoder=FastJSONEncoder, default=dict)
     # A digest of the inputs, to tell when a frozen period's inputs changed later.
     inputs_digest = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField()
@@ -172,7 +173,7 @@ class Alert(models.Model):
     # Empty where the kind applies to the engagement as a whole.
     side = models.CharField(max_length=8, choices=Side.choices, blank=True, default="")
     message = models.CharField(max_length=500)
-    details = models.JSONField(default=dict)
+    details = models.JSONField(encoder=FastJSONEncoder, default=dict)
     raised_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -315,7 +316,7 @@ class OutboxEvent(models.Model):
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="outbox_events"
     )
-    payload = models.JSONField()
+    payload = models.JSONField(encoder=FastJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
