@@ -154,6 +154,8 @@ def cpu_seconds(pid: int) -> float:
 
 def statement_name(sql: str) -> str:
     words = sql.split()
+    if words[0] in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+        return words[0]
     if words[0] == "INSERT":
         return f"INSERT {words[2]}"
     if words[0] == "SELECT":

@@ -7,7 +7,9 @@ validates column by column, to take 10,000 rows in well under a second.
 """
 
 import csv
+import gc
 import io
+from contextlib import contextmanager
 from itertools import islice
 
 import orjson
@@ -195,6 +197,25 @@ class MeasurementFilter(filters.FilterSet):
 
 
 # ---------------------------------------------------------------- views
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused meanwhile.
+
+    A batch allocates tens of thousands of short-lived objects without reference
+    cycles (reference counting frees them). With the collector on, they set off some
+    60 collections per 10,000 rows and, as they outlive those, a full collection of
+    the whole process every other batch: a tenth of the request's time on average.
+    """
+    if not gc.isenabled():  # already paused, e.g. by a concurrent request in this process
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 # A batch that is wrong throughout would otherwise answer with 10,000 messages.
 MAX_LISTED_ERRORS = 1000
 
@@ -286,6 +307,7 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         ],
     )
     @action(detail=False, methods=["post"])
+    @_collector_paused()
     def bulk(self, request):
         body = _read_body(request)
         kind = (request.content_type or "").split(";")[0].strip().lower()

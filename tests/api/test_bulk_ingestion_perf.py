@@ -4,6 +4,7 @@ and imports of the same values at the same time (PostgreSQL).
 Speed itself is measured by benchmarks/ (run.py, ingest_parts.py), never here.
 """
 
+import gc
 import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from relationships import measurements
+from relationships import bulk_api, measurements
 from relationships.measurements import MeasurementRow, measurements_import
 from relationships.models import ImportBatch, Measurement
 from tests.factories import SLAFactory
@@ -111,6 +112,24 @@ def test_only_the_batchs_own_sla_and_period_pairs_count_as_existing(api, provide
     ]
     corrected = Measurement.objects.get(sla=second, period_start="2026-03-03", value=5)
     assert corrected.supersedes.value == 2 and corrected.supersedes.superseded_at is not None
+
+
+def test_the_collector_pauses_for_a_batch_and_runs_again_after_it(
+    api, provider_manager, slas, monkeypatch
+):
+    """Cyclic garbage collection waits while a batch is imported (see bulk_api)."""
+    collecting = []
+
+    def record(**kwargs):
+        collecting.append(gc.isenabled())
+        return measurements_import(**kwargs)
+
+    monkeypatch.setattr(bulk_api, "measurements_import", record)
+    client = api(provider_manager)
+    assert post(client, payload(slas, 20)).status_code == 201
+    assert collecting == [False] and gc.isenabled()
+    assert post(client, b'{"rows": [{"sla": "one"}]}').status_code == 400
+    assert gc.isenabled()
 
 
 # ---------------------------------------------------------------- at the same time
