@@ -315,12 +315,6 @@ def config_of(engagement: Engagement) -> ScoringConfigValues:
     return scoring.config_values(stored.weights, stored.band_limits, stored.survey_threshold)
 
 
-def _previous_score(scorecard: Scorecard | None) -> scoring.PreviousScore | None:
-    if scorecard is None:
-        return None
-    return scoring.PreviousScore(overall=scorecard.overall, band=scorecard.band)
-
-
 def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
     """Whether the stored scorecard came from exactly these inputs, model and previous score.
 
@@ -372,10 +366,10 @@ def compute_chunk(
         return ChunkResult()
     ids = [engagement.pk for engagement in engagements]
     previous = {
-        scorecard.engagement_id: scorecard
-        for scorecard in Scorecard.objects.filter(
+        engagement_id: scoring.PreviousScore(overall=overall, band=band)
+        for engagement_id, overall, band in Scorecard.objects.filter(
             engagement_id__in=ids, period_kind=period.kind, period_start=period.previous().start
-        ).only("engagement_id", "overall", "band")
+        ).values_list("engagement_id", "overall", "band")
     }
     with transaction.atomic():
         # Serialises concurrent computations of the same engagements; NO KEY so
@@ -400,9 +394,7 @@ def compute_chunk(
         }
         writer = _ChunkWriter(period, existing, in_run=run_id is not None)
         for engagement in engagements:
-            writer.add(
-                engagement, inputs[engagement.pk], _previous_score(previous.get(engagement.pk))
-            )
+            writer.add(engagement, inputs[engagement.pk], previous.get(engagement.pk))
         result = writer.save()
         if run_id is not None:
             ScorecardRun.objects.filter(pk=run_id).update(
