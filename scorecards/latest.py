@@ -12,7 +12,8 @@ Raw SQL bypasses both; the next computation of those engagements puts them right
 
 from collections.abc import Iterable
 
-from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import F, FilteredRelation, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -40,36 +41,43 @@ def latest_of_own_period() -> FilteredRelation:
     )
 
 
-def refresh(engagement_ids: Iterable[int], period_kind: str) -> None:
-    """Make the engagements' latest rows of `period_kind` equal to their newest scorecards.
+def _copy_newest_sql(engagement_count: int) -> str:
+    """Upsert each engagement's newest scorecard of a period kind; unchanged rows stay as they are.
 
-    Two queries for any number of engagements (a third when one has none left).
+    INSERT ... SELECT, so no scorecard travels to Python and back. The newest period is
+    found in the (engagement, period kind, period start) index; only those rows are read.
     """
-    ids = set(engagement_ids)
-    if not ids:
-        return
-    newest_start = (
-        Scorecard.objects.filter(engagement_id=OuterRef("engagement_id"), period_kind=period_kind)
-        .order_by("-period_start")
-        .values("period_start")[:1]
+    latest, scorecards = (
+        connection.ops.quote_name(model._meta.db_table) for model in (LatestScorecard, Scorecard)
     )
-    rows = [
-        LatestScorecard(period_kind=period_kind, **values)
-        for values in Scorecard.objects.filter(
-            engagement_id__in=ids, period_kind=period_kind, period_start=Subquery(newest_start)
-        ).values("engagement_id", *LATEST_FIELDS)
-    ]
-    without_scorecards = ids - {row.engagement_id for row in rows}
-    if without_scorecards:
-        LatestScorecard.objects.filter(
-            engagement_id__in=without_scorecards, period_kind=period_kind
-        ).delete()
-    LatestScorecard.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["engagement", "period_kind"],
-        update_fields=list(LATEST_FIELDS),
-    )
+    ids = ", ".join(["%s"] * engagement_count)
+    columns = ", ".join(LATEST_FIELDS)
+    return f"""
+        INSERT INTO {latest} (engagement_id, period_kind, {columns})
+        SELECT s.engagement_id, s.period_kind, {", ".join(f"s.{name}" for name in LATEST_FIELDS)}
+        FROM {scorecards} s JOIN (
+            SELECT engagement_id, MAX(period_start) AS period_start FROM {scorecards}
+            WHERE engagement_id IN ({ids}) AND period_kind = %s
+            GROUP BY engagement_id
+        ) newest ON s.engagement_id = newest.engagement_id
+            AND s.period_start = newest.period_start
+        WHERE s.period_kind = %s
+        ON CONFLICT (engagement_id, period_kind) DO UPDATE
+        SET {", ".join(f"{name} = excluded.{name}" for name in LATEST_FIELDS)}
+        WHERE ({", ".join(f"{latest}.{name}" for name in LATEST_FIELDS)})
+            IS DISTINCT FROM ({", ".join(f"excluded.{name}" for name in LATEST_FIELDS)})
+    """
+
+
+def refresh(engagement_ids: Iterable[int], period_kind: str) -> None:
+    """Copy each engagement's newest scorecard of `period_kind` into its latest row, one statement.
+
+    Engagements without a scorecard of the kind are left alone (see `scorecard_deleted`).
+    """
+    ids = sorted(set(engagement_ids))
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_copy_newest_sql(len(ids)), [*ids, period_kind, period_kind])
 
 
 @receiver(post_save, sender=Scorecard)
@@ -81,4 +89,8 @@ def scorecard_saved(sender, instance: Scorecard, update_fields=None, **kwargs) -
 
 @receiver(post_delete, sender=Scorecard)
 def scorecard_deleted(sender, instance: Scorecard, **kwargs) -> None:
-    refresh([instance.engagement_id], instance.period_kind)
+    same_kind = {"engagement_id": instance.engagement_id, "period_kind": instance.period_kind}
+    if Scorecard.objects.filter(**same_kind).exists():
+        refresh([instance.engagement_id], instance.period_kind)
+    else:
+        LatestScorecard.objects.filter(**same_kind).delete()
