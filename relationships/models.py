@@ -221,6 +221,8 @@ class Engagement(models.Model):
             models.Index(fields=["client", "status"]),
             models.Index(fields=["provider", "status"]),
             models.Index(fields=["status"]),
+            # Lists sort by name: a page is read off this index, not sorted from every row.
+            models.Index(fields=["name", "id"]),
         ]
 
     def __str__(self):
