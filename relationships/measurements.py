@@ -187,13 +187,14 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
 def _insert_new(rows: Sequence[MeasurementRow], insert) -> int:
     """Insert the rows whose (SLA, period start) has no current value yet; their number.
 
-    Only those pairs then need reading, comparing and superseding. The usual batch has
-    new periods only: inserted as they are, in a savepoint, they skip the per-row check
-    for a current value (a quarter of the insert's time); a clash undoes that attempt.
+    Only the other pairs then need reading, comparing and superseding. Skipping a pair
+    by reading for its current value first costs less than the unique index's check
+    (ON CONFLICT), but misses a value that another import has not committed yet: that
+    rare clash undoes the attempt (a savepoint), and the index decides instead.
     """
     try:
         with transaction.atomic():
-            return insert(rows, unless_current=False)
+            return insert(rows, read_first=True)
     except IntegrityError:
         return insert(rows)
 
@@ -211,6 +212,10 @@ _COLUMNS = (
 )
 # Inferred as the index of one_current_measurement_per_sla_period (PostgreSQL and SQLite).
 _UNLESS_CURRENT = "ON CONFLICT (sla_id, period_start) WHERE superseded_at IS NULL DO NOTHING"
+_UNLESS_READ = (
+    "WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE m.superseded_at IS NULL "
+    "AND m.sla_id = u.sla_id AND m.period_start = u.period_start)"
+)
 
 
 def _insert(
@@ -221,11 +226,12 @@ def _insert(
     batch: ImportBatch,
     source: str,
     now,
-    unless_current: bool = True,
+    read_first: bool = False,
 ) -> int:
-    """Insert the rows in one statement, whatever their number, but (unless_current)
-    none for an (SLA, period start) that has a current value already; the number
-    inserted. supersedes holds the id each row corrects, if any (all or none)."""
+    """Insert the rows in one statement, whatever their number, but none for an (SLA,
+    period start) that has a current value already; the number inserted. supersedes
+    holds the id each row corrects, if any (all or none). read_first (PostgreSQL):
+    skip those found by reading, not by the unique index (see _insert_new)."""
     if not rows:
         return 0
     table = connection.ops.quote_name(Measurement._meta.db_table)
@@ -239,7 +245,8 @@ def _insert(
                 f"INSERT INTO {table} ({columns}) "
                 "SELECT u.*, %s, %s, %s FROM unnest("
                 "%s::bigint[], %s::date[], %s::date[], %s::numeric[], %s::varchar[], %s::bigint[]"
-                f") AS u {_UNLESS_CURRENT if unless_current else ''}",
+                ") AS u (sla_id, period_start, period_end, value, source, supersedes_id) "
+                + (_UNLESS_READ.format(table=table) if read_first else _UNLESS_CURRENT),
                 [
                     actor_id,
                     now,
@@ -257,7 +264,7 @@ def _insert(
             recorded_at = ops.adapt_datetimefield_value(now)
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
-                + (_UNLESS_CURRENT if unless_current else ""),
+                + _UNLESS_CURRENT,
                 [
                     (
                         row.sla_id,
