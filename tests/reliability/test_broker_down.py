@@ -88,7 +88,8 @@ def test_with_the_broker_down_nothing_is_lost_and_the_next_run_catches_up(
     assert api.get("/api/v1/scorecards/").status_code == 200
     checkin = {"engagement": engagement.pk, "occurred_at": datetime.now(UTC).isoformat()}
     assert api.post("/api/v1/checkins/", checkin, format="json").status_code == 201
-    form = {"occurred_at": f"{today}T09:00", "kind": "informal", "notes": "Coffee."}
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).astimezone(engagement.tz)
+    form = {"occurred_at": f"{an_hour_ago:%Y-%m-%dT%H:%M}", "kind": "informal", "notes": "Coffee."}
     assert client.post(reverse("checkin-create", args=[engagement.pk]), form).status_code == 302
     assert CheckIn.objects.filter(engagement=engagement).count() == 3
 
