@@ -11,14 +11,12 @@ on the machine shows as spread rather than as a shifted total.
 """
 
 import argparse
-import io
 import os
 import statistics
 import sys
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,23 +40,14 @@ def main():
 
 
 def request_bodies(count: int):
-    """run.py's rows: one day of every SLA per request, on days before the generated data."""
+    """run.py's rows, `count` requests of them, on days before the generated data."""
     import orjson
 
-    from relationships.models import SLA, Measurement
+    from relationships.models import Measurement
 
-    sla_ids = list(SLA.objects.order_by("pk").values_list("pk", flat=True))
     first = Measurement.objects.order_by("period_start").values_list("period_start", flat=True)[0]
-    rows = []
-    day = first
-    while len(rows) < count * run.BULK_ROWS_PER_REQUEST:
-        day -= timedelta(days=1)
-        rows += [
-            {"sla": pk, "period_start": str(day), "period_end": str(day),
-             "value": f"{90 + pk % 10}.5", "source": "benchmark"}
-            for pk in sla_ids
-        ]  # fmt: skip
     size = run.BULK_ROWS_PER_REQUEST
+    rows = run.new_measurement_rows(before=first, count=count * size)
     return [orjson.dumps({"rows": rows[i : i + size]}) for i in range(0, count * size, size)], first
 
 
@@ -90,7 +79,6 @@ def http(args, bodies, first):
     run.PORT = args.port
     url = f"{run.HOST}/api/v1/measurements/bulk/"
     headers = {"Authorization": f"Token {run.api_token()}", "Content-Type": "application/json"}
-    user = run.bench_user()
     posts, copies = [], []
     with run.gunicorn(), requests.Session() as session:
         # Warm every worker (views imported, connection open): run.py's first requests
@@ -104,7 +92,7 @@ def http(args, bodies, first):
             response = session.post(url, data=body, headers=headers, timeout=300)
             posts.append(time.perf_counter() - begun)
             assert response.status_code == 201, response.text[:500]
-            copies.append(copy_rows(other, user, fk_checks=True))
+            copies.append(copy_rows(other, fk_checks=True))
     remove(first)
     report("HTTP, 1 client, per request", posts)
     print(f"{'HTTP, 1 client, mean':<44} {statistics.mean(posts) * 1000:7.1f} ms")
@@ -193,41 +181,17 @@ def commit_timer(requests):
 # ---------------------------------------------------------------- floors
 def copy(args, bodies, first):
     """COPY of the same rows per request, with and without the foreign key triggers."""
-    user = run.bench_user()
     for label, fk_checks in (("COPY, FK checks on", True), ("COPY, FK triggers off", False)):
-        timings = [copy_rows(body, user, fk_checks=fk_checks) for body in bodies[: args.requests]]
+        timings = [copy_rows(body, fk_checks=fk_checks) for body in bodies[: args.requests]]
         remove(first)
         report(label, timings)
 
 
-def copy_rows(body: bytes, user, *, fk_checks: bool) -> float:
+def copy_rows(body: bytes, *, fk_checks: bool) -> float:
     """Seconds to COPY a request's rows as one import batch and commit."""
     import orjson
-    from django.db import connection, transaction
 
-    from relationships.models import ImportBatch
-
-    rows = orjson.loads(body)["rows"]
-    begun = time.perf_counter()
-    with transaction.atomic():
-        if not fk_checks:
-            run.sql("SET LOCAL session_replication_role = replica")  # needs a superuser
-        batch = ImportBatch.objects.create(actor=user, source="COPY", row_count=len(rows))
-        now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
-        buffer = io.StringIO(
-            "".join(
-                f"{r['sla']}\t{r['period_start']}\t{r['period_end']}\t{r['value']}\t"
-                f"{r['source']}\t{user.pk}\t{now}\t{batch.pk}\n"
-                for r in rows
-            )
-        )
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                "COPY relationships_measurement (sla_id, period_start, period_end, value, "
-                "source, recorded_by_id, recorded_at, import_batch_id) FROM STDIN",
-                buffer,
-            )
-    return time.perf_counter() - begun
+    return run.copy_measurements(orjson.loads(body)["rows"], fk_checks=fk_checks)
 
 
 if __name__ == "__main__":

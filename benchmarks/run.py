@@ -291,21 +291,11 @@ class Bench:
         import orjson
         import requests
 
-        from relationships.models import SLA, ImportBatch, Measurement
+        from relationships.models import ImportBatch, Measurement
 
-        sla_ids = list(SLA.objects.order_by("pk").values_list("pk", flat=True))
-        rows = []
         # Days before the generated data: new rows, and never in the future.
         first = self.data_end - timedelta(days=SIZES[self.args.size][2])
-        day = first
-        while len(rows) < self.args.ingest_rows:
-            day -= timedelta(days=1)
-            rows += [
-                {"sla": pk, "period_start": str(day), "period_end": str(day),
-                 "value": f"{90 + pk % 10}.5", "source": "benchmark"}
-                for pk in sla_ids
-            ]  # fmt: skip
-        rows = rows[: self.args.ingest_rows]
+        rows = new_measurement_rows(before=first, count=self.args.ingest_rows)
         bodies = [
             orjson.dumps({"rows": rows[i : i + BULK_ROWS_PER_REQUEST]})
             for i in range(0, len(rows), BULK_ROWS_PER_REQUEST)
@@ -408,8 +398,28 @@ def api_token() -> str:
     return token
 
 
-def copy_measurements(rows) -> float:
-    """Seconds to COPY the rows (as an import batch of the bench user) and commit."""
+def new_measurement_rows(*, before: date, count: int) -> list[dict]:
+    """`count` bulk-endpoint rows, one day of every SLA after another, on days before `before`."""
+    from relationships.models import SLA
+
+    sla_ids = list(SLA.objects.order_by("pk").values_list("pk", flat=True))
+    rows = []
+    day = before
+    while len(rows) < count:
+        day -= timedelta(days=1)
+        rows += [
+            {"sla": pk, "period_start": str(day), "period_end": str(day),
+             "value": f"{90 + pk % 10}.5", "source": "benchmark"}
+            for pk in sla_ids
+        ]  # fmt: skip
+    return rows[:count]
+
+
+def copy_measurements(rows, *, fk_checks: bool = True) -> float:
+    """Seconds to COPY the rows (as an import batch of the bench user) and commit.
+
+    Without foreign key checks (a superuser's session_replication_role), for the floor below it.
+    """
     import io
 
     from django.db import connection, transaction
@@ -419,6 +429,8 @@ def copy_measurements(rows) -> float:
     user = bench_user()
     started = time.perf_counter()
     with transaction.atomic():
+        if not fk_checks:
+            sql("SET LOCAL session_replication_role = replica")
         batch = ImportBatch.objects.create(actor=user, source="COPY", row_count=len(rows))
         now = datetime.now(UTC).isoformat()
         buffer = io.StringIO()
