@@ -16,11 +16,10 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.fields import DateField
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
-from relationships.models import SLA, Engagement, GoalProgress, Measurement, SharedGoal
+from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import Period, period_starting
 from scorecards import events, latest, scoring, webhooks
 from scorecards.inputs import (
@@ -56,6 +55,8 @@ WRITTEN_FIELDS = (
     "period_end",
     "as_of",
     "explanation",
+    "previous_overall",
+    "previous_band",
     "model_version",
     "config",
     "inputs_digest",
@@ -116,39 +117,42 @@ def _as_of_expression(as_of: dict[int, date], engagement_path: str) -> Case:
 
 
 def _by_engagement(rows, make) -> dict[int, list]:
-    """Rows named like `make`'s fields plus engagement_id → make(...) grouped by engagement."""
+    """(engagement_id, *fields) rows → make(*fields), grouped by engagement, in row order."""
     grouped = defaultdict(list)
-    for row in rows:
-        grouped[row.pop("engagement_id")].append(make(**row))
+    for engagement_id, *fields in rows:
+        grouped[engagement_id].append(make(*fields))
     return grouped
 
 
 def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
-    met = Q(sla__direction=SLA.Direction.HIGHER_IS_BETTER, value__gte=F("sla__target")) | Q(
-        sla__direction=SLA.Direction.LOWER_IS_BETTER, value__lte=F("sla__target")
+    met = Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
+        direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
     )
-    # Counted per SLA id alone and joined to the SLAs' details in Python: grouping by
-    # the details too made PostgreSQL sort every measurement row by eight columns.
-    counts = {
-        row["sla_id"]: row
-        for row in Measurement.objects.current()
-        .filter(sla__engagement_id__in=ids, period_start__range=(period.start, period.end))
-        .values("sla_id")
-        .annotate(measurements=Count("id"), met=Count("id", filter=met))
-        .order_by()
-    }
-    slas = defaultdict(list)
-    for sla in (
-        SLA.objects.filter(engagement_id__in=ids)
+    # Filtered before annotating: the counts cover the join's current measurements in P
+    # only, and SLAs without any drop out. Grouped by the SLA's key alone (PostgreSQL);
+    # grouping by its details too made it sort every measurement row by eight columns.
+    rows = (
+        SLA.objects.filter(
+            engagement_id__in=ids,
+            measurements__superseded_at__isnull=True,
+            measurements__period_start__range=(period.start, period.end),
+        )
+        .annotate(measured=Count("measurements"), met=Count("measurements", filter=met))
         .values_list(
-            "engagement_id", "pk", "name", "owner_side", "direction", "target", "weight", "unit"
+            "engagement_id",
+            "pk",
+            "name",
+            "owner_side",
+            "direction",
+            "target",
+            "weight",
+            "unit",
+            "measured",
+            "met",
         )
         .order_by("engagement_id", "owner_side", "name", "pk")
-    ):
-        count = counts.get(sla[1])
-        if count is not None:
-            slas[sla[0]].append(SlaInput(*sla[1:], count["measurements"], count["met"]))
-    return slas
+    )
+    return _by_engagement(rows, SlaInput)
 
 
 def _checkin_dates(as_of, period: Period) -> dict[int, set[date]]:
@@ -176,11 +180,12 @@ def _ratios(queryset, side_field: str, hits: Q) -> dict[int, dict[str, RatioInpu
     ratios = defaultdict(dict)
     rows = (
         queryset.values("engagement_id", side_field)
-        .annotate(total=Count("id"), hits=Count("id", filter=hits))
+        .annotate(hits=Count("id", filter=hits), total=Count("id"))
+        .values_list("engagement_id", side_field, "hits", "total")
         .order_by()
     )
-    for row in rows:
-        ratios[row["engagement_id"]][row[side_field]] = RatioInput(row["hits"], row["total"])
+    for engagement_id, side, hit_count, total in rows:
+        ratios[engagement_id][side] = RatioInput(hit_count, total)
     return ratios
 
 
@@ -211,16 +216,16 @@ def _goals(as_of, period: Period) -> dict[int, list[GoalInput]]:
         )
         .annotate(as_of=_as_of_expression(as_of, "engagement_id"))
         .annotate(latest_percent=Subquery(latest_percent))
-        .values(
+        .values_list(
             "engagement_id",
+            "id",
             "title",
             "start_date",
             "due_date",
             "achieved_on",
             "latest_percent",
-            goal_id=F("id"),
         )
-        .order_by("engagement_id", "due_date", "goal_id")
+        .order_by("engagement_id", "due_date", "id")
     )
     return _by_engagement(rows, GoalInput)
 
@@ -232,20 +237,19 @@ def _pulse(ids, period: Period) -> dict[int, dict[str, PulseInput]]:
         .filter(engagement_id__in=ids, period_kind=period.kind, period_start=period.start)
         .values("engagement_id", "side")
         .annotate(respondents=Count("respondent_id", distinct=True), answer_total=Sum(answers))
+        .values_list("engagement_id", "side", "respondents", "answer_total")
         .order_by()
     )
     pulse = defaultdict(dict)
-    for row in rows:
-        pulse[row["engagement_id"]][row["side"]] = PulseInput(
-            row["respondents"], row["answer_total"]
-        )
+    for engagement_id, side, respondents, answer_total in rows:
+        pulse[engagement_id][side] = PulseInput(respondents, answer_total)
     return pulse
 
 
 def load_inputs(
     engagements: Iterable[Engagement], period_kind: str, period_start: date, today: date | None
 ) -> dict[int, EngagementInputs]:
-    """Everything the model reads for these engagements and period, in eight queries.
+    """Everything the model reads for these engagements and period, in seven queries.
 
     `today` None means each engagement's own date in its time zone. Engagements
     with nothing to score in the period are absent from the result.
@@ -319,20 +323,16 @@ def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
     """Whether the stored scorecard came from exactly these inputs, model and previous score.
 
     Scoring is a pure function of those, so such a scorecard would be rewritten unchanged.
-    `scorecard` carries the previous score its explanation recorded (see compute_chunk).
     """
     recorded_previous = (
-        None
-        if scorecard.recorded_previous_band is None
-        else {
-            "overall": scorecard.recorded_previous_overall,
-            "band": scorecard.recorded_previous_band,
-        }
+        scoring.PreviousScore(overall=scorecard.previous_overall, band=scorecard.previous_band)
+        if scorecard.previous_band
+        else None
     )
     return (
         scorecard.inputs_digest == digest
         and scorecard.model_version == scoring.MODEL_VERSION
-        and recorded_previous == scoring.previous_data(previous)
+        and recorded_previous == previous
     )
 
 
@@ -384,13 +384,7 @@ def compute_chunk(
             scorecard.engagement_id: scorecard
             for scorecard in Scorecard.objects.filter(
                 engagement_id__in=ids, period_kind=period.kind, period_start=period.start
-            )
-            # Not the explanation (kilobytes each): only the previous score it recorded.
-            .defer("explanation")
-            .annotate(
-                recorded_previous_overall=KT("explanation__data__previous__overall"),
-                recorded_previous_band=KT("explanation__data__previous__band"),
-            )
+            ).defer("explanation")  # kilobytes each, and not needed
         }
         writer = _ChunkWriter(period, existing, in_run=run_id is not None)
         for engagement in engagements:
@@ -439,6 +433,8 @@ class _ChunkWriter:
             period_end=self.period.end,
             as_of=inputs.as_of,
             explanation=result.explanation,
+            previous_overall=previous.overall if previous else None,
+            previous_band=previous.band if previous else "",
             model_version=scoring.MODEL_VERSION,
             config=scoring.config_as_dict(config),
             inputs_digest=digest,

@@ -4,7 +4,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from relationships.models import Engagement, Organization, Side
-from scorecards.fields import FastJSONEncoder
+from scorecards.fields import FastJSONEncoder, JSONDocumentField
 
 MODEL_VERSION = 1
 
@@ -49,7 +49,10 @@ class ScoringConfig(models.Model):
 
 
 class Scorecard(models.Model):
-    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="scorecards")
+    # Indexed by the unique constraint, which starts with it.
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="scorecards", db_index=False
+    )
     period_kind = models.CharField(max_length=8)
     period_start = models.DateField()
     period_end = models.DateField()
@@ -67,7 +70,11 @@ class Scorecard(models.Model):
     coverage = models.DecimalField(max_digits=3, decimal_places=2)
     perception_gap = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     trend = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
-    explanation = models.JSONField(encoder=FastJSONEncoder, default=dict)
+    explanation = JSONDocumentField(encoder=FastJSONEncoder, default=dict)
+    # The previous period's score that the trend and drop alerts were computed against
+    # (also in the explanation): a rerun with the same inputs and previous score is a no-op.
+    previous_overall = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    previous_band = models.CharField(max_length=20, blank=True)  # blank: there was none
     model_version = models.PositiveSmallIntegerField(default=MODEL_VERSION)
     config = models.JSONField(encoder=FastJSONEncoder, default=dict)
     # A digest of the inputs, to tell when a frozen period's inputs changed later.

@@ -1,6 +1,8 @@
 """A recompute over unchanged inputs does not score again; any change in what a score
 depends on (inputs, configuration, the previous period's score) does."""
 
+from decimal import Decimal
+from importlib import import_module
 from unittest import mock
 
 import pytest
@@ -56,3 +58,44 @@ def test_a_new_previous_score_scores_again_and_updates_the_trend(rich_engagement
         "band": february.band,
     }
     assert _scorings(rich_engagement) == 0
+
+
+@pytest.mark.django_db
+def test_a_changed_previous_score_scores_again(rich_engagement):
+    _compute(rich_engagement, FEBRUARY)
+    _compute(rich_engagement)
+    Scorecard.objects.filter(period_start=FEBRUARY).update(overall="12.3", band="at_risk")
+    assert _scorings(rich_engagement) == 1
+    march = Scorecard.objects.get(period_start=MARCH)
+    assert (march.previous_overall, march.previous_band) == (Decimal("12.3"), "at_risk")
+    assert march.explanation["data"]["previous"] == {"overall": "12.3", "band": "at_risk"}
+
+
+@pytest.mark.django_db
+def test_a_previous_scorecard_that_is_gone_scores_again(rich_engagement):
+    _compute(rich_engagement, FEBRUARY)
+    _compute(rich_engagement)
+    Scorecard.objects.filter(period_start=FEBRUARY).delete()
+    assert _scorings(rich_engagement) == 1
+    march = Scorecard.objects.get(period_start=MARCH)
+    assert (march.previous_overall, march.previous_band, march.trend) == (None, "", None)
+    assert march.explanation["data"]["previous"] is None
+
+
+@pytest.mark.django_db
+def test_the_migration_reads_the_previous_score_out_of_each_explanation(rich_engagement):
+    from django.apps import apps
+
+    record_previous_scores = import_module(
+        "scorecards.migrations.0006_explanation_text_previous_score"
+    ).record_previous_scores
+    _compute(rich_engagement, FEBRUARY)
+    _compute(rich_engagement)
+    columns = Scorecard.objects.order_by("period_start").values_list(
+        "previous_overall", "previous_band"
+    )
+    recorded = list(columns)
+    Scorecard.objects.update(previous_overall=None, previous_band="")  # as before 0006
+    record_previous_scores(apps, None)
+    assert list(columns) == recorded
+    assert recorded[0][1] == "" and recorded[1][1]  # February had none; March had February's

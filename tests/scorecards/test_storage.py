@@ -1,4 +1,4 @@
-"""How scorecards are stored: JSON written with orjson, explanations compressed with lz4."""
+"""How scorecards are stored: JSON written with orjson, explanations as text compressed with lz4."""
 
 import pytest
 from django.db import connection
@@ -16,6 +16,16 @@ def test_explanations_are_compressed_with_lz4(require_postgres):
             "WHERE attrelid = 'scorecards_scorecard'::regclass AND attname = 'explanation'"
         )
         assert cursor.fetchone() == ("l",)
+
+
+@pytest.mark.django_db
+def test_explanations_are_stored_as_json_text_that_is_not_parsed_into_jsonb(require_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'scorecards_scorecard'::regclass AND attname = 'explanation'"
+        )
+        assert cursor.fetchone() == ("text",)
 
 
 def test_the_encoder_writes_the_same_json_values_as_the_standard_library():
