@@ -30,7 +30,7 @@ from scorecards.inputs import (
     ScoringConfigValues,
     SlaInput,
 )
-from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardReview
 
 # The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
 SCORE_FIELDS = (
@@ -346,13 +346,14 @@ def compute_chunk(
     period_kind: str,
     period_start: date,
     today: date | None = None,
-    run_id: int | None = None,
+    in_run: bool = False,
 ) -> ChunkResult:
     """Score one period for a chunk of engagements and store everything in one transaction.
 
     Idempotent: a rerun over unchanged inputs writes nothing and raises no
     event. Frozen (jointly signed) scorecards are left as they are; if their
-    inputs changed since, they are flagged "changed since sign-off".
+    inputs changed since, they are flagged "changed since sign-off". in_run: a
+    chunk of a run, whose close delivers the events (see scorecards.tasks).
     """
     period = period_starting(period_kind, period_start)
     engagements = list(
@@ -371,7 +372,8 @@ def compute_chunk(
             engagement_id__in=ids, period_kind=period.kind, period_start=period.previous().start
         ).values_list("engagement_id", "overall", "band")
     }
-    with transaction.atomic():
+    # No savepoint inside a chunk task's transaction: any error there undoes the chunk.
+    with transaction.atomic(savepoint=False):
         # Serialises concurrent computations of the same engagements; NO KEY so
         # that records being added to the engagements (FK checks) are not blocked.
         list(
@@ -386,16 +388,10 @@ def compute_chunk(
                 engagement_id__in=ids, period_kind=period.kind, period_start=period.start
             ).defer("explanation")  # kilobytes each, and not needed
         }
-        writer = _ChunkWriter(period, existing, in_run=run_id is not None)
+        writer = _ChunkWriter(period, existing, in_run=in_run)
         for engagement in engagements:
             writer.add(engagement, inputs[engagement.pk], previous.get(engagement.pk))
-        result = writer.save()
-        if run_id is not None:
-            ScorecardRun.objects.filter(pk=run_id).update(
-                scorecards_written=F("scorecards_written") + result.scorecards_written,
-                alerts_raised=F("alerts_raised") + result.alerts_raised,
-            )
-    return result
+        return writer.save()
 
 
 class _ChunkWriter:

@@ -30,6 +30,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 ABANDON_AFTER = timedelta(hours=6)
 PLANNING_LOCK = 4_201_001  # pg_advisory_xact_lock key of periodic planning
 UNFINISHED = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
+NOTHING_COMPUTED = compute.ChunkResult()  # what a failed chunk adds to its run's counts
 
 
 class ChunkTask(Task):
@@ -69,10 +70,10 @@ def compute_chunk_task(chunk_id: int) -> None:
     run = chunk.run
     # Scorecards and the chunk's "done" commit together: a crash in between loses neither.
     with transaction.atomic():
-        compute.compute_chunk(
-            chunk.engagement_ids, run.period_kind, run.period_start, run_id=run.pk
+        result = compute.compute_chunk(
+            chunk.engagement_ids, run.period_kind, run.period_start, in_run=True
         )
-        _finish_chunk(chunk_id, ScorecardRunChunk.Status.DONE)
+        _finish_chunk(chunk_id, ScorecardRunChunk.Status.DONE, run_id=run.pk, result=result)
 
 
 def fail_chunk(chunk_id: int, error: str) -> None:
@@ -80,18 +81,32 @@ def fail_chunk(chunk_id: int, error: str) -> None:
     _finish_chunk(chunk_id, ScorecardRunChunk.Status.FAILED, error)
 
 
-def _finish_chunk(chunk_id: int, status: str, error: str = "") -> None:
-    """Mark the chunk finished once, count it on its run, and close the run after the last one."""
+def _finish_chunk(
+    chunk_id: int,
+    status: str,
+    error: str = "",
+    *,
+    run_id: int | None = None,
+    result: compute.ChunkResult = NOTHING_COMPUTED,
+) -> None:
+    """Mark the chunk finished once, count it and its results on its run, and close the run
+    after the last one."""
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint inside the chunk task's transaction: any error there undoes the chunk.
+    with transaction.atomic(savepoint=False):
         finished = ScorecardRunChunk.objects.filter(
             pk=chunk_id, status=ScorecardRunChunk.Status.PENDING
         ).update(status=status, error=error[:5000], finished_at=now)
         if not finished:
             return
-        run_id = ScorecardRunChunk.objects.values_list("run_id", flat=True).get(pk=chunk_id)
+        if run_id is None:
+            run_id = ScorecardRunChunk.objects.values_list("run_id", flat=True).get(pk=chunk_id)
         counter = "chunks_done" if status == ScorecardRunChunk.Status.DONE else "chunks_failed"
-        ScorecardRun.objects.filter(pk=run_id).update(**{counter: F(counter) + 1})
+        ScorecardRun.objects.filter(pk=run_id).update(
+            **{counter: F(counter) + 1},
+            scorecards_written=F("scorecards_written") + result.scorecards_written,
+            alerts_raised=F("alerts_raised") + result.alerts_raised,
+        )
         if error:
             ScorecardRun.objects.filter(pk=run_id, error="").update(error=error[:5000])
         _close_if_complete(run_id, now)
@@ -111,10 +126,11 @@ def _close_if_complete(run_id: int, now) -> None:
         ),
         finished_at=now,
     )
-    if closed:
-        webhooks.enqueue_drain()  # the events of all its chunks, in one drain
+    if not closed:
+        return
+    webhooks.enqueue_drain()  # the events of all its chunks, in one drain
     next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
-    if closed and next_run_id:
+    if next_run_id:
         transaction.on_commit(lambda: start_run(next_run_id))
 
 
