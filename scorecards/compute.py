@@ -124,20 +124,26 @@ def _by_engagement(rows, make) -> dict[int, list]:
     return grouped
 
 
-def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
+def sla_attainment(ids, period: Period):
+    """(engagement_id, SlaInput fields...) of the engagements' SLAs with current measurements
+    whose period start is in P, in explanation order."""
     met = Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
         direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
     )
     # Filtered before annotating: the counts cover the join's current measurements in P
-    # only, and SLAs without any drop out. Grouped by the SLA's key alone (PostgreSQL);
-    # grouping by its details too made it sort every measurement row by eight columns.
-    rows = (
+    # only, and SLAs without any drop out. Counting a key column (never null) keeps the
+    # measurements read off the covering (sla, period_start) index alone. Grouped by the
+    # SLA's key alone (PostgreSQL): grouping by its details made it sort every measurement.
+    return (
         SLA.objects.filter(
             engagement_id__in=ids,
             measurements__superseded_at__isnull=True,
             measurements__period_start__range=(period.start, period.end),
         )
-        .annotate(measured=Count("measurements"), met=Count("measurements", filter=met))
+        .annotate(
+            measured=Count("measurements__period_start"),
+            met=Count("measurements__period_start", filter=met),
+        )
         .values_list(
             "engagement_id",
             "pk",
@@ -152,7 +158,6 @@ def _sla_inputs(ids, period: Period) -> dict[int, list[SlaInput]]:
         )
         .order_by("engagement_id", "owner_side", "name", "pk")
     )
-    return _by_engagement(rows, SlaInput)
 
 
 def _checkin_dates(as_of, period: Period) -> dict[int, set[date]]:
@@ -260,7 +265,7 @@ def load_inputs(
     if not as_of:
         return {}
     ids = list(as_of)
-    slas = _sla_inputs(ids, period)
+    slas = _by_engagement(sla_attainment(ids, period), SlaInput)
     checkin_dates = _checkin_dates(as_of, period)
     last_checkins = _last_checkins(as_of)
     transparency = _transparency(as_of, period)

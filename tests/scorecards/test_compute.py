@@ -140,3 +140,25 @@ def test_each_engagement_is_read_up_to_its_own_as_of_and_local_dates(rich_engage
     assert inputs[ended.pk].last_checkin_on == date(2026, 3, 10)
     assert inputs[auckland.pk].checkin_dates == {date(2026, 3, 2)}
     assert inputs[rich_engagement.pk].last_checkin_on == date(2026, 3, 30)
+
+
+@pytest.mark.django_db
+def test_sla_attainment_reads_only_what_the_covering_index_holds(require_postgres):
+    # Then PostgreSQL can answer it from the index alone (an index-only scan per SLA),
+    # never visiting the table: the measurement read of a recompute.
+    import re
+
+    from relationships.models import Measurement
+    from relationships.periods import period_starting
+    from scorecards.compute import sla_attainment
+
+    index = connection.introspection.get_constraints(
+        connection.cursor(), Measurement._meta.db_table
+    )["measurement_sla_period"]
+    sql = str(sla_attainment([1, 2], period_starting("month", MARCH)).query)
+    read = set(re.findall(r'"relationships_measurement"\."(\w+)"', sql))
+    assert index["columns"] == ["sla_id", "period_start", "value", "superseded_at"]
+    assert read == {"sla_id", "period_start", "value", "superseded_at"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'measurement_sla_period'")
+        assert cursor.fetchone()[0].endswith("INCLUDE (value, superseded_at)")
