@@ -293,3 +293,39 @@ def test_lower_is_better_is_explained_with_its_operator():
     inputs = replace(full_inputs(), slas=(sla(1, "provider", 1, 2, 2, "lower_is_better"),))
     text = scoring.score_engagement(inputs, DEFAULT).explanation["dimensions"]["reliance"]["text"]
     assert text[0].startswith("provider SLA 'SLA 1' (target ≤ 99 %")
+
+
+def test_integer_weights_scale_decimal_weights_by_their_common_denominator():
+    config = scoring.config_values(weights={"sentiment": 0.1, "contact": 2.5})
+    # 30, 5/2, 15, 15, 15, 1/10 → × 10
+    assert scoring.integer_weights(config) == {
+        "reliance": 300,
+        "contact": 25,
+        "transparency": 150,
+        "dedication": 150,
+        "alignment": 150,
+        "sentiment": 1,
+    }
+
+
+def test_means_in_integers():
+    assert scoring.mean([Fraction(1, 2), None, Fraction(1, 3)]) == Fraction(5, 12)
+    assert scoring.mean([None, None]) is None
+    scores = {"a": Fraction(1, 2), "b": None, "c": Fraction(1, 3)}
+    # (2 × 1/2 + 1 × 1/3) / 3; b has no data, so its weight is left out
+    assert scoring.weighted_mean(scores, {"a": 2, "b": 5, "c": 1}) == Fraction(4, 9)
+    assert scoring.weighted_mean(scores, {"a": 0, "b": 5, "c": 0}) is None
+
+
+def test_alignment_score_and_difference():
+    # the worked example's goals: 60/89 and 1 → 100 × 149/178
+    goals = [(Fraction(89, 120), Fraction(1, 2)), (Fraction(1), Fraction(1))]
+    assert scoring.alignment_score(goals) == Fraction(14900, 178)
+    # expected 0 scores 1; ahead of schedule is capped at 1
+    assert (
+        scoring.alignment_score([(Fraction(0), Fraction(0)), (Fraction(1, 2), Fraction(9, 10))])
+        == 100
+    )
+    assert scoring.alignment_score([]) is None
+    assert scoring.difference(Fraction(1, 3), Fraction(1, 2)) == Fraction(-1, 6)
+    assert scoring.difference(Fraction(1, 3), Fraction(1, 2), absolute=True) == Fraction(1, 6)
