@@ -216,3 +216,24 @@ def test_only_the_engagements_parties_can_poll_its_runs(
     for user, run_id in ((outsider, run.pk), (client_manager, periodic.pk)):
         with pytest.raises(ScorecardRun.DoesNotExist):
             visible_run(run_id=run_id, user=user)
+
+
+@pytest.mark.django_db
+def test_a_chunk_task_takes_the_same_statements_for_10_and_50_engagements(require_postgres):
+    # Its fixed cost repeats for every chunk of every run: claim, read, write, finish.
+    # PostgreSQL only: SQLite splits bulk inserts into batches of 999 parameters.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.scorecards.conftest import make_engagements
+
+    counts = []
+    for size in (10, 50):
+        run = _run(make_engagements(size))
+        chunk = run.chunks.get()
+        with CaptureQueriesContext(connection) as captured:
+            compute_chunk_task.apply(kwargs={"chunk_id": chunk.pk}, throw=True)
+        run.refresh_from_db()
+        assert (run.status, run.scorecards_written) == ("succeeded", size)
+        counts.append(len(captured.captured_queries))
+    assert counts == [24, 24]
