@@ -25,8 +25,8 @@ class JSONDocumentField(models.JSONField):
     """A JSON document stored as text: written whole, read whole, never queried inside.
 
     jsonb makes PostgreSQL parse every value into its binary form as it is written:
-    about 80 µs for an explanation of 5.7 KB, more than the rest of storing its
-    scorecard. As text it is only copied (and compressed). Lookups into the value
+    about 75 µs for an explanation of 5.7 KB, over a third of the time its scorecard
+    took to store. As text it is only copied (and compressed). Lookups into the value
     (`explanation__data__...`) are not available on PostgreSQL; read the document.
     """
 
