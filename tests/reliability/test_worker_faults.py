@@ -390,6 +390,10 @@ def test_chunks_that_crash_every_time_stop_after_bounded_attempts(fleet):
         FAULTS_RAISE_ON=str(raising.pk),
         FAULTS_DIE_ON=str(dying.pk),
         FAULTS_DB_ERROR_ON=str(database_down.pk),
+        # The worker itself lives: it requeues a dead process's chunk at once. A visibility
+        # timeout this short would also restore that message while its requeued copy runs,
+        # and two copies claiming at once made the count of claims 7 now and then.
+        CELERY_VISIBILITY_TIMEOUT="300",
     )
     compute_period_task.delay(run.pk)
 
