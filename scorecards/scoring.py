@@ -108,18 +108,10 @@ def contact_score(span_days: int, cadence_days: int, held: int) -> Fraction:
 
 def reliance_side_score(slas: Iterable[tuple[Fraction, int, int]]) -> Fraction | None:
     """slas: (weight, met, measurements) of one side's SLAs; None when the side has none."""
-    # 100 × Σ(weight × met ÷ measurements) ÷ Σ weight, each sum kept as an integer pair.
-    attained, attained_denominator = 0, 1
-    total_weight, total_weight_denominator = 0, 1
-    for weight, met, measurements in slas:
-        if measurements <= 0:
-            continue
-        w, w_denominator = weight.as_integer_ratio()
-        term_denominator = w_denominator * measurements
-        attained = attained * term_denominator + w * met * attained_denominator
-        attained_denominator *= term_denominator
-        total_weight = total_weight * w_denominator + w * total_weight_denominator
-        total_weight_denominator *= w_denominator
+    # 100 × Σ(weight × met ÷ measurements) ÷ Σ weight
+    rows = [(*w.as_integer_ratio(), met, n) for w, met, n in slas if n > 0]
+    attained, attained_denominator = ratio_sum((w * met, d * n) for w, d, met, n in rows)
+    total_weight, total_weight_denominator = ratio_sum((w, d) for w, d, _, _ in rows)
     if total_weight == 0:
         return None
     return Fraction(100 * attained * total_weight_denominator, attained_denominator * total_weight)
@@ -149,20 +141,24 @@ def alignment_score(goals: Iterable[tuple[Fraction, Fraction]]) -> Fraction | No
 
     goal score = min(1, actual ÷ expected), 1 when expected is 0.
     """
-    numerator, denominator, count = 0, 1, 0
-    for expected, actual in goals:
-        count += 1
-        if expected == 0:
-            numerator += denominator  # + 1
-            continue
-        # actual ÷ expected = score ÷ score_denominator (expected > 0)
-        actual_numerator, actual_denominator = actual.as_integer_ratio()
-        expected_numerator, expected_denominator = expected.as_integer_ratio()
-        score = actual_numerator * expected_denominator
-        score_denominator = actual_denominator * expected_numerator
-        numerator = numerator * score_denominator + min(score, score_denominator) * denominator
-        denominator *= score_denominator
-    return Fraction(100 * numerator, denominator * count) if count else None
+    scores = [_goal_score(expected, actual) for expected, actual in goals]
+    if not scores:
+        return None
+    numerator, denominator = ratio_sum(scores)
+    return Fraction(100 * numerator, denominator * len(scores))
+
+
+def _goal_score(expected: Fraction, actual: Fraction) -> tuple[int, int]:
+    """min(1, actual ÷ expected), 1 when expected is 0, as (numerator, denominator)."""
+    if expected == 0:
+        return 1, 1
+    actual_numerator, actual_denominator = actual.as_integer_ratio()
+    expected_numerator, expected_denominator = expected.as_integer_ratio()
+    score, score_denominator = (
+        actual_numerator * expected_denominator,
+        actual_denominator * expected_numerator,
+    )
+    return min(score, score_denominator), score_denominator
 
 
 @functools.lru_cache(maxsize=4096)
@@ -177,14 +173,11 @@ def sentiment_view(respondents: int, answer_total: int) -> Fraction | None:
 
 def mean(values: Iterable[Fraction | None]) -> Fraction | None:
     """The mean of the values that are not None; None when there are none."""
-    numerator, denominator, count = 0, 1, 0
-    for value in values:
-        if value is not None:
-            value_numerator, value_denominator = value.as_integer_ratio()
-            numerator = numerator * value_denominator + value_numerator * denominator
-            denominator *= value_denominator
-            count += 1
-    return Fraction(numerator, denominator * count) if count else None
+    present = [value.as_integer_ratio() for value in values if value is not None]
+    if not present:
+        return None
+    numerator, denominator = ratio_sum(present)
+    return Fraction(numerator, denominator * len(present))
 
 
 def weighted_mean(
@@ -194,17 +187,26 @@ def weighted_mean(
 
     `weights` are integers (`integer_weights`): only the scores' denominators multiply up.
     """
-    numerator, denominator, total_weight = 0, 1, 0
-    for name, score in scores.items():
-        if score is not None:
-            weight = weights[name]
-            score_numerator, score_denominator = score.as_integer_ratio()
-            numerator = numerator * score_denominator + weight * score_numerator * denominator
-            denominator *= score_denominator
-            total_weight += weight
+    present = [
+        (weights[name], *s.as_integer_ratio()) for name, s in scores.items() if s is not None
+    ]
+    total_weight = sum([weight for weight, _, _ in present])
     if total_weight == 0:
         return None
+    numerator, denominator = ratio_sum((w * n, d) for w, n, d in present)
     return Fraction(numerator, denominator * total_weight)
+
+
+def ratio_sum(terms: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """Σ numerator ÷ denominator over the terms, exactly, as one integer pair (0, 1 if none).
+
+    Nothing is reduced on the way: the one Fraction each formula builds at the end does it.
+    """
+    numerator, denominator = 0, 1
+    for term_numerator, term_denominator in terms:
+        numerator = numerator * term_denominator + term_numerator * denominator
+        denominator *= term_denominator
+    return numerator, denominator
 
 
 def difference(a: Fraction, b: Fraction, absolute: bool = False) -> Fraction:
