@@ -6,7 +6,7 @@ scorecard, acknowledge an alert, ask for a recompute, and tune the scoring.
 
 import csv
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.http import HttpResponse
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -29,7 +29,7 @@ from relationships.api import ApiFilterSet
 from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
-from scorecards.latest import latest_of_own_period
+from scorecards.latest import latest_of_own_period, latest_of_own_period_only
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
 from scorecards.scoring import config_as_dict, config_values
 
@@ -83,18 +83,6 @@ class ScorecardFilter(ApiFilterSet):
         fields = ["engagement", "period_kind", "band"]
 
 
-def latest_scorecard_ids():
-    """The newest scorecard of each engagement in the engagement's own period kind."""
-    return (
-        Scorecard.objects.filter(
-            engagement=OuterRef("engagement"),
-            period_kind=OuterRef("engagement__scorecard_period"),
-        )
-        .order_by("-period_start")
-        .values("pk")[:1]
-    )
-
-
 @extend_schema_view(
     list=extend_schema(description="Scorecards of your engagements, newest period first."),
     retrieve=extend_schema(description="A scorecard with its explanation and configuration."),
@@ -113,9 +101,7 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     )
     @action(detail=False, methods=["get"])
     def latest(self, request):
-        queryset = self.filter_queryset(self.get_queryset()).filter(
-            pk=Subquery(latest_scorecard_ids())
-        )
+        queryset = latest_of_own_period_only(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -13,7 +13,7 @@ Raw SQL bypasses both; the next computation of those engagements puts them right
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -38,6 +38,19 @@ def latest_of_own_period() -> FilteredRelation:
     """
     return FilteredRelation(
         "latest_scorecards", condition=Q(latest_scorecards__period_kind=F("scorecard_period"))
+    )
+
+
+def latest_of_own_period_only(scorecards: QuerySet) -> QuerySet:
+    """The scorecards that are their engagement's latest of its own period kind.
+
+    Joins the latest rows instead of searching each engagement's scorecards per row,
+    so the cost does not grow with the length of the history.
+    """
+    return scorecards.filter(
+        period_kind=F("engagement__scorecard_period"),
+        engagement__latest_scorecards__period_kind=F("period_kind"),
+        engagement__latest_scorecards__period_start=F("period_start"),
     )
 
 

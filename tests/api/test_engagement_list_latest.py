@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from relationships.models import Engagement
 from scorecards.compute import compute_chunk
@@ -46,3 +48,31 @@ def test_the_latest_is_of_the_engagements_own_period_kind(api, engagement, clien
     assert _listed(api, client_viewer)["latest_period_start"] == "2026-01-05"
     Engagement.objects.filter(pk=engagement.pk).update(scorecard_period="month")
     assert _listed(api, client_viewer)["latest_period_start"] == "2026-03-01"
+
+
+# ---------------------------------------------------------------- GET /scorecards/latest/
+def _latest_periods(api, user) -> list[tuple[int, str]]:
+    rows = api(user).get("/api/v1/scorecards/latest/").json()["results"]
+    return [(row["engagement"], row["period_start"]) for row in rows]
+
+
+def test_latest_scorecards_follow_deletion_and_period_kind(api, engagement, client_viewer):
+    make_scorecard(engagement, date(2026, 1, 1))
+    make_scorecard(engagement, date(2026, 2, 1)).delete()
+    assert _latest_periods(api, client_viewer) == [(engagement.pk, "2026-01-01")]
+    Engagement.objects.filter(pk=engagement.pk).update(scorecard_period="week")
+    assert _latest_periods(api, client_viewer) == []  # no weekly scorecard yet
+    make_scorecard(Engagement.objects.get(pk=engagement.pk), date(2025, 12, 29))
+    assert _latest_periods(api, client_viewer) == [(engagement.pk, "2025-12-29")]
+
+
+def test_latest_scorecards_join_the_latest_rows_instead_of_a_search_per_row(
+    api, engagement, client_viewer
+):
+    # A subquery per scorecard row made the endpoint's cost grow with each engagement's history.
+    make_scorecard(engagement, date(2026, 1, 1))
+    with CaptureQueriesContext(connection) as queries:
+        api(client_viewer).get("/api/v1/scorecards/latest/")
+    *_count, page = [q["sql"] for q in queries if 'FROM "scorecards_scorecard" ' in q["sql"]]
+    assert '"scorecards_latestscorecard"' in page
+    assert "LIMIT 1)" not in page
