@@ -346,6 +346,15 @@ def _differs(existing: Scorecard, new: Scorecard, fields) -> bool:
 
 
 # ---------------------------------------------------------------- computing a chunk
+def chunk_engagements(engagement_ids: Iterable[int]) -> list[Engagement]:
+    """The chunk's engagements with what scoring and the events read of them, in id order."""
+    return list(
+        Engagement.objects.filter(pk__in=list(engagement_ids))
+        .select_related("client", "provider", "scoring_config")
+        .order_by("pk")
+    )
+
+
 def compute_chunk(
     engagement_ids: Iterable[int],
     period_kind: str,
@@ -361,11 +370,7 @@ def compute_chunk(
     chunk of a run, whose close delivers the events (see scorecards.tasks).
     """
     period = period_starting(period_kind, period_start)
-    engagements = list(
-        Engagement.objects.filter(pk__in=list(engagement_ids))
-        .select_related("client", "provider", "scoring_config")
-        .order_by("pk")
-    )
+    engagements = chunk_engagements(engagement_ids)
     inputs = load_inputs(engagements, period_kind, period.start, today)
     engagements = [engagement for engagement in engagements if engagement.pk in inputs]
     if not engagements:
