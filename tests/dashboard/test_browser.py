@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -43,6 +44,10 @@ def browser(require_chromium, require_postgres, live_server, monkeypatch):
         )
         yield chromium
         chromium.close()
+        # While Playwright's loop runs here, Django counts this thread as async and keeps its
+        # connections apart from the thread's own: close those, or the one the test data was
+        # written with stays open and the test database cannot be dropped after the run.
+        connections.close_all()
 
 
 def sign_in(browser, live_server, username):
