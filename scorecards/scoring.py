@@ -209,17 +209,6 @@ def ratio_sum(terms: Iterable[tuple[int, int]]) -> tuple[int, int]:
     return numerator, denominator
 
 
-def difference(a: Fraction, b: Fraction, absolute: bool = False) -> Fraction:
-    """a − b (|a − b| if absolute), built once from the integers.
-
-    Fraction's operators do the same arithmetic inside several layers of type dispatch.
-    """
-    a_numerator, a_denominator = a.as_integer_ratio()
-    b_numerator, b_denominator = b.as_integer_ratio()
-    numerator = a_numerator * b_denominator - b_numerator * a_denominator
-    return Fraction(abs(numerator) if absolute else numerator, a_denominator * b_denominator)
-
-
 @functools.lru_cache(maxsize=4096)
 def exact(number: float | int | str | Decimal) -> Fraction:
     """A configured number as the decimal a person typed (0.1 is 1/10, not its float).
@@ -319,14 +308,12 @@ def _combine(
     sides = {side: weighted_mean(side_dimensions[side], weights) for side in SIDES}
     client_view, provider_view = [sentiment_views.get(side) for side in SIDES]
     gap = (
-        difference(client_view, provider_view, absolute=True)
+        abs(client_view - provider_view)
         if client_view is not None and provider_view is not None
         else None
     )
     trend = (
-        difference(overall, previous_overall)
-        if overall is not None and previous_overall is not None
-        else None
+        overall - previous_overall if overall is not None and previous_overall is not None else None
     )
     return ScoreResult(
         dimensions=dimensions,
@@ -460,17 +447,12 @@ def _score_from_data(
             slas[s["side"]].append((exact(s["weight"]), s["met"], s["measurements"]))
     side_dimensions: dict[str, dict[str, Fraction | None]] = {}
     for side in SIDES:
-        transparency = data["transparency"].get(side)
-        dedication = data["dedication"].get(side)
-        side_dimensions[side] = {
-            "reliance": reliance_side_score(slas[side]),
-            "transparency": ratio_score(transparency["hits"], transparency["total"])
-            if transparency
-            else None,
-            "dedication": ratio_score(dedication["hits"], dedication["total"])
-            if dedication
-            else None,
-        }
+        side_dimensions[side] = {"reliance": reliance_side_score(slas[side])}
+        for name in ("transparency", "dedication"):
+            counts = data[name].get(side)
+            side_dimensions[side][name] = (
+                ratio_score(counts["hits"], counts["total"]) if counts else None
+            )
     goals = [
         (
             goal_expected(
