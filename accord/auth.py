@@ -6,8 +6,10 @@ passes. Works for every form that authenticates with a request (dashboard,
 admin); the test client's login() passes no request and is not throttled.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -30,6 +32,33 @@ class ThrottledModelBackend(ModelBackend):
             # PermissionDenied stops authenticate() from trying other backends.
             raise PermissionDenied("Too many failed sign-ins; try again later.")
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class SignInForm(AuthenticationForm):
+    """The dashboard's sign-in form: says so when sign-in is locked, instead of "incorrect".
+
+    The lock is keyed by the username as typed, existing or not, so the message tells
+    nothing about which accounts exist.
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": (
+            "Too many failed sign-ins. Signing in is locked for up to %(minutes)s minutes;"
+            " try again later."
+        ),
+    }
+
+    def clean(self):
+        if self.request is not None and is_throttled(
+            self.request, self.cleaned_data.get("username")
+        ):
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": -(-settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)},
+            )
+        return super().clean()
 
 
 @receiver(user_login_failed)

@@ -1,10 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accord.auth import SignInForm
 from scorecards import views
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",

@@ -53,3 +53,18 @@ def test_login_page_refuses_a_guessed_account(client, client_manager, settings):
     response = client.post("/accounts/login/", {"username": "client-manager", "password": PASSWORD})
     assert response.status_code == 200  # the form again, not a redirect into Accord
     assert "_auth_user_id" not in client.session
+    assert response.context["form"].errors.as_data()["__all__"][0].code == "throttled"
+    assert "Signing in is locked for up to 15 minutes" in response.content.decode()
+
+
+def test_login_page_says_incorrect_below_the_limit(client, client_manager):
+    response = client.post("/accounts/login/", {"username": "client-manager", "password": "guess"})
+    assert response.context["form"].errors.as_data()["__all__"][0].code == "invalid_login"
+    assert "locked" not in response.content.decode()
+
+
+def test_login_page_lock_is_the_same_for_an_unknown_username(client, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "nobody", "password": "guess"})
+    response = client.post("/accounts/login/", {"username": "nobody", "password": "guess"})
+    assert response.context["form"].errors.as_data()["__all__"][0].code == "throttled"
