@@ -221,6 +221,7 @@ def portfolio_filter(filters: dict) -> Q:
 
 
 @login_required
+@require_GET
 def portfolio(request):
     own_orgs = _user_organization_ids(request.user)
     filters = {
@@ -420,6 +421,7 @@ def _engagement_or_404(user, pk) -> Engagement:
 
 
 @login_required
+@require_GET
 def engagement_detail(request, pk):
     return _render_engagement(request, _engagement_or_404(request.user, pk))
 
@@ -792,6 +794,7 @@ ALERT_STATES = {
 
 
 @login_required
+@require_GET
 def alert_list(request):
     visible = Engagement.objects.visible_to(request.user)
     alerts = Alert.objects.filter(engagement__in=visible).select_related(

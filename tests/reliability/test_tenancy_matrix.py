@@ -195,9 +195,9 @@ PAGE_TABLE = {
         "invitation",
         {"GET": "200 200 200 200 200 200", "POST": "400 302 302 302 302 302"},
     ),
-    # Signed-in pages about the user only (read pages answer POST like GET; nothing is written).
-    "portfolio": (None, {"GET": "login 200 200 200 200 200", "POST": "login 200 200 200 200 200"}),
-    "alert-list": (None, {"GET": "login 200 200 200 200 200", "POST": "login 200 200 200 200 200"}),
+    # Signed-in pages about the user only; the read pages refuse other methods.
+    "portfolio": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
+    "alert-list": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
     "password_change": (
         None,
         {"GET": "login 200 200 200 200 200", "POST": "login 200 200 200 200 200"},
@@ -209,7 +209,7 @@ PAGE_TABLE = {
     # Engagement pages: members read, outsiders get 404.
     "engagement-detail": (
         "engagement",
-        {"GET": "login 404 200 200 200 200", "POST": "login 404 200 200 200 200"},
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
     ),
     "scorecard-export": (
         "engagement",
