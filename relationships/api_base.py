@@ -17,6 +17,7 @@ import functools
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import mixins, permissions, serializers, viewsets
 
 from relationships.models import Engagement, Membership
@@ -131,6 +132,19 @@ class RejectUnknownFields:
                     {name: ["Unknown or read-only field."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
+    """The schema says what RejectUnknownFields does: a request body takes no other property."""
+
+    target_class = RejectUnknownFields
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 class StrictSerializer(RejectUnknownFields, serializers.Serializer):

@@ -28,7 +28,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from relationships import validation
-from relationships.api_base import TenantViewSet
+from relationships.api_base import StrictSerializer, TenantViewSet
 from relationships.measurements import (
     MAX_BULK_ROWS,
     MeasurementRow,
@@ -105,7 +105,7 @@ def _rule_field(base, rule, **kwargs):
     return RuleField(**kwargs)
 
 
-class MeasurementInputSerializer(serializers.Serializer):
+class MeasurementInputSerializer(StrictSerializer):
     """One value to record; the same rules as every row of the bulk endpoint."""
 
     sla = _rule_field(serializers.IntegerField, validation.clean_sla, help_text="The SLA's id.")
@@ -131,13 +131,6 @@ class MeasurementInputSerializer(serializers.Serializer):
         help_text="Where the value comes from, e.g. the ticketing system.",
     )
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = validation.unknown_fields(data)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
     def validate(self, attrs):
         errors = validation.period_errors(
             attrs["period_start"], attrs["period_end"], timezone.localdate()
@@ -157,7 +150,9 @@ class BulkRowSerializer(MeasurementInputSerializer):
     """Documentation only: the bulk endpoint validates rows column-wise with the same rules."""
 
 
-class BulkRequestSerializer(serializers.Serializer):
+class BulkRequestSerializer(StrictSerializer):
+    """Documentation only: the body is read by _rows_from_json, which refuses other keys too."""
+
     rows = BulkRowSerializer(many=True, help_text=f"1 to {MAX_BULK_ROWS} rows.")
 
 

@@ -61,3 +61,33 @@ def test_schema_and_docs_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def _component(schema, reference: str) -> dict:
+    return schema["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+
+
+def test_every_json_request_body_refuses_other_properties(schema):
+    """The API answers an unknown field with 400 (tests/reliability/test_bad_input.py);
+    the schema says so, so generated clients and fuzzers know it too."""
+    bodies = [
+        (method, path, _component(schema, content["application/json"]["schema"]["$ref"]))
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        and (content := operation.get("requestBody", {}).get("content", {}))
+        and "application/json" in content
+    ]
+    assert len(bodies) > 30
+    for method, path, body in bodies:
+        assert body.get("additionalProperties") is False, (method, path)
+    bulk = _component(schema, "#/components/schemas/BulkRequestRequest")
+    assert (
+        _component(schema, bulk["properties"]["rows"]["items"]["$ref"])["additionalProperties"]
+        is False
+    )
+
+
+def test_response_bodies_leave_room_for_new_properties(schema):
+    # Adding a property to an answer is not a breaking change for clients.
+    assert "additionalProperties" not in schema["components"]["schemas"]["Engagement"]
