@@ -8,6 +8,7 @@ admin); the test client's login() passes no request and is not throttled.
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
@@ -34,31 +35,36 @@ class ThrottledModelBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-class SignInForm(AuthenticationForm):
-    """The dashboard's sign-in form: says so when sign-in is locked, instead of "incorrect".
+LOCKED_MESSAGE = (
+    "Too many failed sign-ins. Signing in is locked for up to %(minutes)s minutes; try again later."
+)
+
+
+class LockedSignInMessage:
+    """For sign-in forms: a locked sign-in says so, instead of "incorrect".
 
     The lock is keyed by the username as typed, existing or not, so the message tells
     nothing about which accounts exist.
     """
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": (
-            "Too many failed sign-ins. Signing in is locked for up to %(minutes)s minutes;"
-            " try again later."
-        ),
-    }
 
     def clean(self):
         if self.request is not None and is_throttled(
             self.request, self.cleaned_data.get("username")
         ):
             raise forms.ValidationError(
-                self.error_messages["throttled"],
+                LOCKED_MESSAGE,
                 code="throttled",
                 params={"minutes": -(-settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)},
             )
         return super().clean()
+
+
+class SignInForm(LockedSignInMessage, AuthenticationForm):
+    """The dashboard's sign-in form."""
+
+
+class AdminSignInForm(LockedSignInMessage, AdminAuthenticationForm):
+    """The admin site's sign-in form (staff only)."""
 
 
 @receiver(user_login_failed)

@@ -68,3 +68,11 @@ def test_login_page_lock_is_the_same_for_an_unknown_username(client, settings):
         client.post("/accounts/login/", {"username": "nobody", "password": "guess"})
     response = client.post("/accounts/login/", {"username": "nobody", "password": "guess"})
     assert response.context["form"].errors.as_data()["__all__"][0].code == "throttled"
+
+
+def test_admin_login_page_says_sign_in_is_locked(client, client_admin, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "client-admin", "password": "guess"})
+    response = client.post("/admin/login/", {"username": "client-admin", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+    assert response.context["form"].errors.as_data()["__all__"][0].code == "throttled"
