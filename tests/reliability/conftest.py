@@ -79,7 +79,7 @@ def world(
     settings,
 ):
     """One active engagement with a record of every kind, keyed by API URL prefix."""
-    # No DNS on CI: the URL checks are tested in tests/integrations.
+    # No DNS on CI: the URL checks are tested in tests/scorecards/test_webhooks.py.
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     # Throttling counts requests across tests; its own tests are in test_production.
     cache.clear()

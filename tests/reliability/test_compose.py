@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from tests.foundation.settings_source import ROOT, settings_environment_names
+from tests.reliability.settings_source import ROOT, settings_environment_names
 
 APP_SERVICES = ("web", "worker", "beat")
 

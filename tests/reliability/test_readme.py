@@ -2,7 +2,7 @@
 
 import re
 
-from tests.foundation.settings_source import ROOT, settings_environment_names
+from tests.reliability.settings_source import ROOT, settings_environment_names
 
 README = (ROOT / "README.md").read_text()
 MAKEFILE = (ROOT / "Makefile").read_text()
