@@ -10,9 +10,38 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from relationships.models import ImportBatch, Measurement
+from tests.factories import EngagementFactory, SLAFactory
 
 LIST = "/api/v1/measurements/"
 BULK = "/api/v1/measurements/bulk/"
+
+
+@pytest.fixture
+def sla(engagement):
+    return SLAFactory(engagement=engagement, owner_side="provider", name="P1 response")
+
+
+@pytest.fixture
+def slas(engagement):
+    return [SLAFactory(engagement=engagement, name=f"SLA {n}") for n in range(10)]
+
+
+@pytest.fixture
+def outsider_sla(outsider_org, client_org):
+    """An SLA of an engagement the provider organisation is no party to."""
+    other = EngagementFactory(client=client_org, provider=outsider_org, name="Elsewhere")
+    return SLAFactory(engagement=other, name="Not yours")
+
+
+@pytest.fixture
+def as_user(client):
+    """The test client, signed in as the given user: as_user(client_admin).get(...)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
 
 
 def row(sla_id, n=0, value="99.5", **changes):

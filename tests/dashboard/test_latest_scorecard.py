@@ -19,8 +19,7 @@ from scorecards.compute import compute_chunk
 from scorecards.latest import LATEST_FIELDS
 from scorecards.models import LatestScorecard, Scorecard
 from scorecards.services import scorecard_review
-from tests.dashboard.conftest import make_scorecard, scorecard_values
-from tests.dashboard.test_portfolio import add_engagements
+from tests.dashboard.conftest import add_engagements, make_scorecard, scorecard_values
 from tests.factories import CheckInFactory, EngagementFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db

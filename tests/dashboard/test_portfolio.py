@@ -6,55 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from feedback.models import CheckIn
-from relationships.models import Engagement, Organization
-from scorecards import latest
-from scorecards.models import Alert, Scorecard
-from tests.dashboard.conftest import make_alert, make_scorecard, scorecard_values
+from tests.dashboard.conftest import add_engagements, make_alert, make_scorecard
 from tests.factories import EngagementFactory, OrganizationFactory
-
-
-def add_engagements(client_org, count: int, start: int = 0) -> None:
-    """`count` engagements of client_org with 7 monthly scorecards, an alert and a check-in each."""
-    providers = Organization.objects.bulk_create(
-        Organization(name=f"Provider {start + i}") for i in range(count)
-    )
-    engagements = Engagement.objects.bulk_create(
-        Engagement(
-            name=f"Engagement {start + i:04d}",
-            client=client_org,
-            provider=provider,
-            status="active",
-            phase="active",
-            start_date=date(2025, 1, 1),
-        )
-        for i, provider in enumerate(providers)
-    )
-    Scorecard.objects.bulk_create(
-        Scorecard(**scorecard_values(e, date(2025, month, 1), 40 + month * 5, "watch"))
-        for e in engagements
-        for month in range(1, 8)
-    )
-    # Bulk writes send no signals: as compute_chunk does, refresh the latest rows.
-    latest.refresh([e.pk for e in engagements], "month")
-    Alert.objects.bulk_create(
-        Alert(
-            engagement=e,
-            period_kind="month",
-            period_start=date(2025, 7, 1),
-            kind="score_drop",
-            message="Overall dropped",
-            raised_at=datetime(2025, 7, 31, tzinfo=UTC),
-        )
-        for e in engagements
-    )
-    CheckIn.objects.bulk_create(
-        CheckIn(
-            engagement=e,
-            occurred_at=datetime(2025, 7, 10, 9, tzinfo=UTC),
-            occurred_on=date(2025, 7, 10),
-        )
-        for e in engagements
-    )
 
 
 def portfolio_queries(client) -> int:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.dashboard.test_portfolio import add_engagements
+from tests.dashboard.conftest import add_engagements
 
 pytestmark = pytest.mark.django_db
 

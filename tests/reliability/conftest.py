@@ -1,6 +1,8 @@
 """Fixtures for the reliability proofs: one engagement with a record of every kind, a
-foreign engagement to reference by id, and the counts printed at the end of the run."""
+foreign engagement to reference by id, a broker and Celery processes of the test's own,
+and the counts printed at the end of the run."""
 
+import shutil
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -10,6 +12,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.utils import timezone
 
+from tests.conftest import need
 from tests.factories import (
     ActionItemFactory,
     CheckInFactory,
@@ -25,6 +28,8 @@ from tests.factories import (
     SLAFactory,
     UserFactory,
 )
+from tests.reliability import faults_summary
+from tests.reliability.fleet import Fleet, RedisServer, celery_app_on
 
 # What the proofs checked, printed by pytest_terminal_summary below.
 TALLY: Counter = Counter()
@@ -40,6 +45,7 @@ TALLY_LABELS = {
 
 
 def pytest_terminal_summary(terminalreporter):
+    faults_summary.write_summary(terminalreporter)
     if not TALLY:
         return
     terminalreporter.section("reliability proofs")
@@ -242,3 +248,20 @@ def domain_row_counts() -> dict[str, int]:
 @pytest.fixture
 def row_counts():
     return domain_row_counts
+
+
+@pytest.fixture
+def broker(require_postgres, require_redis):
+    need(shutil.which("redis-server") is not None, "redis-server")
+    server = RedisServer()
+    server.start()
+    with celery_app_on(server.url):
+        yield server
+    server.stop()
+
+
+@pytest.fixture
+def fleet(broker, tmp_path):
+    fleet = Fleet(broker, tmp_path)
+    yield fleet
+    fleet.close()

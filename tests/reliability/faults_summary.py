@@ -1,8 +1,5 @@
-"""Pytest plugin of the fault proofs: counts faults injected and what was lost, and prints them.
-
-Loaded through `pytest_plugins` by test_worker_faults.py and test_broker_down.py
-(tests/reliability/conftest.py belongs to the tenancy matrix and has its own summary).
-"""
+"""The fault proofs' counts: faults injected and what was lost, printed at the end of the run
+by tests/reliability/conftest.py."""
 
 from collections import Counter
 
@@ -12,7 +9,7 @@ FAULTS: Counter = Counter()
 LOST: Counter = Counter()
 
 
-def pytest_terminal_summary(terminalreporter):
+def write_summary(terminalreporter):
     if not FAULTS:
         return
     terminalreporter.section("worker and broker faults")

@@ -14,14 +14,14 @@ from django.apps import apps
 from relationships.models import ImportBatch
 from scorecards.models import Alert, ScorecardRun
 from tests.reliability.conftest import PERSONAS, TALLY
-from tests.reliability.test_tenancy_matrix import (
+from tests.reliability.tenancy import (
     API_TABLE,
     OPERATIONS,
-    _send,
     api_bodies,
     api_url,
     client_as,
     expected_statuses,
+    send_request,
 )
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_every_api_write_is_audited_with_its_actor(world, operation):
     actor = world[persona]
     method, path = operation.split(" ", 1)
     before = audit_entries_by(actor)
-    response = _send(
+    response = send_request(
         client_as(world, persona), method, api_url(world, path), api_bodies(world).get(operation)
     )
     assert response.status_code < 300, response.content[:300]

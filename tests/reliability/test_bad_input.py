@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.reliability.conftest import PULSE_ANSWERS, TALLY
-from tests.reliability.test_tenancy_matrix import (
+from tests.reliability.tenancy import (
     OPERATIONS,
     PAGE_KWARGS,
     PAGE_TABLE,

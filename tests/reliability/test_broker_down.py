@@ -24,15 +24,11 @@ from scorecards.models import (
 )
 from scorecards.webhooks import subscription_save
 from tests.factories import CheckInFactory, EngagementFactory
-from tests.integrations.conftest import Receiver
 from tests.reliability.faults_summary import FAULTS, LOST
-from tests.reliability.test_worker_faults import (  # noqa: F401 — fixtures and marks
-    broker_fixture,
-    faults_in_the_summary,
-    fleet_fixture,
-    pytestmark,
-    wait_until,
-)
+from tests.reliability.fleet import FLEET_MARKS, wait_until
+from tests.scorecards.conftest import Receiver
+
+pytestmark = FLEET_MARKS
 
 
 def _periods_since(start_date) -> list:

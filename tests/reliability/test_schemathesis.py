@@ -75,7 +75,7 @@ def test_every_operation_survives_fuzzing_and_answers_per_schema(
 
 
 def schema_operations() -> list:
-    from tests.reliability.test_tenancy_matrix import OPERATIONS
+    from tests.reliability.tenancy import OPERATIONS
 
     return OPERATIONS
 

@@ -1,10 +1,18 @@
-"""An engagement with data for every dimension on both sides, for March 2026."""
+"""An engagement with data for every dimension on both sides, for March 2026; a real Celery
+worker; a webhook receiver."""
 
 import itertools
+import os
+import subprocess
+import sys
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from feedback.models import PulseResponse
@@ -19,6 +27,7 @@ from tests.factories import (
     SLAFactory,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 User = get_user_model()
 _respondents = itertools.count()
 
@@ -95,3 +104,77 @@ def rich_engagement(engagement):
 
 def make_engagements(count: int) -> list:
     return [populate(EngagementFactory()) for _ in range(count)]
+
+
+@pytest.fixture
+def worker(require_postgres, require_redis):
+    """A real `celery worker` process on the test database and the test broker."""
+    from accord.celery import app
+
+    app.control.purge()
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "accord", "worker", "--pool=prefork", "-c", "2"]
+        + ["--without-mingle", "--without-gossip", "-l", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 answering with the statuses it is given, in order."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        self.stall = threading.Event()  # set: answer nothing, as a hung receiver would
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                if receiver.stall.is_set():
+                    receiver.released.wait(timeout=10)
+                    return
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    receiver = Receiver()
+    yield receiver
+    receiver.close()

@@ -1,13 +1,9 @@
 """Computations of the same period at the same time, and a real worker end to end (PostgreSQL)."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,7 +15,6 @@ from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardRun
 from tests.factories import CheckInFactory, EngagementFactory, MeasurementFactory, SLAFactory
 from tests.scorecards.conftest import APRIL_10, MARCH, make_engagements
 
-ROOT = Path(__file__).resolve().parents[2]
 # available_apps makes the flush after each test TRUNCATE ... CASCADE: knox's own
 # token table (swapped for relationships.ApiToken) still references auth_user.
 transactional = pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)
@@ -51,36 +46,6 @@ def test_two_computations_at_once_leave_one_scorecard_per_engagement(require_pos
     assert sorted(Scorecard.objects.values_list("engagement_id", flat=True)) == ids
     # The second computation found the first one's rows: no duplicate events.
     assert OutboxEvent.objects.filter(kind="scorecard.computed").count() == len(ids)
-
-
-@pytest.fixture
-def worker(require_postgres, require_redis):
-    """A real `celery worker` process on the test database and the test broker."""
-    from accord.celery import app
-
-    app.control.purge()
-    database = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "accord", "worker", "--pool=prefork", "-c", "2"]
-        + ["--without-mingle", "--without-gossip", "-l", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _wait_for_runs(timeout: float = 90) -> list[ScorecardRun]:

@@ -27,6 +27,17 @@ HOOKS = "/api/v1/webhooks/"
 SECRET = "s3cret-shared-with-the-receiver"
 
 
+@pytest.fixture
+def as_user(client):
+    """The test client, signed in as the given user: as_user(client_admin).get(...)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
 def scorecard_payload(engagement):
     return {
         "event": "scorecard.computed",
