@@ -124,8 +124,9 @@ def test_two_workers_and_two_runs_of_one_period_write_each_scorecard_once(fleet)
     runs = finished_runs(2, fleet)
 
     assert [(r.status, r.chunks_total, r.chunks_done) for r in runs] == [("succeeded", 3, 3)] * 2
-    # Both workers scored engagements; the first write of each won, the others found it done.
-    assert {name for name, _, _ in fleet.progress()} == {"left", "right"}
+    # Which worker took which chunk is the broker's choice and not asserted (on a busy machine
+    # one worker may take them all). Whoever scored: the first write of each scorecard won and
+    # every later computation found it done.
     assert sum(run.scorecards_written for run in runs) == len(ids)
     assert_one_complete_scorecard_each(ids, [MARCH], proof="two workers")
 
