@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from relationships.models import SLA, Engagement, KeyContact, Membership, SharedGoal, Side
+from relationships.models import SLA, Engagement, KeyContact, SharedGoal, Side
 
 
 class LocalDateMixin(models.Model):
@@ -263,10 +263,7 @@ class ActionItem(LocalDateMixin):
         if self.checkin_id and self.checkin.engagement_id != self.engagement_id:
             raise ValidationError({"checkin": "Choose a check-in of this engagement."})
         if self.owner_id and self.owner_side in Side.values:
-            organization_id = self.engagement.organization_id_of(self.owner_side)
-            if not Membership.objects.filter(
-                user_id=self.owner_id, organization_id=organization_id
-            ).exists():
+            if not self.engagement.members_among([self.owner_id], side=self.owner_side):
                 raise ValidationError(
                     {"owner": f"The owner must be a member of the {self.owner_side} organisation."}
                 )

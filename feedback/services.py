@@ -25,8 +25,7 @@ from feedback.models import (
     Issue,
     PulseResponse,
 )
-from relationships.models import Engagement, KeyContact, Membership, Side
-from relationships.services import require_member, require_writer
+from relationships.models import Engagement, KeyContact, Side
 
 # Clocks of browsers and integrations drift a little; beyond this a time is "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -80,7 +79,7 @@ def _pks(values: Iterable) -> set:
 
 
 def _require_owner_side(*, user, item: ActionItem) -> None:
-    if require_writer(user=user, engagement=item.engagement) != item.owner_side:
+    if item.engagement.access_for(user).require("write").side != item.owner_side:
         raise PermissionDenied("Only the side that owns an action item can close it.")
 
 
@@ -103,18 +102,12 @@ def checkin_log(
     action_items: Iterable[Mapping] = (),
 ) -> CheckIn:
     """Record a check-in with its attendees and follow-up action items, all or nothing."""
-    require_writer(user=user, engagement=engagement)
+    engagement.access_for(user).require("write")
     errors: dict[str, list[str]] = {}
     occurred_at = _past_moment(engagement, "occurred_at", occurred_at, errors)
 
     user_ids = _pks(attendee_users)
-    members = set(
-        Membership.objects.filter(
-            user_id__in=user_ids,
-            organization_id__in=[engagement.client_id, engagement.provider_id],
-        ).values_list("user_id", flat=True)
-    )
-    if user_ids - members:
+    if user_ids - engagement.members_among(user_ids):
         errors["attendee_users"] = ["Attendees must be members of the client or the provider."]
     contact_ids = _pks(attendee_contacts)
     own_contacts = set(
@@ -169,7 +162,7 @@ def feedback_give(
     goal=None,
 ) -> Feedback:
     """Feedback from the user's side; an improvement must say what to do about it."""
-    side = require_writer(user=user, engagement=engagement)
+    side = engagement.access_for(user).require("write").side
     feedback = _validated(
         Feedback(
             engagement=engagement,
@@ -199,7 +192,7 @@ def issue_raise(
     raised_at: datetime | None = None,
 ) -> Issue:
     """Log a problem; who raised it is the user's side, so transparency cannot be claimed."""
-    side = require_writer(user=user, engagement=engagement)
+    side = engagement.access_for(user).require("write").side
     errors: dict[str, list[str]] = {}
     detected_at = _past_moment(engagement, "detected_at", detected_at, errors)
     raised_at = _past_moment(engagement, "raised_at", raised_at, errors, default_now=True)
@@ -222,7 +215,7 @@ def issue_raise(
 
 
 def issue_resolve(*, issue: Issue, user, resolved_at: datetime | None = None) -> Issue:
-    require_writer(user=user, engagement=issue.engagement)
+    issue.engagement.access_for(user).require("write")
     if issue.resolved_at is not None:
         raise ValidationError({"resolved_at": "This issue is already resolved."})
     errors: dict[str, list[str]] = {}
@@ -240,7 +233,7 @@ def issue_resolve(*, issue: Issue, user, resolved_at: datetime | None = None) ->
 
 def review_create(*, issue: Issue, user, summary: str = "") -> ContributionReview:
     """Open the contribution review of an issue (one per issue)."""
-    require_writer(user=user, engagement=issue.engagement)
+    issue.engagement.access_for(user).require("write")
     review = _validated(ContributionReview(issue=issue, summary=summary, created_by=user))
     review.save()
     return review
@@ -259,7 +252,7 @@ def action_item_add(
     checkin: CheckIn | None = None,
 ) -> ActionItem:
     """Add an action item. In a contribution review each side commits only for itself."""
-    side = require_writer(user=user, engagement=engagement)
+    side = engagement.access_for(user).require("write").side
     errors: dict[str, list[str]] = {}
     if review is not None and owner_side != side:
         errors["owner_side"] = ["In a contribution review each side commits to its own actions."]
@@ -338,9 +331,10 @@ def pulse_submit(
 
     A second answer in the same period supersedes the first, which is kept.
     """
-    side = require_member(user=user, engagement=engagement)
-    if not engagement.is_writable:
+    access = engagement.access_for(user).require("read")
+    if not access.writable:
         raise PermissionDenied(f"This engagement is {engagement.status}; the survey is closed.")
+    side = access.side
     cleaned = _clean_answers(answers)
     period = engagement.current_period(today)
     # Locking the respondent serialises their own submissions, including the very

@@ -1,9 +1,10 @@
 """Dashboard write pages of the feedback domain, and the forms of the engagement page."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from feedback import services
@@ -11,8 +12,7 @@ from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm,
 from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, Issue, PulseResponse
 from relationships.forms import MeasurementForm, MeasurementUploadForm
 from relationships.models import Engagement, Side
-from relationships.services import require_member, require_writer
-from relationships.views import EngagementFormView, button_action, can_accept, id_param
+from relationships.views import EngagementFormView, button_action, id_param
 
 
 class CheckInCreateView(EngagementFormView):
@@ -46,7 +46,7 @@ class ActionItemCreateView(EngagementFormView):
         # "Add your side's action" links of a contribution review preselect it and the side.
         return {
             "review": id_param(self.request.GET.get("review", "")),
-            "owner_side": self.engagement.side_of(self.request.user),
+            "owner_side": self.access.side,
         }
 
 
@@ -107,12 +107,13 @@ class PulseSurveyView(EngagementFormView):
     form_class = PulseSurveyForm
     template_name = "feedback/pulse_survey.html"
     title = "Pulse survey"
+    action = "read"
     success_message = "Thank you: your answers are saved for this period."
     submit_label = "Submit answers"
 
-    def check_permission(self):
-        self.side = require_member(user=self.request.user, engagement=self.engagement)
-        self.period = self.engagement.current_period()
+    @cached_property
+    def period(self):
+        return self.engagement.current_period()
 
     def get_form(self, data=None, files=None):
         previous = (
@@ -140,7 +141,7 @@ class PulseSurveyView(EngagementFormView):
         )
         return super().get_context_data(
             period=self.period,
-            side=self.side,
+            side=self.access.side,
             previous=self.previous,
             threshold=threshold,
             sides=[_side_summary(label, aggregates[side]) for side, label in Side.choices],
@@ -160,7 +161,7 @@ def _side_summary(label: str, aggregate: dict) -> dict:
     }
 
 
-def engagement_forms(request, engagement) -> dict:
+def engagement_forms(engagement, access) -> dict:
     """Context of feedback/_engagement_forms.html, the engagement page's write controls.
 
     `write_forms` (title, blank form, action, submit label) and `open_goals` are
@@ -168,10 +169,8 @@ def engagement_forms(request, engagement) -> dict:
     write controls; `can_accept` offers a proposal's Accept button to the
     counterpart's admin.
     """
-    context = {"can_accept": can_accept(request.user, engagement), "write_forms": []}
-    try:
-        require_writer(user=request.user, engagement=engagement)
-    except PermissionDenied:
+    context = {"can_accept": access.can_accept, "write_forms": []}
+    if not access.can_write:
         return context
     sections = [
         ("checkin", "Log a check-in", CheckInForm, "checkin-create", "Log check-in"),

@@ -47,11 +47,6 @@ class ApiFilterSet(filters.FilterSet):
         }
 
 
-def member_organization_ids(user):
-    # By user_id: the schema generator asks as an anonymous user, whose pk is None.
-    return Membership.objects.filter(user_id=user.pk).values("organization_id")
-
-
 # ---------------------------------------------------------------- organisations
 class OrganizationSerializer(StrictModelSerializer):
     your_role = serializers.CharField(
@@ -88,7 +83,7 @@ class OrganizationViewSet(
             "role"
         )
         return Organization.objects.filter(
-            Q(pk__in=member_organization_ids(user))
+            Q(pk__in=Organization.objects.of_member(user))
             | Q(pk__in=visible.values("client_id"))
             | Q(pk__in=visible.values("provider_id"))
         ).annotate(your_role=Subquery(role[:1]))
@@ -139,7 +134,7 @@ class MembershipViewSet(
     def get_queryset(self):
         return (
             Membership.objects.filter(
-                organization_id__in=member_organization_ids(self.request.user)
+                organization_id__in=Organization.objects.of_member(self.request.user)
             )
             .select_related("user", "organization")
             .order_by("organization_id", "id")
@@ -148,7 +143,7 @@ class MembershipViewSet(
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            services.require_org_admin(user=request.user, organization=obj.organization)
+            obj.organization.require_admin(request.user)
 
     def perform_update(self, serializer):
         self._keep_an_admin(serializer.instance, new_role=serializer.validated_data.get("role"))
@@ -192,7 +187,7 @@ class InvitationSerializer(StrictModelSerializer):
         request = self.context.get("request")
         if request is not None:
             fields["organization"].queryset = Organization.objects.filter(
-                pk__in=member_organization_ids(request.user)
+                pk__in=Organization.objects.of_member(request.user)
             )
         return fields
 
@@ -224,10 +219,9 @@ class InvitationViewSet(
     ordering_fields = ["created_at", "expires_at", "email"]
 
     def get_queryset(self):
-        admin_of = Membership.objects.filter(user_id=self.request.user.pk, role=Role.ADMIN).values(
-            "organization_id"
+        return Invitation.objects.filter(
+            organization__in=Organization.objects.administered_by(self.request.user)
         )
-        return Invitation.objects.filter(organization_id__in=admin_of)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -345,7 +339,7 @@ class EngagementProposalSerializer(StrictSerializer):
         request = self.context.get("request")
         if request is not None:
             self.fields["organization"].queryset = Organization.objects.filter(
-                pk__in=member_organization_ids(request.user)
+                pk__in=Organization.objects.of_member(request.user)
             )
 
     def validate(self, attrs):
@@ -398,9 +392,7 @@ class EngagementViewSet(
         context = super().get_serializer_context()
         if self.request.user.is_authenticated:
             context["member_organization_ids"] = set(
-                Membership.objects.filter(user_id=self.request.user.pk).values_list(
-                    "organization_id", flat=True
-                )
+                Organization.objects.of_member(self.request.user).values_list("pk", flat=True)
             )
         return context
 

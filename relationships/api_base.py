@@ -1,7 +1,7 @@
 """The pieces every API viewset and serializer of Accord stands on.
 
 - `TenantViewSet` restricts every queryset to the user's engagements (outsiders
-  get 404) and checks writes with `require_writer` (viewers get 403, and nobody
+  get 404) and checks writes with the engagement's `access_for` (viewers get 403, and nobody
   adds data to an engagement that is not active).
 - `StrictModelSerializer` rejects unknown and read-only input fields, caps text
   sizes, scopes every referenced object to the user's engagements, requires
@@ -20,8 +20,7 @@ from django.db import models
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import mixins, permissions, serializers, viewsets
 
-from relationships.models import Engagement, Membership
-from relationships.services import require_writer
+from relationships.models import Engagement
 
 MAX_TEXT_LENGTH = 20_000
 
@@ -85,7 +84,7 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def check_write(self, obj) -> None:
         """PermissionDenied unless the user may write to the record's engagement."""
-        require_writer(user=self.request.user, engagement=self.engagement_for(obj))
+        self.engagement_for(obj).access_for(self.request.user).require("write")
 
     @staticmethod
     def engagement_for(obj) -> Engagement:
@@ -99,7 +98,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         Called by StrictModelSerializer.validate, which every write passes through,
         so no combination of DRF mixins can skip it.
         """
-        require_writer(user=self.request.user, engagement=engagement)
+        engagement.access_for(self.request.user).require("write")
 
 
 class RecordViewSet(
@@ -203,17 +202,7 @@ class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
             elif not isinstance(item, Engagement) and _has_engagement(type(item)):
                 if engagement_id_of(item) != engagement.pk:
                     errors[name] = [f"Choose a {_label(item)} of this engagement."]
-        members = (
-            set(
-                Membership.objects.filter(
-                    user_id__in=people,
-                    organization_id__in=[engagement.client_id, engagement.provider_id],
-                ).values_list("user_id", flat=True)
-            )
-            if people
-            else set()
-        )
-        for user_id in set(people) - members:
+        for user_id in set(people) - engagement.members_among(people):
             for name in people[user_id]:
                 errors[name] = ["Choose a member of the client or the provider."]
         if errors:

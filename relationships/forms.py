@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 
 from relationships.models import (
     SLA,
-    WRITER_ROLES,
     Engagement,
     KeyContact,
     Organization,
@@ -179,9 +178,7 @@ class EngagementProposeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        organizations = Organization.objects.filter(
-            memberships__user=user, memberships__role__in=WRITER_ROLES
-        )
+        organizations = Organization.objects.writable_by(user)
         self.fields["own_organization"].queryset = organizations
         if len(organizations) == 1:
             self.fields["own_organization"].initial = organizations[0]

@@ -16,11 +16,9 @@ from django.utils import timezone
 
 from relationships.models import (
     SLA,
-    WRITER_ROLES,
     Engagement,
     ImportBatch,
     Measurement,
-    Membership,
 )
 
 MAX_VALUE = Decimal("1e12")
@@ -67,10 +65,10 @@ def measurement_record(
 
 def writable_sla_ids(*, actor, sla_ids: Collection[int]) -> set[int]:
     """The ids among sla_ids of the SLAs the actor may record values for, in one query."""
-    org_ids = Membership.objects.filter(user=actor, role__in=WRITER_ROLES).values("organization_id")
     return set(
-        SLA.objects.filter(_sla_among(sla_ids), engagement__status=Engagement.Status.ACTIVE)
-        .filter(Q(engagement__client_id__in=org_ids) | Q(engagement__provider_id__in=org_ids))
+        SLA.objects.filter(
+            _sla_among(sla_ids), engagement__in=Engagement.objects.writable_by(actor)
+        )
         .order_by()  # a set: SLA's default ordering would sort 10,000 rows for nothing
         .values_list("pk", flat=True)
     )

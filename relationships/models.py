@@ -1,11 +1,12 @@
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -42,16 +43,42 @@ def validate_time_zone(value: str) -> None:
 _TIME_ZONES = frozenset(available_timezones()) | {"UTC"}
 
 
+def _member_organization_ids(user, roles=Role.values):
+    # By user_id: the schema generator asks as an anonymous user, whose pk is None.
+    return Membership.objects.filter(user_id=user.pk, role__in=roles).values("organization_id")
+
+
+class OrganizationQuerySet(models.QuerySet):
+    """Organisations by the user's role in them; with EngagementQuerySet and Access, the
+    only code that reads membership roles."""
+
+    def of_member(self, user):
+        return self.filter(pk__in=_member_organization_ids(user))
+
+    def writable_by(self, user):
+        """Where the user is a manager or an admin: they may propose engagements for it."""
+        return self.filter(pk__in=_member_organization_ids(user, WRITER_ROLES))
+
+    def administered_by(self, user):
+        return self.filter(pk__in=_member_organization_ids(user, [Role.ADMIN]))
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+
+    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def require_admin(self, user) -> None:
+        if not Organization.objects.administered_by(user).filter(pk=self.pk).exists():
+            raise PermissionDenied(f"Only an admin of {self} can do this.")
 
 
 class Membership(models.Model):
@@ -129,15 +156,97 @@ def _zone(name: str) -> ZoneInfo:
 
 
 class EngagementQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Engagements where one of the user's organisations is the client or the provider.
+    """Engagements by what the user may do on them: the tenancy rule of Accord.
 
-        The one tenancy rule of Accord: every view and API queryset starts here.
-        """
+    Every view and API queryset starts from `visible_to`. A user who belongs to both
+    parties acts for the client (as `Engagement.access_for` does), so `writable_by` and
+    `administered_by` agree with the access value row by row.
+    """
+
+    def visible_to(self, user):
+        """Engagements where one of the user's organisations is the client or the provider."""
         if not user.is_authenticated:
             return self.none()
-        org_ids = Membership.objects.filter(user=user).values("organization_id")
+        org_ids = _member_organization_ids(user)
         return self.filter(Q(client_id__in=org_ids) | Q(provider_id__in=org_ids))
+
+    def _acting_as(self, user, roles):
+        if not user.is_authenticated:
+            return self.none()
+        acting = _member_organization_ids(user, roles)
+        return self.filter(
+            Q(client_id__in=acting)
+            | (Q(provider_id__in=acting) & ~Q(client_id__in=_member_organization_ids(user)))
+        )
+
+    def writable_by(self, user):
+        """Active engagements where the user is a manager or an admin of their side."""
+        return self._acting_as(user, WRITER_ROLES).filter(status=Engagement.Status.ACTIVE)
+
+    def administered_by(self, user):
+        """Active engagements where the user is an admin of their side."""
+        return self._acting_as(user, [Role.ADMIN]).filter(status=Engagement.Status.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may do on one engagement, from one membership query.
+
+    `side` and `role` are the user's in the engagement (the client's membership first);
+    `counterpart_role` is their role in the party that did not propose it, which is
+    what accepting a proposal takes.
+    """
+
+    side: str | None
+    role: str | None
+    status: str
+    counterpart_role: str | None = None
+
+    @property
+    def writable(self) -> bool:
+        """Records can be added only while both parties have agreed to the engagement."""
+        return self.status == Engagement.Status.ACTIVE
+
+    @property
+    def can_read(self) -> bool:
+        return self.side is not None
+
+    @property
+    def can_write(self) -> bool:
+        """Record, review, acknowledge, recompute: managers and admins of an active engagement."""
+        return self.role in WRITER_ROLES and self.writable
+
+    @property
+    def can_administer(self) -> bool:
+        """Change the scoring: admins of either party while the engagement is active."""
+        return self.role == Role.ADMIN and self.writable
+
+    @property
+    def can_archive(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def can_accept(self) -> bool:
+        """An admin of the party that did not propose accepts a proposed engagement."""
+        return self.counterpart_role == Role.ADMIN and self.status == Engagement.Status.PROPOSED
+
+    def require(self, action: str) -> "Access":
+        """This access if it allows `action` (read, write, administer, archive, accept);
+        PermissionDenied saying why otherwise."""
+        if getattr(self, f"can_{action}"):
+            return self
+        if action == "write" and self.role in WRITER_ROLES:
+            raise PermissionDenied(f"This engagement is {self.status}; records cannot be added.")
+        raise PermissionDenied(REFUSALS[action])
+
+
+REFUSALS = {
+    "read": "You are not a member of either party of this engagement.",
+    "write": "Only managers and admins of the engagement's parties can do this.",
+    "administer": "Only an admin of either party can change the scoring.",
+    "archive": "Only an admin of either party can archive an engagement.",
+    "accept": "Only an admin of the counterpart can accept this proposal.",
+}
 
 
 class Engagement(models.Model):
@@ -252,29 +361,37 @@ class Engagement(models.Model):
             return Side.PROVIDER
         return None
 
-    def membership_of(self, user) -> Membership | None:
-        """The user's membership in the client or provider organisation (client first)."""
-        if not user.is_authenticated:
-            return None
-        memberships = {
-            m.organization_id: m
-            for m in Membership.objects.filter(
-                user=user, organization_id__in=[self.client_id, self.provider_id]
-            )
-        }
-        return memberships.get(self.client_id) or memberships.get(self.provider_id)
+    def access_for(self, user) -> Access:
+        """What the user may do on this engagement (see Access)."""
+        roles = {}
+        if user.is_authenticated:
+            for organization_id, role in Membership.objects.filter(
+                user_id=user.pk, organization_id__in=[self.client_id, self.provider_id]
+            ).values_list("organization_id", "role"):
+                roles[self.side_of_organization(organization_id)] = role
+        side = Side.CLIENT if Side.CLIENT in roles else (Side.PROVIDER if roles else None)
+        return Access(
+            side=side,
+            role=roles.get(side),
+            status=self.status,
+            counterpart_role=roles.get(other_side(self.proposed_by_side)),
+        )
 
-    def side_of(self, user) -> str | None:
-        membership = self.membership_of(user)
-        return self.side_of_organization(membership.organization_id) if membership else None
+    def members_among(self, user_ids, side: str | None = None) -> set[int]:
+        """The ids among user_ids of members of the engagement's parties (or of one side)."""
+        if not user_ids:
+            return set()
+        organizations = (
+            [self.organization_id_of(side)] if side else [self.client_id, self.provider_id]
+        )
+        return set(
+            Membership.objects.filter(
+                user_id__in=user_ids, organization_id__in=organizations
+            ).values_list("user_id", flat=True)
+        )
 
     def current_period(self, today: date | None = None) -> Period:
         return period_containing(self.scorecard_period, today or self.today())
-
-    @property
-    def is_writable(self) -> bool:
-        """Records can be added only while both parties have agreed to the engagement."""
-        return self.status == self.Status.ACTIVE
 
     def clean(self):
         if self.client_id and self.client_id == self.provider_id:

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from relationships.models import (
-    WRITER_ROLES,
     Engagement,
     GoalProgress,
     Invitation,
@@ -25,41 +24,6 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
-
-
-# ---------------------------------------------------------------- permissions
-def membership_in(*, user, organization: Organization) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, organization=organization).first()
-
-
-def require_org_admin(*, user, organization: Organization) -> None:
-    membership = membership_in(user=user, organization=organization)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied(f"Only an admin of {organization} can do this.")
-
-
-def require_writer(*, user, engagement: Engagement) -> str:
-    """The side a manager or admin writes for; PermissionDenied for viewers and others.
-
-    Records can only be added to an active engagement: before the counterpart
-    accepts, neither side adds data to it.
-    """
-    membership = engagement.membership_of(user)
-    if membership is None or membership.role not in WRITER_ROLES:
-        raise PermissionDenied("Only managers and admins of the engagement's parties can do this.")
-    if not engagement.is_writable:
-        raise PermissionDenied(f"This engagement is {engagement.status}; records cannot be added.")
-    return engagement.side_of_organization(membership.organization_id)
-
-
-def require_member(*, user, engagement: Engagement) -> str:
-    """The user's side in the engagement; PermissionDenied for anyone outside it."""
-    side = engagement.side_of(user)
-    if side is None:
-        raise PermissionDenied("You are not a member of either party of this engagement.")
-    return side
 
 
 # ---------------------------------------------------------------- organisations
@@ -77,7 +41,7 @@ def invitation_create(
     *, organization: Organization, email: str, role: str, invited_by, send: bool = True
 ) -> tuple[Invitation, str]:
     """Invite a person by email; returns the invitation and its raw token (sent by email)."""
-    require_org_admin(user=invited_by, organization=organization)
+    organization.require_admin(invited_by)
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
     email = email.strip().lower()
@@ -174,8 +138,7 @@ def engagement_propose(
     invited by email. The engagement stays `proposed` until an admin of the
     counterpart accepts it.
     """
-    membership = membership_in(user=proposer, organization=own_organization)
-    if membership is None or membership.role not in WRITER_ROLES:
+    if not Organization.objects.writable_by(proposer).filter(pk=own_organization.pk).exists():
         raise PermissionDenied(f"Only a manager or admin of {own_organization} can propose.")
     if own_side not in Side.values:
         raise ValidationError({"own_side": "Choose client or provider."})
@@ -237,8 +200,7 @@ def engagement_accept(*, engagement: Engagement, user) -> Engagement:
     engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
     if engagement.status != Engagement.Status.PROPOSED:
         raise ValidationError({"status": f"This engagement is {engagement.status}, not proposed."})
-    counterpart_side = Side.PROVIDER if engagement.proposed_by_side == Side.CLIENT else Side.CLIENT
-    require_org_admin(user=user, organization=engagement.organization_of(counterpart_side))
+    engagement.access_for(user).require("accept")
     engagement.status = Engagement.Status.ACTIVE
     engagement.accepted_by = user
     engagement.accepted_at = timezone.now()
@@ -249,9 +211,7 @@ def engagement_accept(*, engagement: Engagement, user) -> Engagement:
 @transaction.atomic
 def engagement_archive(*, engagement: Engagement, user) -> Engagement:
     """Engagements are never deleted: archiving keeps every record, read-only."""
-    membership = engagement.membership_of(user)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied("Only an admin of either party can archive an engagement.")
+    engagement.access_for(user).require("archive")
     engagement.status = Engagement.Status.ARCHIVED
     engagement.archived_by = user
     engagement.archived_at = timezone.now()
@@ -291,7 +251,7 @@ def key_contact_change(
     contact_user=None,
 ) -> KeyContact:
     """A new key contact for a side and role; the current one ends the day before, kept."""
-    require_writer(user=user, engagement=engagement)
+    engagement.access_for(user).require("write")
     contact = KeyContact(
         engagement=engagement,
         side=side,
@@ -322,7 +282,7 @@ def goal_progress_report(
     *, goal: SharedGoal, user, date: date, percent: int, note: str = ""
 ) -> GoalProgress:
     """Report how far a shared goal has come, as a percentage on a date."""
-    require_writer(user=user, engagement=goal.engagement)
+    goal.engagement.access_for(user).require("write")
     # A report says how far the goal has come: a date after today is a typo.
     if date > timezone.localdate(timezone=goal.engagement.tz):
         raise ValidationError({"date": "Report progress on today's date or earlier."})

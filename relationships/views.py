@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,8 +32,8 @@ from relationships.forms import (
     add_service_errors,
 )
 from relationships.measurements import MAX_BULK_ROWS, measurement_record, measurements_import
-from relationships.models import SLA, Engagement, Organization, Role, SharedGoal, other_side
-from relationships.tenancy import visible_engagement_or_404
+from relationships.models import SLA, Engagement, Organization, SharedGoal, other_side
+from relationships.tenancy import engagement_with_access
 
 FORM_TEMPLATE = "relationships/engagement_form.html"
 MAX_ID = 2**63 - 1  # the largest id any of our databases stores
@@ -66,11 +66,13 @@ class EngagementFormView(LoginRequiredMixin, View):
     """A form page about one engagement: GET shows it blank, POST hands it to a service.
 
     Subclasses set `form_class`, `service`, `title` and `success_message`, or
-    write `perform(form)` when the service takes other arguments.
+    write `perform(form)` when the service takes other arguments. `action` is what
+    the user's access must allow (see relationships.models.Access).
     Date-times are typed and shown in the engagement's time zone.
     """
 
     form_class = None
+    action = "write"
     service = None  # called with engagement, user and the form's cleaned data
     service_error_fields = {}  # the service's error keys that name other form fields
     template_name = FORM_TEMPLATE
@@ -83,14 +85,12 @@ class EngagementFormView(LoginRequiredMixin, View):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.engagement = self.get_engagement()
+        self.access = self.engagement.access_for(request.user)
         with timezone.override(self.engagement.tz):
             return super().dispatch(request, *args, **kwargs)
 
     def get_engagement(self) -> Engagement:
-        return visible_engagement_or_404(self.request.user, self.kwargs["pk"])
-
-    def check_permission(self) -> None:
-        services.require_writer(user=self.request.user, engagement=self.engagement)
+        return engagement_with_access(self.request.user, self.kwargs["pk"])[0]
 
     def get_form(self, data=None, files=None):
         return self.form_class(data, files, engagement=self.engagement, initial=self.get_initial())
@@ -100,11 +100,11 @@ class EngagementFormView(LoginRequiredMixin, View):
         return {}
 
     def get(self, request, *args, **kwargs):
-        self.check_permission()
+        self.access.require(self.action)
         return self.render(self.get_form())
 
     def post(self, request, *args, **kwargs):
-        self.check_permission()
+        self.access.require(self.action)
         form = self.get_form(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -292,34 +292,21 @@ def engagement_propose(request):
                 },
             )
         else:
+            counterpart = engagement.organization_of(other_side(engagement.proposed_by_side))
             messages.success(
                 request,
-                f"Engagement proposed. It becomes active when an admin of "
-                f"{engagement.organization_of(_counterpart_side(engagement))} accepts it.",
+                f"Engagement proposed. It becomes active when an admin of {counterpart} "
+                "accepts it.",
             )
             return redirect(engagement_url(engagement))
     status = 400 if form.is_bound else 200
     return render(request, "relationships/engagement_propose.html", {"form": form}, status=status)
 
 
-def _counterpart_side(engagement) -> str:
-    return other_side(engagement.proposed_by_side)
-
-
-def can_accept(user, engagement) -> bool:
-    """Whether the user may accept this proposal: an admin of the side that did not propose."""
-    if engagement.status != Engagement.Status.PROPOSED:
-        return False
-    membership = services.membership_in(
-        user=user, organization=engagement.organization_of(_counterpart_side(engagement))
-    )
-    return membership is not None and membership.role == Role.ADMIN
-
-
 @login_required
 @require_POST
 def engagement_accept(request, pk):
-    engagement = visible_engagement_or_404(request.user, pk)
+    engagement, _ = engagement_with_access(request.user, pk)
     return button_action(
         request,
         lambda: services.engagement_accept(engagement=engagement, user=request.user),
@@ -328,17 +315,10 @@ def engagement_accept(request, pk):
     )
 
 
-def _require_admin(user, engagement) -> None:
-    membership = engagement.membership_of(user)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied("Only an admin of either party can archive an engagement.")
-
-
 @login_required
 def engagement_archive(request, pk):
     """A confirmation page, then the archive: every record is kept, read-only."""
-    engagement = visible_engagement_or_404(request.user, pk)
-    _require_admin(request.user, engagement)
+    engagement, _ = engagement_with_access(request.user, pk, action="archive")
     if engagement.status == Engagement.Status.ARCHIVED:
         messages.info(request, "This engagement is already archived.")
         return redirect(engagement_url(engagement))
@@ -354,10 +334,8 @@ def engagement_archive(request, pk):
 # ---------------------------------------------------------------- invitations
 @login_required
 def invitation_list(request, pk):
-    organization = get_object_or_404(
-        Organization.objects.filter(memberships__user=request.user), pk=pk
-    )
-    services.require_org_admin(user=request.user, organization=organization)
+    organization = get_object_or_404(Organization.objects.of_member(request.user), pk=pk)
+    organization.require_admin(request.user)
     form = InvitationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:

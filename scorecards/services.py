@@ -7,14 +7,13 @@ dashboard and the API turn those into 4xx and 503 answers.
 
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from relationships.models import Engagement, Role
-from relationships.services import require_writer
+from relationships.models import Engagement
 from scorecards import scoring
 from scorecards.compute import SCORE_FIELDS
 from scorecards.models import (
@@ -44,7 +43,7 @@ def request_recompute(*, engagement: Engagement, user) -> ScorecardRun:
     """
     from scorecards.tasks import compute_period_task
 
-    require_writer(user=user, engagement=engagement)
+    engagement.access_for(user).require("write")
     period = engagement.current_period()
     run = ScorecardRun.objects.create(
         trigger=ScorecardRun.Trigger.ON_DEMAND,
@@ -92,7 +91,7 @@ def scorecard_review(
     scorecard = (
         Scorecard.objects.select_for_update().select_related("engagement").get(pk=scorecard.pk)
     )
-    side = require_writer(user=user, engagement=scorecard.engagement)
+    side = scorecard.engagement.access_for(user).require("write").side
     comment = (comment or "").strip()
     if decision not in ScorecardReview.Decision.values:
         raise ValidationError({"decision": "Choose signed or disputed."})
@@ -128,7 +127,7 @@ def scorecard_review(
 # ---------------------------------------------------------------- alerts
 def alert_acknowledge(*, alert: Alert, user) -> Alert:
     """Record who saw the alert first; acknowledging again changes nothing."""
-    require_writer(user=user, engagement=alert.engagement)
+    alert.engagement.access_for(user).require("write")
     updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=timezone.now(), acknowledged_by=user
     )
@@ -151,9 +150,7 @@ def scoring_config_update(
 
     Audited by simple-history; applies from the next computation.
     """
-    membership = engagement.membership_of(user)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied("Only an admin of either party can change the scoring.")
+    engagement.access_for(user).require("administer")
     config = ScoringConfig.objects.select_for_update().filter(engagement=engagement).first()
     config = config or ScoringConfig(engagement=engagement)
     proposed = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
     Avg,
@@ -35,17 +35,15 @@ from feedback.selectors import reviews_with_completeness
 from feedback.views import engagement_forms
 from relationships.models import (
     SLA,
-    WRITER_ROLES,
+    Access,
     Engagement,
     GoalProgress,
     KeyContact,
     Measurement,
-    Membership,
     Organization,
-    Role,
     Side,
 )
-from relationships.tenancy import visible_engagement_or_404
+from relationships.tenancy import engagement_with_access
 from relationships.views import EngagementFormView, id_param
 from scorecards import services
 from scorecards.compute import config_of
@@ -202,7 +200,7 @@ def _query_without_page(request) -> str:
 
 
 def _user_organization_ids(user) -> list[int]:
-    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+    return list(Organization.objects.of_member(user).values_list("pk", flat=True))
 
 
 def portfolio_filter(filters: dict) -> Q:
@@ -288,34 +286,6 @@ def portfolio(request):
 
 # ---------------------------------------------------------------- engagement page
 RECENT = 10
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What the signed-in user may do on one engagement (from one membership query)."""
-
-    side: str | None
-    role: str | None
-    engagement_writable: bool
-
-    @property
-    def can_write(self) -> bool:
-        """Record, review, acknowledge, recompute: managers and admins of an active engagement."""
-        return self.role in WRITER_ROLES and self.engagement_writable
-
-    @property
-    def can_administer(self) -> bool:
-        """Change the scoring, archive: admins of either party while the engagement is active."""
-        return self.role == Role.ADMIN and self.engagement_writable
-
-
-def viewer_of(engagement: Engagement, user) -> Viewer:
-    membership = engagement.membership_of(user)
-    return Viewer(
-        side=engagement.side_of_organization(membership.organization_id) if membership else None,
-        role=membership.role if membership else None,
-        engagement_writable=engagement.is_writable,
-    )
 
 
 def _by_side(items, side_of) -> dict[str, list]:
@@ -413,21 +383,24 @@ def chart_data(history: list) -> dict:
     return series
 
 
-def _engagement_or_404(user, pk) -> Engagement:
-    return get_object_or_404(
-        Engagement.objects.visible_to(user).select_related("client", "provider", "archived_by"),
-        pk=pk,
+def _engagement(user, pk, action="read") -> tuple[Engagement, Access]:
+    return engagement_with_access(
+        user,
+        pk,
+        action=action,
+        queryset=Engagement.objects.select_related("client", "provider", "archived_by"),
     )
 
 
 @login_required
 @require_GET
 def engagement_detail(request, pk):
-    return _render_engagement(request, _engagement_or_404(request.user, pk))
+    return _render_engagement(request, *_engagement(request.user, pk))
 
 
-def _render_engagement(request, engagement: Engagement, *, review_form=None, status=200):
-    viewer = viewer_of(engagement, request.user)
+def _render_engagement(
+    request, engagement: Engagement, viewer: Access, *, review_form=None, status=200
+):
     today = engagement.today()
     period = engagement.current_period(today)
     scorecard = (
@@ -515,7 +488,7 @@ def _render_engagement(request, engagement: Engagement, *, review_form=None, sta
         "poll_run_id": requested_run or (active_run.pk if active_run else None),
     }
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
-    context.update(engagement_forms(request, engagement))
+    context.update(engagement_forms(engagement, viewer))
     return render(request, "dashboard/engagement.html", context, status=status)
 
 
@@ -611,6 +584,7 @@ class ScoringConfigForm(forms.Form):
 
 class ScoringConfigUpdateView(EngagementFormView):
     form_class = ScoringConfigForm
+    action = "administer"
     # The service names whole groups; their errors go beside the group's first field.
     service_error_fields = {"weights": _weight_field(DIMENSIONS[0]), "band_limits": "watch_at"}
     title = "Change the scoring"
@@ -622,12 +596,6 @@ class ScoringConfigUpdateView(EngagementFormView):
         "Scoring configuration saved. It applies from the next computation; "
         "both sides see the change."
     )
-
-    def check_permission(self):
-        _require(
-            viewer_of(self.engagement, self.request.user).can_administer,
-            "Only an admin of either party can change the scoring of an active engagement.",
-        )
 
     def get_form(self, data=None, files=None):
         return self.form_class(data, engagement=self.engagement)
@@ -669,20 +637,12 @@ class ReviewForm(forms.Form):
         return cleaned
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 @login_required
 @require_POST
 def scorecard_review(request, pk, scorecard_pk):
-    engagement = _engagement_or_404(request.user, pk)
+    engagement, access = _engagement(request.user, pk)
     scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
-    _require(
-        viewer_of(engagement, request.user).can_write,
-        "Only managers and admins can review a scorecard.",
-    )
+    access.require("write")
     form = ReviewForm(request.POST, auto_id=REVIEW_FORM_IDS)
     if form.is_valid():
         try:
@@ -697,7 +657,7 @@ def scorecard_review(request, pk, scorecard_pk):
         else:
             messages.success(request, "Your review is recorded and visible to both sides.")
             return redirect(f"{engagement_url(engagement)}#review")
-    return _render_engagement(request, engagement, review_form=form, status=400)
+    return _render_engagement(request, engagement, access, review_form=form, status=400)
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -714,11 +674,7 @@ def alert_acknowledge(request, pk):
     alert = get_object_or_404(
         Alert.objects.filter(engagement__in=Engagement.objects.visible_to(request.user)), pk=pk
     )
-    engagement = _engagement_or_404(request.user, alert.engagement_id)
-    _require(
-        viewer_of(engagement, request.user).can_write,
-        "Only managers and admins can acknowledge alerts.",
-    )
+    engagement, _ = _engagement(request.user, alert.engagement_id, action="write")
     try:
         services.alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as error:
@@ -731,11 +687,7 @@ def alert_acknowledge(request, pk):
 @login_required
 @require_POST
 def engagement_recompute(request, pk):
-    engagement = _engagement_or_404(request.user, pk)
-    _require(
-        viewer_of(engagement, request.user).can_write,
-        "Only managers and admins can recompute a scorecard.",
-    )
+    engagement, access = _engagement(request.user, pk, action="write")
     try:
         run = services.request_recompute(engagement=engagement, user=request.user)
     except services.BrokerUnavailable:
@@ -745,7 +697,7 @@ def engagement_recompute(request, pk):
             "Nothing was lost; try again in a minute.",
         )
         # The page itself, answering 503: the button's action was not done.
-        return _render_engagement(request, engagement, status=503)
+        return _render_engagement(request, engagement, access, status=503)
     messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
     return redirect(f"{engagement_url(engagement)}?run={run.pk}#scorecard")
 
@@ -815,18 +767,14 @@ def alert_list(request):
         alerts = alerts.filter(engagement_id=engagement_id)
     alerts = alerts.order_by(F("resolved_at").desc(nulls_first=True), "-raised_at", "-pk")
     page = Paginator(alerts, PAGE_SIZE * 2).get_page(request.GET.get("page"))
-    writer_orgs = set(
-        Membership.objects.filter(user=request.user, role__in=WRITER_ROLES).values_list(
-            "organization_id", flat=True
-        )
+    writable = set(
+        Engagement.objects.writable_by(request.user)
+        .filter(pk__in={alert.engagement_id for alert in page})
+        .values_list("pk", flat=True)
     )
     for alert in page:
-        engagement = alert.engagement
         alert.can_acknowledge = (
-            engagement.is_writable
-            and alert.is_open
-            and alert.acknowledged_at is None
-            and bool({engagement.client_id, engagement.provider_id} & writer_orgs)
+            alert.engagement_id in writable and alert.is_open and alert.acknowledged_at is None
         )
     return render(
         request,
@@ -866,7 +814,7 @@ EXPORT_FIELDS = [
 @require_GET
 def scorecard_export(request, pk):
     """The engagement's scorecard history as CSV, oldest period first."""
-    engagement = visible_engagement_or_404(request.user, pk)
+    engagement, _ = engagement_with_access(request.user, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="accord-engagement-{engagement.pk}-scorecards.csv"'

@@ -11,14 +11,13 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
 from relationships.api_base import StrictModelSerializer
-from relationships.models import Membership, Organization, Role
-from relationships.services import require_org_admin
+from relationships.models import Organization
 from scorecards.models import WebhookDelivery, WebhookSubscription
 from scorecards.webhooks import subscription_save
 
 
 def admin_organization_ids(user):
-    return Membership.objects.filter(user_id=user.pk, role=Role.ADMIN).values("organization_id")
+    return Organization.objects.administered_by(user).values("pk")
 
 
 class WebhookSubscriptionSerializer(StrictModelSerializer):
@@ -131,9 +130,7 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         ).order_by("id")
 
     def perform_create(self, serializer):
-        require_org_admin(
-            user=self.request.user, organization=serializer.validated_data["organization"]
-        )
+        serializer.validated_data["organization"].require_admin(self.request.user)
         serializer.save(created_by=self.request.user)
 
     @action(

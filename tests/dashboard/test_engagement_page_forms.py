@@ -3,7 +3,6 @@
 import pytest
 from django.db import connection
 from django.template.loader import render_to_string
-from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -51,12 +50,11 @@ def test_counterpart_admin_sees_accept_on_a_proposal(
 
 
 def _render_forms_queries(user, engagement) -> int:
-    request = RequestFactory().get("/")
-    request.user = user
+    access = engagement.access_for(user)
     with CaptureQueriesContext(connection) as queries:
         render_to_string(
             "feedback/_engagement_forms.html",
-            {"engagement": engagement, **engagement_forms(request, engagement)},
+            {"engagement": engagement, **engagement_forms(engagement, access)},
         )
     return len(queries)
 

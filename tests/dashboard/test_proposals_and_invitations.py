@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,9 +34,7 @@ def propose(client, own_organization, **fields):
 
 
 def forms_for(user, engagement) -> dict:
-    request = RequestFactory().get("/")
-    request.user = user
-    return engagement_forms(request, engagement)
+    return engagement_forms(engagement, engagement.access_for(user))
 
 
 # ---------------------------------------------------------------- proposals

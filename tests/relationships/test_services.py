@@ -15,7 +15,6 @@ from relationships.services import (
     invitation_accept,
     invitation_create,
     key_contact_change,
-    require_writer,
 )
 from tests.factories import PASSWORD, KeyContactFactory, SharedGoalFactory, UserFactory
 
@@ -44,7 +43,7 @@ def test_a_proposal_stays_proposed_and_accepts_no_data(proposal, client_manager,
     assert proposal.proposed_by == client_manager
     for user in (client_manager, provider_admin):
         with pytest.raises(PermissionDenied, match="proposed"):
-            require_writer(user=user, engagement=proposal)
+            proposal.access_for(user).require("write")
 
 
 @pytest.mark.parametrize("who", ["client_admin", "provider_manager", "outsider"])
@@ -61,8 +60,8 @@ def test_the_counterparts_admin_accepts_and_both_sides_can_write(
     accepted = engagement_accept(engagement=proposal, user=provider_admin)
     assert accepted.status == Engagement.Status.ACTIVE
     assert accepted.accepted_by == provider_admin and accepted.accepted_at is not None
-    assert require_writer(user=client_manager, engagement=accepted) == "client"
-    assert require_writer(user=provider_admin, engagement=accepted) == "provider"
+    assert accepted.access_for(client_manager).require("write").side == "client"
+    assert accepted.access_for(provider_admin).require("write").side == "provider"
     with pytest.raises(ValidationError):
         engagement_accept(engagement=accepted, user=provider_admin)
 
@@ -144,7 +143,7 @@ def test_archiving_keeps_the_engagement_and_stops_writes(engagement, provider_ad
     assert engagement.status == Engagement.Status.ARCHIVED
     assert engagement.archived_by == provider_admin
     with pytest.raises(PermissionDenied, match="archived"):
-        require_writer(user=provider_admin, engagement=engagement)
+        engagement.access_for(provider_admin).require("write")
 
 
 def test_only_an_admin_can_archive(engagement, client_manager):
