@@ -360,10 +360,12 @@ class SLA(models.Model):
     def __str__(self):
         return self.name
 
-    def is_met(self, value) -> bool:
-        if self.direction == self.Direction.HIGHER_IS_BETTER:
-            return value >= self.target
-        return value <= self.target
+    @classmethod
+    def meets_target_q(cls) -> Q:
+        """On SLAs joined to their measurements: the measurement meets its SLA's target."""
+        return Q(
+            direction=cls.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")
+        ) | Q(direction=cls.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target"))
 
 
 class ImportBatch(models.Model):

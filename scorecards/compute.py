@@ -127,9 +127,6 @@ def _by_engagement(rows, make) -> dict[int, list]:
 def sla_attainment(ids, period: Period):
     """(engagement_id, SlaInput fields...) of the engagements' SLAs with current measurements
     whose period start is in P, in explanation order."""
-    met = Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
-        direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
-    )
     # Filtered before annotating: the counts cover the join's current measurements in P
     # only, and SLAs without any drop out. Counting a key column (never null) keeps the
     # measurements read off the covering (sla, period_start) index alone. Grouped by the
@@ -142,7 +139,7 @@ def sla_attainment(ids, period: Period):
         )
         .annotate(
             measured=Count("measurements__period_start"),
-            met=Count("measurements__period_start", filter=met),
+            met=Count("measurements__period_start", filter=SLA.meets_target_q()),
         )
         .values_list(
             "engagement_id",
