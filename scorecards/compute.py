@@ -21,15 +21,9 @@ from django.utils import timezone
 from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import Period, period_starting
+from relationships.scoring_config import ScoringConfigValues
 from scorecards import events, latest, scoring, webhooks
-from scorecards.inputs import (
-    EngagementInputs,
-    GoalInput,
-    PulseInput,
-    RatioInput,
-    ScoringConfigValues,
-    SlaInput,
-)
+from scorecards.inputs import EngagementInputs, GoalInput, PulseInput, RatioInput, SlaInput
 from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardReview
 
 # The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
@@ -309,16 +303,9 @@ def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
             dedication=sorted(inputs.dedication.items()),
             pulse=sorted(inputs.pulse.items()),
         ),
-        sorted(scoring.config_as_dict(config).items()),
+        sorted(config.as_dict().items()),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def config_of(engagement: Engagement) -> ScoringConfigValues:
-    stored = getattr(engagement, "scoring_config", None)
-    if stored is None:
-        return scoring.config_values(None, None, None)
-    return scoring.config_values(stored.weights, stored.band_limits, stored.survey_threshold)
 
 
 def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
@@ -417,7 +404,7 @@ class _ChunkWriter:
         self.skipped_frozen = 0
 
     def add(self, engagement: Engagement, inputs: EngagementInputs, previous) -> None:
-        config = config_of(engagement)
+        config = engagement.scoring_config_values()
         digest = inputs_digest(inputs, config)
         current = self.existing.get(engagement.pk)
         if current is not None and current.is_frozen:
@@ -439,7 +426,7 @@ class _ChunkWriter:
             previous_overall=previous.overall if previous else None,
             previous_band=previous.band if previous else "",
             model_version=scoring.MODEL_VERSION,
-            config=scoring.config_as_dict(config),
+            config=config.as_dict(),
             inputs_digest=digest,
             computed_at=self.now,
             **result.stored_fields(),

@@ -72,23 +72,3 @@ class EngagementInputs:
     dedication: dict[str, RatioInput] = field(default_factory=dict)  # by owner side
     goals: tuple[GoalInput, ...] = ()
     pulse: dict[str, PulseInput] = field(default_factory=dict)  # by respondent side
-
-
-@dataclass(frozen=True)
-class ScoringConfigValues:
-    weights: dict[str, float]  # by dimension name
-    healthy_at: float = 75.0
-    watch_at: float = 50.0
-    min_coverage: float = 0.4
-    survey_threshold: int = 3
-
-
-DEFAULT_WEIGHTS = {
-    "reliance": 30.0,
-    "contact": 15.0,
-    "transparency": 15.0,
-    "dedication": 15.0,
-    "alignment": 15.0,
-    "sentiment": 10.0,
-}
-DIMENSIONS = tuple(DEFAULT_WEIGHTS)

@@ -19,12 +19,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from relationships.periods import Period
-from scorecards.inputs import (
-    DEFAULT_WEIGHTS,
-    DIMENSIONS,
-    EngagementInputs,
-    ScoringConfigValues,
-)
+from relationships.scoring_config import DIMENSIONS, ScoringConfigValues
+from scorecards.inputs import EngagementInputs
 
 MODEL_VERSION = 1
 SIDES = ("client", "provider")
@@ -45,53 +41,6 @@ def as_of_date(period: Period, today: date, engagement_end: date | None) -> date
 def contact_span(period: Period, engagement_start: date, as_of: date) -> tuple[date, date]:
     """From the later of P's first day and the engagement's start, to as_of (inclusive)."""
     return max(period.start, engagement_start), as_of
-
-
-# ---------------------------------------------------------------- configuration
-def config_values(
-    weights: Mapping | None = None,
-    band_limits: Mapping | None = None,
-    survey_threshold: int | None = None,
-) -> ScoringConfigValues:
-    """Merge an engagement's overrides with the defaults; ValueError names what is wrong."""
-    merged = dict(DEFAULT_WEIGHTS)
-    for name, raw in (weights or {}).items():
-        if name not in DIMENSIONS:
-            raise ValueError(f"Unknown dimension '{name}'; use one of {', '.join(DIMENSIONS)}.")
-        merged[name] = _finite(raw, f"weight of {name}", 0, 1000)
-    if sum(merged.values()) <= 0:
-        raise ValueError("At least one dimension needs a weight above 0.")
-    limits = {"healthy_at": 75.0, "watch_at": 50.0, "min_coverage": 0.4}
-    for name, raw in (band_limits or {}).items():
-        if name not in limits:
-            raise ValueError(f"Unknown band limit '{name}'; use one of {', '.join(limits)}.")
-        limits[name] = _finite(raw, name, 0, 1 if name == "min_coverage" else 100)
-    if limits["watch_at"] > limits["healthy_at"]:
-        raise ValueError("watch_at cannot be above healthy_at.")
-    threshold = 3 if survey_threshold is None else survey_threshold
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= 1000:
-        raise ValueError("The survey threshold must be a whole number from 1 to 1000.")
-    return ScoringConfigValues(weights=merged, survey_threshold=threshold, **limits)
-
-
-def _finite(raw, what: str, low: float, high: float) -> float:
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"The {what} must be a number.") from None
-    if isinstance(raw, bool) or not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"The {what} must be a number from {low:g} to {high:g}.")
-    return value
-
-
-def config_as_dict(config: ScoringConfigValues) -> dict:
-    return {
-        "weights": dict(config.weights),
-        "healthy_at": config.healthy_at,
-        "watch_at": config.watch_at,
-        "min_coverage": config.min_coverage,
-        "survey_threshold": config.survey_threshold,
-    }
 
 
 # ---------------------------------------------------------------- dimension formulas
@@ -378,7 +327,7 @@ def _explanation_data(
             "end": period.end.isoformat(),
         },
         "as_of": as_of_text,
-        "config": config_as_dict(config),
+        "config": config.as_dict(),
         "previous": previous_data(previous),
         "contact": {
             "span_start": span_start.isoformat(),

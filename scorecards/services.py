@@ -13,16 +13,15 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from relationships.models import Engagement, Role
+from relationships.models import Engagement, Role, ScoringConfig
+from relationships.scoring_config import config_values
 from relationships.services import require_writer
-from scorecards import scoring
 from scorecards.compute import SCORE_FIELDS
 from scorecards.models import (
     Alert,
     Scorecard,
     ScorecardReview,
     ScorecardRun,
-    ScoringConfig,
 )
 
 
@@ -166,12 +165,12 @@ def scoring_config_update(
     errors = {}
     for name, value in proposed.items():
         try:
-            scoring.config_values(**{name: value})
+            config_values(**{name: value})
         except (ValueError, TypeError, AttributeError) as exc:
             errors[name] = str(exc)
     if not errors:
         try:
-            scoring.config_values(**proposed)
+            config_values(**proposed)
         except ValueError as exc:
             errors["weights"] = str(exc)
     if errors:

@@ -22,7 +22,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from scorecards.inputs import DIMENSIONS
+from relationships.scoring_config import DIMENSIONS
 from tests.reliability.conftest import PERSONAS, PULSE_ANSWERS, TALLY
 
 pytestmark = pytest.mark.django_db

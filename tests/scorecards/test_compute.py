@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from relationships.scoring_config import config_values
 from scorecards import scoring
 from scorecards.compute import compute_chunk, load_inputs
 from scorecards.models import Alert, OutboxEvent, Scorecard
@@ -61,7 +62,7 @@ def test_stored_scores_are_the_model_result_and_match_the_explanation(rich_engag
     _compute([rich_engagement])
     scorecard = Scorecard.objects.get(engagement=rich_engagement)
     inputs = load_inputs([rich_engagement], "month", MARCH, APRIL_10)[rich_engagement.pk]
-    expected = scoring.score_engagement(inputs, scoring.config_values(), None).stored_fields()
+    expected = scoring.score_engagement(inputs, config_values(), None).stored_fields()
     stored = {name: getattr(scorecard, name) for name in expected}
     assert stored == expected
     assert scoring.recompute_from_explanation(scorecard.explanation) == stored

@@ -8,11 +8,12 @@ from fractions import Fraction
 import pytest
 
 from relationships.periods import period_containing
+from relationships.scoring_config import config_values
 from scorecards import scoring
 from scorecards.inputs import EngagementInputs, GoalInput, PulseInput, RatioInput, SlaInput
 
 MARCH = period_containing("month", date(2026, 3, 1))
-DEFAULT = scoring.config_values()
+DEFAULT = config_values()
 
 
 def sla(sla_id, side, weight, met, n, direction="higher_is_better"):
@@ -199,14 +200,14 @@ def test_sentiment_view_needs_the_threshold_of_respondents():
     assert result.sentiment_views["client"] is None
     assert result.stored_fields()["sentiment"] == Decimal("75.0")
     assert result.perception_gap is None
-    lowered = scoring.config_values(survey_threshold=2)
+    lowered = config_values(survey_threshold=2)
     result = scoring.score_engagement(inputs, lowered)
     # client mean answer 2 → 25
     assert result.stored_fields()["perception_gap"] == Decimal("50.0")
 
 
 def test_weight_overrides_change_overall_and_coverage():
-    config = scoring.config_values(weights={"sentiment": 0, "reliance": 60})
+    config = config_values(weights={"sentiment": 0, "reliance": 60})
     inputs = full_inputs()
     result = scoring.score_engagement(inputs, config)
     # (60×250/3 + 15×75 + 15×50 + 15×75 + 15×14900/178) / 120
@@ -239,7 +240,7 @@ def test_contact_gap_boundary_is_more_than_twice_the_cadence():
 
 def test_bands_are_decided_on_unrounded_values():
     # watch_at 72.56: the overall 72.556 rounds to 72.6 but is below the limit
-    config = scoring.config_values(band_limits={"watch_at": 72.56})
+    config = config_values(band_limits={"watch_at": 72.56})
     assert scoring.score_engagement(full_inputs(), config).band == "at_risk"
 
 
@@ -286,7 +287,7 @@ def test_explanation_speaks_in_words():
 )
 def test_invalid_configuration_is_refused(kwargs):
     with pytest.raises(ValueError):
-        scoring.config_values(**kwargs)
+        config_values(**kwargs)
 
 
 def test_lower_is_better_is_explained_with_its_operator():
@@ -296,7 +297,7 @@ def test_lower_is_better_is_explained_with_its_operator():
 
 
 def test_integer_weights_scale_decimal_weights_by_their_common_denominator():
-    config = scoring.config_values(weights={"sentiment": 0.1, "contact": 2.5})
+    config = config_values(weights={"sentiment": 0.1, "contact": 2.5})
     # 30, 5/2, 15, 15, 15, 1/10 → × 10
     assert scoring.integer_weights(config) == {
         "reliance": 300,
