@@ -24,7 +24,7 @@ from relationships.periods import Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
 from scorecards import events, latest, scoring, webhooks
 from scorecards.inputs import EngagementInputs, GoalInput, PulseInput, RatioInput, SlaInput
-from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardReview
+from scorecards.models import MODEL_VERSION, Alert, OutboxEvent, Scorecard, ScorecardReview
 
 # The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
 SCORE_FIELDS = (
@@ -320,7 +320,7 @@ def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
     )
     return (
         scorecard.inputs_digest == digest
-        and scorecard.model_version == scoring.MODEL_VERSION
+        and scorecard.model_version == MODEL_VERSION
         and recorded_previous == previous
     )
 
@@ -425,7 +425,7 @@ class _ChunkWriter:
             explanation=result.explanation,
             previous_overall=previous.overall if previous else None,
             previous_band=previous.band if previous else "",
-            model_version=scoring.MODEL_VERSION,
+            model_version=MODEL_VERSION,
             config=config.as_dict(),
             inputs_digest=digest,
             computed_at=self.now,

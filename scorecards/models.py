@@ -5,7 +5,9 @@ from simple_history.models import HistoricalRecords
 
 from relationships.models import Engagement, Organization, Side
 from scorecards.fields import FastJSONEncoder, JSONDocumentField
-from scorecards.scoring import MODEL_VERSION
+
+# The version of the scoring model (scorecards.scoring) a scorecard was computed with.
+MODEL_VERSION = 1
 
 
 class Band(models.TextChoices):

@@ -21,12 +21,12 @@ from fractions import Fraction
 from relationships.periods import Period
 from relationships.scoring_config import DIMENSIONS, ScoringConfigValues
 from scorecards.inputs import EngagementInputs
+from scorecards.models import MODEL_VERSION, Alert, Band
 
-MODEL_VERSION = 1
 SIDES = ("client", "provider")
 # Dimensions that have a score per side and make up the per-side score.
 SIDED_DIMENSIONS = ("reliance", "transparency", "dedication")
-BAND_ORDER = {"healthy": 2, "watch": 1, "at_risk": 0}
+BAND_ORDER = {Band.HEALTHY: 2, Band.WATCH: 1, Band.AT_RISK: 0}
 
 ONE = Fraction(1)
 ZERO = Fraction(0)
@@ -185,12 +185,12 @@ def _integer_weights(weights: tuple[tuple[str, float], ...]) -> dict[str, int]:
 
 def band_for(overall: Fraction | None, coverage: Fraction, config: ScoringConfigValues) -> str:
     if coverage < exact(config.min_coverage) or overall is None:
-        return "insufficient_data"
+        return Band.INSUFFICIENT_DATA
     if overall >= exact(config.healthy_at):
-        return "healthy"
+        return Band.HEALTHY
     if overall >= exact(config.watch_at):
-        return "watch"
-    return "at_risk"
+        return Band.WATCH
+    return Band.AT_RISK
 
 
 def round_half_up(value: Fraction | None, places: int) -> Decimal | None:
@@ -606,7 +606,7 @@ def alerts_for(
     ):
         alerts.append(
             AlertSpec(
-                "band_drop",
+                Alert.Kind.BAND_DROP,
                 "",
                 f"{name} dropped from {previous.band.replace('_', ' ')} to "
                 f"{result.band.replace('_', ' ')}.",
@@ -616,7 +616,7 @@ def alerts_for(
     if result.trend is not None and result.trend <= -10:
         alerts.append(
             AlertSpec(
-                "score_drop",
+                Alert.Kind.SCORE_DROP,
                 "",
                 f"{name}'s overall score fell by {_fmt(-result.trend)} points.",
                 {"trend": _float(result.trend), "overall": _float(result.overall)},
@@ -625,7 +625,7 @@ def alerts_for(
     if result.perception_gap is not None and result.perception_gap >= 25:
         alerts.append(
             AlertSpec(
-                "perception_gap",
+                Alert.Kind.PERCEPTION_GAP,
                 "",
                 f"Client and provider see {name} {_fmt(result.perception_gap)} points apart.",
                 {
@@ -638,7 +638,7 @@ def alerts_for(
     if last is None or (inputs.as_of - last).days > 2 * inputs.cadence_days:
         alerts.append(
             AlertSpec(
-                "contact_gap",
+                Alert.Kind.CONTACT_GAP,
                 "",
                 f"No check-in on {name} since {last}."
                 if last
@@ -655,7 +655,7 @@ def alerts_for(
         if reliance is not None and reliance < 50:
             alerts.append(
                 AlertSpec(
-                    "side_reliance_low",
+                    Alert.Kind.SIDE_RELIANCE_LOW,
                     side,
                     f"The {side} side of {name} met its SLAs only {_fmt(reliance)}% (weighted).",
                     {"reliance": _float(reliance)},
