@@ -468,6 +468,19 @@ def _plain(number: str) -> str:
     return f"{Decimal(number).normalize():f}"
 
 
+# The sentences of the two "hits of total" dimensions: with counts, and without any.
+_RATIO_SENTENCES = {
+    "transparency": (
+        "The {side} side raised {hits} of the {total} issue(s) it was responsible for.",
+        "No issues with the {side} side responsible were raised in this period.",
+    ),
+    "dedication": (
+        "The {side} side completed {hits} of its {total} action item(s) due so far on time.",
+        "No {side} action items were due in this period so far.",
+    ),
+}
+
+
 def _explain(
     data: dict,
     result: ScoreResult,
@@ -496,20 +509,11 @@ def _explain(
     for side in SIDES:
         if side not in sides_with_slas:
             reliance_text.append(f"No {side} SLA has measurements in this period.")
-        t = data["transparency"].get(side)
-        text["transparency"].append(
-            f"The {side} side raised {t['hits']} of the {t['total']} issue(s) "
-            "it was responsible for."
-            if t
-            else f"No issues with the {side} side responsible were raised in this period."
-        )
-        d = data["dedication"].get(side)
-        text["dedication"].append(
-            f"The {side} side completed {d['hits']} of its {d['total']} action item(s) due so far "
-            "on time."
-            if d
-            else f"No {side} action items were due in this period so far."
-        )
+        for name, (counted, none) in _RATIO_SENTENCES.items():
+            counts = data[name].get(side)
+            text[name].append(
+                counted.format(side=side, **counts) if counts else none.format(side=side)
+            )
         p = data["sentiment"].get(side)
         view = result.sentiment_views[side]
         if p is None:
