@@ -10,9 +10,10 @@ events in one transaction, so nothing partial is ever visible.
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
+import orjson
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.fields import DateField
@@ -23,7 +24,16 @@ from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
 from scorecards import events, latest, scoring, webhooks
-from scorecards.inputs import EngagementInputs, GoalInput, PulseInput, RatioInput, SlaInput
+from scorecards.inputs import (
+    ContactInput,
+    EngagementInputs,
+    GoalInput,
+    PreviousScore,
+    PulseInput,
+    RatioInput,
+    SlaInput,
+    serialise,
+)
 from scorecards.models import MODEL_VERSION, Alert, OutboxEvent, Scorecard, ScorecardReview
 
 # The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
@@ -270,16 +280,14 @@ def load_inputs(
         day = as_of[engagement.pk]
         span_start, span_end = scoring.contact_span(period, engagement.start_date, day)
         inputs[engagement.pk] = EngagementInputs(
-            engagement_id=engagement.pk,
             name=engagement.name,
-            period=period,
             as_of=day,
-            engagement_start=engagement.start_date,
-            cadence_days=engagement.checkin_cadence_days,
-            checkin_dates=frozenset(
-                d for d in checkin_dates[engagement.pk] if span_start <= d <= span_end
+            contact=ContactInput(
+                span_start=span_start,
+                cadence_days=engagement.checkin_cadence_days,
+                held=len([d for d in checkin_dates[engagement.pk] if span_start <= d <= span_end]),
+                last_checkin_on=last_checkins.get(engagement.pk),
             ),
-            last_checkin_on=last_checkins.get(engagement.pk),
             slas=tuple(slas[engagement.pk]),
             transparency=transparency[engagement.pk],
             dedication=dedication[engagement.pk],
@@ -291,21 +299,10 @@ def load_inputs(
 
 # ---------------------------------------------------------------- digests and values
 def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
-    """A fingerprint of what a scorecard was computed from (inputs and configuration).
-
-    The dataclasses' reprs are deterministic; only the set and the dicts need a fixed order.
-    """
-    parts = (
-        replace(
-            inputs,
-            checkin_dates=tuple(sorted(inputs.checkin_dates)),
-            transparency=sorted(inputs.transparency.items()),
-            dedication=sorted(inputs.dedication.items()),
-            pulse=sorted(inputs.pulse.items()),
-        ),
-        sorted(config.as_dict().items()),
-    )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    """A fingerprint of what a scorecard was computed from: its serialised inputs and
+    configuration (the explanation's data without the previous score)."""
+    data = serialise(inputs, config, None)
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
@@ -314,7 +311,7 @@ def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
     Scoring is a pure function of those, so such a scorecard would be rewritten unchanged.
     """
     recorded_previous = (
-        scoring.PreviousScore(overall=scorecard.previous_overall, band=scorecard.previous_band)
+        PreviousScore(overall=scorecard.previous_overall, band=scorecard.previous_band)
         if scorecard.previous_band
         else None
     )
@@ -361,7 +358,7 @@ def compute_chunk(
         return ChunkResult()
     ids = [engagement.pk for engagement in engagements]
     previous = {
-        engagement_id: scoring.PreviousScore(overall=overall, band=band)
+        engagement_id: PreviousScore(overall=overall, band=band)
         for engagement_id, overall, band in Scorecard.objects.filter(
             engagement_id__in=ids, period_kind=period.kind, period_start=period.previous().start
         ).values_list("engagement_id", "overall", "band")
