@@ -32,7 +32,7 @@ class SlaInput:
 
     sla_id: int
     name: str
-    owner_side: str  # "client" | "provider"
+    side: str  # the owner: "client" | "provider"
     direction: str  # "higher_is_better" | "lower_is_better"
     target: Decimal
     weight: Decimal
@@ -91,7 +91,7 @@ class EngagementInputs:
 
 
 # The order in which SLAs and goals are explained (and serialised).
-SLA_ORDER = operator.attrgetter("owner_side", "name", "sla_id")
+SLA_ORDER = operator.attrgetter("side", "name", "sla_id")
 GOAL_ORDER = operator.attrgetter("due_date", "goal_id")
 
 
@@ -103,6 +103,14 @@ def _from_day(text: str | None) -> date | None:
     return text and date.fromisoformat(text)
 
 
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)  # a Decimal 0 is false
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return text and Decimal(text)
+
+
 def serialise(
     inputs: EngagementInputs, config: ScoringConfigValues, previous: PreviousScore | None
 ) -> dict:
@@ -112,60 +120,32 @@ def serialise(
         "engagement": inputs.name,
         "as_of": inputs.as_of.isoformat(),
         "contact": {
+            **vars(contact),
             "span_start": contact.span_start.isoformat(),
-            "cadence_days": contact.cadence_days,
-            "held": contact.held,
             "last_checkin_on": _day(contact.last_checkin_on),
         },
         "reliance": [
-            {
-                "sla_id": s.sla_id,
-                "name": s.name,
-                "side": s.owner_side,
-                "direction": s.direction,
-                "target": str(s.target),
-                "unit": s.unit,
-                "weight": str(s.weight),
-                "measurements": s.measurements,
-                "met": s.met,
-            }
+            {**vars(s), "target": str(s.target), "weight": str(s.weight)}
             for s in sorted(inputs.slas, key=SLA_ORDER)
         ],
-        "transparency": {
-            side: {"hits": r.hits, "total": r.total}
-            for side, r in sorted(inputs.transparency.items())
-        },
-        "dedication": {
-            side: {"hits": r.hits, "total": r.total}
-            for side, r in sorted(inputs.dedication.items())
-        },
+        "transparency": {side: {**vars(r)} for side, r in sorted(inputs.transparency.items())},
+        "dedication": {side: {**vars(r)} for side, r in sorted(inputs.dedication.items())},
         "alignment": [
             {
-                "goal_id": g.goal_id,
-                "title": g.title,
+                **vars(g),
                 "start_date": g.start_date.isoformat(),
                 "due_date": g.due_date.isoformat(),
                 "achieved_on": _day(g.achieved_on),
-                "latest_percent": g.latest_percent,
             }
             for g in sorted(inputs.goals, key=GOAL_ORDER)
         ],
-        "sentiment": {
-            side: {"respondents": p.respondents, "answer_total": p.answer_total}
-            for side, p in sorted(inputs.pulse.items())
-        },
+        "sentiment": {side: {**vars(p)} for side, p in sorted(inputs.pulse.items())},
         "config": config.as_dict(),
-        "previous": previous
-        and {
-            "overall": None if previous.overall is None else str(previous.overall),
-            "band": previous.band,
-        },
+        "previous": previous and {**vars(previous), "overall": _text(previous.overall)},
     }
 
 
-def deserialise(
-    data: dict,
-) -> tuple[EngagementInputs, ScoringConfigValues, PreviousScore | None]:
+def deserialise(data: dict) -> tuple[EngagementInputs, ScoringConfigValues, PreviousScore | None]:
     """`serialise`'s arguments back from its result."""
     contact = data["contact"]
     previous = data["previous"]
@@ -173,35 +153,26 @@ def deserialise(
         name=data["engagement"],
         as_of=date.fromisoformat(data["as_of"]),
         contact=ContactInput(
-            span_start=date.fromisoformat(contact["span_start"]),
-            cadence_days=contact["cadence_days"],
-            held=contact["held"],
-            last_checkin_on=_from_day(contact["last_checkin_on"]),
+            **{
+                **contact,
+                "span_start": date.fromisoformat(contact["span_start"]),
+                "last_checkin_on": _from_day(contact["last_checkin_on"]),
+            }
         ),
         slas=tuple(
-            SlaInput(
-                sla_id=s["sla_id"],
-                name=s["name"],
-                owner_side=s["side"],
-                direction=s["direction"],
-                target=Decimal(s["target"]),
-                weight=Decimal(s["weight"]),
-                unit=s["unit"],
-                measurements=s["measurements"],
-                met=s["met"],
-            )
+            SlaInput(**{**s, "target": Decimal(s["target"]), "weight": Decimal(s["weight"])})
             for s in data["reliance"]
         ),
         transparency={side: RatioInput(**r) for side, r in data["transparency"].items()},
         dedication={side: RatioInput(**r) for side, r in data["dedication"].items()},
         goals=tuple(
             GoalInput(
-                goal_id=g["goal_id"],
-                title=g["title"],
-                start_date=date.fromisoformat(g["start_date"]),
-                due_date=date.fromisoformat(g["due_date"]),
-                achieved_on=_from_day(g["achieved_on"]),
-                latest_percent=g["latest_percent"],
+                **{
+                    **g,
+                    "start_date": date.fromisoformat(g["start_date"]),
+                    "due_date": date.fromisoformat(g["due_date"]),
+                    "achieved_on": _from_day(g["achieved_on"]),
+                }
             )
             for g in data["alignment"]
         ),
@@ -210,9 +181,5 @@ def deserialise(
     return (
         inputs,
         ScoringConfigValues(**data["config"]),
-        previous
-        and PreviousScore(
-            overall=None if previous["overall"] is None else Decimal(previous["overall"]),
-            band=previous["band"],
-        ),
+        previous and PreviousScore(**{**previous, "overall": _decimal(previous["overall"])}),
     )

@@ -293,7 +293,7 @@ def score_engagement(
         items = inputs.dedication.get(side)
         side_dimensions[side] = {
             "reliance": reliance_side_score(
-                (s.weight, s.met, s.measurements) for s in slas if s.owner_side == side
+                (s.weight, s.met, s.measurements) for s in slas if s.side == side
             ),
             "transparency": ratio_score(issues.hits, issues.total) if issues else None,
             "dedication": ratio_score(items.hits, items.total) if items else None,
@@ -385,10 +385,10 @@ def _explain(
     for s in slas:
         op = "≥" if s.direction == "higher_is_better" else "≤"
         reliance_text.append(
-            f"{s.owner_side} SLA '{s.name}' (target {op} {_plain(s.target)} "
+            f"{s.side} SLA '{s.name}' (target {op} {_plain(s.target)} "
             f"{s.unit}, weight {_plain(s.weight)}) met {s.met} of {s.measurements}."
         )
-    sides_with_slas = {s.owner_side for s in slas}
+    sides_with_slas = {s.side for s in slas}
     for side in SIDES:
         if side not in sides_with_slas:
             reliance_text.append(f"No {side} SLA has measurements in this period.")

@@ -365,6 +365,9 @@ def test_explanation_data_is_the_serialised_inputs_and_reads_back_exactly():
         goals=tuple(sorted(inputs.goals, key=GOAL_ORDER)),
     )
     assert (config, previous_read) == (DEFAULT, previous)
+    zero = scoring.PreviousScore(Decimal("0.0"), "at_risk")
+    assert serialise(inputs, DEFAULT, zero)["previous"] == {"overall": "0.0", "band": "at_risk"}
+    assert deserialise(serialise(inputs, DEFAULT, zero))[2] == zero
 
 
 def random_case(rng: random.Random):
