@@ -273,7 +273,7 @@ class Bench:
             started = time.perf_counter()
             for engagement in engagements:
                 if engagement.pk in inputs:
-                    config = compute.config_of(engagement)
+                    config = engagement.scoring_config_values()
                     compute.inputs_digest(inputs[engagement.pk], config)
                     scoring.score_engagement(inputs[engagement.pk], config, None)
             model += time.perf_counter() - started

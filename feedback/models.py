@@ -198,11 +198,6 @@ class ContributionReview(models.Model):
     def engagement(self):
         return self.issue.engagement
 
-    def is_complete(self) -> bool:
-        """Complete only once each side has committed to at least one action."""
-        sides = set(self.action_items.filter(cancelled=False).values_list("owner_side", flat=True))
-        return sides == {Side.CLIENT, Side.PROVIDER}
-
 
 class ActionItem(LocalDateMixin):
     local_dates = {"completed_at": "completed_on"}

@@ -88,6 +88,15 @@ def _require_open(item: ActionItem) -> None:
         raise ValidationError({"status": "This action item is already completed or cancelled."})
 
 
+def local_dates_refresh(sender, *, engagement: Engagement, **kwargs) -> None:
+    """Receives engagement_time_zone_changed: the records' local dates follow the new zone."""
+    for model in (CheckIn, Feedback, Issue, ActionItem):
+        rows = list(model.objects.filter(engagement=engagement))
+        for row in rows:
+            row.set_local_dates(engagement)
+        model.objects.bulk_update(rows, list(model.local_dates.values()), batch_size=1000)
+
+
 # ---------------------------------------------------------------- check-ins
 @transaction.atomic
 def checkin_log(

@@ -1,7 +1,6 @@
 """Dashboard write pages of the feedback domain, and the forms of the engagement page."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -87,20 +86,6 @@ issue_review_open = _one_button(
 )
 
 
-def survey_threshold(engagement) -> int:
-    """How many people of a side must answer before their aggregate is shown.
-
-    It is part of the scoring configuration, which lives above this app: read it
-    through the engagement's reverse relation (and that field's default) rather
-    than importing upwards.
-    """
-    try:
-        return engagement.scoring_config.survey_threshold
-    except ObjectDoesNotExist:
-        config_model = Engagement._meta.get_field("scoring_config").related_model
-        return config_model._meta.get_field("survey_threshold").default
-
-
 class PulseSurveyView(EngagementFormView):
     """Any member answers for the current period; their own answers come back prefilled."""
 
@@ -135,7 +120,7 @@ class PulseSurveyView(EngagementFormView):
         )
 
     def get_context_data(self, **kwargs):
-        threshold = survey_threshold(self.engagement)
+        threshold = self.engagement.scoring_config_values().survey_threshold
         aggregates = services.pulse_aggregates(
             engagement=self.engagement, period_start=self.period.start, threshold=threshold
         )

@@ -15,6 +15,7 @@ from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 from relationships.periods import PERIOD_KINDS, Period, period_containing
+from relationships.scoring_config import DEFAULTS, ScoringConfigValues, config_values
 
 
 class Side(models.TextChoices):
@@ -393,6 +394,11 @@ class Engagement(models.Model):
     def current_period(self, today: date | None = None) -> Period:
         return period_containing(self.scorecard_period, today or self.today())
 
+    def scoring_config_values(self) -> ScoringConfigValues:
+        """The scoring configuration the next computation uses: its own, or the defaults."""
+        stored = getattr(self, "scoring_config", None)
+        return config_values() if stored is None else stored.values()
+
     def clean(self):
         if self.client_id and self.client_id == self.provider_id:
             raise ValidationError(
@@ -477,10 +483,49 @@ class SLA(models.Model):
     def __str__(self):
         return self.name
 
-    def is_met(self, value) -> bool:
-        if self.direction == self.Direction.HIGHER_IS_BETTER:
-            return value >= self.target
-        return value <= self.target
+    @classmethod
+    def meets_target_q(cls) -> Q:
+        """On SLAs joined to their measurements: the measurement meets its SLA's target."""
+        return Q(
+            direction=cls.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")
+        ) | Q(direction=cls.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target"))
+
+
+class ScoringConfig(models.Model):
+    """An engagement's own weights, band limits and survey threshold.
+
+    Either side's admin may change it; the change is audited and applies from
+    the next computation. Engagements without one use the model's defaults.
+    """
+
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="scoring_config"
+    )
+    weights = models.JSONField(default=dict, blank=True)
+    band_limits = models.JSONField(default=dict, blank=True)
+    survey_threshold = models.PositiveSmallIntegerField(default=DEFAULTS.survey_threshold)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # Moved here from the scorecards app; the tables kept their names.
+    history = HistoricalRecords(table_name="scorecards_historicalscoringconfig")
+
+    class Meta:
+        db_table = "scorecards_scoringconfig"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(survey_threshold__gte=1),
+                name="survey_threshold_at_least_1",
+                violation_error_message="The survey threshold must be at least 1.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Scoring configuration of {self.engagement}"
+
+    def values(self) -> ScoringConfigValues:
+        return config_values(self.weights, self.band_limits, self.survey_threshold)
 
 
 class ImportBatch(models.Model):

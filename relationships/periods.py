@@ -23,9 +23,6 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
     def previous(self) -> "Period":
         return period_containing(self.kind, self.start - timedelta(days=1))
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from relationships.models import (
@@ -219,22 +220,14 @@ def engagement_archive(*, engagement: Engagement, user) -> Engagement:
     return engagement
 
 
+# Sent with `engagement` after its time zone changed: the records that keep
+# engagement-local dates live in apps above this one, which listen.
+engagement_time_zone_changed = Signal()
+
+
 def engagement_local_dates_refresh(*, engagement: Engagement) -> None:
-    """Re-derive the engagement-local dates of its timestamped records.
-
-    Needed after its time zone changes (only the admin can change it). Local
-    dates live in the feedback app; walk the models that keep them without
-    importing upwards.
-    """
-    from django.apps import apps
-
-    for model in apps.get_models():
-        local_dates = getattr(model, "local_dates", None)
-        if local_dates and hasattr(model, "engagement"):
-            rows = list(model.objects.filter(engagement=engagement))
-            for row in rows:
-                row.set_local_dates(engagement)
-            model.objects.bulk_update(rows, list(local_dates.values()), batch_size=1000)
+    """Re-derive the engagement-local dates of its records, after its time zone changed."""
+    engagement_time_zone_changed.send(sender=Engagement, engagement=engagement)
 
 
 # ---------------------------------------------------------------- contacts and goals

@@ -12,14 +12,14 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from relationships.admin import ReadOnlyAdminMixin
-from scorecards import scoring
+from relationships.models import ScoringConfig
+from relationships.scoring_config import config_values
 from scorecards.models import (
     Alert,
     Scorecard,
     ScorecardReview,
     ScorecardRun,
     ScorecardRunChunk,
-    ScoringConfig,
 )
 
 
@@ -110,7 +110,7 @@ class ScoringConfigForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            scoring.config_values(
+            config_values(
                 cleaned.get("weights"), cleaned.get("band_limits"), cleaned.get("survey_threshold")
             )
         except ValueError as exc:

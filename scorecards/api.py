@@ -30,8 +30,7 @@ from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
 from scorecards.latest import latest_of_own_period, latest_of_own_period_only
-from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
-from scorecards.scoring import config_as_dict, config_values
+from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
 
 
 # ---------------------------------------------------------------- scorecards
@@ -282,14 +281,9 @@ class PulseAggregatesQuerySerializer(serializers.Serializer):
 
 
 def _scoring_config_body(engagement) -> dict:
-    stored = ScoringConfig.objects.filter(engagement=engagement).first()
-    values = config_values(
-        stored.weights if stored else None,
-        stored.band_limits if stored else None,
-        stored.survey_threshold if stored else None,
-    )
+    stored = getattr(engagement, "scoring_config", None)
     return {
-        **config_as_dict(values),
+        **engagement.scoring_config_values().as_dict(),
         "updated_at": stored.updated_at if stored else None,
         "updated_by": stored.updated_by_id if stored else None,
     }
@@ -391,7 +385,7 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
         if request.method == "PATCH":
             change = ScoringConfigUpdateSerializer(data=request.data)
             change.is_valid(raise_exception=True)
-            services.scoring_config_update(
+            engagement.scoring_config = services.scoring_config_update(
                 engagement=engagement, user=request.user, **change.validated_data
             )
         return Response(ScoringConfigSerializer(_scoring_config_body(engagement)).data)
@@ -417,7 +411,7 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
         query = PulseAggregatesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period_start = query.validated_data.get("period_start") or engagement.current_period().start
-        threshold = _scoring_config_body(engagement)["survey_threshold"]
+        threshold = engagement.scoring_config_values().survey_threshold
         sides = pulse_aggregates(
             engagement=engagement, period_start=period_start, threshold=threshold
         )

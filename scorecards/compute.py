@@ -10,9 +10,10 @@ events in one transaction, so nothing partial is ever visible.
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
+import orjson
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.fields import DateField
@@ -21,16 +22,19 @@ from django.utils import timezone
 from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import Period, period_starting
+from relationships.scoring_config import ScoringConfigValues
 from scorecards import events, latest, scoring, webhooks
 from scorecards.inputs import (
+    ContactInput,
     EngagementInputs,
     GoalInput,
+    PreviousScore,
     PulseInput,
     RatioInput,
-    ScoringConfigValues,
     SlaInput,
+    serialise,
 )
-from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardReview
+from scorecards.models import MODEL_VERSION, Alert, OutboxEvent, Scorecard, ScorecardReview
 
 # The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
 SCORE_FIELDS = (
@@ -127,9 +131,6 @@ def _by_engagement(rows, make) -> dict[int, list]:
 def sla_attainment(ids, period: Period):
     """(engagement_id, SlaInput fields...) of the engagements' SLAs with current measurements
     whose period start is in P, in explanation order."""
-    met = Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
-        direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
-    )
     # Filtered before annotating: the counts cover the join's current measurements in P
     # only, and SLAs without any drop out. Counting a key column (never null) keeps the
     # measurements read off the covering (sla, period_start) index alone. Grouped by the
@@ -142,7 +143,7 @@ def sla_attainment(ids, period: Period):
         )
         .annotate(
             measured=Count("measurements__period_start"),
-            met=Count("measurements__period_start", filter=met),
+            met=Count("measurements__period_start", filter=SLA.meets_target_q()),
         )
         .values_list(
             "engagement_id",
@@ -279,16 +280,14 @@ def load_inputs(
         day = as_of[engagement.pk]
         span_start, span_end = scoring.contact_span(period, engagement.start_date, day)
         inputs[engagement.pk] = EngagementInputs(
-            engagement_id=engagement.pk,
             name=engagement.name,
-            period=period,
             as_of=day,
-            engagement_start=engagement.start_date,
-            cadence_days=engagement.checkin_cadence_days,
-            checkin_dates=frozenset(
-                d for d in checkin_dates[engagement.pk] if span_start <= d <= span_end
+            contact=ContactInput(
+                span_start=span_start,
+                cadence_days=engagement.checkin_cadence_days,
+                held=len([d for d in checkin_dates[engagement.pk] if span_start <= d <= span_end]),
+                last_checkin_on=last_checkins.get(engagement.pk),
             ),
-            last_checkin_on=last_checkins.get(engagement.pk),
             slas=tuple(slas[engagement.pk]),
             transparency=transparency[engagement.pk],
             dedication=dedication[engagement.pk],
@@ -300,28 +299,10 @@ def load_inputs(
 
 # ---------------------------------------------------------------- digests and values
 def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
-    """A fingerprint of what a scorecard was computed from (inputs and configuration).
-
-    The dataclasses' reprs are deterministic; only the set and the dicts need a fixed order.
-    """
-    parts = (
-        replace(
-            inputs,
-            checkin_dates=tuple(sorted(inputs.checkin_dates)),
-            transparency=sorted(inputs.transparency.items()),
-            dedication=sorted(inputs.dedication.items()),
-            pulse=sorted(inputs.pulse.items()),
-        ),
-        sorted(scoring.config_as_dict(config).items()),
-    )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def config_of(engagement: Engagement) -> ScoringConfigValues:
-    stored = getattr(engagement, "scoring_config", None)
-    if stored is None:
-        return scoring.config_values(None, None, None)
-    return scoring.config_values(stored.weights, stored.band_limits, stored.survey_threshold)
+    """A fingerprint of what a scorecard was computed from: its serialised inputs and
+    configuration (the explanation's data without the previous score)."""
+    data = serialise(inputs, config, None)
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
@@ -330,13 +311,13 @@ def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
     Scoring is a pure function of those, so such a scorecard would be rewritten unchanged.
     """
     recorded_previous = (
-        scoring.PreviousScore(overall=scorecard.previous_overall, band=scorecard.previous_band)
+        PreviousScore(overall=scorecard.previous_overall, band=scorecard.previous_band)
         if scorecard.previous_band
         else None
     )
     return (
         scorecard.inputs_digest == digest
-        and scorecard.model_version == scoring.MODEL_VERSION
+        and scorecard.model_version == MODEL_VERSION
         and recorded_previous == previous
     )
 
@@ -377,7 +358,7 @@ def compute_chunk(
         return ChunkResult()
     ids = [engagement.pk for engagement in engagements]
     previous = {
-        engagement_id: scoring.PreviousScore(overall=overall, band=band)
+        engagement_id: PreviousScore(overall=overall, band=band)
         for engagement_id, overall, band in Scorecard.objects.filter(
             engagement_id__in=ids, period_kind=period.kind, period_start=period.previous().start
         ).values_list("engagement_id", "overall", "band")
@@ -420,7 +401,7 @@ class _ChunkWriter:
         self.skipped_frozen = 0
 
     def add(self, engagement: Engagement, inputs: EngagementInputs, previous) -> None:
-        config = config_of(engagement)
+        config = engagement.scoring_config_values()
         digest = inputs_digest(inputs, config)
         current = self.existing.get(engagement.pk)
         if current is not None and current.is_frozen:
@@ -441,8 +422,8 @@ class _ChunkWriter:
             explanation=result.explanation,
             previous_overall=previous.overall if previous else None,
             previous_band=previous.band if previous else "",
-            model_version=scoring.MODEL_VERSION,
-            config=scoring.config_as_dict(config),
+            model_version=MODEL_VERSION,
+            config=config.as_dict(),
             inputs_digest=digest,
             computed_at=self.now,
             **result.stored_fields(),

@@ -1,15 +1,29 @@
-"""What the scoring model reads: plain values, loaded set-based by scorecards.compute.
+"""What the scoring model reads, as typed values and as the explanation's data.
 
 The contract between the database side (compute.py) and the pure model
 (scoring.py). Everything here is already filtered to current records of the
-period, as PRODUCT.md §3 defines each dimension's population.
+period, as PRODUCT.md §3 defines each dimension's population, and carries only
+what scoring needs. `serialise` writes it as JSON values (the explanation's
+data) and `deserialise` reads them back exactly: dates as ISO text, decimals as
+their exact text, counts as integers; so a stored scorecard rescores to its values.
 """
 
+import operator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from relationships.periods import Period
+from relationships.scoring_config import ScoringConfigValues
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """Check-ins over the contact span: from span_start to as_of (inclusive)."""
+
+    span_start: date  # the later of P's first day and the engagement's start
+    cadence_days: int
+    held: int  # distinct engagement-local days with a check-in within the span
+    last_checkin_on: date | None  # latest check-in on or before as_of, ever (contact_gap)
 
 
 @dataclass(frozen=True)
@@ -18,7 +32,7 @@ class SlaInput:
 
     sla_id: int
     name: str
-    owner_side: str  # "client" | "provider"
+    side: str  # the owner: "client" | "provider"
     direction: str  # "higher_is_better" | "lower_is_better"
     target: Decimal
     weight: Decimal
@@ -41,7 +55,8 @@ class GoalInput:
 
 @dataclass(frozen=True)
 class RatioInput:
-    """`hits` of `total`: transparency (raised by self of issues) or dedication (on time of due)."""
+    """`hits` of `total` (>= 1): transparency (raised by self of issues) or dedication
+    (on time of due)."""
 
     hits: int
     total: int
@@ -49,24 +64,25 @@ class RatioInput:
 
 @dataclass(frozen=True)
 class PulseInput:
-    """A side's current responses for P: how many people and the sum of all their answers."""
+    """A side's current responses for P (>= 1): how many people and the sum of their answers."""
 
     respondents: int
     answer_total: int  # sum over responses of the six answers
 
 
 @dataclass(frozen=True)
+class PreviousScore:
+    """The previous period's stored overall and band, for trend and drop alerts."""
+
+    overall: Decimal | None
+    band: str
+
+
+@dataclass(frozen=True)
 class EngagementInputs:
-    engagement_id: int
     name: str
-    period: Period
     as_of: date
-    engagement_start: date
-    cadence_days: int
-    # Distinct engagement-local dates with a check-in, within the contact span.
-    checkin_dates: frozenset[date]
-    # Latest check-in date on or before as_of, ever (for the contact_gap alert).
-    last_checkin_on: date | None
+    contact: ContactInput
     slas: tuple[SlaInput, ...] = ()
     transparency: dict[str, RatioInput] = field(default_factory=dict)  # by responsible side
     dedication: dict[str, RatioInput] = field(default_factory=dict)  # by owner side
@@ -74,21 +90,96 @@ class EngagementInputs:
     pulse: dict[str, PulseInput] = field(default_factory=dict)  # by respondent side
 
 
-@dataclass(frozen=True)
-class ScoringConfigValues:
-    weights: dict[str, float]  # by dimension name
-    healthy_at: float = 75.0
-    watch_at: float = 50.0
-    min_coverage: float = 0.4
-    survey_threshold: int = 3
+# The order in which SLAs and goals are explained (and serialised).
+SLA_ORDER = operator.attrgetter("side", "name", "sla_id")
+GOAL_ORDER = operator.attrgetter("due_date", "goal_id")
 
 
-DEFAULT_WEIGHTS = {
-    "reliance": 30.0,
-    "contact": 15.0,
-    "transparency": 15.0,
-    "dedication": 15.0,
-    "alignment": 15.0,
-    "sentiment": 10.0,
-}
-DIMENSIONS = tuple(DEFAULT_WEIGHTS)
+def _day(value: date | None) -> str | None:
+    return value and value.isoformat()
+
+
+def _from_day(text: str | None) -> date | None:
+    return text and date.fromisoformat(text)
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)  # a Decimal 0 is false
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return text and Decimal(text)
+
+
+def serialise(
+    inputs: EngagementInputs, config: ScoringConfigValues, previous: PreviousScore | None
+) -> dict:
+    """What a score is computed from, as JSON values in a fixed order: the explanation's data."""
+    contact = inputs.contact
+    return {
+        "engagement": inputs.name,
+        "as_of": inputs.as_of.isoformat(),
+        "contact": {
+            **vars(contact),
+            "span_start": contact.span_start.isoformat(),
+            "last_checkin_on": _day(contact.last_checkin_on),
+        },
+        "reliance": [
+            {**vars(s), "target": str(s.target), "weight": str(s.weight)}
+            for s in sorted(inputs.slas, key=SLA_ORDER)
+        ],
+        "transparency": {side: {**vars(r)} for side, r in sorted(inputs.transparency.items())},
+        "dedication": {side: {**vars(r)} for side, r in sorted(inputs.dedication.items())},
+        "alignment": [
+            {
+                **vars(g),
+                "start_date": g.start_date.isoformat(),
+                "due_date": g.due_date.isoformat(),
+                "achieved_on": _day(g.achieved_on),
+            }
+            for g in sorted(inputs.goals, key=GOAL_ORDER)
+        ],
+        "sentiment": {side: {**vars(p)} for side, p in sorted(inputs.pulse.items())},
+        "config": config.as_dict(),
+        "previous": previous and {**vars(previous), "overall": _text(previous.overall)},
+    }
+
+
+def deserialise(data: dict) -> tuple[EngagementInputs, ScoringConfigValues, PreviousScore | None]:
+    """`serialise`'s arguments back from its result."""
+    contact = data["contact"]
+    previous = data["previous"]
+    inputs = EngagementInputs(
+        name=data["engagement"],
+        as_of=date.fromisoformat(data["as_of"]),
+        contact=ContactInput(
+            **{
+                **contact,
+                "span_start": date.fromisoformat(contact["span_start"]),
+                "last_checkin_on": _from_day(contact["last_checkin_on"]),
+            }
+        ),
+        slas=tuple(
+            SlaInput(**{**s, "target": Decimal(s["target"]), "weight": Decimal(s["weight"])})
+            for s in data["reliance"]
+        ),
+        transparency={side: RatioInput(**r) for side, r in data["transparency"].items()},
+        dedication={side: RatioInput(**r) for side, r in data["dedication"].items()},
+        goals=tuple(
+            GoalInput(
+                **{
+                    **g,
+                    "start_date": date.fromisoformat(g["start_date"]),
+                    "due_date": date.fromisoformat(g["due_date"]),
+                    "achieved_on": _from_day(g["achieved_on"]),
+                }
+            )
+            for g in data["alignment"]
+        ),
+        pulse={side: PulseInput(**p) for side, p in data["sentiment"].items()},
+    )
+    return (
+        inputs,
+        ScoringConfigValues(**data["config"]),
+        previous and PreviousScore(**{**previous, "overall": _decimal(previous["overall"])}),
+    )

@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 from relationships.models import Engagement, Organization, Side
 from scorecards.fields import FastJSONEncoder, JSONDocumentField
 
+# The version of the scoring model (scorecards.scoring) a scorecard was computed with.
 MODEL_VERSION = 1
 
 
@@ -14,38 +15,6 @@ class Band(models.TextChoices):
     WATCH = "watch", "Watch"
     AT_RISK = "at_risk", "At risk"
     INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
-
-
-class ScoringConfig(models.Model):
-    """An engagement's own weights, band limits and survey threshold.
-
-    Either side's admin may change it; the change is audited and applies from
-    the next computation. Engagements without one use the model's defaults.
-    """
-
-    engagement = models.OneToOneField(
-        Engagement, on_delete=models.CASCADE, related_name="scoring_config"
-    )
-    weights = models.JSONField(default=dict, blank=True)
-    band_limits = models.JSONField(default=dict, blank=True)
-    survey_threshold = models.PositiveSmallIntegerField(default=3)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(survey_threshold__gte=1),
-                name="survey_threshold_at_least_1",
-                violation_error_message="The survey threshold must be at least 1.",
-            )
-        ]
-
-    def __str__(self):
-        return f"Scoring configuration of {self.engagement}"
 
 
 class Scorecard(models.Model):

@@ -13,15 +13,14 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from relationships.models import Engagement
-from scorecards import scoring
+from relationships.models import Engagement, ScoringConfig
+from relationships.scoring_config import config_values
 from scorecards.compute import SCORE_FIELDS
 from scorecards.models import (
     Alert,
     Scorecard,
     ScorecardReview,
     ScorecardRun,
-    ScoringConfig,
 )
 
 
@@ -163,12 +162,12 @@ def scoring_config_update(
     errors = {}
     for name, value in proposed.items():
         try:
-            scoring.config_values(**{name: value})
+            config_values(**{name: value})
         except (ValueError, TypeError, AttributeError) as exc:
             errors[name] = str(exc)
     if not errors:
         try:
-            scoring.config_values(**proposed)
+            config_values(**proposed)
         except ValueError as exc:
             errors["weights"] = str(exc)
     if errors:

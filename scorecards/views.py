@@ -41,13 +41,13 @@ from relationships.models import (
     KeyContact,
     Measurement,
     Organization,
+    ScoringConfig,
     Side,
 )
+from relationships.scoring_config import DIMENSIONS
 from relationships.tenancy import engagement_with_access
 from relationships.views import EngagementFormView, id_param
 from scorecards import services
-from scorecards.compute import config_of
-from scorecards.inputs import DIMENSIONS
 from scorecards.latest import latest_of_own_period
 from scorecards.models import (
     Alert,
@@ -55,7 +55,6 @@ from scorecards.models import (
     Scorecard,
     ScorecardReview,
     ScorecardRun,
-    ScoringConfig,
 )
 from scorecards.scoring import goal_actual, goal_expected
 
@@ -509,7 +508,7 @@ SCORING_CHANGES_SHOWN = 5
 
 def scoring_summary(engagement: Engagement) -> dict:
     """The configuration the next computation uses (defaults if none) and its latest changes."""
-    values = config_of(engagement)
+    values = engagement.scoring_config_values()
     changes = ScoringConfig.history.filter(engagement_id=engagement.pk).select_related(
         "history_user"
     )
@@ -551,7 +550,7 @@ class ScoringConfigForm(forms.Form):
     )
 
     def __init__(self, *args, engagement: Engagement, **kwargs):
-        values = config_of(engagement)
+        values = engagement.scoring_config_values()
         initial = {
             "healthy_at": values.healthy_at,
             "watch_at": values.watch_at,

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from scorecards.models import ScoringConfig
+from relationships.models import ScoringConfig
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

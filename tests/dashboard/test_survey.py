@@ -107,7 +107,7 @@ def test_side_aggregates_shown_at_the_threshold(as_user, engagement, client_view
 
 
 def test_threshold_follows_the_engagement_scoring_configuration(as_user, engagement, client_viewer):
-    from scorecards.models import ScoringConfig
+    from relationships.models import ScoringConfig
 
     ScoringConfig.objects.create(engagement=engagement, survey_threshold=1)
     _respond(engagement, engagement.provider, 1)

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from scorecards.inputs import DIMENSIONS
+from relationships.scoring_config import DIMENSIONS
 from tests.reliability.conftest import PERSONAS, PULSE_ANSWERS
 
 

@@ -1,8 +1,9 @@
 import pytest
 from django.urls import reverse
 
+from relationships.models import ScoringConfig
 from scorecards.compute import compute_chunk
-from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
+from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun
 from scorecards.services import scorecard_review, scoring_config_update
 from scorecards.tasks import start_run
 from tests.factories import UserFactory
@@ -27,17 +28,17 @@ def test_admin_pages_show_scorecard_records(
     run = ScorecardRun.objects.create(trigger="command", period_kind="month", period_start=MARCH)
     start_run(run.pk, [rich_engagement.pk], dispatch=False)
     for model, obj in (
-        ("scorecard", scorecard),
-        ("alert", Alert.objects.first()),
-        ("scorecardrun", run),
-        ("scoringconfig", rich_engagement.scoring_config),
-        ("scorecardreview", ScorecardReview.objects.get()),
+        ("scorecards_scorecard", scorecard),
+        ("scorecards_alert", Alert.objects.first()),
+        ("scorecards_scorecardrun", run),
+        ("relationships_scoringconfig", rich_engagement.scoring_config),
+        ("scorecards_scorecardreview", ScorecardReview.objects.get()),
     ):
-        assert operator.get(reverse(f"admin:scorecards_{model}_changelist")).status_code == 200
-        change = operator.get(reverse(f"admin:scorecards_{model}_change", args=[obj.pk]))
+        assert operator.get(reverse(f"admin:{model}_changelist")).status_code == 200
+        change = operator.get(reverse(f"admin:{model}_change", args=[obj.pk]))
         assert change.status_code == 200
     history = reverse(
-        "admin:scorecards_scoringconfig_history", args=[rich_engagement.scoring_config.pk]
+        "admin:relationships_scoringconfig_history", args=[rich_engagement.scoring_config.pk]
     )
     assert operator.get(history).status_code == 200
 
@@ -56,7 +57,7 @@ def test_computed_records_cannot_be_edited_in_the_admin(operator, rich_engagemen
 @pytest.mark.django_db
 def test_admin_rejects_a_scoring_config_the_model_cannot_use(operator, rich_engagement):
     response = operator.post(
-        reverse("admin:scorecards_scoringconfig_add"),
+        reverse("admin:relationships_scoringconfig_add"),
         {
             "engagement": rich_engagement.pk,
             "weights": '{"luck": 10}',

@@ -4,8 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from relationships.scoring_config import config_values
 from scorecards import scoring
-from scorecards.compute import compute_chunk, load_inputs
+from scorecards.compute import SCORE_FIELDS, compute_chunk, inputs_digest, load_inputs
+from scorecards.inputs import deserialise
 from scorecards.models import Alert, OutboxEvent, Scorecard
 from tests.factories import ActionItemFactory, CheckInFactory, EngagementFactory, IssueFactory
 from tests.scorecards.conftest import APRIL_10, MARCH, make_engagements
@@ -21,8 +23,8 @@ def test_inputs_cover_every_dimension_on_both_sides(rich_engagement):
     assert inputs.as_of == date(2026, 3, 31)
     assert len(inputs.slas) == 4 and {s.measurements for s in inputs.slas} == {3}
     assert {s.met for s in inputs.slas} == {3}
-    assert len(inputs.checkin_dates) == 5
-    assert inputs.last_checkin_on == date(2026, 3, 30)
+    assert inputs.contact.held == 5
+    assert inputs.contact.last_checkin_on == date(2026, 3, 30)
     assert set(inputs.transparency) == set(inputs.dedication) == {"client", "provider"}
     assert inputs.pulse["client"].respondents == 3
     assert inputs.pulse["client"].answer_total == 3 * 6 * 4
@@ -61,13 +63,26 @@ def test_stored_scores_are_the_model_result_and_match_the_explanation(rich_engag
     _compute([rich_engagement])
     scorecard = Scorecard.objects.get(engagement=rich_engagement)
     inputs = load_inputs([rich_engagement], "month", MARCH, APRIL_10)[rich_engagement.pk]
-    expected = scoring.score_engagement(inputs, scoring.config_values(), None).stored_fields()
+    expected = scoring.score_engagement(inputs, config_values(), None).stored_fields()
     stored = {name: getattr(scorecard, name) for name in expected}
     assert stored == expected
     assert scoring.recompute_from_explanation(scorecard.explanation) == stored
     assert scorecard.reliance == 100 and scorecard.contact == 100
     assert scorecard.model_version == scoring.MODEL_VERSION
     assert scorecard.config["survey_threshold"] == 3
+
+
+@pytest.mark.django_db
+def test_a_stored_scorecard_rescored_from_its_data_gives_its_values_and_explanation(
+    rich_engagement,
+):
+    _compute([rich_engagement])
+    scorecard = Scorecard.objects.get(engagement=rich_engagement)
+    inputs, config, previous = deserialise(scorecard.explanation["data"])
+    result = scoring.score_engagement(inputs, config, previous)
+    assert result.stored_fields() == {name: getattr(scorecard, name) for name in SCORE_FIELDS}
+    assert result.explanation == scorecard.explanation
+    assert inputs_digest(inputs, config) == scorecard.inputs_digest
 
 
 @pytest.mark.django_db
@@ -106,6 +121,17 @@ def test_computed_event_payload(rich_engagement, settings):
 
 
 @pytest.mark.django_db
+def test_contact_counts_days_with_a_check_in_from_the_engagements_start(engagement):
+    engagement.start_date = date(2026, 3, 5)
+    engagement.save()
+    for day, hour in ((4, 10), (9, 10), (9, 15), (20, 10)):
+        CheckInFactory(engagement=engagement, occurred_at=datetime(2026, 3, day, hour, tzinfo=UTC))
+    contact = load_inputs([engagement], "month", MARCH, APRIL_10)[engagement.pk].contact
+    # Two check-ins on the 9th count once; the 4th is before the engagement's start.
+    assert (contact.span_start, contact.held) == (date(2026, 3, 5), 2)
+
+
+@pytest.mark.django_db
 def test_no_scorecard_before_the_engagement_starts(engagement):
     engagement.start_date = date(2026, 4, 1)
     engagement.save()
@@ -136,10 +162,10 @@ def test_each_engagement_is_read_up_to_its_own_as_of_and_local_dates(rich_engage
     assert inputs[ended.pk].as_of == date(2026, 3, 15)
     assert inputs[ended.pk].transparency == {}
     assert inputs[ended.pk].dedication["client"].total == 1
-    assert inputs[ended.pk].checkin_dates == {date(2026, 3, 10)}
-    assert inputs[ended.pk].last_checkin_on == date(2026, 3, 10)
-    assert inputs[auckland.pk].checkin_dates == {date(2026, 3, 2)}
-    assert inputs[rich_engagement.pk].last_checkin_on == date(2026, 3, 30)
+    assert inputs[ended.pk].contact.held == 1  # 10 March; not the 20th
+    assert inputs[ended.pk].contact.last_checkin_on == date(2026, 3, 10)
+    assert inputs[auckland.pk].contact.held == 1  # 2 March; not 1 April
+    assert inputs[rich_engagement.pk].contact.last_checkin_on == date(2026, 3, 30)
 
 
 @pytest.mark.django_db

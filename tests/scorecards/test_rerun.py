@@ -7,8 +7,9 @@ from unittest import mock
 
 import pytest
 
+from relationships.models import ScoringConfig
 from scorecards import compute, scoring
-from scorecards.models import Scorecard, ScoringConfig
+from scorecards.models import Scorecard
 from tests.scorecards.conftest import MARCH
 
 FEBRUARY = MARCH.replace(month=2)

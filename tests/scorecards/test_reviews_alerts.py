@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from feedback.models import CheckIn
 from relationships.measurements import measurement_record
-from relationships.models import Measurement
+from relationships.models import Measurement, ScoringConfig
 from scorecards.compute import compute_chunk
-from scorecards.models import Alert, OutboxEvent, Scorecard, ScoringConfig
+from scorecards.models import Alert, OutboxEvent, Scorecard
 from scorecards.services import (
     alert_acknowledge,
     latest_scorecards,

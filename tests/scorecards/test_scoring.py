@@ -1,18 +1,32 @@
 """Scoring model v1 against hand-computed examples (PRODUCT.md §3). No database."""
 
+import random
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+import orjson
 import pytest
 
 from relationships.periods import period_containing
+from relationships.scoring_config import config_values
 from scorecards import scoring
-from scorecards.inputs import EngagementInputs, GoalInput, PulseInput, RatioInput, SlaInput
+from scorecards.inputs import (
+    GOAL_ORDER,
+    SLA_ORDER,
+    ContactInput,
+    EngagementInputs,
+    GoalInput,
+    PulseInput,
+    RatioInput,
+    SlaInput,
+    deserialise,
+    serialise,
+)
 
 MARCH = period_containing("month", date(2026, 3, 1))
-DEFAULT = scoring.config_values()
+DEFAULT = config_values()
 
 
 def sla(sla_id, side, weight, met, n, direction="higher_is_better"):
@@ -21,17 +35,21 @@ def sla(sla_id, side, weight, met, n, direction="higher_is_better"):
     )
 
 
+def contact(**overrides) -> ContactInput:
+    """Check-ins on 3 days of March, the last on the 20th; one expected a week."""
+    values = dict(
+        span_start=date(2026, 3, 1), cadence_days=7, held=3, last_checkin_on=date(2026, 3, 20)
+    )
+    values.update(overrides)
+    return ContactInput(**values)
+
+
 def full_inputs(**overrides) -> EngagementInputs:
     """The worked example: every dimension has data on both sides."""
     values = dict(
-        engagement_id=1,
         name="Service desk",
-        period=MARCH,
         as_of=date(2026, 3, 31),
-        engagement_start=date(2026, 1, 1),
-        cadence_days=7,
-        checkin_dates=frozenset({date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 20)}),
-        last_checkin_on=date(2026, 3, 20),
+        contact=contact(),
         slas=(sla(1, "provider", 2, 3, 4), sla(2, "provider", 1, 1, 2), sla(3, "client", 1, 1, 1)),
         transparency={"provider": RatioInput(2, 4)},
         dedication={"provider": RatioInput(1, 2), "client": RatioInput(3, 3)},
@@ -112,38 +130,37 @@ def test_engagement_ended_mid_period_scores_up_to_its_end():
     period = MARCH
     as_of = scoring.as_of_date(period, today=date(2026, 4, 20), engagement_end=date(2026, 3, 15))
     assert as_of == date(2026, 3, 15)
-    inputs = full_inputs(as_of=as_of)
+    # 15 days / 7 → 2 expected; check-ins on 2 and 9 March
+    inputs = full_inputs(as_of=as_of, contact=contact(held=2, last_checkin_on=date(2026, 3, 9)))
     result = scoring.score_engagement(inputs, DEFAULT)
-    # 15 days / 7 → 2 expected; only 2 and 9 March fall in the span
-    assert result.explanation["data"]["contact"]["held"] == 2
     assert result.stored_fields()["contact"] == Decimal("100.0")
+    assert result.explanation["dimensions"]["contact"]["text"] == [
+        "2 day(s) with a check-in from 2026-03-01 to 2026-03-15 (15 days); "
+        "a check-in every 7 days means 2 expected."
+    ]
 
 
 def test_period_in_progress_uses_today():
     as_of = scoring.as_of_date(MARCH, today=date(2026, 3, 10), engagement_end=None)
     assert as_of == date(2026, 3, 10)
-    inputs = full_inputs(as_of=as_of, checkin_dates=frozenset({date(2026, 3, 9)}))
+    inputs = full_inputs(as_of=as_of, contact=contact(held=1, last_checkin_on=date(2026, 3, 9)))
     # 10 days / 7 → 1 expected, 1 held
     assert scoring.score_engagement(inputs, DEFAULT).stored_fields()["contact"] == Decimal("100.0")
 
 
 def test_engagement_starting_mid_period_shortens_the_contact_span():
-    inputs = full_inputs(engagement_start=date(2026, 3, 18), checkin_dates=frozenset())
+    as_of = date(2026, 3, 31)
+    span_start, _ = scoring.contact_span(MARCH, date(2026, 3, 18), as_of)
+    assert span_start == date(2026, 3, 18)
+    inputs = full_inputs(contact=contact(span_start=span_start, held=0))
     result = scoring.score_engagement(inputs, DEFAULT)
-    contact = result.explanation["data"]["contact"]
-    assert (contact["span_start"], contact["span_days"]) == ("2026-03-18", 14)
+    assert "to 2026-03-31 (14 days)" in result.explanation["dimensions"]["contact"]["text"][0]
     assert result.stored_fields()["contact"] == Decimal("0.0")
 
 
 def test_engagement_starting_after_as_of_has_no_scorecard():
     with pytest.raises(ValueError):
-        scoring.score_engagement(full_inputs(engagement_start=date(2026, 4, 2)), DEFAULT)
-
-
-def test_checkin_dates_count_once_per_day():
-    # The inputs carry distinct dates; held is the number of days, never of check-ins.
-    inputs = full_inputs(checkin_dates=frozenset({date(2026, 3, 2)}))
-    assert scoring.score_engagement(inputs, DEFAULT).stored_fields()["contact"] == Decimal("25.0")
+        scoring.score_engagement(full_inputs(contact=contact(span_start=date(2026, 4, 2))), DEFAULT)
 
 
 def test_side_without_slas_is_left_out_of_reliance():
@@ -199,14 +216,14 @@ def test_sentiment_view_needs_the_threshold_of_respondents():
     assert result.sentiment_views["client"] is None
     assert result.stored_fields()["sentiment"] == Decimal("75.0")
     assert result.perception_gap is None
-    lowered = scoring.config_values(survey_threshold=2)
+    lowered = config_values(survey_threshold=2)
     result = scoring.score_engagement(inputs, lowered)
     # client mean answer 2 → 25
     assert result.stored_fields()["perception_gap"] == Decimal("50.0")
 
 
 def test_weight_overrides_change_overall_and_coverage():
-    config = scoring.config_values(weights={"sentiment": 0, "reliance": 60})
+    config = config_values(weights={"sentiment": 0, "reliance": 60})
     inputs = full_inputs()
     result = scoring.score_engagement(inputs, config)
     # (60×250/3 + 15×75 + 15×50 + 15×75 + 15×14900/178) / 120
@@ -219,27 +236,27 @@ def test_weight_overrides_change_overall_and_coverage():
 
 
 def test_score_drop_and_contact_gap_alerts():
-    inputs = full_inputs(last_checkin_on=date(2026, 3, 16), checkin_dates=frozenset())
+    inputs = full_inputs(contact=contact(held=0, last_checkin_on=date(2026, 3, 16)))
     previous = scoring.PreviousScore(Decimal("90.0"), "insufficient_data")
     result = scoring.score_engagement(inputs, DEFAULT, previous)
     kinds = {a.kind for a in scoring.alerts_for(inputs, result, previous)}
     # 31 − 16 = 15 days > 14; no band_drop when a period has insufficient data
     assert "contact_gap" in kinds and "score_drop" in kinds and "band_drop" not in kinds
-    never = full_inputs(last_checkin_on=None, checkin_dates=frozenset())
+    never = full_inputs(contact=contact(held=0, last_checkin_on=None))
     assert "contact_gap" in {
         a.kind for a in scoring.alerts_for(never, scoring.score_engagement(never, DEFAULT), None)
     }
 
 
 def test_contact_gap_boundary_is_more_than_twice_the_cadence():
-    inputs = full_inputs(last_checkin_on=date(2026, 3, 17))  # exactly 14 days
+    inputs = full_inputs(contact=contact(last_checkin_on=date(2026, 3, 17)))  # exactly 14 days
     result = scoring.score_engagement(inputs, DEFAULT)
     assert "contact_gap" not in {a.kind for a in scoring.alerts_for(inputs, result, None)}
 
 
 def test_bands_are_decided_on_unrounded_values():
     # watch_at 72.56: the overall 72.556 rounds to 72.6 but is below the limit
-    config = scoring.config_values(band_limits={"watch_at": 72.56})
+    config = config_values(band_limits={"watch_at": 72.56})
     assert scoring.score_engagement(full_inputs(), config).band == "at_risk"
 
 
@@ -286,7 +303,7 @@ def test_explanation_speaks_in_words():
 )
 def test_invalid_configuration_is_refused(kwargs):
     with pytest.raises(ValueError):
-        scoring.config_values(**kwargs)
+        config_values(**kwargs)
 
 
 def test_lower_is_better_is_explained_with_its_operator():
@@ -296,7 +313,7 @@ def test_lower_is_better_is_explained_with_its_operator():
 
 
 def test_integer_weights_scale_decimal_weights_by_their_common_denominator():
-    config = scoring.config_values(weights={"sentiment": 0.1, "contact": 2.5})
+    config = config_values(weights={"sentiment": 0.1, "contact": 2.5})
     # 30, 5/2, 15, 15, 15, 1/10 → × 10
     assert scoring.integer_weights(config) == {
         "reliance": 300,
@@ -327,3 +344,113 @@ def test_alignment_score():
         == 100
     )
     assert scoring.alignment_score([]) is None
+
+
+def test_explanation_data_is_the_serialised_inputs_and_reads_back_exactly():
+    inputs = full_inputs()
+    previous = scoring.PreviousScore(Decimal("80.0"), "healthy")
+    data = scoring.score_engagement(inputs, DEFAULT, previous).explanation["data"]
+    assert data == serialise(inputs, DEFAULT, previous)
+    assert data["contact"] == {
+        "span_start": "2026-03-01",
+        "cadence_days": 7,
+        "held": 3,
+        "last_checkin_on": "2026-03-20",
+    }
+    read_back, config, previous_read = deserialise(orjson.loads(orjson.dumps(data)))
+    # The same inputs, in the order they are explained.
+    assert read_back == replace(
+        inputs,
+        slas=tuple(sorted(inputs.slas, key=SLA_ORDER)),
+        goals=tuple(sorted(inputs.goals, key=GOAL_ORDER)),
+    )
+    assert (config, previous_read) == (DEFAULT, previous)
+    zero = scoring.PreviousScore(Decimal("0.0"), "at_risk")
+    assert serialise(inputs, DEFAULT, zero)["previous"] == {"overall": "0.0", "band": "at_risk"}
+    assert deserialise(serialise(inputs, DEFAULT, zero))[2] == zero
+
+
+def random_case(rng: random.Random):
+    """Inputs, configuration and previous score as the computation could produce them."""
+    as_of = date(2026, 1, 1) + timedelta(days=rng.randrange(400))
+    span_start = as_of - timedelta(days=rng.randrange(92))
+    weights = {
+        name: rng.choice([0, 0.1, 1, 2.5, 10, 30]) for name in rng.sample(scoring.DIMENSIONS, 2)
+    }
+    config = config_values(
+        weights=weights if sum(weights.values()) else None,
+        band_limits=rng.choice([None, {"watch_at": 72.56}, {"min_coverage": 0.9}]),
+        survey_threshold=rng.choice([None, 1, 2, 5]),
+    )
+
+    def ratios():
+        return {
+            side: RatioInput(rng.randrange(total + 1), total)
+            for side in ("client", "provider")
+            if rng.random() < 0.7
+            for total in [rng.randrange(1, 20)]
+        }
+
+    inputs = EngagementInputs(
+        name=f"Engagement {rng.randrange(1000)}",
+        as_of=as_of,
+        contact=ContactInput(
+            span_start=span_start,
+            cadence_days=rng.choice([1, 7, 14, 30]),
+            held=rng.randrange((as_of - span_start).days + 2),
+            last_checkin_on=rng.choice([None, as_of - timedelta(days=rng.randrange(60))]),
+        ),
+        slas=tuple(
+            SlaInput(
+                sla_id,
+                f"SLA {rng.randrange(3)}",
+                rng.choice(["client", "provider"]),
+                rng.choice(["higher_is_better", "lower_is_better"]),
+                Decimal(rng.choice(["99", "99.500000", "24.000000", "0.1"])),
+                Decimal(rng.choice(["1", "2.5", "0.001", "3.000"])),
+                rng.choice(["%", "h"]),
+                n,
+                rng.randrange(n + 1),
+            )
+            for sla_id in range(rng.randrange(6))
+            for n in [rng.randrange(1, 40)]
+        ),
+        transparency=ratios(),
+        dedication=ratios(),
+        goals=tuple(
+            GoalInput(
+                goal_id,
+                f"Goal {goal_id}",
+                start,
+                start + timedelta(days=rng.randrange(-3, 120)),
+                rng.choice([None, start + timedelta(days=rng.randrange(90))]),
+                rng.choice([None, rng.randrange(101)]),
+            )
+            for goal_id in range(rng.randrange(4))
+            for start in [as_of - timedelta(days=rng.randrange(100))]
+        ),
+        pulse={
+            side: PulseInput(respondents, rng.randrange(6 * respondents, 30 * respondents + 1))
+            for side in ("client", "provider")
+            if rng.random() < 0.7
+            for respondents in [rng.randrange(1, 8)]
+        },
+    )
+    previous = rng.choice(
+        [
+            None,
+            scoring.PreviousScore(Decimal(rng.randrange(1000)).scaleb(-1), "watch"),
+            scoring.PreviousScore(None, "insufficient_data"),
+        ]
+    )
+    return inputs, config, previous
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_scorecards_rescore_from_their_stored_explanation(seed):
+    rng = random.Random(seed)
+    for _ in range(50):
+        result = scoring.score_engagement(*random_case(rng))
+        stored = orjson.loads(orjson.dumps(result.explanation))
+        assert scoring.recompute_from_explanation(stored) == result.stored_fields()
+        assert scoring.score_engagement(*deserialise(stored["data"])).explanation == stored

@@ -1,9 +1,13 @@
 """How scorecards are stored: JSON written with orjson, explanations as text compressed with lz4."""
 
+from decimal import Decimal
+from importlib import import_module
+
 import pytest
 from django.db import connection
 
 from scorecards.fields import FastJSONEncoder
+from scorecards.inputs import serialise
 from scorecards.models import Scorecard
 from tests.scorecards.conftest import MARCH
 
@@ -44,3 +48,114 @@ def test_a_computed_explanation_reads_back_as_written(rich_engagement):
     stored = Scorecard.objects.values_list("explanation", flat=True).get()
     assert stored == scorecard.explanation
     assert stored["data"]["reliance"] and stored["summary"][0].startswith("Overall")
+
+
+# An explanation's data as scorecards stored it before migration 0008: the worked example
+# of tests/scoring (previous score 80.0, healthy), computed by the code of that time.
+OLD_EXPLANATION = {
+    "engagement": "Service desk",
+    "model_version": 1,
+    "data": {
+        "model_version": 1,
+        "period": {"kind": "month", "start": "2026-03-01", "end": "2026-03-31"},
+        "as_of": "2026-03-31",
+        "config": {
+            "weights": {
+                "reliance": 30.0,
+                "contact": 15.0,
+                "transparency": 15.0,
+                "dedication": 15.0,
+                "alignment": 15.0,
+                "sentiment": 10.0,
+            },
+            "healthy_at": 75.0,
+            "watch_at": 50.0,
+            "min_coverage": 0.4,
+            "survey_threshold": 3,
+        },
+        "previous": {"overall": "80.0", "band": "healthy"},
+        "contact": {
+            "span_start": "2026-03-01",
+            "span_end": "2026-03-31",
+            "span_days": 31,
+            "cadence_days": 7,
+            "held": 3,
+            "last_checkin_on": "2026-03-20",
+        },
+        "reliance": [
+            {
+                "sla_id": 3,
+                "name": "SLA 3",
+                "side": "client",
+                "direction": "higher_is_better",
+                "target": "99",
+                "unit": "%",
+                "weight": "1",
+                "measurements": 1,
+                "met": 1,
+            },
+            {
+                "sla_id": 1,
+                "name": "SLA 1",
+                "side": "provider",
+                "direction": "higher_is_better",
+                "target": "99",
+                "unit": "%",
+                "weight": "2",
+                "measurements": 4,
+                "met": 3,
+            },
+            {
+                "sla_id": 2,
+                "name": "SLA 2",
+                "side": "provider",
+                "direction": "higher_is_better",
+                "target": "99",
+                "unit": "%",
+                "weight": "1",
+                "measurements": 2,
+                "met": 1,
+            },
+        ],
+        "transparency": {"provider": {"hits": 2, "total": 4}},
+        "dedication": {"client": {"hits": 3, "total": 3}, "provider": {"hits": 1, "total": 2}},
+        "alignment": [
+            {
+                "goal_id": 2,
+                "title": "Runbook",
+                "start_date": "2026-01-01",
+                "due_date": "2026-03-15",
+                "achieved_on": "2026-02-15",
+                "latest_percent": 80,
+            },
+            {
+                "goal_id": 1,
+                "title": "Cut backlog",
+                "start_date": "2026-01-01",
+                "due_date": "2026-05-01",
+                "achieved_on": None,
+                "latest_percent": 50,
+            },
+        ],
+        "sentiment": {
+            "client": {"respondents": 3, "answer_total": 36},
+            "provider": {"respondents": 3, "answer_total": 72},
+        },
+    },
+}
+
+
+def test_migration_0008_converts_old_explanation_data_into_the_serialised_inputs():
+    from relationships.scoring_config import config_values
+    from scorecards import scoring
+    from scorecards.compute import inputs_digest
+    from tests.scoring.test_scoring import full_inputs
+
+    migration = import_module(
+        "scorecards.migrations.0008_explanation_data_is_the_serialised_inputs"
+    )
+    data = migration.data_from_old(OLD_EXPLANATION)
+    inputs, previous = full_inputs(), scoring.PreviousScore(Decimal("80.0"), "healthy")
+    assert data == serialise(inputs, config_values(), previous)
+    # A computation over the same inputs finds the digest it would write: it writes nothing.
+    assert migration.digest_of(data) == inputs_digest(inputs, config_values())

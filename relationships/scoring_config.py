@@ -1,0 +1,72 @@
+"""An engagement's scoring configuration as a typed value, with the defaults in one place.
+
+One of an engagement's terms (PRODUCT.md §7): the weights of the scoring model's
+dimensions, the band limits and the survey threshold. Pure: the stored overrides
+live in `relationships.models.ScoringConfig`, which reads them through `config_values`.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+DEFAULT_WEIGHTS = {
+    "reliance": 30.0,
+    "contact": 15.0,
+    "transparency": 15.0,
+    "dedication": 15.0,
+    "alignment": 15.0,
+    "sentiment": 10.0,
+}
+DIMENSIONS = tuple(DEFAULT_WEIGHTS)
+BAND_LIMITS = ("healthy_at", "watch_at", "min_coverage")
+
+
+@dataclass(frozen=True)
+class ScoringConfigValues:
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    healthy_at: float = 75.0
+    watch_at: float = 50.0
+    min_coverage: float = 0.4
+    survey_threshold: int = 3
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULTS = ScoringConfigValues()
+
+
+def config_values(
+    weights: Mapping | None = None,
+    band_limits: Mapping | None = None,
+    survey_threshold: int | None = None,
+) -> ScoringConfigValues:
+    """Merge an engagement's overrides with the defaults; ValueError names what is wrong."""
+    merged = dict(DEFAULT_WEIGHTS)
+    for name, raw in (weights or {}).items():
+        if name not in DIMENSIONS:
+            raise ValueError(f"Unknown dimension '{name}'; use one of {', '.join(DIMENSIONS)}.")
+        merged[name] = _finite(raw, f"weight of {name}", 0, 1000)
+    if sum(merged.values()) <= 0:
+        raise ValueError("At least one dimension needs a weight above 0.")
+    limits = {name: getattr(DEFAULTS, name) for name in BAND_LIMITS}
+    for name, raw in (band_limits or {}).items():
+        if name not in limits:
+            raise ValueError(f"Unknown band limit '{name}'; use one of {', '.join(limits)}.")
+        limits[name] = _finite(raw, name, 0, 1 if name == "min_coverage" else 100)
+    if limits["watch_at"] > limits["healthy_at"]:
+        raise ValueError("watch_at cannot be above healthy_at.")
+    threshold = DEFAULTS.survey_threshold if survey_threshold is None else survey_threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= 1000:
+        raise ValueError("The survey threshold must be a whole number from 1 to 1000.")
+    return ScoringConfigValues(weights=merged, survey_threshold=threshold, **limits)
+
+
+def _finite(raw, what: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"The {what} must be a number.") from None
+    if isinstance(raw, bool) or not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"The {what} must be a number from {low:g} to {high:g}.")
+    return value
