@@ -216,14 +216,14 @@ class Bench:
     def run_in_process(self, month: date):
         """One run through the production path, its chunk tasks executed in this process."""
         from accord.celery import app
-        from scorecards import tasks
+        from scorecards import runs
         from scorecards.models import ScorecardRun
 
         app.conf.task_always_eager = True
         run = ScorecardRun.objects.create(
             trigger="command", period_kind="month", period_start=month
         )
-        tasks.start_run(run.pk)
+        runs.start_run(run.pk)
         run.refresh_from_db()
         assert run.status == "succeeded", f"run {run.pk} ended {run.status}: {run.error}"
         return run
@@ -281,7 +281,7 @@ class Bench:
 
     def recompute_with_workers(self, count: int) -> float:
         from accord.celery import app
-        from scorecards import tasks
+        from scorecards import runs
         from scorecards.models import ScorecardRun
 
         self.clear_month(self.month)
@@ -291,7 +291,7 @@ class Bench:
                 trigger="command", period_kind="month", period_start=self.month
             )
             started = time.perf_counter()
-            tasks.start_run(run.pk)
+            runs.start_run(run.pk)
             while run.status not in ("succeeded", "failed"):
                 time.sleep(0.05)
                 run.refresh_from_db()

@@ -6,7 +6,8 @@ import pytest
 
 from scorecards import compute
 from scorecards.models import OutboxEvent, ScorecardRun
-from scorecards.tasks import compute_chunk_task, start_run
+from scorecards.runs import start_run
+from scorecards.tasks import compute_chunk_task
 from scorecards.webhooks import DRAIN_BATCH, drain_outbox
 from tests.factories import EngagementFactory
 from tests.scorecards.conftest import MARCH, populate
