@@ -236,18 +236,18 @@ class Bench:
         """
         from unittest import mock
 
-        from scorecards import webhooks
         from scorecards.models import OutboxEvent
+        from scorecards.webhooks import outbox
 
         self.clear_month(self.month)
-        with mock.patch.object(webhooks, "enqueue_drain") as enqueue_drain:
+        with mock.patch.object(outbox, "enqueue_drain") as enqueue_drain:
             started = time.perf_counter()
             self.run_in_process(self.month)
             fresh = time.perf_counter() - started
             assert enqueue_drain.called, "the run enqueued no outbox drain"
             started = time.perf_counter()
             while OutboxEvent.objects.filter(dispatched_at__isnull=True).exists():
-                webhooks.drain_outbox()
+                outbox.drain_outbox()
             drain = time.perf_counter() - started
         started = time.perf_counter()
         self.run_in_process(self.month)

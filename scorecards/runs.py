@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from relationships.models import Engagement
 from relationships.periods import PERIOD_KINDS, Period, period_starting, recent_periods
-from scorecards import compute, webhooks
+from scorecards import compute
 from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+from scorecards.webhooks import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def _close_if_complete(run_id: int, now) -> None:
     )
     if not closed:
         return
-    webhooks.enqueue_drain()  # the events of all its chunks, in one drain
+    outbox.enqueue_drain()  # the events of all its chunks, in one drain
     next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
     if next_run_id:
         transaction.on_commit(lambda: start_run(next_run_id))

@@ -14,7 +14,7 @@ from relationships.api_base import StrictModelSerializer
 from relationships.models import Membership, Organization, Role
 from relationships.services import require_org_admin
 from scorecards.models import WebhookDelivery, WebhookSubscription
-from scorecards.webhooks import subscription_save
+from scorecards.webhooks.subscriptions import subscription_save
 
 
 def admin_organization_ids(user):

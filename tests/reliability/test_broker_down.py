@@ -22,7 +22,7 @@ from scorecards.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from scorecards.webhooks import subscription_save
+from scorecards.webhooks.subscriptions import subscription_save
 from tests.factories import CheckInFactory, EngagementFactory
 from tests.integrations.conftest import Receiver
 from tests.reliability.faults_summary import FAULTS, LOST
