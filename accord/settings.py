@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "relationships",
     "feedback",
     "scorecards",
+    "sampledata",
 ]
 
 MIDDLEWARE = [

@@ -415,7 +415,7 @@ def floor_sql(month: date) -> str:
 def bench_user():
     from django.contrib.auth import get_user_model
 
-    from scorecards.management.commands.generate_data import BENCH_USERNAME
+    from sampledata.management.commands.generate_data import BENCH_USERNAME
 
     return get_user_model().objects.get(username=BENCH_USERNAME)
 
