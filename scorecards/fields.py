@@ -24,9 +24,9 @@ class FastJSONEncoder(json.JSONEncoder):
 class JSONDocumentField(models.JSONField):
     """A JSON document stored as text: written whole, read whole, never queried inside.
 
-    jsonb makes PostgreSQL parse every value into its binary form as it is written:
-    about 75 µs for an explanation of 5.7 KB, over a third of the time its scorecard
-    took to store. As text it is only copied (and compressed). Lookups into the value
+    jsonb makes PostgreSQL parse every value into its binary form as it is written, a
+    large part of the time a scorecard takes to store (figures: benchmarks/RESULTS.md).
+    As text it is only copied (and compressed). Lookups into the value
     (`explanation__data__...`) are not available on PostgreSQL; read the document.
     """
 
