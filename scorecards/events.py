@@ -26,10 +26,6 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
-def engagement_url(engagement: Engagement) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"
-
-
 def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> dict:
     """The event's kind, its engagement, and its subject (scorecard or alert) with a link."""
     return {
@@ -40,7 +36,7 @@ def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> d
             "client": engagement.client.name,
             "provider": engagement.provider.name,
         },
-        subject: {**fields, "url": engagement_url(engagement)},
+        subject: {**fields, "url": f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"},
     }
 
 

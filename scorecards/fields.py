@@ -12,10 +12,7 @@ def dumps(value) -> str:
 
 
 class FastJSONEncoder(json.JSONEncoder):
-    """Encodes a JSONField's value with orjson (the same JSON values; only whitespace differs).
-
-    Each computed scorecard writes JSON, and each recompute writes a thousand of them.
-    """
+    """Encodes a JSONField's value with orjson (the same JSON; only whitespace differs)."""
 
     def encode(self, o) -> str:
         return dumps(o)

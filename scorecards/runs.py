@@ -131,11 +131,7 @@ def start_run(
         if not run.chunks_total:
             _split(run, engagement_ids or _engagements_to_score(run))
         if dispatch:
-            pending = list(
-                run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list(
-                    "pk", flat=True
-                )
-            )
+            pending = _pending_chunk_ids(run)
             run.status = ScorecardRun.Status.RUNNING
             run.started_at = run.started_at or timezone.now()
             run.save(update_fields=["status", "started_at"])
@@ -160,13 +156,17 @@ def run_in_process(run: ScorecardRun):
     ScorecardRun.objects.filter(pk=run.pk).update(
         status=ScorecardRun.Status.RUNNING, started_at=timezone.now()
     )
-    chunk_ids = list(
-        run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list("pk", flat=True)
-    )
+    chunk_ids = _pending_chunk_ids(run)
     for index, chunk_id in enumerate(chunk_ids, start=1):
         compute_chunk_task.apply(kwargs={"chunk_id": chunk_id}, throw=False)
         yield index, len(chunk_ids)
     _close_if_complete(run.pk, timezone.now())  # a run with nothing to compute
+
+
+def _pending_chunk_ids(run: ScorecardRun) -> list[int]:
+    return list(
+        run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list("pk", flat=True)
+    )
 
 
 def _split(run: ScorecardRun, ids: list[int]) -> None:

@@ -1,5 +1,5 @@
 """Celery tasks that compute scorecards: wrappers of scorecards.runs, each takes ids and is
-safe to run twice."""
+safe to run twice. They ack late and are rejected when their worker is lost (settings)."""
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -23,8 +23,6 @@ class ChunkTask(Task):
 @shared_task(
     name="scorecards.compute_chunk",
     base=ChunkTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
     retry_backoff_max=120,
@@ -39,8 +37,6 @@ def compute_chunk_task(chunk_id: int) -> None:
 
 @shared_task(
     name="scorecards.compute_period",
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
     max_retries=3,
@@ -50,7 +46,7 @@ def compute_period_task(run_id: int) -> None:
     runs.start_run(run_id)
 
 
-@shared_task(name="scorecards.compute_periodic", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="scorecards.compute_periodic")
 def compute_periodic_task() -> list[int]:
     """Queue the current and previous period of every active engagement, and fill gaps."""
     return [run.pk for run in runs.queue_periodic_runs(today=timezone.localdate())]

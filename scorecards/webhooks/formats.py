@@ -2,7 +2,6 @@
 
 from scorecards.models import WebhookSubscription
 
-Event = WebhookSubscription.Event
 Format = WebhookSubscription.Format
 
 
@@ -10,7 +9,7 @@ def _summary(kind: str, payload: dict) -> tuple[str, str, list[tuple[str, str]],
     """Title, text, facts and link of an event, shared by the Slack and Teams formats."""
     engagement = payload.get("engagement") or {}
     parties = f"{engagement.get('client', '?')} ↔ {engagement.get('provider', '?')}"
-    if kind == Event.ALERT_RAISED:
+    if kind == WebhookSubscription.Event.ALERT_RAISED:
         alert = payload.get("alert") or {}
         facts = [
             ("Engagement", str(engagement.get("name", ""))),

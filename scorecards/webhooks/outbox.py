@@ -1,4 +1,12 @@
-"""Outbox delivery: the drain that turns events into deliveries, and each signed POST."""
+"""Outbox delivery: the drain that turns events into deliveries, and each signed POST.
+
+The scorecard computation writes OutboxEvent rows in its own transaction (see
+`scorecards.compute`). `drain_outbox` (every minute from beat, and right after
+such a commit) turns each event into one WebhookDelivery per matching subscription of
+the engagement's two parties, then `deliver_webhook` POSTs it, signed, retrying
+with exponential backoff. Every step is idempotent, so a broker outage or a repeated
+task delays deliveries but never loses or duplicates them.
+"""
 
 import logging
 import time
