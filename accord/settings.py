@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "relationships",
     "feedback",
     "scorecards",
+    "sampledata",
 ]
 
 MIDDLEWARE = [
@@ -161,7 +162,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 # Task modules besides each app's tasks.py.
-CELERY_IMPORTS = ("scorecards.webhooks",)
+CELERY_IMPORTS = ("scorecards.webhooks.outbox",)
 CELERY_TIMEZONE = TIME_ZONE
 SCORECARD_CHUNK_SIZE = env_int("SCORECARD_CHUNK_SIZE", 250, minimum=1)
 SCORECARD_SCHEDULE_HOUR = env_int("SCORECARD_SCHEDULE_HOUR", 2, minimum=0)

@@ -216,14 +216,14 @@ class Bench:
     def run_in_process(self, month: date):
         """One run through the production path, its chunk tasks executed in this process."""
         from accord.celery import app
-        from scorecards import tasks
+        from scorecards import runs
         from scorecards.models import ScorecardRun
 
         app.conf.task_always_eager = True
         run = ScorecardRun.objects.create(
             trigger="command", period_kind="month", period_start=month
         )
-        tasks.start_run(run.pk)
+        runs.start_run(run.pk)
         run.refresh_from_db()
         assert run.status == "succeeded", f"run {run.pk} ended {run.status}: {run.error}"
         return run
@@ -236,18 +236,18 @@ class Bench:
         """
         from unittest import mock
 
-        from scorecards import webhooks
         from scorecards.models import OutboxEvent
+        from scorecards.webhooks import outbox
 
         self.clear_month(self.month)
-        with mock.patch.object(webhooks, "enqueue_drain") as enqueue_drain:
+        with mock.patch.object(outbox, "enqueue_drain") as enqueue_drain:
             started = time.perf_counter()
             self.run_in_process(self.month)
             fresh = time.perf_counter() - started
             assert enqueue_drain.called, "the run enqueued no outbox drain"
             started = time.perf_counter()
             while OutboxEvent.objects.filter(dispatched_at__isnull=True).exists():
-                webhooks.drain_outbox()
+                outbox.drain_outbox()
             drain = time.perf_counter() - started
         started = time.perf_counter()
         self.run_in_process(self.month)
@@ -281,7 +281,7 @@ class Bench:
 
     def recompute_with_workers(self, count: int) -> float:
         from accord.celery import app
-        from scorecards import tasks
+        from scorecards import runs
         from scorecards.models import ScorecardRun
 
         self.clear_month(self.month)
@@ -291,7 +291,7 @@ class Bench:
                 trigger="command", period_kind="month", period_start=self.month
             )
             started = time.perf_counter()
-            tasks.start_run(run.pk)
+            runs.start_run(run.pk)
             while run.status not in ("succeeded", "failed"):
                 time.sleep(0.05)
                 run.refresh_from_db()
@@ -415,7 +415,7 @@ def floor_sql(month: date) -> str:
 def bench_user():
     from django.contrib.auth import get_user_model
 
-    from scorecards.management.commands.generate_data import BENCH_USERNAME
+    from sampledata.management.commands.generate_data import BENCH_USERNAME
 
     return get_user_model().objects.get(username=BENCH_USERNAME)
 

@@ -3,7 +3,7 @@
 Single and bulk writes share the field rules of relationships.validation and the
 upsert of relationships.measurements, so they answer the same bad input the same way.
 The bulk path skips DRF's per-row serializers: it parses with orjson or csv and
-validates column by column, to take 10,000 rows in well under a second.
+validates column by column, to take a full batch quickly (benchmarks/RESULTS.md).
 """
 
 import csv
@@ -197,9 +197,9 @@ def _collector_paused():
     """Python's cyclic garbage collector paused meanwhile.
 
     A batch allocates tens of thousands of short-lived objects without reference
-    cycles (reference counting frees them). With the collector on, they set off some
-    60 collections per 10,000 rows and, as they outlive those, a full collection of
-    the whole process every other batch: a tenth of the request's time on average.
+    cycles (reference counting frees them). With the collector on, they set off many
+    collections and, as they outlive those, full collections of the whole process
+    (figures: benchmarks/RESULTS.md).
     """
     if not gc.isenabled():  # already paused, e.g. by a concurrent request in this process
         yield

@@ -23,7 +23,7 @@ from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseRespo
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
-from scorecards import events, latest, scoring, webhooks
+from scorecards import events, latest, scoring
 from scorecards.inputs import (
     ContactInput,
     EngagementInputs,
@@ -35,6 +35,7 @@ from scorecards.inputs import (
     serialise,
 )
 from scorecards.models import MODEL_VERSION, Alert, OutboxEvent, Scorecard, ScorecardReview
+from scorecards.webhooks import outbox
 
 # The Scorecard columns that hold the model's results (scoring.stored_fields() keys).
 SCORE_FIELDS = (
@@ -348,7 +349,7 @@ def compute_chunk(
     Idempotent: a rerun over unchanged inputs writes nothing and raises no
     event. Frozen (jointly signed) scorecards are left as they are; if their
     inputs changed since, they are flagged "changed since sign-off". in_run: a
-    chunk of a run, whose close delivers the events (see scorecards.tasks).
+    chunk of a run, whose close delivers the events (see scorecards.runs).
     """
     period = period_starting(period_kind, period_start)
     engagements = chunk_engagements(engagement_ids)
@@ -477,7 +478,7 @@ class _ChunkWriter:
         if written and not self.in_run:
             # Deliver right after commit; a run drains once, when it closes; the periodic
             # drain is the fallback.
-            webhooks.enqueue_drain()
+            outbox.enqueue_drain()
         return ChunkResult(len(changed), len(raised), self.skipped_frozen)
 
     def _save_alerts(self, scored_ids: list[int]) -> list[Alert]:

@@ -26,45 +26,38 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
-def engagement_url(engagement: Engagement) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"
-
-
-def _engagement(engagement: Engagement) -> dict:
+def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> dict:
+    """The event's kind, its engagement, and its subject (scorecard or alert) with a link."""
     return {
-        "id": engagement.pk,
-        "name": engagement.name,
-        "client": engagement.client.name,
-        "provider": engagement.provider.name,
+        "event": kind,
+        "engagement": {
+            "id": engagement.pk,
+            "name": engagement.name,
+            "client": engagement.client.name,
+            "provider": engagement.provider.name,
+        },
+        subject: {**fields, "url": f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"},
     }
 
 
 def scorecard_computed(engagement: Engagement, scorecard: Scorecard) -> dict:
-    return {
-        "event": SCORECARD_COMPUTED,
-        "engagement": _engagement(engagement),
-        "scorecard": {
-            "id": scorecard.pk,
-            "period_kind": scorecard.period_kind,
-            "period_start": scorecard.period_start.isoformat(),
-            "period_end": scorecard.period_end.isoformat(),
-            "band": scorecard.band,
-            **{name: _number(getattr(scorecard, name)) for name in _SCORECARD_NUMBERS},
-            "url": engagement_url(engagement),
-        },
+    fields = {
+        "id": scorecard.pk,
+        "period_kind": scorecard.period_kind,
+        "period_start": scorecard.period_start.isoformat(),
+        "period_end": scorecard.period_end.isoformat(),
+        "band": scorecard.band,
+        **{name: _number(getattr(scorecard, name)) for name in _SCORECARD_NUMBERS},
     }
+    return _payload(SCORECARD_COMPUTED, engagement, "scorecard", fields)
 
 
 def alert_raised(engagement: Engagement, alert: Alert) -> dict:
-    return {
-        "event": ALERT_RAISED,
-        "engagement": _engagement(engagement),
-        "alert": {
-            "id": alert.pk,
-            "kind": alert.kind,
-            "side": alert.side,
-            "message": alert.message,
-            "period_start": alert.period_start.isoformat(),
-            "url": engagement_url(engagement),
-        },
+    fields = {
+        "id": alert.pk,
+        "kind": alert.kind,
+        "side": alert.side,
+        "message": alert.message,
+        "period_start": alert.period_start.isoformat(),
     }
+    return _payload(ALERT_RAISED, engagement, "alert", fields)

@@ -12,10 +12,7 @@ def dumps(value) -> str:
 
 
 class FastJSONEncoder(json.JSONEncoder):
-    """Encodes a JSONField's value with orjson (the same JSON values; only whitespace differs).
-
-    Each computed scorecard writes JSON, and each recompute writes a thousand of them.
-    """
+    """Encodes a JSONField's value with orjson (the same JSON; only whitespace differs)."""
 
     def encode(self, o) -> str:
         return dumps(o)
@@ -24,9 +21,9 @@ class FastJSONEncoder(json.JSONEncoder):
 class JSONDocumentField(models.JSONField):
     """A JSON document stored as text: written whole, read whole, never queried inside.
 
-    jsonb makes PostgreSQL parse every value into its binary form as it is written:
-    about 75 µs for an explanation of 5.7 KB, over a third of the time its scorecard
-    took to store. As text it is only copied (and compressed). Lookups into the value
+    jsonb makes PostgreSQL parse every value into its binary form as it is written, a
+    large part of the time a scorecard takes to store (figures: benchmarks/RESULTS.md).
+    As text it is only copied (and compressed). Lookups into the value
     (`explanation__data__...`) are not available on PostgreSQL; read the document.
     """
 

@@ -5,11 +5,9 @@ ValidationError (field errors), PermissionDenied or BrokerUnavailable; the
 dashboard and the API turn those into 4xx and 503 answers.
 """
 
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -181,21 +179,6 @@ def scoring_config_update(
 
 
 # ---------------------------------------------------------------- reading
-def latest_scorecards(engagement_ids: Iterable[int]) -> dict[int, Scorecard]:
-    """Each engagement's most recent scorecard, in one query."""
-    latest = (
-        Scorecard.objects.filter(engagement_id=OuterRef("engagement_id"))
-        .order_by("-period_start", "-pk")
-        .values("pk")[:1]
-    )
-    return {
-        scorecard.engagement_id: scorecard
-        for scorecard in Scorecard.objects.filter(engagement_id__in=list(engagement_ids)).filter(
-            pk=Subquery(latest)
-        )
-    }
-
-
 def visible_run(*, run_id, user) -> ScorecardRun:
     """A run the user may poll: one of their engagements' (ScorecardRun.DoesNotExist otherwise)."""
     return ScorecardRun.objects.filter(engagement__in=Engagement.objects.visible_to(user)).get(

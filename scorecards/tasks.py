@@ -1,36 +1,14 @@
-"""Celery tasks that compute scorecards; each takes ids and is safe to run twice.
+"""Celery tasks that compute scorecards: wrappers of scorecards.runs, each takes ids and is
+safe to run twice. They ack late and are rejected when their worker is lost (settings)."""
 
-The database is the source of truth: a run and its chunks are rows, each chunk
-counts its own attempts, and the last chunk to report closes the run, so no
-chord (and no result backend) is needed. A chunk lost for good is recomputed
-by the next periodic run, which always covers the current and previous period
-and fills any missing recent one.
-"""
-
-import logging
-from datetime import date, timedelta
-
-from celery import Task, group, shared_task
+from celery import Task, shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from relationships.models import Engagement
-from relationships.periods import PERIOD_KINDS, Period, period_starting, recent_periods
-from scorecards import compute, webhooks
-from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+from scorecards import runs
 
-logger = logging.getLogger(__name__)
-
-# Periods the periodic run looks back over for missing scorecards.
-FILL_PERIODS = 12
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-# Longer than any run takes; an unfinished run older than this lost a chunk for good.
-ABANDON_AFTER = timedelta(hours=6)
-PLANNING_LOCK = 4_201_001  # pg_advisory_xact_lock key of periodic planning
-UNFINISHED = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
-NOTHING_COMPUTED = compute.ChunkResult()  # what a failed chunk adds to its run's counts
 
 
 class ChunkTask(Task):
@@ -39,14 +17,12 @@ class ChunkTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         chunk_id = kwargs.get("chunk_id", args[0] if args else None)
         if chunk_id is not None:
-            fail_chunk(chunk_id, f"{type(exc).__name__}: {exc}")
+            runs.fail_chunk(chunk_id, f"{type(exc).__name__}: {exc}")
 
 
 @shared_task(
     name="scorecards.compute_chunk",
     base=ChunkTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
     retry_backoff_max=120,
@@ -56,260 +32,21 @@ class ChunkTask(Task):
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
 def compute_chunk_task(chunk_id: int) -> None:
-    """Compute one chunk of a run; a chunk already done or failed is left alone."""
-    claimed = ScorecardRunChunk.objects.filter(
-        pk=chunk_id, status=ScorecardRunChunk.Status.PENDING
-    ).update(attempts=F("attempts") + 1)
-    if not claimed:
-        return
-    chunk = ScorecardRunChunk.objects.select_related("run").get(pk=chunk_id)
-    if chunk.attempts > ScorecardRunChunk.MAX_ATTEMPTS:
-        # Counted in the database: also stops a chunk whose worker dies every time.
-        fail_chunk(chunk_id, f"Gave up after {ScorecardRunChunk.MAX_ATTEMPTS} attempts.")
-        return
-    run = chunk.run
-    # Scorecards and the chunk's "done" commit together: a crash in between loses neither.
-    with transaction.atomic():
-        result = compute.compute_chunk(
-            chunk.engagement_ids, run.period_kind, run.period_start, in_run=True
-        )
-        _finish_chunk(chunk_id, ScorecardRunChunk.Status.DONE, run_id=run.pk, result=result)
-
-
-def fail_chunk(chunk_id: int, error: str) -> None:
-    logger.error("Scorecard chunk %s failed: %s", chunk_id, error)
-    _finish_chunk(chunk_id, ScorecardRunChunk.Status.FAILED, error)
-
-
-def _finish_chunk(
-    chunk_id: int,
-    status: str,
-    error: str = "",
-    *,
-    run_id: int | None = None,
-    result: compute.ChunkResult = NOTHING_COMPUTED,
-) -> None:
-    """Mark the chunk finished once, count it and its results on its run, and close the run
-    after the last one."""
-    now = timezone.now()
-    # No savepoint inside the chunk task's transaction: any error there undoes the chunk.
-    with transaction.atomic(savepoint=False):
-        finished = ScorecardRunChunk.objects.filter(
-            pk=chunk_id, status=ScorecardRunChunk.Status.PENDING
-        ).update(status=status, error=error[:5000], finished_at=now)
-        if not finished:
-            return
-        if run_id is None:
-            run_id = ScorecardRunChunk.objects.values_list("run_id", flat=True).get(pk=chunk_id)
-        counter = "chunks_done" if status == ScorecardRunChunk.Status.DONE else "chunks_failed"
-        ScorecardRun.objects.filter(pk=run_id).update(
-            **{counter: F(counter) + 1},
-            scorecards_written=F("scorecards_written") + result.scorecards_written,
-            alerts_raised=F("alerts_raised") + result.alerts_raised,
-        )
-        if error:
-            ScorecardRun.objects.filter(pk=run_id, error="").update(error=error[:5000])
-        _close_if_complete(run_id, now)
-
-
-def _close_if_complete(run_id: int, now) -> None:
-    """Close the run once every chunk reported, and start the run chained after it.
-
-    Only the update that finds the counts complete matches: exactly one closer.
-    """
-    closed = ScorecardRun.objects.filter(
-        pk=run_id, status__in=UNFINISHED, chunks_total=F("chunks_done") + F("chunks_failed")
-    ).update(
-        status=Case(
-            When(chunks_failed__gt=0, then=Value(ScorecardRun.Status.FAILED)),
-            default=Value(ScorecardRun.Status.SUCCEEDED),
-        ),
-        finished_at=now,
-    )
-    if not closed:
-        return
-    webhooks.enqueue_drain()  # the events of all its chunks, in one drain
-    next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
-    if next_run_id:
-        transaction.on_commit(lambda: start_run(next_run_id))
+    runs.chunk_compute(chunk_id)
 
 
 @shared_task(
     name="scorecards.compute_period",
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
     max_retries=3,
 )
 def compute_period_task(run_id: int) -> None:
     """Fan a run's period out in chunks of SCORECARD_CHUNK_SIZE engagements, as a group."""
-    start_run(run_id)
+    runs.start_run(run_id)
 
 
-def start_run(
-    run_id: int, engagement_ids: list[int] | None = None, *, dispatch: bool = True
-) -> ScorecardRun:
-    """Split a run into chunks (once) and, with dispatch, queue its unfinished chunks on commit.
-
-    Without engagement_ids: the run's engagement, or every active engagement of
-    the run's period kind. A redelivered message re-queues only what is
-    unfinished. dispatch=False leaves the chunks queued, for a chained start or
-    for the caller to run in-process.
-    """
-    with transaction.atomic():
-        run = ScorecardRun.objects.select_for_update().get(pk=run_id)
-        if run.status not in UNFINISHED:
-            return run
-        if not run.chunks_total:
-            _split(run, engagement_ids or _engagements_to_score(run))
-        if dispatch:
-            pending = list(
-                run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list(
-                    "pk", flat=True
-                )
-            )
-            run.status = ScorecardRun.Status.RUNNING
-            run.started_at = run.started_at or timezone.now()
-            run.save(update_fields=["status", "started_at"])
-            if pending:
-                transaction.on_commit(
-                    lambda: group(
-                        compute_chunk_task.si(chunk_id=pk) for pk in pending
-                    ).apply_async()
-                )
-            _close_if_complete(run.pk, run.started_at)  # a run with nothing to compute
-    run.refresh_from_db()
-    return run
-
-
-def run_in_process(run: ScorecardRun):
-    """Compute a run's pending chunks here, one by one, through the chunk task's code path.
-
-    Yields (chunks finished, chunks in all) after each chunk, for progress output.
-    """
-    ScorecardRun.objects.filter(pk=run.pk).update(
-        status=ScorecardRun.Status.RUNNING, started_at=timezone.now()
-    )
-    chunk_ids = list(
-        run.chunks.filter(status=ScorecardRunChunk.Status.PENDING).values_list("pk", flat=True)
-    )
-    for index, chunk_id in enumerate(chunk_ids, start=1):
-        compute_chunk_task.apply(kwargs={"chunk_id": chunk_id}, throw=False)
-        yield index, len(chunk_ids)
-    _close_if_complete(run.pk, timezone.now())  # a run with nothing to compute
-
-
-def _split(run: ScorecardRun, ids: list[int]) -> None:
-    size = settings.SCORECARD_CHUNK_SIZE
-    ScorecardRunChunk.objects.bulk_create(
-        [
-            ScorecardRunChunk(run=run, engagement_ids=ids[i : i + size])
-            for i in range(0, len(ids), size)
-        ]
-    )
-    run.chunks_total = (len(ids) + size - 1) // size
-    run.engagements_total = len(ids)
-    run.save(update_fields=["chunks_total", "engagements_total"])
-
-
-def _engagements_to_score(run: ScorecardRun) -> list[int]:
-    if run.engagement_id:
-        return [run.engagement_id]
-    period = period_starting(run.period_kind, run.period_start)
-    return list(
-        Engagement.objects.filter(
-            status=Engagement.Status.ACTIVE,
-            scorecard_period=run.period_kind,
-            start_date__lte=period.end,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
-@shared_task(name="scorecards.compute_periodic", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="scorecards.compute_periodic")
 def compute_periodic_task() -> list[int]:
     """Queue the current and previous period of every active engagement, and fill gaps."""
-    return [run.pk for run in queue_periodic_runs(today=timezone.localdate())]
-
-
-def queue_periodic_runs(*, today: date) -> list[ScorecardRun]:
-    """Plan and queue the periodic runs; a second beat meanwhile queues nothing twice."""
-    now = timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Two beats (or a redelivered message) plan one after the other, never both at once.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK])
-        # A run whose chunks never all reported (a message lost for good) is closed here;
-        # its period is planned again below like any other.
-        ScorecardRun.objects.filter(
-            status__in=UNFINISHED, created_at__lt=now - ABANDON_AFTER
-        ).update(
-            status=ScorecardRun.Status.FAILED,
-            finished_at=now,
-            error="Abandoned: not finished in time; a later run recomputes its period.",
-        )
-        busy = set(
-            ScorecardRun.objects.filter(
-                trigger=ScorecardRun.Trigger.PERIODIC, status__in=UNFINISHED
-            ).values_list("period_kind", "period_start")
-        )
-        wanted = {
-            key: ids for key, ids in periods_to_compute(today=today).items() if key not in busy
-        }
-        return create_runs(wanted, trigger=ScorecardRun.Trigger.PERIODIC)
-
-
-def create_runs(
-    wanted: dict[tuple[str, date], list[int]], *, trigger: str, dispatch: bool = True
-) -> list[ScorecardRun]:
-    """One run per (period kind, period start) → engagement ids, oldest period first.
-
-    With dispatch, the runs of one period kind are chained: the oldest starts now,
-    each next one when the one before it finishes.
-    """
-    runs, previous_of_kind = [], {}
-    for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
-        run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
-        before = previous_of_kind.get(kind)
-        if dispatch and before is not None:
-            ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
-        run = start_run(run.pk, ids, dispatch=dispatch and before is None)
-        previous_of_kind[kind] = run
-        runs.append(run)
-    return runs
-
-
-def periods_to_compute(
-    *, today: date, engagement_ids: list[int] | None = None
-) -> dict[tuple[str, date], list[int]]:
-    """(period kind, start) → engagement ids: current and previous period, plus missing ones.
-
-    A period is missing when an engagement that had started by then has no
-    scorecard for it; a frozen period has one, so it is never refilled.
-    """
-    active = Engagement.objects.filter(status=Engagement.Status.ACTIVE)
-    if engagement_ids is not None:
-        active = active.filter(pk__in=engagement_ids)
-    engagements = list(active.values_list("pk", "scorecard_period", "start_date", "end_date"))
-    periods = {kind: recent_periods(kind, today, FILL_PERIODS) for kind in PERIOD_KINDS}
-    oldest = min(recent[-1].start for recent in periods.values())
-    stored = set(
-        Scorecard.objects.filter(engagement__in=active, period_start__gte=oldest).values_list(
-            "engagement_id", "period_kind", "period_start"
-        )
-    )
-    wanted: dict[tuple[str, date], list[int]] = {}
-    for pk, kind, start_date, end_date in engagements:
-        for index, period in enumerate(periods[kind]):
-            if not has_days_to_score(period, start_date, end_date):
-                continue
-            if index < 2 or (pk, kind, period.start) not in stored:
-                wanted.setdefault((kind, period.start), []).append(pk)
-    return wanted
-
-
-def has_days_to_score(period: Period, start_date: date, end_date: date | None) -> bool:
-    return start_date <= period.end and (end_date is None or end_date >= period.start)
+    return [run.pk for run in runs.queue_periodic_runs(today=timezone.localdate())]

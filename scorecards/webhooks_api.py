@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from relationships.api_base import StrictModelSerializer
 from relationships.models import Organization
 from scorecards.models import WebhookDelivery, WebhookSubscription
-from scorecards.webhooks import subscription_save
+from scorecards.webhooks.subscriptions import subscription_save
 
 
 def admin_organization_ids(user):

@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from feedback.models import ActionItem, CheckIn, Feedback, Issue, PulseResponse
 from relationships.models import SLA, Engagement, Measurement, Membership, Organization
-from scorecards.management.commands.generate_data import BENCH_USERNAME, domain_models
+from sampledata.management.commands.generate_data import BENCH_USERNAME, domain_models
 
 SIZE = {"engagements": 3, "slas_per_engagement": 4, "days": 45, "providers": 2}
 END = "2026-03-31"

@@ -95,7 +95,7 @@ def world(
     from relationships.models import GoalProgress, Membership
     from relationships.services import invitation_create
     from scorecards.models import Alert, Scorecard, ScorecardRun, WebhookSubscription
-    from scorecards.webhooks import subscription_save
+    from scorecards.webhooks.subscriptions import subscription_save
 
     goal = SharedGoalFactory(engagement=engagement)
     issue = IssueFactory(engagement=engagement)

@@ -22,7 +22,7 @@ from scorecards.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from scorecards.webhooks import subscription_save
+from scorecards.webhooks.subscriptions import subscription_save
 from tests.factories import CheckInFactory, EngagementFactory
 from tests.reliability.faults_summary import FAULTS, LOST
 from tests.reliability.fleet import FLEET_MARKS, wait_until

@@ -4,8 +4,8 @@ from django.urls import reverse
 from relationships.models import ScoringConfig
 from scorecards.compute import compute_chunk
 from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.runs import start_run
 from scorecards.services import scorecard_review, scoring_config_update
-from scorecards.tasks import start_run
 from tests.factories import UserFactory
 from tests.scorecards.conftest import APRIL_10, MARCH
 

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,6 @@ from scorecards.compute import compute_chunk
 from scorecards.models import Alert, OutboxEvent, Scorecard
 from scorecards.services import (
     alert_acknowledge,
-    latest_scorecards,
     scorecard_review,
     scoring_config_update,
 )
@@ -157,12 +156,3 @@ def test_scoring_config_is_admin_only_validated_audited_and_applied(
     scoring_config_update(engagement=rich_engagement, user=client_admin, band_limits={})
     config.refresh_from_db()
     assert config.survey_threshold == 1 and config.history.count() == 2
-
-
-@pytest.mark.django_db
-def test_latest_scorecards_in_one_query(rich_engagement, django_assert_num_queries):
-    _compute(rich_engagement)
-    compute_chunk([rich_engagement.pk], "month", date(2026, 2, 1), APRIL_10)
-    with django_assert_num_queries(1):
-        latest = latest_scorecards([rich_engagement.pk])
-    assert latest[rich_engagement.pk].period_start == MARCH

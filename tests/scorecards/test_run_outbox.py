@@ -6,12 +6,13 @@ import pytest
 
 from scorecards import compute
 from scorecards.models import OutboxEvent, ScorecardRun
-from scorecards.tasks import compute_chunk_task, start_run
-from scorecards.webhooks import DRAIN_BATCH, drain_outbox
+from scorecards.runs import start_run
+from scorecards.tasks import compute_chunk_task
+from scorecards.webhooks.outbox import DRAIN_BATCH, drain_outbox
 from tests.factories import EngagementFactory
 from tests.scorecards.conftest import MARCH, populate
 
-DRAIN_ENQUEUE = "scorecards.webhooks.drain_outbox.apply_async"
+DRAIN_ENQUEUE = "scorecards.webhooks.outbox.drain_outbox.apply_async"
 
 
 @pytest.mark.django_db

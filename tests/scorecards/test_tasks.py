@@ -11,8 +11,9 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from relationships.periods import period_containing
 from scorecards import compute
 from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+from scorecards.runs import periods_to_compute, start_run
 from scorecards.services import BrokerUnavailable, request_recompute
-from scorecards.tasks import compute_chunk_task, periods_to_compute, start_run
+from scorecards.tasks import compute_chunk_task
 from tests.factories import EngagementFactory
 from tests.scorecards.conftest import MARCH, populate
 
@@ -169,7 +170,7 @@ def test_a_second_beat_queues_nothing_twice_and_abandoned_runs_are_closed(engage
 
     from django.utils import timezone
 
-    from scorecards.tasks import queue_periodic_runs
+    from scorecards.runs import queue_periodic_runs
 
     today = date(2026, 4, 10)
     # The test's transaction never commits, so the first runs stay queued like in-flight ones.
@@ -187,7 +188,7 @@ def test_a_second_beat_queues_nothing_twice_and_abandoned_runs_are_closed(engage
 def test_periodic_runs_of_a_kind_run_oldest_first_so_trends_compare_fresh_scores(
     django_capture_on_commit_callbacks,
 ):
-    from scorecards.tasks import queue_periodic_runs
+    from scorecards.runs import queue_periodic_runs
 
     engagement = populate(EngagementFactory(start_date=date(2026, 2, 1)))
     with django_capture_on_commit_callbacks(execute=True):

@@ -14,14 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scorecards.models import OutboxEvent, WebhookDelivery, WebhookSubscription
-from scorecards.webhooks import (
-    MAX_ATTEMPTS,
-    decrypt_secret,
-    drain_outbox,
-    record_event,
-    sign,
-    subscription_save,
-)
+from scorecards.webhooks.outbox import MAX_ATTEMPTS, drain_outbox, enqueue_drain
+from scorecards.webhooks.signing import decrypt_secret, sign
+from scorecards.webhooks.subscriptions import subscription_save
 
 HOOKS = "/api/v1/webhooks/"
 SECRET = "s3cret-shared-with-the-receiver"
@@ -100,9 +95,16 @@ def raise_event(engagement, django_capture_on_commit_callbacks):
     def fire(kind="scorecard.computed"):
         payload = (scorecard_payload if kind == "scorecard.computed" else alert_payload)(engagement)
         with django_capture_on_commit_callbacks(execute=True):
-            return record_event(engagement=engagement, kind=kind, payload=payload)
+            return write_event(engagement, kind, payload)
 
     return fire
+
+
+def write_event(engagement, kind, payload):
+    """As the scorecard computation does: the event row, and a drain after commit."""
+    event = OutboxEvent.objects.create(engagement=engagement, kind=kind, payload=payload)
+    enqueue_drain()
+    return event
 
 
 def make_due(delivery):
@@ -250,7 +252,7 @@ def test_only_the_engagements_parties_receive_its_events(
         secret_encrypted="x",
         events=["alert.raised"],
     )
-    with mock.patch("scorecards.webhooks.deliver_webhook.apply_async"):
+    with mock.patch("scorecards.webhooks.outbox.deliver_webhook.apply_async"):
         raise_event()
         raise_event("alert.raised")
     received = set(WebhookDelivery.objects.values_list("subscription__organization", "event__kind"))
@@ -275,7 +277,7 @@ def test_draining_twice_delivers_once(receiver, subscribe, engagement):
 def test_events_wait_in_the_outbox_while_the_broker_is_down(receiver, subscribe, raise_event):
     subscribe(receiver.url)
     with mock.patch(
-        "scorecards.webhooks.drain_outbox.apply_async", side_effect=OSError("broker down")
+        "scorecards.webhooks.outbox.drain_outbox.apply_async", side_effect=OSError("broker down")
     ):
         raise_event()  # the write itself succeeds
     assert OutboxEvent.objects.get().dispatched_at is None
@@ -485,7 +487,7 @@ def test_a_real_worker_drains_and_delivers(
         secret=SECRET,
     )
     with transaction.atomic():
-        record_event(engagement=engagement, kind="alert.raised", payload=alert_payload(engagement))
+        write_event(engagement, "alert.raised", alert_payload(engagement))
     deadline = time.monotonic() + 60
     while (
         time.monotonic() < deadline

@@ -7,7 +7,7 @@ from django.utils import timezone
 from relationships.models import Engagement
 from relationships.periods import period_containing
 from scorecards.models import ScorecardRun
-from scorecards.tasks import (
+from scorecards.runs import (
     create_runs,
     has_days_to_score,
     periods_to_compute,

@@ -1005,23 +1005,14 @@ class Generator:
                         answers = [
                             int(_clamp(round(mood + r.gauss(0, 0.7)), 1, 5)) for _ in PULSE_FIELDS
                         ]
+                        # (answers, submitted, superseded at) of each response, oldest first.
+                        responses = [(answers, submitted, None)]
                         if r.random() < 0.03:
                             # Answered twice: the first response is kept, superseded.
-                            rows.append(
-                                (
-                                    self.w.next_id(PulseResponse),
-                                    plan.id,
-                                    respondent,
-                                    side,
-                                    MONTH,
-                                    period.start,
-                                    *[min(5, a + 1) for a in answers],
-                                    submitted,
-                                    submitted + timedelta(minutes=10),
-                                )
-                            )
-                            submitted += timedelta(minutes=10)
-                        rows.append(
+                            later = submitted + timedelta(minutes=10)
+                            first = [min(5, a + 1) for a in answers]
+                            responses = [(first, submitted, later), (answers, later, None)]
+                        rows.extend(
                             (
                                 self.w.next_id(PulseResponse),
                                 plan.id,
@@ -1029,10 +1020,11 @@ class Generator:
                                 side,
                                 MONTH,
                                 period.start,
-                                *answers,
-                                submitted,
-                                None,
+                                *values,
+                                at,
+                                superseded_at,
                             )
+                            for values, at, superseded_at in responses
                         )
         self.w.write(
             PulseResponse,
