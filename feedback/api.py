@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.base import ApiFilterSet, RecordViewSet, StrictModelSerializer, StrictSerializer
 from feedback import services
 from feedback.models import (
     PULSE_FIELDS,
@@ -22,8 +23,6 @@ from feedback.models import (
     Issue,
     PulseResponse,
 )
-from relationships.api import ApiFilterSet
-from relationships.api_base import RecordViewSet, StrictModelSerializer, StrictSerializer
 from relationships.models import Side
 
 

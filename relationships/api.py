@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -14,14 +13,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from relationships import services
-from relationships.api_base import (
+from core.api.base import (
+    ApiFilterSet,
     RecordViewSet,
     StrictModelSerializer,
     StrictSerializer,
     TenantViewSet,
 )
-from relationships.api_plumbing import ApiTokenAuthentication
+from core.api.plumbing import ApiTokenAuthentication
+from relationships import services
 from relationships.models import (
     SLA,
     ApiToken,
@@ -35,16 +35,6 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
-
-
-class ApiFilterSet(filters.FilterSet):
-    """Filters by id for related objects: an unknown id filters to nothing, it leaks nothing."""
-
-    class Meta:
-        filter_overrides = {
-            field: {"filter_class": filters.NumberFilter}
-            for field in (models.ForeignKey, models.OneToOneField)
-        }
 
 
 # ---------------------------------------------------------------- organisations

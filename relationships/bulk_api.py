@@ -27,8 +27,8 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.base import StrictSerializer, TenantViewSet
 from relationships import validation
-from relationships.api_base import StrictSerializer, TenantViewSet
 from relationships.measurements import (
     MAX_BULK_ROWS,
     MeasurementRow,

@@ -2,6 +2,8 @@
 
 Scorecards and alerts are read-only: they are computed. Users sign or dispute a
 scorecard, acknowledge an alert, ask for a recompute, and tune the scoring.
+The engagement resource is relationships'; accord.api_urls adds this app's part of it
+(EngagementScorecards, LatestScorecardFields).
 """
 
 import csv
@@ -21,12 +23,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accord.api_errors import ErrorSerializer, ServiceUnavailable
+from core.api.base import ApiFilterSet, StrictSerializer, TenantViewSet
+from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
 from feedback.services import pulse_aggregates
-from relationships import api as relationships_api
-from relationships.api import ApiFilterSet
-from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
 from scorecards.latest import latest_of_own_period, latest_of_own_period_only
@@ -217,20 +217,14 @@ class ScorecardRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
 
 # ---------------------------------------------------------------- engagements
-class EngagementSerializer(relationships_api.EngagementSerializer):
+# An engagement's latest scorecard, as the engagement resource answers it. No docstring:
+# the schema describes the engagement by its serializer's first one.
+class LatestScorecardFields(serializers.Serializer):
     latest_period_start = serializers.DateField(read_only=True, allow_null=True)
     latest_overall = serializers.DecimalField(
         max_digits=4, decimal_places=1, read_only=True, allow_null=True
     )
     latest_band = serializers.ChoiceField(choices=Band.choices, read_only=True, allow_null=True)
-
-    class Meta(relationships_api.EngagementSerializer.Meta):
-        fields = [
-            *relationships_api.EngagementSerializer.Meta.fields,
-            "latest_period_start",
-            "latest_overall",
-            "latest_band",
-        ]
 
 
 class RecomputeAcceptedSerializer(serializers.Serializer):
@@ -295,16 +289,9 @@ def _scoring_config_body(engagement) -> dict:
     }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        description=(
-            "Engagements where one of your organisations is a party, with their latest "
-            "scorecard's period, overall score and band."
-        )
-    ),
-)
-class EngagementViewSet(relationships_api.EngagementViewSet):
-    serializer_class = EngagementSerializer
+class EngagementScorecards:
+    """The engagement viewset's scorecard part: each engagement's latest scorecard, its
+    scorecard history and export, recompute, scoring configuration and pulse results."""
 
     def get_queryset(self):
         return (

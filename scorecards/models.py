@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from relationships.models import Engagement, Organization, Side
+from relationships.models import Engagement, EngagementScoped, Organization, Side
 from scorecards.fields import FastJSONEncoder, JSONDocumentField
 
 MODEL_VERSION = 1
@@ -16,7 +16,7 @@ class Band(models.TextChoices):
     INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
 
 
-class ScoringConfig(models.Model):
+class ScoringConfig(EngagementScoped):
     """An engagement's own weights, band limits and survey threshold.
 
     Either side's admin may change it; the change is audited and applies from
@@ -48,7 +48,7 @@ class ScoringConfig(models.Model):
         return f"Scoring configuration of {self.engagement}"
 
 
-class Scorecard(models.Model):
+class Scorecard(EngagementScoped):
     # Indexed by the unique constraint, which starts with it.
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="scorecards", db_index=False
@@ -101,7 +101,7 @@ class Scorecard(models.Model):
         return self.frozen_at is not None
 
 
-class LatestScorecard(models.Model):
+class LatestScorecard(EngagementScoped):
     """The figures of an engagement's newest scorecard of one period kind.
 
     Lists and summaries over many engagements join these small rows once instead of
@@ -133,7 +133,9 @@ class LatestScorecard(models.Model):
         return f"Latest {self.period_kind} scorecard of {self.engagement}: {self.period_start}"
 
 
-class ScorecardReview(models.Model):
+class ScorecardReview(EngagementScoped):
+    engagement_path = "scorecard__engagement"
+
     class Decision(models.TextChoices):
         SIGNED = "signed", "Signed"
         DISPUTED = "disputed", "Disputed"
@@ -165,7 +167,7 @@ class ScorecardReview(models.Model):
         return f"{self.get_decision_display()} by {self.side} on {self.scorecard}"
 
 
-class Alert(models.Model):
+class Alert(EngagementScoped):
     class Kind(models.TextChoices):
         BAND_DROP = "band_drop", "Band dropped"
         SCORE_DROP = "score_drop", "Score dropped"
@@ -206,7 +208,7 @@ class Alert(models.Model):
         return self.resolved_at is None
 
 
-class ScorecardRun(models.Model):
+class ScorecardRun(EngagementScoped):
     class Trigger(models.TextChoices):
         PERIODIC = "periodic", "Periodic"
         ON_DEMAND = "on_demand", "On demand"
@@ -312,7 +314,7 @@ class WebhookSubscription(models.Model):
         return f"{self.url} ({self.format})"
 
 
-class OutboxEvent(models.Model):
+class OutboxEvent(EngagementScoped):
     """An event written in the same transaction as the change that raised it.
 
     The outbox is drained by a periodic task, so an event raised while the

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
-from relationships.api_base import StrictModelSerializer
+from core.api.base import StrictModelSerializer
 from relationships.models import Organization
 from scorecards.models import WebhookDelivery, WebhookSubscription
 from scorecards.webhooks import subscription_save
@@ -68,9 +68,6 @@ class WebhookSubscriptionSerializer(StrictModelSerializer):
             fields["organization"].read_only = True
             fields["secret"].required = False
         return fields
-
-    def anchor_engagement(self, attrs):
-        return None  # an organisation's subscription spans all its engagements
 
     def save(self, **kwargs):
         attrs = {**self.validated_data, **kwargs}
