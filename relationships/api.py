@@ -136,24 +136,15 @@ class MembershipViewSet(
             obj.organization.require_admin(request.user)
 
     def perform_update(self, serializer):
-        self._keep_an_admin(serializer.instance, new_role=serializer.validated_data.get("role"))
-        serializer.save()
+        membership = serializer.instance
+        services.membership_role_change(
+            membership=membership,
+            role=serializer.validated_data.get("role", membership.role),
+            user=self.request.user,
+        )
 
     def perform_destroy(self, instance):
-        self._keep_an_admin(instance, new_role=None)
-        instance.delete()
-
-    @staticmethod
-    def _keep_an_admin(membership, new_role):
-        if membership.role != Role.ADMIN or new_role == Role.ADMIN:
-            return
-        others = Membership.objects.filter(
-            organization_id=membership.organization_id, role=Role.ADMIN
-        ).exclude(pk=membership.pk)
-        if not others.exists():
-            raise serializers.ValidationError(
-                {"role": ["An organisation needs at least one admin."]}
-            )
+        services.membership_remove(membership=instance, user=self.request.user)
 
 
 # ---------------------------------------------------------------- invitations
