@@ -19,11 +19,11 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.base import ApiFilterSet, StrictSerializer, TenantViewSet
+from core.api.base import ApiFilterSet, ReadViewSet, StrictSerializer, TenantViewSet, date_range
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
 from feedback.services import pulse_aggregates
@@ -75,8 +75,7 @@ class ScorecardReviewRequestSerializer(StrictSerializer):
 
 
 class ScorecardFilter(ApiFilterSet):
-    period_after = filters.DateFilter(field_name="period_start", lookup_expr="gte")
-    period_before = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    period_after, period_before = date_range("period_start")
 
     class Meta(ApiFilterSet.Meta):
         model = Scorecard
@@ -87,7 +86,7 @@ class ScorecardFilter(ApiFilterSet):
     list=extend_schema(description="Scorecards of your engagements, newest period first."),
     retrieve=extend_schema(description="A scorecard with its explanation and configuration."),
 )
-class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class ScorecardViewSet(ReadViewSet, TenantViewSet):
     queryset = Scorecard.objects.prefetch_related("reviews").order_by("engagement", "-period_start")
     filterset_class = ScorecardFilter
     ordering_fields = ["period_start", "overall", "computed_at"]
@@ -151,8 +150,7 @@ class AlertFilter(ApiFilterSet):
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
-    period_after = filters.DateFilter(field_name="period_start", lookup_expr="gte")
-    period_before = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    period_after, period_before = date_range("period_start")
 
     class Meta(ApiFilterSet.Meta):
         model = Alert
@@ -164,7 +162,7 @@ class AlertFilter(ApiFilterSet):
         description="Alerts of your engagements; `open=true` for unresolved, `false` for resolved."
     ),
 )
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AlertViewSet(ReadViewSet, TenantViewSet):
     queryset = Alert.objects.all()
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
@@ -175,8 +173,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
-        return Response(self.get_serializer(alert).data)
+        return self.answer_with(services.alert_acknowledge, record="alert")
 
 
 # ---------------------------------------------------------------- runs
@@ -209,7 +206,7 @@ class ScorecardRunFilter(ApiFilterSet):
     list=extend_schema(description="Scorecard runs requested for your engagements."),
     retrieve=extend_schema(description="Poll a run: `succeeded` or `failed` once it is finished."),
 )
-class ScorecardRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class ScorecardRunViewSet(ReadViewSet, TenantViewSet):
     queryset = ScorecardRun.objects.all()
     serializer_class = ScorecardRunSerializer
     filterset_class = ScorecardRunFilter

@@ -22,7 +22,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.response import Response
 
 MAX_TEXT_LENGTH = 20_000
 
@@ -35,6 +37,28 @@ class ApiFilterSet(filters.FilterSet):
             field: {"filter_class": filters.NumberFilter}
             for field in (models.ForeignKey, models.OneToOneField)
         }
+
+
+def date_range(field_name: str) -> tuple[filters.DateFilter, filters.DateFilter]:
+    """The `<name>_after` and `<name>_before` filters of a date, both inclusive."""
+    return (
+        filters.DateFilter(field_name=field_name, lookup_expr="gte"),
+        filters.DateFilter(field_name=field_name, lookup_expr="lte"),
+    )
+
+
+def change_schema(description: str) -> dict:
+    """extend_schema_view arguments describing a change by PUT and by PATCH alike."""
+    return {
+        "update": extend_schema(description=description),
+        "partial_update": extend_schema(description=description),
+    }
+
+
+# List and read; subclasses add the mixins of the writes they take. (No docstring: the
+# schema would take it as the description of their operations.)
+class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    pass
 
 
 # ---------------------------------------------------------------- tenancy
@@ -71,10 +95,35 @@ class TenantViewSet(viewsets.GenericViewSet):
         """
         engagement.access_for(self.request.user).require("write")
 
+    def answer_with(self, service, *, record: str, given=None):
+        """The requested record as `service` leaves it.
 
-class RecordViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
-):
+        The service takes the record (as keyword `record`), the user and the input
+        that the `given` serializer validated, in that order of checks: bad input is a
+        400 even for a record the user cannot see.
+        """
+        validated = {}
+        if given is not None:
+            request_body = given(data=self.request.data)
+            request_body.is_valid(raise_exception=True)
+            validated = request_body.validated_data
+        changed = service(**{record: self.get_object()}, user=self.request.user, **validated)
+        return Response(self.get_serializer(changed).data)
+
+
+# List, read, add and change records of an engagement. A change is validated by
+# `update_serializer_class`, which keeps the fields fixed at creation read-only.
+# (No docstring: the schema would take it as the description of every operation.)
+class EditableViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadViewSet, TenantViewSet):
+    update_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return self.update_serializer_class
+        return super().get_serializer_class()
+
+
+class RecordViewSet(mixins.CreateModelMixin, ReadViewSet, TenantViewSet):
     """List, read and add records; a record is added by its app's service function.
 
     `create_service` is a keyword-only service taking `user` and the validated
