@@ -127,11 +127,8 @@ class MembershipViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadV
 
     def perform_update(self, serializer):
         membership = serializer.instance
-        services.membership_role_change(
-            membership=membership,
-            role=serializer.validated_data.get("role", membership.role),
-            user=self.request.user,
-        )
+        role = serializer.validated_data.get("role", membership.role)
+        services.membership_role_change(membership=membership, role=role, user=self.request.user)
 
     def perform_destroy(self, instance):
         services.membership_remove(membership=instance, user=self.request.user)

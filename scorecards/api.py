@@ -214,8 +214,7 @@ class ScorecardRunViewSet(ReadViewSet, TenantViewSet):
 
 
 # ---------------------------------------------------------------- engagements
-# An engagement's latest scorecard, as the engagement resource answers it. No docstring:
-# the schema describes the engagement by its serializer's first one.
+# An engagement's latest scorecard in its answers (no docstring: the schema takes the first).
 class LatestScorecardFields(serializers.Serializer):
     latest_period_start = serializers.DateField(read_only=True, allow_null=True)
     latest_overall = serializers.DecimalField(

@@ -16,10 +16,6 @@ from scorecards.models import WebhookDelivery, WebhookSubscription
 from scorecards.webhooks import subscription_save
 
 
-def admin_organization_ids(user):
-    return Organization.objects.administered_by(user).values("pk")
-
-
 class WebhookSubscriptionSerializer(StrictModelSerializer):
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.none(),
@@ -123,7 +119,7 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return WebhookSubscription.objects.filter(
-            organization_id__in=admin_organization_ids(self.request.user)
+            organization__in=Organization.objects.administered_by(self.request.user)
         ).order_by("id")
 
     def perform_create(self, serializer):

@@ -96,12 +96,8 @@ class TenantViewSet(viewsets.GenericViewSet):
         engagement.access_for(self.request.user).require("write")
 
     def answer_with(self, service, *, record: str, given=None):
-        """The requested record as `service` leaves it.
-
-        The service takes the record (as keyword `record`), the user and the input
-        that the `given` serializer validated, in that order of checks: bad input is a
-        400 even for a record the user cannot see.
-        """
+        """The requested record as `service` leaves it, given the record (as keyword
+        `record`), the user and the input validated by the `given` serializer."""
         validated = {}
         if given is not None:
             request_body = given(data=self.request.data)
@@ -111,9 +107,8 @@ class TenantViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(changed).data)
 
 
-# List, read, add and change records of an engagement. A change is validated by
-# `update_serializer_class`, which keeps the fields fixed at creation read-only.
-# (No docstring: the schema would take it as the description of every operation.)
+# List, read, add and change records of an engagement; a change is validated by
+# `update_serializer_class`, fixing what is set at creation. (No docstring: see ReadViewSet.)
 class EditableViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadViewSet, TenantViewSet):
     update_serializer_class = None
 
