@@ -1,18 +1,42 @@
 """REST API v1 resources (measurements and webhooks live in accord.integration_urls)."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
 from relationships import api as relationships_api
 from scorecards import api as scorecards_api
 
+
+class EngagementSerializer(
+    scorecards_api.LatestScorecardFields, relationships_api.EngagementSerializer
+):
+    class Meta(relationships_api.EngagementSerializer.Meta):
+        fields = [
+            *relationships_api.EngagementSerializer.Meta.fields,
+            *scorecards_api.LatestScorecardFields._declared_fields,
+        ]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Engagements where one of your organisations is a party, with their latest "
+            "scorecard's period, overall score and band."
+        )
+    ),
+)
+class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.EngagementViewSet):
+    """Engagements (relationships) with their scorecards (scorecards)."""
+
+    serializer_class = EngagementSerializer
+
+
 router = DefaultRouter()
 router.register("organizations", relationships_api.OrganizationViewSet, basename="organization")
 router.register("memberships", relationships_api.MembershipViewSet, basename="membership")
 router.register("invitations", relationships_api.InvitationViewSet, basename="invitation")
-# The scorecards app's engagement viewset adds the latest scorecard and the
-# engagement-level actions (recompute, history, export, scoring config, pulse).
-router.register("engagements", scorecards_api.EngagementViewSet, basename="engagement")
+router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
 router.register("slas", relationships_api.SLAViewSet, basename="sla")
 router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")

@@ -190,12 +190,12 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "relationships.api_plumbing.ApiTokenAuthentication",
+        "core.api.plumbing.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "accord.api_errors.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "accord.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -205,11 +205,11 @@ REST_FRAMEWORK = {
         "drf_orjson_renderer.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "relationships.api_plumbing.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.plumbing.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "relationships.api_plumbing.AnonRateThrottle",
-        "relationships.api_plumbing.UserRateThrottle",
+        "core.api.plumbing.AnonRateThrottle",
+        "core.api.plumbing.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
@@ -234,7 +234,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "relationships.api_plumbing.add_links",
+        "core.api.plumbing.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SideEnum": "relationships.models.Side",

@@ -10,8 +10,14 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
+from core.api.base import (
+    ApiFilterSet,
+    RecordViewSet,
+    StrictModelSerializer,
+    StrictSerializer,
+    date_range,
+)
 from feedback import services
 from feedback.models import (
     PULSE_FIELDS,
@@ -22,8 +28,6 @@ from feedback.models import (
     Issue,
     PulseResponse,
 )
-from relationships.api import ApiFilterSet
-from relationships.api_base import RecordViewSet, StrictModelSerializer, StrictSerializer
 from relationships.models import Side
 
 
@@ -77,8 +81,7 @@ class CheckInSerializer(StrictModelSerializer):
 
 
 class CheckInFilter(ApiFilterSet):
-    occurred_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
-    occurred_before = filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+    occurred_after, occurred_before = date_range("occurred_on")
 
     class Meta(ApiFilterSet.Meta):
         model = CheckIn
@@ -133,8 +136,7 @@ class FeedbackSerializer(StrictModelSerializer):
 
 
 class FeedbackFilter(ApiFilterSet):
-    created_after = filters.DateFilter(field_name="created_on", lookup_expr="gte")
-    created_before = filters.DateFilter(field_name="created_on", lookup_expr="lte")
+    created_after, created_before = date_range("created_on")
     side = filters.ChoiceFilter(field_name="from_side", choices=Side.choices)
 
     class Meta(ApiFilterSet.Meta):
@@ -191,8 +193,7 @@ class IssueResolveSerializer(StrictSerializer):
 
 
 class IssueFilter(ApiFilterSet):
-    raised_after = filters.DateFilter(field_name="raised_on", lookup_expr="gte")
-    raised_before = filters.DateFilter(field_name="raised_on", lookup_expr="lte")
+    raised_after, raised_before = date_range("raised_on")
     open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
 
     class Meta(ApiFilterSet.Meta):
@@ -223,12 +224,9 @@ class IssueViewSet(RecordViewSet):
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        resolution = IssueResolveSerializer(data=request.data)
-        resolution.is_valid(raise_exception=True)
-        issue = services.issue_resolve(
-            issue=self.get_object(), user=request.user, **resolution.validated_data
+        return self.answer_with(
+            services.issue_resolve, record="issue", given=IssueResolveSerializer
         )
-        return Response(IssueSerializer(issue, context=self.get_serializer_context()).data)
 
 
 # ---------------------------------------------------------------- contribution reviews
@@ -294,8 +292,7 @@ class ActionItemFilter(ApiFilterSet):
     STATUSES = (("open", "Open"), ("completed", "Completed"), ("cancelled", "Cancelled"))
 
     status = filters.ChoiceFilter(choices=STATUSES, method="filter_status")
-    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after, due_before = date_range("due_date")
     side = filters.ChoiceFilter(field_name="owner_side", choices=Side.choices)
 
     class Meta(ApiFilterSet.Meta):
@@ -333,12 +330,9 @@ class ActionItemViewSet(RecordViewSet):
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        completion = ActionItemCompleteSerializer(data=request.data)
-        completion.is_valid(raise_exception=True)
-        item = services.action_item_complete(
-            item=self.get_object(), user=request.user, **completion.validated_data
+        return self.answer_with(
+            services.action_item_complete, record="item", given=ActionItemCompleteSerializer
         )
-        return Response(self.get_serializer(item).data)
 
     @extend_schema(
         request=None,
@@ -347,8 +341,7 @@ class ActionItemViewSet(RecordViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        item = services.action_item_cancel(item=self.get_object(), user=request.user)
-        return Response(self.get_serializer(item).data)
+        return self.answer_with(services.action_item_cancel, record="item")
 
 
 # ---------------------------------------------------------------- pulse survey

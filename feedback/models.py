@@ -6,7 +6,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from relationships.models import SLA, Engagement, KeyContact, SharedGoal, Side
+from relationships.models import (
+    SLA,
+    Engagement,
+    EngagementScoped,
+    EngagementScopedQuerySet,
+    KeyContact,
+    SharedGoal,
+    Side,
+)
 
 
 class LocalDateMixin(models.Model):
@@ -32,7 +40,7 @@ class LocalDateMixin(models.Model):
             setattr(self, date_field, engagement.local_date(moment) if moment else None)
 
 
-class CheckIn(LocalDateMixin):
+class CheckIn(EngagementScoped, LocalDateMixin):
     class Kind(models.TextChoices):
         SYNC = "sync", "Sync"
         REVIEW = "review", "Review"
@@ -62,7 +70,7 @@ class CheckIn(LocalDateMixin):
         return f"{self.get_kind_display()} check-in on {self.occurred_on}"
 
 
-class Feedback(LocalDateMixin):
+class Feedback(EngagementScoped, LocalDateMixin):
     class Kind(models.TextChoices):
         APPRECIATION = "appreciation", "Appreciation"
         IMPROVEMENT = "improvement", "Improvement"
@@ -111,7 +119,7 @@ class Feedback(LocalDateMixin):
             raise ValidationError({"goal": "Choose a goal of this engagement."})
 
 
-class Issue(LocalDateMixin):
+class Issue(EngagementScoped, LocalDateMixin):
     """A problem in the relationship: who was responsible, who raised it, and how soon."""
 
     class Severity(models.TextChoices):
@@ -177,8 +185,10 @@ class Issue(LocalDateMixin):
             )
 
 
-class ContributionReview(models.Model):
+class ContributionReview(EngagementScoped):
     """After an issue: what each side will do so it does not happen again."""
+
+    engagement_path = "issue__engagement"
 
     issue = models.OneToOneField(Issue, on_delete=models.CASCADE, related_name="review")
     summary = models.TextField(blank=True)
@@ -199,7 +209,7 @@ class ContributionReview(models.Model):
         return self.issue.engagement
 
 
-class ActionItem(LocalDateMixin):
+class ActionItem(EngagementScoped, LocalDateMixin):
     local_dates = {"completed_at": "completed_on"}
 
     engagement = models.ForeignKey(
@@ -278,12 +288,12 @@ PULSE_QUESTIONS = (
 PULSE_FIELDS = tuple(field for field, _ in PULSE_QUESTIONS)
 
 
-class PulseResponseQuerySet(models.QuerySet):
+class PulseResponseQuerySet(EngagementScopedQuerySet):
     def current(self):
         return self.filter(superseded_at__isnull=True)
 
 
-class PulseResponse(models.Model):
+class PulseResponse(EngagementScoped):
     """One person's answers for an engagement and scorecard period.
 
     Shown to nobody but the respondent: not registered in the admin, not in the

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -14,14 +13,19 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from relationships import services
-from relationships.api_base import (
+from core.api.base import (
+    ApiFilterSet,
+    EditableViewSet,
+    ReadViewSet,
     RecordViewSet,
     StrictModelSerializer,
     StrictSerializer,
     TenantViewSet,
+    change_schema,
+    date_range,
 )
-from relationships.api_plumbing import ApiTokenAuthentication
+from core.api.plumbing import ApiTokenAuthentication
+from relationships import services
 from relationships.models import (
     SLA,
     ApiToken,
@@ -35,16 +39,6 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
-
-
-class ApiFilterSet(filters.FilterSet):
-    """Filters by id for related objects: an unknown id filters to nothing, it leaks nothing."""
-
-    class Meta:
-        filter_overrides = {
-            field: {"filter_class": filters.NumberFilter}
-            for field in (models.ForeignKey, models.OneToOneField)
-        }
 
 
 # ---------------------------------------------------------------- organisations
@@ -66,12 +60,7 @@ class OrganizationSerializer(StrictModelSerializer):
     ),
     create=extend_schema(description="Create an organisation; you become its first admin."),
 )
-class OrganizationViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class OrganizationViewSet(mixins.CreateModelMixin, ReadViewSet):
     serializer_class = OrganizationSerializer
     ordering_fields = ["name", "id"]
     filterset_fields = ["name"]
@@ -114,19 +103,10 @@ class MembershipFilter(ApiFilterSet):
 
 @extend_schema_view(
     list=extend_schema(description="Members of your organisations."),
-    partial_update=extend_schema(
-        description="Change a member's role (admins of the organisation)."
-    ),
-    update=extend_schema(description="Change a member's role (admins of the organisation)."),
+    **change_schema("Change a member's role (admins of the organisation)."),
     destroy=extend_schema(description="Remove a member (admins); the last admin stays."),
 )
-class MembershipViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class MembershipViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadViewSet):
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
     ordering_fields = ["created_at", "role", "id"]
@@ -146,24 +126,12 @@ class MembershipViewSet(
             obj.organization.require_admin(request.user)
 
     def perform_update(self, serializer):
-        self._keep_an_admin(serializer.instance, new_role=serializer.validated_data.get("role"))
-        serializer.save()
+        membership = serializer.instance
+        role = serializer.validated_data.get("role", membership.role)
+        services.membership_role_change(membership=membership, role=role, user=self.request.user)
 
     def perform_destroy(self, instance):
-        self._keep_an_admin(instance, new_role=None)
-        instance.delete()
-
-    @staticmethod
-    def _keep_an_admin(membership, new_role):
-        if membership.role != Role.ADMIN or new_role == Role.ADMIN:
-            return
-        others = Membership.objects.filter(
-            organization_id=membership.organization_id, role=Role.ADMIN
-        ).exclude(pk=membership.pk)
-        if not others.exists():
-            raise serializers.ValidationError(
-                {"role": ["An organisation needs at least one admin."]}
-            )
+        services.membership_remove(membership=instance, user=self.request.user)
 
 
 # ---------------------------------------------------------------- invitations
@@ -207,13 +175,7 @@ class InvitationFilter(ApiFilterSet):
     create=extend_schema(description="Invite a person by email (admins); the token is emailed."),
     destroy=extend_schema(description="Revoke a pending invitation (admins)."),
 )
-class InvitationViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadViewSet):
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
     ordering_fields = ["created_at", "expires_at", "email"]
@@ -351,8 +313,7 @@ class EngagementProposalSerializer(StrictSerializer):
 
 
 class EngagementFilter(ApiFilterSet):
-    start_after = filters.DateFilter(field_name="start_date", lookup_expr="gte")
-    start_before = filters.DateFilter(field_name="start_date", lookup_expr="lte")
+    start_after, start_before = date_range("start_date")
 
     class Meta(ApiFilterSet.Meta):
         model = Engagement
@@ -362,23 +323,14 @@ class EngagementFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="Engagements where one of your organisations is a party."),
     retrieve=extend_schema(description="One of your engagements."),
-    partial_update=extend_schema(
-        description="Change name, phase, end date or check-in cadence (managers and admins)."
-    ),
-    update=extend_schema(
-        description="Change name, phase, end date or check-in cadence (managers and admins)."
-    ),
+    **change_schema("Change name, phase, end date or check-in cadence (managers and admins)."),
     destroy=extend_schema(
         description="Archive the engagement (admins). Engagements are never deleted.",
         responses={204: OpenApiResponse(description="Archived.")},
     ),
 )
 class EngagementViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    TenantViewSet,
+    mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadViewSet, TenantViewSet
 ):
     queryset = Engagement.objects.select_related("client", "provider")
     serializer_class = EngagementSerializer
@@ -492,24 +444,14 @@ class KeyContactFilter(ApiFilterSet):
             "before the new one starts, so changes are kept."
         )
     ),
-    partial_update=extend_schema(description="Correct a contact's name or email, or end it."),
-    update=extend_schema(description="Correct a contact's name or email, or end it."),
+    **change_schema("Correct a contact's name or email, or end it."),
 )
-class KeyContactViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    TenantViewSet,
-):
+class KeyContactViewSet(EditableViewSet):
     queryset = KeyContact.objects.all()
+    serializer_class = KeyContactSerializer
+    update_serializer_class = KeyContactUpdateSerializer
     filterset_class = KeyContactFilter
     ordering_fields = ["start_date", "side", "role", "name"]
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return KeyContactUpdateSerializer
-        return KeyContactSerializer
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -562,28 +504,14 @@ class SLAFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="SLAs of your engagements, owned by either side."),
     create=extend_schema(description="Agree a new SLA (managers and admins)."),
-    partial_update=extend_schema(
-        description="Change an SLA; deactivate it with `active: false` (SLAs are not deleted)."
-    ),
-    update=extend_schema(
-        description="Change an SLA; deactivate it with `active: false` (SLAs are not deleted)."
-    ),
+    **change_schema("Change an SLA; deactivate it with `active: false` (SLAs are not deleted)."),
 )
-class SLAViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    TenantViewSet,
-):
+class SLAViewSet(EditableViewSet):
     queryset = SLA.objects.all()
+    serializer_class = SLASerializer
+    update_serializer_class = SLAUpdateSerializer
     filterset_class = SLAFilter
     ordering_fields = ["name", "owner_side", "created_at", "weight"]
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return SLAUpdateSerializer
-        return SLASerializer
 
 
 # ---------------------------------------------------------------- shared goals
@@ -618,8 +546,7 @@ class SharedGoalUpdateSerializer(SharedGoalSerializer):
 
 
 class SharedGoalFilter(ApiFilterSet):
-    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after, due_before = date_range("due_date")
 
     class Meta(ApiFilterSet.Meta):
         model = SharedGoal
@@ -629,16 +556,9 @@ class SharedGoalFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="Shared goals of your engagements with their latest progress."),
     create=extend_schema(description="Agree a shared goal (managers and admins)."),
-    partial_update=extend_schema(description="Change a goal, mark it achieved or cancelled."),
-    update=extend_schema(description="Change a goal, mark it achieved or cancelled."),
+    **change_schema("Change a goal, mark it achieved or cancelled."),
 )
-class SharedGoalViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    TenantViewSet,
-):
+class SharedGoalViewSet(EditableViewSet):
     queryset = SharedGoal.objects.annotate(
         latest_percent=Subquery(
             GoalProgress.objects.filter(goal=OuterRef("pk"))
@@ -646,13 +566,10 @@ class SharedGoalViewSet(
             .values("percent")[:1]
         )
     )
+    serializer_class = SharedGoalSerializer
+    update_serializer_class = SharedGoalUpdateSerializer
     filterset_class = SharedGoalFilter
     ordering_fields = ["due_date", "start_date", "title", "created_at"]
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return SharedGoalUpdateSerializer
-        return SharedGoalSerializer
 
 
 class GoalProgressSerializer(StrictModelSerializer):
@@ -664,8 +581,7 @@ class GoalProgressSerializer(StrictModelSerializer):
 
 class GoalProgressFilter(ApiFilterSet):
     engagement = filters.NumberFilter(field_name="goal__engagement")
-    date_after = filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_after, date_before = date_range("date")
 
     class Meta(ApiFilterSet.Meta):
         model = GoalProgress

@@ -23,12 +23,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.base import ReadViewSet, StrictSerializer, TenantViewSet
 from relationships import validation
-from relationships.api_base import StrictSerializer, TenantViewSet
 from relationships.measurements import (
     MAX_BULK_ROWS,
     MeasurementRow,
@@ -229,7 +229,7 @@ def _rekey(errors: dict, template: str) -> dict[str, list[str]]:
     list=extend_schema(summary="Current measurements of your engagements"),
     retrieve=extend_schema(summary="A measurement with its correction history"),
 )
-class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class MeasurementViewSet(ReadViewSet, TenantViewSet):
     """SLA measurements. Recording a different value for an SLA and period start that
     already has one is a correction: the old value is kept and marked superseded."""
 

@@ -188,6 +188,15 @@ class EngagementQuerySet(models.QuerySet):
         """Active engagements where the user is an admin of their side."""
         return self._acting_as(user, [Role.ADMIN]).filter(status=Engagement.Status.ACTIVE)
 
+    def restrict(self, user, action: str = "read"):
+        """The engagements where the user's access allows `action` (read, write, administer)."""
+        restriction = {
+            "read": self.visible_to,
+            "write": self.writable_by,
+            "administer": self.administered_by,
+        }[action]
+        return restriction(user)
+
 
 @dataclass(frozen=True)
 class Access:
@@ -408,7 +417,46 @@ class Engagement(models.Model):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
 
-class KeyContact(models.Model):
+class EngagementScopedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "read"):
+        """The records of the engagements where the user's access allows `action`."""
+        engagements = Engagement.objects.restrict(user, action)
+        return self.filter(**{f"{self.model.engagement_path}__in": engagements})
+
+
+class EngagementScoped(models.Model):
+    """A record of one engagement, which the user reaches through their access to it."""
+
+    # The lookup from the record to its engagement.
+    engagement_path = "engagement"
+
+    objects = EngagementScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def _engagement_link(self) -> tuple[models.Model, str]:
+        """The object holding the engagement's foreign key, and the key's name."""
+        *hops, name = self.engagement_path.split("__")
+        holder = self
+        for hop in hops:
+            holder = getattr(holder, hop)
+        return holder, name
+
+    def owning_engagement(self) -> Engagement:
+        holder, name = self._engagement_link()
+        return getattr(holder, name)
+
+    def belongs_to(self, engagement: Engagement) -> bool:
+        holder, name = self._engagement_link()
+        # By id: the engagement itself need not be loaded.
+        return getattr(holder, f"{name}_id") == engagement.pk
+
+    def access_for(self, user) -> Access:
+        return self.owning_engagement().access_for(user)
+
+
+class KeyContact(EngagementScoped):
     class ContactRole(models.TextChoices):
         RELATIONSHIP_STEWARD = "relationship_steward", "Relationship steward"
         EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
@@ -445,7 +493,7 @@ class KeyContact(models.Model):
         return self.start_date <= on and (self.end_date is None or self.end_date >= on)
 
 
-class SLA(models.Model):
+class SLA(EngagementScoped):
     class Direction(models.TextChoices):
         HIGHER_IS_BETTER = "higher_is_better", "Higher is better"
         LOWER_IS_BETTER = "lower_is_better", "Lower is better"
@@ -491,7 +539,7 @@ class SLA(models.Model):
         ) | Q(direction=cls.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target"))
 
 
-class ScoringConfig(models.Model):
+class ScoringConfig(EngagementScoped):
     """An engagement's own weights, band limits and survey threshold.
 
     Either side's admin may change it; the change is audited and applies from
@@ -549,13 +597,15 @@ class ImportBatch(models.Model):
         return f"Import #{self.pk} ({self.source}, {self.row_count} rows)"
 
 
-class MeasurementQuerySet(models.QuerySet):
+class MeasurementQuerySet(EngagementScopedQuerySet):
     def current(self):
         return self.filter(superseded_at__isnull=True)
 
 
-class Measurement(models.Model):
+class Measurement(EngagementScoped):
     """One SLA value for a period. A correction supersedes the row and keeps it."""
+
+    engagement_path = "sla__engagement"
 
     # No index of its own: the (sla, period_start) index serves every lookup by SLA,
     # and a plain sla index tempts the planner into reading every period of an SLA.
@@ -616,7 +666,7 @@ class Measurement(models.Model):
         return self.superseded_at is None
 
 
-class SharedGoal(models.Model):
+class SharedGoal(EngagementScoped):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="goals")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -658,7 +708,9 @@ class SharedGoal(models.Model):
                 )
 
 
-class GoalProgress(models.Model):
+class GoalProgress(EngagementScoped):
+    engagement_path = "goal__engagement"
+
     goal = models.ForeignKey(SharedGoal, on_delete=models.CASCADE, related_name="progress")
     date = models.DateField()
     percent = models.PositiveSmallIntegerField(

@@ -38,6 +38,31 @@ def organization_create(*, name: str, creator) -> Organization:
     return organization
 
 
+def membership_role_change(*, membership: Membership, role: str, user) -> Membership:
+    """An admin of the organisation changes a member's role, never leaving it without an admin."""
+    membership.organization.require_admin(user)
+    if role != Role.ADMIN:
+        _keep_an_admin(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership, user) -> None:
+    """An admin of the organisation removes a member, never its last admin."""
+    membership.organization.require_admin(user)
+    _keep_an_admin(membership)
+    membership.delete()
+
+
+def _keep_an_admin(membership: Membership) -> None:
+    others = Membership.objects.filter(
+        organization_id=membership.organization_id, role=Role.ADMIN
+    ).exclude(pk=membership.pk)
+    if membership.role == Role.ADMIN and not others.exists():
+        raise ValidationError({"role": "An organisation needs at least one admin."})
+
+
 def invitation_create(
     *, organization: Organization, email: str, role: str, invited_by, send: bool = True
 ) -> tuple[Invitation, str]:

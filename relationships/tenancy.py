@@ -1,6 +1,6 @@
 """Tenancy for the server-rendered pages: one engagement and the user's access, or 404/403.
 
-The API applies the same rule through relationships.api_base.TenantViewSet.
+The API applies the same rule through core.api.base.TenantViewSet.
 """
 
 from django.http import Http404

@@ -2,6 +2,8 @@
 
 Scorecards and alerts are read-only: they are computed. Users sign or dispute a
 scorecard, acknowledge an alert, ask for a recompute, and tune the scoring.
+The engagement resource is relationships'; accord.api_urls adds this app's part of it
+(EngagementScorecards, LatestScorecardFields).
 """
 
 import csv
@@ -17,16 +19,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accord.api_errors import ErrorSerializer, ServiceUnavailable
+from core.api.base import ApiFilterSet, ReadViewSet, StrictSerializer, TenantViewSet, date_range
+from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
 from feedback.services import pulse_aggregates
-from relationships import api as relationships_api
-from relationships.api import ApiFilterSet
-from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
 from scorecards.latest import latest_of_own_period, latest_of_own_period_only
@@ -74,8 +74,7 @@ class ScorecardReviewRequestSerializer(StrictSerializer):
 
 
 class ScorecardFilter(ApiFilterSet):
-    period_after = filters.DateFilter(field_name="period_start", lookup_expr="gte")
-    period_before = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    period_after, period_before = date_range("period_start")
 
     class Meta(ApiFilterSet.Meta):
         model = Scorecard
@@ -86,7 +85,7 @@ class ScorecardFilter(ApiFilterSet):
     list=extend_schema(description="Scorecards of your engagements, newest period first."),
     retrieve=extend_schema(description="A scorecard with its explanation and configuration."),
 )
-class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class ScorecardViewSet(ReadViewSet, TenantViewSet):
     queryset = Scorecard.objects.prefetch_related("reviews").order_by("engagement", "-period_start")
     filterset_class = ScorecardFilter
     ordering_fields = ["period_start", "overall", "computed_at"]
@@ -150,8 +149,7 @@ class AlertFilter(ApiFilterSet):
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
-    period_after = filters.DateFilter(field_name="period_start", lookup_expr="gte")
-    period_before = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+    period_after, period_before = date_range("period_start")
 
     class Meta(ApiFilterSet.Meta):
         model = Alert
@@ -163,7 +161,7 @@ class AlertFilter(ApiFilterSet):
         description="Alerts of your engagements; `open=true` for unresolved, `false` for resolved."
     ),
 )
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AlertViewSet(ReadViewSet, TenantViewSet):
     queryset = Alert.objects.all()
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
@@ -174,8 +172,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
-        return Response(self.get_serializer(alert).data)
+        return self.answer_with(services.alert_acknowledge, record="alert")
 
 
 # ---------------------------------------------------------------- runs
@@ -208,7 +205,7 @@ class ScorecardRunFilter(ApiFilterSet):
     list=extend_schema(description="Scorecard runs requested for your engagements."),
     retrieve=extend_schema(description="Poll a run: `succeeded` or `failed` once it is finished."),
 )
-class ScorecardRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class ScorecardRunViewSet(ReadViewSet, TenantViewSet):
     queryset = ScorecardRun.objects.all()
     serializer_class = ScorecardRunSerializer
     filterset_class = ScorecardRunFilter
@@ -216,20 +213,13 @@ class ScorecardRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
 
 # ---------------------------------------------------------------- engagements
-class EngagementSerializer(relationships_api.EngagementSerializer):
+# An engagement's latest scorecard in its answers (no docstring: the schema takes the first).
+class LatestScorecardFields(serializers.Serializer):
     latest_period_start = serializers.DateField(read_only=True, allow_null=True)
     latest_overall = serializers.DecimalField(
         max_digits=4, decimal_places=1, read_only=True, allow_null=True
     )
     latest_band = serializers.ChoiceField(choices=Band.choices, read_only=True, allow_null=True)
-
-    class Meta(relationships_api.EngagementSerializer.Meta):
-        fields = [
-            *relationships_api.EngagementSerializer.Meta.fields,
-            "latest_period_start",
-            "latest_overall",
-            "latest_band",
-        ]
 
 
 class RecomputeAcceptedSerializer(serializers.Serializer):
@@ -289,16 +279,9 @@ def _scoring_config_body(engagement) -> dict:
     }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        description=(
-            "Engagements where one of your organisations is a party, with their latest "
-            "scorecard's period, overall score and band."
-        )
-    ),
-)
-class EngagementViewSet(relationships_api.EngagementViewSet):
-    serializer_class = EngagementSerializer
+class EngagementScorecards:
+    """The engagement viewset's scorecard part: each engagement's latest scorecard, its
+    scorecard history and export, recompute, scoring configuration and pulse results."""
 
     def get_queryset(self):
         return (

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from relationships.models import Engagement, Organization, Side
+from relationships.models import Engagement, EngagementScoped, Organization, Side
 from scorecards.fields import FastJSONEncoder, JSONDocumentField
 
 # The version of the scoring model (scorecards.scoring) a scorecard was computed with.
@@ -17,7 +17,7 @@ class Band(models.TextChoices):
     INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
 
 
-class Scorecard(models.Model):
+class Scorecard(EngagementScoped):
     # Indexed by the unique constraint, which starts with it.
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="scorecards", db_index=False
@@ -70,7 +70,7 @@ class Scorecard(models.Model):
         return self.frozen_at is not None
 
 
-class LatestScorecard(models.Model):
+class LatestScorecard(EngagementScoped):
     """The figures of an engagement's newest scorecard of one period kind.
 
     Lists and summaries over many engagements join these small rows once instead of
@@ -102,7 +102,9 @@ class LatestScorecard(models.Model):
         return f"Latest {self.period_kind} scorecard of {self.engagement}: {self.period_start}"
 
 
-class ScorecardReview(models.Model):
+class ScorecardReview(EngagementScoped):
+    engagement_path = "scorecard__engagement"
+
     class Decision(models.TextChoices):
         SIGNED = "signed", "Signed"
         DISPUTED = "disputed", "Disputed"
@@ -134,7 +136,7 @@ class ScorecardReview(models.Model):
         return f"{self.get_decision_display()} by {self.side} on {self.scorecard}"
 
 
-class Alert(models.Model):
+class Alert(EngagementScoped):
     class Kind(models.TextChoices):
         BAND_DROP = "band_drop", "Band dropped"
         SCORE_DROP = "score_drop", "Score dropped"
@@ -175,7 +177,7 @@ class Alert(models.Model):
         return self.resolved_at is None
 
 
-class ScorecardRun(models.Model):
+class ScorecardRun(EngagementScoped):
     class Trigger(models.TextChoices):
         PERIODIC = "periodic", "Periodic"
         ON_DEMAND = "on_demand", "On demand"
@@ -281,7 +283,7 @@ class WebhookSubscription(models.Model):
         return f"{self.url} ({self.format})"
 
 
-class OutboxEvent(models.Model):
+class OutboxEvent(EngagementScoped):
     """An event written in the same transaction as the change that raised it.
 
     The outbox is drained by a periodic task, so an event raised while the

@@ -10,14 +10,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
-from relationships.api_base import StrictModelSerializer
+from core.api.base import StrictModelSerializer
 from relationships.models import Organization
 from scorecards.models import WebhookDelivery, WebhookSubscription
 from scorecards.webhooks.subscriptions import subscription_save
-
-
-def admin_organization_ids(user):
-    return Organization.objects.administered_by(user).values("pk")
 
 
 class WebhookSubscriptionSerializer(StrictModelSerializer):
@@ -68,9 +64,6 @@ class WebhookSubscriptionSerializer(StrictModelSerializer):
             fields["organization"].read_only = True
             fields["secret"].required = False
         return fields
-
-    def anchor_engagement(self, attrs):
-        return None  # an organisation's subscription spans all its engagements
 
     def save(self, **kwargs):
         attrs = {**self.validated_data, **kwargs}
@@ -126,7 +119,7 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return WebhookSubscription.objects.filter(
-            organization_id__in=admin_organization_ids(self.request.user)
+            organization__in=Organization.objects.administered_by(self.request.user)
         ).order_by("id")
 
     def perform_create(self, serializer):

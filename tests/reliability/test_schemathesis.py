@@ -4,7 +4,7 @@ A live server serves the test database; the schemathesis CLI loads /api/schema/
 from it and runs every operation with a manager's API token: the fuzzing phase
 (25 examples per operation, valid and invalid data) and the stateful phase, which
 chains operations through the schema's OpenAPI links (each create's 201 links to
-the operations on what it created: relationships.api_plumbing.add_links) and the
+the operations on what it created: core.api.plumbing.add_links) and the
 links schemathesis infers (list to detail, Location headers). Checks: no 5xx, every
 response conforms to the schema. The coverage phase (about 6,700 boundary cases,
 7 minutes here) also passed when last run by hand; it is left out to keep this

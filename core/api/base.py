@@ -1,66 +1,67 @@
 """The pieces every API viewset and serializer of Accord stands on.
 
+Engagement-scoped models give their queryset `restrict(user, action)` and their
+records `access_for(user)` (see relationships.models.EngagementScoped); this module
+relies on those alone, so it knows no app.
+
 - `TenantViewSet` restricts every queryset to the user's engagements (outsiders
-  get 404) and checks writes with the engagement's `access_for` (viewers get 403, and nobody
+  get 404) and checks writes with the record's `access_for` (viewers get 403, and nobody
   adds data to an engagement that is not active).
 - `StrictModelSerializer` rejects unknown and read-only input fields, caps text
-  sizes, scopes every referenced object to the user's engagements, requires
+  sizes, restricts every referenced object to the user's engagements, requires
   referenced objects to belong to the same engagement, and runs the model's own
   validation, so bad input is a 400 with field errors and never a 500.
 
-Token authentication and pagination live in relationships/api_plumbing.py.
+Token authentication and pagination live in core/api/plumbing.py.
 """
 
 import copy
-import functools
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django_filters import rest_framework as filters
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
-
-from relationships.models import Engagement
+from rest_framework.response import Response
 
 MAX_TEXT_LENGTH = 20_000
 
 
+class ApiFilterSet(filters.FilterSet):
+    """Filters by id for related objects: an unknown id filters to nothing, it leaks nothing."""
+
+    class Meta:
+        filter_overrides = {
+            field: {"filter_class": filters.NumberFilter}
+            for field in (models.ForeignKey, models.OneToOneField)
+        }
+
+
+def date_range(field_name: str) -> tuple[filters.DateFilter, filters.DateFilter]:
+    """The `<name>_after` and `<name>_before` filters of a date, both inclusive."""
+    return (
+        filters.DateFilter(field_name=field_name, lookup_expr="gte"),
+        filters.DateFilter(field_name=field_name, lookup_expr="lte"),
+    )
+
+
+def change_schema(description: str) -> dict:
+    """extend_schema_view arguments describing a change by PUT and by PATCH alike."""
+    return {
+        "update": extend_schema(description=description),
+        "partial_update": extend_schema(description=description),
+    }
+
+
+# List and read; subclasses add the mixins of the writes they take. (No docstring: the
+# schema would take it as the description of their operations.)
+class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    pass
+
+
 # ---------------------------------------------------------------- tenancy
-@functools.cache
-def engagement_path(model) -> str:
-    """The lookup from a model to its engagement: "pk", "engagement" or one hop away."""
-    if model is Engagement:
-        return "pk"
-    names = {f.name for f in model._meta.get_fields()}
-    if "engagement" in names:
-        return "engagement"
-    for field in model._meta.get_fields():
-        forward = field.many_to_one or (field.one_to_one and field.concrete)
-        if forward and not field.null and field.related_model is not None:
-            if field.related_model is Engagement:
-                return field.name
-            if "engagement" in {f.name for f in field.related_model._meta.get_fields()}:
-                return f"{field.name}__engagement"
-    raise LookupError(f"{model.__name__} has no path to an engagement")
-
-
-def engagement_id_of(obj) -> int:
-    path = engagement_path(type(obj))
-    if path == "pk":
-        return obj.pk
-    holder = obj
-    for part in path.split("__")[:-1]:
-        holder = getattr(holder, part)
-    return holder.engagement_id
-
-
-def scope_to_user(queryset, user):
-    """Only the rows of engagements the user is a party to."""
-    path = engagement_path(queryset.model)
-    visible = Engagement.objects.visible_to(user)
-    return queryset.filter(**{f"{path}__in": visible})
-
-
 class EngagementWriteAccess(permissions.IsAuthenticated):
     """Any member reads; changing an existing record goes through the view's `check_write`."""
 
@@ -73,26 +74,20 @@ class EngagementWriteAccess(permissions.IsAuthenticated):
 class TenantViewSet(viewsets.GenericViewSet):
     """Base of every engagement-scoped API viewset.
 
-    `get_queryset` always filters by the user's engagements, so a subclass only
+    `get_queryset` always restricts to the user's engagements, so a subclass only
     sets `queryset` (with its select_related) and cannot forget tenancy.
     """
 
     permission_classes = [EngagementWriteAccess]
 
     def get_queryset(self):
-        return scope_to_user(super().get_queryset(), self.request.user)
+        return super().get_queryset().restrict(self.request.user)
 
     def check_write(self, obj) -> None:
         """PermissionDenied unless the user may write to the record's engagement."""
-        self.engagement_for(obj).access_for(self.request.user).require("write")
+        obj.access_for(self.request.user).require("write")
 
-    @staticmethod
-    def engagement_for(obj) -> Engagement:
-        if isinstance(obj, Engagement):
-            return obj
-        return Engagement.objects.get(pk=engagement_id_of(obj))
-
-    def check_create(self, engagement: Engagement) -> None:
+    def check_create(self, engagement) -> None:
         """PermissionDenied unless the user may add records to the engagement.
 
         Called by StrictModelSerializer.validate, which every write passes through,
@@ -100,10 +95,30 @@ class TenantViewSet(viewsets.GenericViewSet):
         """
         engagement.access_for(self.request.user).require("write")
 
+    def answer_with(self, service, *, record: str, given=None):
+        """The requested record as `service` leaves it, given the record (as keyword
+        `record`), the user and the input validated by the `given` serializer."""
+        validated = {}
+        if given is not None:
+            request_body = given(data=self.request.data)
+            request_body.is_valid(raise_exception=True)
+            validated = request_body.validated_data
+        changed = service(**{record: self.get_object()}, user=self.request.user, **validated)
+        return Response(self.get_serializer(changed).data)
 
-class RecordViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, TenantViewSet
-):
+
+# List, read, add and change records of an engagement; a change is validated by
+# `update_serializer_class`, fixing what is set at creation. (No docstring: see ReadViewSet.)
+class EditableViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadViewSet, TenantViewSet):
+    update_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return self.update_serializer_class
+        return super().get_serializer_class()
+
+
+class RecordViewSet(mixins.CreateModelMixin, ReadViewSet, TenantViewSet):
     """List, read and add records; a record is added by its app's service function.
 
     `create_service` is a keyword-only service taking `user` and the validated
@@ -159,8 +174,8 @@ class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
         for field in fields.values():
             related = getattr(field, "child_relation", field)
             queryset = getattr(related, "queryset", None)
-            if queryset is not None and request is not None and _has_engagement(queryset.model):
-                related.queryset = scope_to_user(queryset, request.user)
+            if request is not None and hasattr(queryset, "restrict"):
+                related.queryset = queryset.restrict(request.user)
         return fields
 
     def build_standard_field(self, field_name, model_field):
@@ -169,27 +184,16 @@ class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
             kwargs["max_length"] = MAX_TEXT_LENGTH
         return field_class, kwargs
 
-    def anchor_engagement(self, attrs) -> Engagement:
-        """The engagement the written record belongs to."""
-        model = self.Meta.model
-        if not _has_engagement(model):
-            return None
-        path = engagement_path(model)
-        if path == "pk":
-            return self.instance
-        first = path.split("__")[0]
-        anchor = attrs.get(first) or getattr(self.instance, first, None)
-        return anchor if path == "engagement" else anchor.engagement
-
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        engagement = self.anchor_engagement(attrs)
-        if engagement is not None:
+        candidate = self._candidate(attrs)
+        if hasattr(candidate, "owning_engagement"):
+            engagement = candidate.owning_engagement()
             view = self.context.get("view")
             if self.instance is None and hasattr(view, "check_create"):
                 view.check_create(engagement)
             self._check_same_engagement(attrs, engagement)
-        self._full_clean(attrs)
+        self._full_clean(candidate, attrs)
         return attrs
 
     def _check_same_engagement(self, attrs, engagement):
@@ -199,26 +203,28 @@ class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
         for name, item in _referenced(attrs):
             if isinstance(item, get_user_model()):
                 people.setdefault(item.pk, []).append(name)
-            elif not isinstance(item, Engagement) and _has_engagement(type(item)):
-                if engagement_id_of(item) != engagement.pk:
-                    errors[name] = [f"Choose a {_label(item)} of this engagement."]
+            elif hasattr(item, "belongs_to") and not item.belongs_to(engagement):
+                errors[name] = [f"Choose a {item._meta.verbose_name} of this engagement."]
         for user_id in set(people) - engagement.members_among(people):
             for name in people[user_id]:
                 errors[name] = ["Choose a member of the client or the provider."]
         if errors:
             raise serializers.ValidationError(errors)
 
-    def _full_clean(self, attrs):
-        model = self.Meta.model
-        # A copy: the view still sees the stored values until it saves.
-        instance = copy.copy(self.instance) if self.instance else model()
-        concrete = {f.name for f in model._meta.concrete_fields}
-        for name, value in attrs.items():
-            if name in concrete:
-                setattr(instance, name, value)
+    def _candidate(self, attrs):
+        """The record as the input would leave it: a copy, so the view still sees the
+        stored values until it saves."""
+        candidate = copy.copy(self.instance) if self.instance else self.Meta.model()
+        for field in candidate._meta.concrete_fields:
+            if field.name in attrs:
+                setattr(candidate, field.name, attrs[field.name])
+        return candidate
+
+    def _full_clean(self, candidate, attrs):
+        concrete = {f.name for f in candidate._meta.concrete_fields}
         provided = set(attrs) | (concrete if self.instance else set())
         try:
-            instance.full_clean(exclude=concrete - provided, validate_unique=True)
+            candidate.full_clean(exclude=concrete - provided, validate_unique=True)
         except DjangoValidationError as error:
             raise serializers.ValidationError(serializers.as_serializer_error(error)) from None
 
@@ -233,15 +239,3 @@ def _referenced(value, name=""):
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _referenced(item, f"{name}[{index}]" if isinstance(item, dict) else name)
-
-
-def _has_engagement(model) -> bool:
-    try:
-        engagement_path(model)
-    except LookupError:
-        return False
-    return True
-
-
-def _label(obj) -> str:
-    return obj._meta.verbose_name

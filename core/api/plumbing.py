@@ -1,6 +1,6 @@
 """API classes named in settings.REST_FRAMEWORK.
 
-Kept apart from api_base: DRF imports these while its views module is still
+Kept apart from core.api.base: DRF imports these while its views module is still
 loading, so this module must not import DRF views or viewsets.
 """
 

@@ -1,0 +1,1 @@
+"""Code every app of Accord may import; it imports none of them."""

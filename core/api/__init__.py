@@ -1,0 +1,1 @@
+"""The shared pieces of the REST API: base viewsets and serializers, errors, auth, paging."""
