@@ -9,7 +9,7 @@ checked against hand-computed examples. Per-side results are dicts keyed by
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Prefetch, Q
 
 from feedback.models import ActionItem, CheckIn, ContributionReview, Feedback, Issue
 from relationships.models import Engagement, Side
@@ -147,3 +147,23 @@ def reviews_with_completeness(queryset=None):
 def _ratios_by_side(rows, side_field: str) -> dict[str, Ratio]:
     found = {row[side_field]: Ratio(hits=row["hits"], total=row["total"]) for row in rows}
     return {side: found.get(side, Ratio(0, 0)) for side in Side.values}
+
+
+def contribution_reviews(engagement: Engagement) -> list[ContributionReview]:
+    """The engagement's contribution reviews with completeness and live action items by side.
+
+    Each review's `sides` lists (side, label, its live action items).
+    """
+    live_items = ActionItem.objects.filter(cancelled=False).select_related("owner")
+    reviews = list(
+        reviews_with_completeness(ContributionReview.objects.filter(issue__engagement=engagement))
+        .select_related("issue")
+        .prefetch_related(Prefetch("action_items", live_items))
+    )
+    for review in reviews:
+        items = review.action_items.all()
+        review.sides = [
+            (side, label, [item for item in items if item.owner_side == side])
+            for side, label in Side.choices
+        ]
+    return reviews

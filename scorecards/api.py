@@ -4,10 +4,6 @@ Scorecards and alerts are read-only: they are computed. Users sign or dispute a
 scorecard, acknowledge an alert, ask for a recompute, and tune the scoring.
 """
 
-import csv
-
-from django.db.models import F
-from django.http import HttpResponse
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -29,9 +25,14 @@ from relationships.api import ApiFilterSet
 from relationships.api_base import StrictSerializer, TenantViewSet
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
-from scorecards.latest import latest_of_own_period, latest_of_own_period_only
+from scorecards.exports import scorecards_csv
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun, ScoringConfig
 from scorecards.scoring import config_as_dict, config_values
+from scorecards.selectors import (
+    latest_of_own_period_only,
+    scorecard_history,
+    with_latest_scorecard,
+)
 
 
 # ---------------------------------------------------------------- scorecards
@@ -307,16 +308,7 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
     serializer_class = EngagementSerializer
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .alias(latest=latest_of_own_period())
-            .annotate(
-                latest_period_start=F("latest__period_start"),
-                latest_overall=F("latest__overall"),
-                latest_band=F("latest__band"),
-            )
-        )
+        return with_latest_scorecard(super().get_queryset())
 
     @extend_schema(
         request=None,
@@ -349,7 +341,7 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
     )
     @action(detail=True, methods=["get"])
     def scorecards(self, request, pk=None):
-        history = self._history(self.get_object())
+        history = scorecard_history(self.get_object()).prefetch_related("reviews")
         page = self.paginate_queryset(history)
         return self.get_paginated_response(ScorecardSerializer(page, many=True).data)
 
@@ -360,16 +352,7 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
     @action(detail=True, methods=["get"], url_path="scorecards/export")
     def export(self, request, pk=None):
         engagement = self.get_object()
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="accord-engagement-{engagement.pk}-scorecards.csv"'
-        )
-        writer = csv.writer(response)
-        columns = ["period_kind", "period_start", "period_end", "as_of", *SCORE_FIELDS]
-        writer.writerow([*columns, "computed_at"])
-        for row in self._history(engagement).values_list(*columns, "computed_at"):
-            writer.writerow(["" if value is None else value for value in row])
-        return response
+        return scorecards_csv(engagement, scorecard_history(engagement))
 
     @extend_schema(
         methods=["GET"],
@@ -423,11 +406,3 @@ class EngagementViewSet(relationships_api.EngagementViewSet):
         )
         body = {"period_start": period_start, "threshold": threshold, **sides}
         return Response(PulseAggregatesSerializer(body).data)
-
-    @staticmethod
-    def _history(engagement):
-        return (
-            Scorecard.objects.filter(engagement=engagement, period_kind=engagement.scorecard_period)
-            .prefetch_related("reviews")
-            .order_by("-period_start")
-        )

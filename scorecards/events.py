@@ -27,7 +27,7 @@ def _number(value) -> float | None:
 
 
 def engagement_url(engagement: Engagement) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"
+    return settings.SITE_URL.rstrip("/") + engagement.get_absolute_url()
 
 
 def _engagement(engagement: Engagement) -> dict:

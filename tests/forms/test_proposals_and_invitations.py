@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.views import engagement_forms
+from feedback.forms import engagement_forms
 from relationships.models import Engagement, Invitation, Membership, Organization
 from relationships.services import invitation_create
 
