@@ -4,6 +4,7 @@ from django.urls import path
 
 from feedback import views as feedback
 from relationships import views as relationships
+from relationships.views import GoalProgressCreateView
 from scorecards.views import survey
 
 # Pages about one engagement: (path below engagements/<pk>/, view, name).
@@ -25,11 +26,7 @@ OTHER_PAGES = [
     ("action-items/<int:pk>/cancel/", feedback.action_item_cancel, "action-item-cancel"),
     ("issues/<int:pk>/resolve/", feedback.issue_resolve, "issue-resolve"),
     ("issues/<int:pk>/review/", feedback.issue_review_open, "issue-review-open"),
-    (
-        "goals/<int:pk>/progress/new/",
-        relationships.GoalProgressCreateView.as_view(),
-        "goal-progress-create",
-    ),
+    ("goals/<int:pk>/progress/new/", GoalProgressCreateView.as_view(), "goal-progress-create"),
     ("engagements/propose/", relationships.engagement_propose, "engagement-propose"),
     ("organizations/<int:pk>/invitations/", relationships.invitation_list, "invitation-list"),
     ("invitations/<str:token>/", relationships.invitation_accept, "invitation-accept"),
