@@ -2,60 +2,45 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import SignInForm
-from scorecards import views
+from scorecards.views import alerts, engagement, exports, portfolio
+
+# Django's account pages: (path below accounts/, view, name).
+ACCOUNT_PAGES = [
+    ("login/", auth_views.LoginView.as_view(authentication_form=SignInForm), "login"),
+    ("logout/", auth_views.LogoutView.as_view(), "logout"),
+    ("password/change/", auth_views.PasswordChangeView.as_view(), "password_change"),
+    ("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), "password_change_done"),
+    ("password/reset/", auth_views.PasswordResetView.as_view(), "password_reset"),
+    ("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), "password_reset_done"),
+    (
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        "password_reset_confirm",
+    ),
+    ("reset/done/", auth_views.PasswordResetCompleteView.as_view(), "password_reset_complete"),
+]
+# The dashboard's pages: (path, view, name).
+PAGES = [
+    ("", portfolio.portfolio, "portfolio"),
+    ("alerts/", alerts.alert_list, "alert-list"),
+    ("alerts/<int:pk>/acknowledge/", alerts.alert_acknowledge, "alert-acknowledge"),
+    ("engagements/<int:pk>/", engagement.engagement_detail, "engagement-detail"),
+    ("engagements/<int:pk>/recompute/", engagement.engagement_recompute, "engagement-recompute"),
+    (
+        "engagements/<int:pk>/scoring/",
+        engagement.ScoringConfigUpdateView.as_view(),
+        "scoring-config-update",
+    ),
+    (
+        "engagements/<int:pk>/scorecards/<int:scorecard_pk>/review/",
+        engagement.scorecard_review,
+        "scorecard-review",
+    ),
+    ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
+    ("runs/<int:pk>/", engagement.run_status, "run-status"),
+]
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=SignInForm),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
-    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path(
-        "accounts/password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
-    ),
-    path("", views.portfolio, name="portfolio"),
-    path("alerts/", views.alert_list, name="alert-list"),
-    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
-    path("engagements/<int:pk>/", views.engagement_detail, name="engagement-detail"),
-    path(
-        "engagements/<int:pk>/recompute/",
-        views.engagement_recompute,
-        name="engagement-recompute",
-    ),
-    path(
-        "engagements/<int:pk>/scoring/",
-        views.ScoringConfigUpdateView.as_view(),
-        name="scoring-config-update",
-    ),
-    path(
-        "engagements/<int:pk>/scorecards/<int:scorecard_pk>/review/",
-        views.scorecard_review,
-        name="scorecard-review",
-    ),
-    path("engagements/<int:pk>/scorecards.csv", views.scorecard_export, name="scorecard-export"),
-    path("runs/<int:pk>/", views.run_status, name="run-status"),
+    *(path(f"accounts/{route}", view, name=name) for route, view, name in ACCOUNT_PAGES),
+    *(path(route, view, name=name) for route, view, name in PAGES),
 ]

@@ -5,10 +5,18 @@ issue is the responsibility of and the side that owns an action item are chosen.
 """
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import PULSE_QUESTIONS, CheckIn, ContributionReview, Feedback, Issue
-from relationships.forms import DateInput, EngagementForm, LocalDateTimeInput, engagement_people
+from relationships.forms import (
+    DateInput,
+    EngagementForm,
+    LocalDateTimeInput,
+    MeasurementForm,
+    MeasurementUploadForm,
+    engagement_people,
+)
 from relationships.models import SLA, KeyContact, SharedGoal, Side
 
 LIKERT_CHOICES = [
@@ -188,3 +196,42 @@ class PulseSurveyForm(forms.Form):
             self.fields[field] = forms.TypedChoiceField(
                 label=question, choices=LIKERT_CHOICES, coerce=int, widget=forms.RadioSelect
             )
+
+
+def engagement_forms(engagement, access) -> dict:
+    """Context of feedback/_engagement_forms.html, the engagement page's write controls.
+
+    `write_forms` (title, blank form, action, submit label) and `open_goals` are
+    given to managers and admins of an active engagement only, so viewers see no
+    write controls; `can_accept` offers a proposal's Accept button to the
+    counterpart's admin.
+    """
+    context = {"can_accept": access.can_accept, "write_forms": []}
+    if not access.can_write:
+        return context
+    sections = [
+        ("checkin", "Log a check-in", CheckInForm, "checkin-create", "Log check-in"),
+        ("feedback", "Give feedback", FeedbackForm, "feedback-create", "Share feedback"),
+        ("issue", "Raise an issue", IssueForm, "issue-create", "Raise issue"),
+        ("action_item", "Add an action item", ActionItemForm, "action-item-create", "Add"),
+        ("measurement", "Record a measurement", MeasurementForm, "measurement-create", "Record"),
+        (
+            "upload",
+            "Upload measurements (CSV)",
+            MeasurementUploadForm,
+            "measurement-upload",
+            "Upload",
+        ),
+    ]
+    context["write_forms"] = [
+        {
+            "title": title,
+            # Distinct id prefixes: several forms share field names on one page.
+            "form": form_class(engagement=engagement, auto_id=f"{name}_%s"),
+            "action": reverse(url_name, args=[engagement.pk]),
+            "submit": submit,
+        }
+        for name, title, form_class, url_name, submit in sections
+    ]
+    context["open_goals"] = engagement.goals.filter(cancelled=False, achieved_on__isnull=True)
+    return context

@@ -1,38 +1,26 @@
-"""Dashboard write pages of the feedback domain, and the forms of the engagement page."""
+"""Dashboard write pages of the feedback domain."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from feedback import services
-from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
-from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, Issue, PulseResponse
-from relationships.forms import MeasurementForm, MeasurementUploadForm
-from relationships.models import Engagement, Side
-from relationships.views import EngagementFormView, button_action, id_param
+from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm
+from feedback.models import ActionItem, Issue
+from relationships.models import Engagement
+from relationships.pages import EngagementFormView, button_action, id_param
 
-
-class CheckInCreateView(EngagementFormView):
-    form_class = CheckInForm
-    service = staticmethod(services.checkin_log)
-    title = "Log a check-in"
-    success_message = "Check-in logged."
-
-
-class FeedbackCreateView(EngagementFormView):
-    form_class = FeedbackForm
-    service = staticmethod(services.feedback_give)
-    title = "Give feedback"
-    success_message = "Feedback shared."
-
-
-class IssueCreateView(EngagementFormView):
-    form_class = IssueForm
-    service = staticmethod(services.issue_raise)
-    title = "Raise an issue"
-    success_message = "Issue raised."
+# The pages that hand a form's data straight to a service: (form, service, title, success).
+checkin_create, feedback_create, issue_create = (
+    EngagementFormView.as_view(
+        form_class=form_class, service=service, title=title, success_message=success
+    )
+    for form_class, service, title, success in [
+        (CheckInForm, services.checkin_log, "Log a check-in", "Check-in logged."),
+        (FeedbackForm, services.feedback_give, "Give feedback", "Feedback shared."),
+        (IssueForm, services.issue_raise, "Raise an issue", "Issue raised."),
+    ]
+)
 
 
 class ActionItemCreateView(EngagementFormView):
@@ -84,102 +72,3 @@ issue_review_open = _one_button(
     argument="issue",
     success="Contribution review opened: each side now adds what it will do.",
 )
-
-
-class PulseSurveyView(EngagementFormView):
-    """Any member answers for the current period; their own answers come back prefilled."""
-
-    form_class = PulseSurveyForm
-    template_name = "feedback/pulse_survey.html"
-    title = "Pulse survey"
-    action = "read"
-    success_message = "Thank you: your answers are saved for this period."
-    submit_label = "Submit answers"
-
-    @cached_property
-    def period(self):
-        return self.engagement.current_period()
-
-    def get_form(self, data=None, files=None):
-        previous = (
-            PulseResponse.objects.current()
-            .filter(
-                engagement=self.engagement,
-                respondent=self.request.user,
-                period_start=self.period.start,
-            )
-            .first()
-        )
-        self.previous = previous
-        initial = {field: getattr(previous, field) for field in PULSE_FIELDS} if previous else {}
-        return self.form_class(data, initial=initial)
-
-    def perform(self, form):
-        services.pulse_submit(
-            engagement=self.engagement, user=self.request.user, answers=form.cleaned_data
-        )
-
-    def get_context_data(self, **kwargs):
-        threshold = self.engagement.scoring_config_values().survey_threshold
-        aggregates = services.pulse_aggregates(
-            engagement=self.engagement, period_start=self.period.start, threshold=threshold
-        )
-        return super().get_context_data(
-            period=self.period,
-            side=self.access.side,
-            previous=self.previous,
-            threshold=threshold,
-            sides=[_side_summary(label, aggregates[side]) for side, label in Side.choices],
-            **kwargs,
-        )
-
-
-def _side_summary(label: str, aggregate: dict) -> dict:
-    means = aggregate["means"]
-    return {
-        "label": label,
-        "respondents": aggregate["respondents"],
-        "overall": aggregate["overall"],
-        "question_means": [
-            {"question": question, "value": means[field]} for field, question in PULSE_QUESTIONS
-        ],
-    }
-
-
-def engagement_forms(engagement, access) -> dict:
-    """Context of feedback/_engagement_forms.html, the engagement page's write controls.
-
-    `write_forms` (title, blank form, action, submit label) and `open_goals` are
-    given to managers and admins of an active engagement only, so viewers see no
-    write controls; `can_accept` offers a proposal's Accept button to the
-    counterpart's admin.
-    """
-    context = {"can_accept": access.can_accept, "write_forms": []}
-    if not access.can_write:
-        return context
-    sections = [
-        ("checkin", "Log a check-in", CheckInForm, "checkin-create", "Log check-in"),
-        ("feedback", "Give feedback", FeedbackForm, "feedback-create", "Share feedback"),
-        ("issue", "Raise an issue", IssueForm, "issue-create", "Raise issue"),
-        ("action_item", "Add an action item", ActionItemForm, "action-item-create", "Add"),
-        ("measurement", "Record a measurement", MeasurementForm, "measurement-create", "Record"),
-        (
-            "upload",
-            "Upload measurements (CSV)",
-            MeasurementUploadForm,
-            "measurement-upload",
-            "Upload",
-        ),
-    ]
-    context["write_forms"] = [
-        {
-            "title": title,
-            # Distinct id prefixes: several forms share field names on one page.
-            "form": form_class(engagement=engagement, auto_id=f"{name}_%s"),
-            "action": reverse(url_name, args=[engagement.pk]),
-            "submit": submit,
-        }
-        for name, title, form_class, url_name, submit in sections
-    ]
-    context["open_goals"] = engagement.goals.filter(cancelled=False, achieved_on__isnull=True)
-    return context

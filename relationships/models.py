@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
@@ -346,6 +347,9 @@ class Engagement(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("engagement-detail", args=[self.pk])
 
     @property
     def tz(self) -> ZoneInfo:

@@ -7,6 +7,7 @@ PermissionDenied; views turn those into 4xx answers.
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -64,10 +65,22 @@ def _keep_an_admin(membership: Membership) -> None:
 
 
 def invitation_create(
-    *, organization: Organization, email: str, role: str, invited_by, send: bool = True
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    invited_by,
+    send: bool = True,
+    counterpart_of_proposal: bool = False,
 ) -> tuple[Invitation, str]:
-    """Invite a person by email; returns the invitation and its raw token (sent by email)."""
-    organization.require_admin(invited_by)
+    """Invite a person by email; returns the invitation and its raw token (sent by email).
+
+    `counterpart_of_proposal`: `invited_by` has just proposed an engagement to this new
+    organisation, which has no admin yet; the invitation makes its first admin, so the
+    inviter need not be one, and the email speaks of the proposal.
+    """
+    if not counterpart_of_proposal:
+        organization.require_admin(invited_by)
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
     email = email.strip().lower()
@@ -85,19 +98,19 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     if send:
-        from django.conf import settings
-
-        send_mail(
-            subject=f"You are invited to {organization} on Accord",
-            message=(
-                f"{invited_by.get_full_name() or invited_by.username} invited you to join "
-                f"{organization} on Accord as {role}.\n\n"
-                f"Accept: {settings.SITE_URL}/invitations/{raw}/\n\n"
+        inviter = invited_by.get_full_name() or invited_by.username
+        link = f"{settings.SITE_URL}/invitations/{raw}/"
+        if counterpart_of_proposal:
+            subject = f"{inviter} proposes an engagement on Accord"
+            message = f"Join {organization} on Accord: {link}"
+        else:
+            subject = f"You are invited to {organization} on Accord"
+            message = (
+                f"{inviter} invited you to join {organization} on Accord as {role}.\n\n"
+                f"Accept: {link}\n\n"
                 f"The link works once and expires in {Invitation.VALID_FOR.days} days."
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
+            )
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
     return invitation, raw
 
 
@@ -179,7 +192,13 @@ def engagement_propose(
                     {"counterpart_admin_email": "Give an email to invite the counterpart's admin."}
                 )
             counterpart = Organization.objects.create(name=name)
-            _invite_counterpart_admin(counterpart, counterpart_admin_email, proposer)
+            invitation_create(
+                organization=counterpart,
+                email=counterpart_admin_email,
+                role=Role.ADMIN,
+                invited_by=proposer,
+                counterpart_of_proposal=True,
+            )
     if own_side == Side.CLIENT:
         client, provider = own_organization, counterpart
     else:
@@ -196,28 +215,6 @@ def engagement_propose(
     engagement.full_clean()
     engagement.save()
     return engagement
-
-
-def _invite_counterpart_admin(organization, email, proposer):
-    # The proposer is not an admin of the new organisation, so this bypasses the
-    # admin check: the invitation makes the counterpart's first admin.
-    raw, digest = Invitation.new_token()
-    invitation = Invitation.objects.create(
-        organization=organization,
-        email=email.strip().lower(),
-        role=Role.ADMIN,
-        token_hash=digest,
-        invited_by=proposer,
-        expires_at=timezone.now() + Invitation.VALID_FOR,
-    )
-    from django.conf import settings
-
-    send_mail(
-        subject=f"{proposer.get_full_name() or proposer.username} proposes an engagement on Accord",
-        message=f"Join {organization} on Accord: {settings.SITE_URL}/invitations/{raw}/",
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
 
 
 @transaction.atomic

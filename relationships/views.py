@@ -1,9 +1,4 @@
-"""Dashboard write pages of the relationships domain, and the base every write page uses.
-
-Views only look up what the user may see (404 otherwise), hand the typed data to
-a service, and show its ValidationError next to the fields (PermissionDenied
-becomes Django's 403).
-"""
+"""Dashboard write pages of the relationships domain (their base: relationships.pages)."""
 
 import csv
 import io
@@ -12,12 +7,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.views import View
 from django.views.decorators.http import require_POST
 
 from relationships import services, validation
@@ -33,109 +25,8 @@ from relationships.forms import (
 )
 from relationships.measurements import MAX_BULK_ROWS, measurement_record, measurements_import
 from relationships.models import SLA, Engagement, Organization, SharedGoal, other_side
+from relationships.pages import EngagementFormView, button_action
 from relationships.tenancy import engagement_with_access
-
-FORM_TEMPLATE = "relationships/engagement_form.html"
-MAX_ID = 2**63 - 1  # the largest id any of our databases stores
-
-
-def id_param(value: str) -> int | None:
-    """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
-    if not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
-
-
-def engagement_url(engagement) -> str:
-    return reverse("engagement-detail", args=[engagement.pk])
-
-
-def button_action(request, action, *, success: str, engagement):
-    """A one-button POST: run the service, say how it went, go back to the engagement page."""
-    try:
-        action()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, success)
-    return redirect(engagement_url(engagement))
-
-
-class EngagementFormView(LoginRequiredMixin, View):
-    """A form page about one engagement: GET shows it blank, POST hands it to a service.
-
-    Subclasses set `form_class`, `service`, `title` and `success_message`, or
-    write `perform(form)` when the service takes other arguments. `action` is what
-    the user's access must allow (see relationships.models.Access).
-    Date-times are typed and shown in the engagement's time zone.
-    """
-
-    form_class = None
-    action = "write"
-    service = None  # called with engagement, user and the form's cleaned data
-    service_error_fields = {}  # the service's error keys that name other form fields
-    template_name = FORM_TEMPLATE
-    title = ""
-    intro = ""  # a sentence above the form, when the form needs one
-    success_message = ""
-    submit_label = "Save"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        self.engagement = self.get_engagement()
-        self.access = self.engagement.access_for(request.user)
-        with timezone.override(self.engagement.tz):
-            return super().dispatch(request, *args, **kwargs)
-
-    def get_engagement(self) -> Engagement:
-        return engagement_with_access(self.request.user, self.kwargs["pk"])[0]
-
-    def get_form(self, data=None, files=None):
-        return self.form_class(data, files, engagement=self.engagement, initial=self.get_initial())
-
-    def get_initial(self) -> dict:
-        """Values a blank form starts with (links may preselect some)."""
-        return {}
-
-    def get(self, request, *args, **kwargs):
-        self.access.require(self.action)
-        return self.render(self.get_form())
-
-    def post(self, request, *args, **kwargs):
-        self.access.require(self.action)
-        form = self.get_form(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                self.perform(form)
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map=self.service_error_fields)
-            else:
-                messages.success(request, self.success_message)
-                return redirect(self.get_success_url())
-        return self.render(form, status=400)
-
-    def perform(self, form) -> None:
-        self.service(engagement=self.engagement, user=self.request.user, **form.cleaned_data)
-
-    def get_success_url(self) -> str:
-        return engagement_url(self.engagement)
-
-    def get_context_data(self, **kwargs):
-        return {
-            "engagement": self.engagement,
-            "title": self.title,
-            "intro": self.intro,
-            "submit_label": self.submit_label,
-            "time_zone": self.engagement.time_zone,
-            **kwargs,
-        }
-
-    def render(self, form, status=200):
-        return render(
-            self.request, self.template_name, self.get_context_data(form=form), status=status
-        )
 
 
 # ---------------------------------------------------------------- goals
@@ -165,13 +56,11 @@ class KeyContactChangeView(EngagementFormView):
     service = staticmethod(services.key_contact_change)
     title = "Change a key contact"
     success_message = "Key contact changed; the previous contact stays in the history."
+    success_anchor = "#contacts"
 
     def get_initial(self):
         # "Change" links next to a contact preselect its side and role.
         return {key: self.request.GET[key] for key in ("side", "role") if key in self.request.GET}
-
-    def get_success_url(self):
-        return f"{engagement_url(self.engagement)}#contacts"
 
 
 # ---------------------------------------------------------------- measurements
@@ -298,7 +187,7 @@ def engagement_propose(request):
                 f"Engagement proposed. It becomes active when an admin of {counterpart} "
                 "accepts it.",
             )
-            return redirect(engagement_url(engagement))
+            return redirect(engagement)
     status = 400 if form.is_bound else 200
     return render(request, "relationships/engagement_propose.html", {"form": form}, status=status)
 
@@ -321,13 +210,13 @@ def engagement_archive(request, pk):
     engagement, _ = engagement_with_access(request.user, pk, action="archive")
     if engagement.status == Engagement.Status.ARCHIVED:
         messages.info(request, "This engagement is already archived.")
-        return redirect(engagement_url(engagement))
+        return redirect(engagement)
     if request.method == "POST":
         services.engagement_archive(engagement=engagement, user=request.user)
         messages.success(
             request, "Engagement archived. Its records are kept and both sides can still read them."
         )
-        return redirect(engagement_url(engagement))
+        return redirect(engagement)
     return render(request, "relationships/engagement_archive.html", {"engagement": engagement})
 
 

@@ -6,10 +6,6 @@ The engagement resource is relationships'; accord.api_urls adds this app's part 
 (EngagementScorecards, LatestScorecardFields).
 """
 
-import csv
-
-from django.db.models import F
-from django.http import HttpResponse
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -29,8 +25,13 @@ from feedback.models import PULSE_FIELDS
 from feedback.services import pulse_aggregates
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
-from scorecards.latest import latest_of_own_period, latest_of_own_period_only
+from scorecards.exports import scorecards_csv
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
+from scorecards.selectors import (
+    latest_of_own_period_only,
+    scorecard_history,
+    with_latest_scorecard,
+)
 
 
 # ---------------------------------------------------------------- scorecards
@@ -284,16 +285,7 @@ class EngagementScorecards:
     scorecard history and export, recompute, scoring configuration and pulse results."""
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .alias(latest=latest_of_own_period())
-            .annotate(
-                latest_period_start=F("latest__period_start"),
-                latest_overall=F("latest__overall"),
-                latest_band=F("latest__band"),
-            )
-        )
+        return with_latest_scorecard(super().get_queryset())
 
     @extend_schema(
         request=None,
@@ -326,7 +318,7 @@ class EngagementScorecards:
     )
     @action(detail=True, methods=["get"])
     def scorecards(self, request, pk=None):
-        history = self._history(self.get_object())
+        history = scorecard_history(self.get_object()).prefetch_related("reviews")
         page = self.paginate_queryset(history)
         return self.get_paginated_response(ScorecardSerializer(page, many=True).data)
 
@@ -337,16 +329,7 @@ class EngagementScorecards:
     @action(detail=True, methods=["get"], url_path="scorecards/export")
     def export(self, request, pk=None):
         engagement = self.get_object()
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="accord-engagement-{engagement.pk}-scorecards.csv"'
-        )
-        writer = csv.writer(response)
-        columns = ["period_kind", "period_start", "period_end", "as_of", *SCORE_FIELDS]
-        writer.writerow([*columns, "computed_at"])
-        for row in self._history(engagement).values_list(*columns, "computed_at"):
-            writer.writerow(["" if value is None else value for value in row])
-        return response
+        return scorecards_csv(engagement, scorecard_history(engagement))
 
     @extend_schema(
         methods=["GET"],
@@ -400,11 +383,3 @@ class EngagementScorecards:
         )
         body = {"period_start": period_start, "threshold": threshold, **sides}
         return Response(PulseAggregatesSerializer(body).data)
-
-    @staticmethod
-    def _history(engagement):
-        return (
-            Scorecard.objects.filter(engagement=engagement, period_kind=engagement.scorecard_period)
-            .prefetch_related("reviews")
-            .order_by("-period_start")
-        )

@@ -36,7 +36,7 @@ def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> d
             "client": engagement.client.name,
             "provider": engagement.provider.name,
         },
-        subject: {**fields, "url": f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/"},
+        subject: {**fields, "url": settings.SITE_URL.rstrip("/") + engagement.get_absolute_url()},
     }
 
 

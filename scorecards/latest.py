@@ -1,8 +1,8 @@
 """Each engagement's latest scorecard, kept beside the scorecards as a LatestScorecard row.
 
 An engagement's latest scorecard is its newest `period_start` of its own period kind.
-Rows are kept per period kind, so reads join the row of the engagement's current kind
-and changing an engagement's kind needs no upkeep.
+Rows are kept per period kind, so reads (scorecards.selectors) join the row of the
+engagement's current kind and changing an engagement's kind needs no upkeep.
 
 The rows change in the transaction that changes the scorecards:
 - `compute_chunk` calls `refresh` after writing a chunk (bulk writes send no signals);
@@ -13,7 +13,6 @@ Raw SQL bypasses both; the next computation of those engagements puts them right
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -29,29 +28,6 @@ LATEST_FIELDS = (
     "perception_gap",
     "trend",
 )
-
-
-def latest_of_own_period() -> FilteredRelation:
-    """An engagement's latest scorecard row of its own period kind: one LEFT JOIN.
-
-    Annotate it under a name (`.alias(latest=latest_of_own_period())`), then read `latest__overall`.
-    """
-    return FilteredRelation(
-        "latest_scorecards", condition=Q(latest_scorecards__period_kind=F("scorecard_period"))
-    )
-
-
-def latest_of_own_period_only(scorecards: QuerySet) -> QuerySet:
-    """The scorecards that are their engagement's latest of its own period kind.
-
-    Joins the latest rows instead of searching each engagement's scorecards per row,
-    so the cost does not grow with the length of the history.
-    """
-    return scorecards.filter(
-        period_kind=F("engagement__scorecard_period"),
-        engagement__latest_scorecards__period_kind=F("period_kind"),
-        engagement__latest_scorecards__period_start=F("period_start"),
-    )
 
 
 def _copy_newest_sql(engagement_count: int) -> str:

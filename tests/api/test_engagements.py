@@ -209,7 +209,12 @@ def test_scorecard_history_and_csv_export(api, engagement, provider_viewer, outs
     assert export.status_code == 200
     assert export["Content-Type"].startswith("text/csv")
     lines = export.content.decode().strip().splitlines()
-    assert lines[0].startswith("period_kind,period_start,period_end,as_of,contact")
+    # The same columns as the dashboard's export.
+    assert lines[0] == (
+        "period_kind,period_start,period_end,as_of,band,overall,coverage,reliance,contact,"
+        "transparency,dedication,alignment,sentiment,client_score,provider_score,perception_gap,"
+        "trend,model_version,computed_at,frozen_at,changed_since_signoff_at"
+    )
     assert lines[2].startswith("month,2026-01-01,2026-01-31") and ",60.0," in lines[2]
     assert api(outsider).get(export_url).status_code == 404
 

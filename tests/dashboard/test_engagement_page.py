@@ -125,7 +125,12 @@ def test_scorecard_export_is_csv_history(client, client_viewer, scored_engagemen
     response = client.get(reverse("scorecard-export", args=[scored_engagement.pk]))
     lines = response.content.decode().splitlines()
     assert response["Content-Type"].startswith("text/csv")
-    assert lines[0].startswith("period_kind,period_start,period_end")
+    # The same columns as the API's export.
+    assert lines[0] == (
+        "period_kind,period_start,period_end,as_of,band,overall,coverage,reliance,contact,"
+        "transparency,dedication,alignment,sentiment,client_score,provider_score,perception_gap,"
+        "trend,model_version,computed_at,frozen_at,changed_since_signoff_at"
+    )
     assert len(lines) == 4
     assert lines[1].startswith("month,2026-01-01,2026-01-31")
 

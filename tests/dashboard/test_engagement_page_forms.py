@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from feedback.views import engagement_forms
+from feedback.forms import engagement_forms
 from relationships.services import invitation_create
 from tests.factories import (
     KeyContactFactory,

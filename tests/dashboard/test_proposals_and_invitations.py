@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.views import engagement_forms
+from feedback.forms import engagement_forms
 from relationships.models import Engagement, Invitation, Membership, Organization
 from relationships.services import invitation_create
 
@@ -109,6 +109,9 @@ def test_new_counterpart_is_created_and_its_admin_invited(as_user, client_org, c
     )
     assert Engagement.objects.get().provider.name == "Newco Ltd"
     assert mail.outbox[0].to == ["boss@newco.example"]
+    assert "proposes an engagement" in mail.outbox[0].subject
+    assert "Join Newco Ltd on Accord: " in mail.outbox[0].body
+    assert Invitation.objects.get(organization__name="Newco Ltd").role == "admin"
 
 
 def test_proposal_errors_appear_next_to_fields(as_user, client_org, provider_org, client_manager):

@@ -256,14 +256,14 @@ def test_page_references_cover_every_choice_of_an_object():
     """Every form field that picks an object by id is in PAGE_REFERENCES."""
     from django import forms
 
-    from relationships.views import EngagementFormView
+    from relationships.pages import EngagementFormView
 
     listed = {(name, field) for name, field, _ in PAGE_REFERENCES}
     found = set()
-    for pattern_name, view_class in _form_views():
-        if not issubclass(view_class, EngagementFormView) or view_class.form_class is None:
+    for pattern_name, view_class, form_class in _form_views():
+        if not issubclass(view_class, EngagementFormView) or form_class is None:
             continue
-        for field_name, field in view_class.form_class.base_fields.items():
+        for field_name, field in form_class.base_fields.items():
             if isinstance(field, forms.ModelChoiceField):
                 found.add((pattern_name, field_name))
     assert found <= listed, sorted(found - listed)
@@ -275,7 +275,11 @@ def _form_views():
             if isinstance(pattern, URLResolver):
                 yield from walk(pattern.url_patterns)
             elif hasattr(pattern.callback, "view_class"):
-                yield pattern.name, pattern.callback.view_class
+                view = pattern.callback
+                # A page may be a base view given its form in as_view(form_class=...).
+                default = getattr(view.view_class, "form_class", None)
+                form_class = view.view_initkwargs.get("form_class", default)
+                yield pattern.name, view.view_class, form_class
 
     return list(walk(get_resolver().url_patterns))
 

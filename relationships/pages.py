@@ -1,0 +1,119 @@
+"""The base of every dashboard page about one engagement, and the helpers all pages share.
+
+Views only look up what the user may see (404 otherwise), hand the typed data to
+a service, and show its ValidationError next to the fields (PermissionDenied
+becomes Django's 403).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from relationships.forms import add_service_errors
+from relationships.models import Engagement
+from relationships.tenancy import engagement_with_access
+
+MAX_ID = 2**63 - 1  # the largest id any of our databases stores
+
+
+def id_param(value: str) -> int | None:
+    """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+def query_without_page(request) -> str:
+    """The current filters and sort, for the pagination links to carry."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def button_action(request, action, *, success: str, engagement):
+    """A one-button POST: run the service, say how it went, go back to the engagement page."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect(engagement)
+
+
+class EngagementFormView(LoginRequiredMixin, View):
+    """A form page about one engagement: GET shows it blank, POST hands it to a service.
+
+    Subclasses (or `as_view(...)` arguments) set `form_class`, `service`, `title` and
+    `success_message`, or write `perform(form)` when the service takes other arguments.
+    `action` is what the user's access must allow (see relationships.models.Access).
+    Date-times are typed and shown in the engagement's time zone.
+    """
+
+    form_class = None
+    action = "write"
+    service = None  # called with engagement, user and the form's cleaned data
+    service_error_fields = {}  # the service's error keys that name other form fields
+    template_name = "relationships/engagement_form.html"
+    title = ""
+    intro = ""  # a sentence above the form, when the form needs one
+    success_message = ""
+    submit_label = "Save"
+    success_anchor = ""  # the part of the engagement page to go back to ("#contacts")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.engagement = self.get_engagement()
+        self.access = self.engagement.access_for(request.user)
+        with timezone.override(self.engagement.tz):
+            return super().dispatch(request, *args, **kwargs)
+
+    def get_engagement(self) -> Engagement:
+        return engagement_with_access(self.request.user, self.kwargs["pk"])[0]
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(data, files, engagement=self.engagement, initial=self.get_initial())
+
+    def get_initial(self) -> dict:
+        """Values a blank form starts with (links may preselect some)."""
+        return {}
+
+    def get(self, request, *args, **kwargs):
+        self.access.require(self.action)
+        return self.render(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        self.access.require(self.action)
+        form = self.get_form(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                self.perform(form)
+            except ValidationError as exc:
+                add_service_errors(form, exc, field_map=self.service_error_fields)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(self.engagement.get_absolute_url() + self.success_anchor)
+        return self.render(form, status=400)
+
+    def perform(self, form) -> None:
+        self.service(engagement=self.engagement, user=self.request.user, **form.cleaned_data)
+
+    def get_context_data(self, **kwargs):
+        return {
+            "engagement": self.engagement,
+            "title": self.title,
+            "intro": self.intro,
+            "submit_label": self.submit_label,
+            "time_zone": self.engagement.time_zone,
+            **kwargs,
+        }
+
+    def render(self, form, status=200):
+        return render(
+            self.request, self.template_name, self.get_context_data(form=form), status=status
+        )

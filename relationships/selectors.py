@@ -1,0 +1,41 @@
+"""Reads of the relationships domain that the dashboard pages and the API share."""
+
+from django.db.models import Count, F, OuterRef, Q, Subquery
+
+from relationships.models import SLA, Engagement, GoalProgress, Measurement
+
+
+def _meets_target() -> Q:
+    """A measurement (joined as `measurements`) that meets its SLA's target."""
+    return Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
+        direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
+    )
+
+
+def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
+    """Active SLAs with their latest value and this period's attainment, in one query."""
+    current = Q(measurements__superseded_at__isnull=True) & Q(
+        measurements__period_start__range=(period.start, period.end)
+    )
+    latest = Measurement.objects.current().filter(sla=OuterRef("pk")).order_by("-period_start")
+    return list(
+        engagement.slas.filter(active=True).annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            period_measurements=Count("measurements", filter=current),
+            period_met=Count("measurements", filter=current & _meets_target()),
+        )
+    )
+
+
+def goals_with_progress(engagement: Engagement, as_of) -> list:
+    """Goals not cancelled, with the latest progress percent reported on or before `as_of`."""
+    latest_percent = (
+        GoalProgress.objects.filter(goal=OuterRef("pk"), date__lte=as_of)
+        .order_by("-date", "-pk")
+        .values("percent")[:1]
+    )
+    return list(
+        engagement.goals.filter(cancelled=False)
+        .select_related("client_contact", "provider_contact")
+        .annotate(latest_percent=Subquery(latest_percent))
+    )

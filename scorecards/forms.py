@@ -1,0 +1,96 @@
+"""Dashboard forms of the scorecards app: the scoring configuration and a scorecard review."""
+
+from django import forms
+
+from relationships.models import Engagement
+from relationships.scoring_config import DIMENSIONS
+from scorecards.models import ScorecardReview
+
+
+def weight_field(name: str) -> str:
+    return f"weight_{name}"
+
+
+class ScoringConfigForm(forms.Form):
+    """Weights per dimension, band limits and the survey threshold, prefilled with today's."""
+
+    healthy_at = forms.FloatField(
+        min_value=0, max_value=100, label="Healthy from overall", help_text="0 to 100."
+    )
+    watch_at = forms.FloatField(
+        min_value=0,
+        max_value=100,
+        label="Watch from overall",
+        help_text="0 to 100, not above the healthy limit; below it the band is at risk.",
+    )
+    min_coverage = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        label="Minimum coverage",
+        help_text="0 to 1: the share of the weights with data below which the band is "
+        "insufficient data.",
+    )
+    survey_threshold = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        label="Survey threshold",
+        help_text="How many people of a side must answer before their view counts and is shown.",
+    )
+
+    def __init__(self, *args, engagement: Engagement, **kwargs):
+        values = engagement.scoring_config_values()
+        initial = {
+            "healthy_at": values.healthy_at,
+            "watch_at": values.watch_at,
+            "min_coverage": values.min_coverage,
+            "survey_threshold": values.survey_threshold,
+            **{weight_field(name): values.weights[name] for name in DIMENSIONS},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in DIMENSIONS:
+            self.fields[weight_field(name)] = forms.FloatField(
+                min_value=0, max_value=1000, label=f"{name.capitalize()} weight"
+            )
+        self.order_fields([weight_field(name) for name in DIMENSIONS])
+
+    def clean(self):
+        cleaned = super().clean()
+        healthy, watch = cleaned.get("healthy_at"), cleaned.get("watch_at")
+        if healthy is not None and watch is not None and watch > healthy:
+            self.add_error("watch_at", "The watch limit cannot be above the healthy limit.")
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "weights": {name: data[weight_field(name)] for name in DIMENSIONS},
+            "band_limits": {key: data[key] for key in ("healthy_at", "watch_at", "min_coverage")},
+            "survey_threshold": data["survey_threshold"],
+        }
+
+
+# Own id prefix: the engagement page holds several forms with a "comment"-like field.
+REVIEW_FORM_IDS = "review_%s"
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=ScorecardReview.Decision.choices,
+        widget=forms.RadioSelect,
+        label="Your decision",
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        help_text="Required when you dispute: say what you think is wrong.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("decision") == ScorecardReview.Decision.DISPUTED
+            and not cleaned.get("comment", "").strip()
+        ):
+            self.add_error("comment", "Give a reason when you dispute a scorecard.")
+        return cleaned

@@ -1,0 +1,121 @@
+"""Reads of scorecards that the dashboard pages and the API share.
+
+Each engagement's latest scorecard is read from its LatestScorecard row of the
+engagement's own period kind (kept by scorecards.latest): one small join, whatever
+the length of the history.
+"""
+
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+
+from feedback.models import CheckIn
+from relationships.models import Engagement
+from scorecards.models import Alert, Scorecard
+
+
+def latest_of_own_period() -> FilteredRelation:
+    """An engagement's latest scorecard row of its own period kind: one LEFT JOIN.
+
+    Annotate it under a name (`.alias(latest=latest_of_own_period())`), then read `latest__overall`.
+    """
+    return FilteredRelation(
+        "latest_scorecards", condition=Q(latest_scorecards__period_kind=F("scorecard_period"))
+    )
+
+
+def latest_of_own_period_only(scorecards: QuerySet) -> QuerySet:
+    """The scorecards that are their engagement's latest of its own period kind.
+
+    Joins the latest rows instead of searching each engagement's scorecards per row,
+    so the cost does not grow with the length of the history.
+    """
+    return scorecards.filter(
+        period_kind=F("engagement__scorecard_period"),
+        engagement__latest_scorecards__period_kind=F("period_kind"),
+        engagement__latest_scorecards__period_start=F("period_start"),
+    )
+
+
+def with_latest_scorecard(engagements: QuerySet) -> QuerySet:
+    """Engagements with their latest scorecard's figures as `latest_*` (None without one).
+
+    The join stays available as `latest` for filters and sorts.
+    """
+    return engagements.alias(latest=latest_of_own_period()).annotate(
+        latest_period_start=F("latest__period_start"),
+        latest_band=F("latest__band"),
+        latest_overall=F("latest__overall"),
+        latest_client=F("latest__client_score"),
+        latest_provider=F("latest__provider_score"),
+        latest_trend=F("latest__trend"),
+        latest_gap=F("latest__perception_gap"),
+    )
+
+
+def engagements_with_latest_scores(user) -> QuerySet:
+    """The user's engagements with their latest scorecard, open alerts and last check-in.
+
+    One query for a page of any length: the latest scorecard is one small joined row,
+    the alerts and check-in are subqueries evaluated only for the page's rows.
+    """
+    open_alerts = (
+        Alert.objects.filter(engagement=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("engagement")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return with_latest_scorecard(
+        Engagement.objects.visible_to(user).select_related("client", "provider")
+    ).annotate(
+        open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), 0),
+        last_checkin_on=Subquery(
+            CheckIn.objects.filter(engagement=OuterRef("pk"))
+            .order_by("-occurred_on")
+            .values("occurred_on")[:1]
+        ),
+    )
+
+
+def overall_history(engagement_ids, periods: int) -> dict[int, list]:
+    """The last `periods` overall scores of each engagement, oldest first, in one query."""
+    ranked = (
+        Scorecard.objects.filter(
+            engagement_id__in=engagement_ids, period_kind=F("engagement__scorecard_period")
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("engagement_id")], order_by=F("period_start").desc()
+            )
+        )
+        .filter(rank__lte=periods)
+        .order_by("engagement_id", "period_start")
+        .values_list("engagement_id", "overall")
+    )
+    history: dict[int, list] = {pk: [] for pk in engagement_ids}
+    for engagement_id, overall in ranked:
+        history[engagement_id].append(overall)
+    return history
+
+
+def scorecard_history(engagement: Engagement) -> QuerySet:
+    """The engagement's scorecards of its own period kind, newest period first."""
+    return engagement.scorecards.filter(period_kind=engagement.scorecard_period).order_by(
+        "-period_start"
+    )
+
+
+def score_history(engagement: Engagement) -> list[tuple]:
+    """(period start, overall, client, provider) per period, oldest first, for the chart."""
+    rows = scorecard_history(engagement).order_by("period_start")
+    return list(rows.values_list("period_start", "overall", "client_score", "provider_score"))

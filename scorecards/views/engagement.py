@@ -1,0 +1,296 @@
+"""The engagement page, and what its buttons post: review, recompute, run status, scoring."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Prefetch, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from feedback.forms import engagement_forms
+from feedback.models import CheckIn, Feedback
+from feedback.selectors import contribution_reviews
+from relationships.forms import add_service_errors
+from relationships.models import Access, Engagement, KeyContact, ScoringConfig, Side
+from relationships.pages import EngagementFormView, id_param
+from relationships.scoring_config import DIMENSIONS
+from relationships.selectors import goals_with_progress, slas_with_attainment
+from relationships.tenancy import engagement_with_access
+from scorecards import services
+from scorecards.forms import REVIEW_FORM_IDS, ReviewForm, ScoringConfigForm, weight_field
+from scorecards.models import Scorecard, ScorecardReview, ScorecardRun
+from scorecards.scoring import goal_actual, goal_expected
+from scorecards.selectors import score_history, scorecard_history
+
+RECENT = 10
+
+
+def _by_side(items, side_of) -> dict[str, list]:
+    grouped: dict[str, list] = {side: [] for side in Side.values}
+    for item in items:
+        grouped[side_of(item)].append(item)
+    return grouped
+
+
+def goals_on_track(engagement: Engagement, as_of) -> list:
+    """Goals not cancelled, with expected and actual progress (percent) as of `as_of`."""
+    goals = goals_with_progress(engagement, as_of)
+    for goal in goals:
+        goal.expected_percent = round(100 * goal_expected(goal.start_date, goal.due_date, as_of))
+        goal.actual_percent = round(100 * goal_actual(goal.achieved_on, goal.latest_percent, as_of))
+        goal.behind = goal.actual_percent < goal.expected_percent
+    return goals
+
+
+def dimensions_of(scorecard: Scorecard) -> list[dict]:
+    """The six dimensions with score, weight, per-side scores and the "why" lines."""
+    explained = scorecard.explanation.get("dimensions", {})
+    rows = []
+    for name in DIMENSIONS:
+        detail = explained.get(name, {})
+        rows.append(
+            {
+                "name": name,
+                "label": name.capitalize(),
+                "score": getattr(scorecard, name),
+                "weight": detail.get("weight"),
+                "sides": detail.get("sides") or detail.get("views") or {},
+                "why": detail.get("text", []),
+            }
+        )
+    return rows
+
+
+def chart_data(history: list) -> dict:
+    """The score history as Chart.js series (numbers, None for gaps)."""
+    series = {"labels": [], "overall": [], "client": [], "provider": []}
+    for period_start, *scores in history:
+        series["labels"].append(period_start.isoformat())
+        for key, value in zip(("overall", "client", "provider"), scores, strict=True):
+            series[key].append(None if value is None else float(value))
+    return series
+
+
+def _engagement(user, pk, action="read") -> tuple[Engagement, Access]:
+    return engagement_with_access(
+        user,
+        pk,
+        action=action,
+        queryset=Engagement.objects.select_related("client", "provider", "archived_by"),
+    )
+
+
+@login_required
+@require_GET
+def engagement_detail(request, pk):
+    return _render_engagement(request, *_engagement(request.user, pk))
+
+
+def _render_engagement(
+    request, engagement: Engagement, viewer: Access, *, review_form=None, status=200
+):
+    today = engagement.today()
+    period = engagement.current_period(today)
+    scorecard = (
+        scorecard_history(engagement)
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                ScorecardReview.objects.select_related("user").order_by("side", "-created_at"),
+            )
+        )
+        .first()
+    )
+    contacts = KeyContact.objects.filter(engagement=engagement).order_by("role", "-start_date")
+    open_issues = (
+        engagement.issues.filter(resolved_at__isnull=True)
+        .select_related("review")
+        .order_by("-raised_at")
+    )
+    open_items = engagement.action_items.filter(
+        completed_at__isnull=True, cancelled=False
+    ).select_related("owner")
+    alerts = engagement.alerts.select_related("acknowledged_by").order_by(
+        F("resolved_at").desc(nulls_first=True), "-raised_at"
+    )[: RECENT * 2]
+    contacts = _by_side(contacts, lambda c: c.side)
+    for side, side_contacts in contacts.items():
+        contacts[side] = {
+            "current": [c for c in side_contacts if c.is_current(today)],
+            "upcoming": [c for c in side_contacts if c.start_date > today],
+            "past": [c for c in side_contacts if c.end_date and c.end_date < today],
+        }
+    slas = _by_side(slas_with_attainment(engagement, period), lambda s: s.owner_side)
+    issues = _by_side(open_issues, lambda i: i.responsible_side)
+    items = _by_side(open_items, lambda a: a.owner_side)
+    reviews = _reviews_by_side(scorecard) if scorecard else {}
+    history = score_history(engagement)
+    active_run = ScorecardRun.objects.filter(
+        engagement=engagement,
+        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
+    ).first()
+    requested_run = id_param(request.GET.get("run", ""))
+    sides = [
+        {
+            "side": side,
+            "label": label,
+            "organization": engagement.organization_of(side),
+            "is_mine": side == viewer.side,
+            "contacts": contacts[side],
+            "slas": slas[side],
+            "issues": issues[side],
+            "action_items": items[side],
+            "review": reviews.get(side, {}),
+        }
+        for side, label in Side.choices
+    ]
+    context = {
+        "engagement": engagement,
+        "viewer": viewer,
+        "period": period,
+        "today": today,
+        "scorecard": scorecard,
+        "dimensions": dimensions_of(scorecard) if scorecard else [],
+        "sides": sides,
+        "history_rows": history,
+        "history": chart_data(history),
+        "goals": goals_on_track(engagement, today),
+        "checkins": CheckIn.objects.filter(engagement=engagement)
+        .select_related("recorded_by")
+        .annotate(follow_ups=Count("action_items", filter=Q(action_items__cancelled=False)))[
+            :RECENT
+        ],
+        "feedback": Feedback.objects.filter(engagement=engagement).select_related("author")[
+            :RECENT
+        ],
+        "alerts": alerts,
+        "contribution_reviews": contribution_reviews(engagement),
+        # Reviews usually follow a resolution: recent resolved issues can still get one.
+        "resolved_without_review": engagement.issues.filter(
+            resolved_at__isnull=False, review__isnull=True
+        ).order_by("-resolved_at")[:RECENT],
+        "scoring": scoring_summary(engagement),
+        "active_run": active_run,
+        # The page polls the run it just queued (?run=) or one still in progress.
+        "poll_run_id": requested_run or (active_run.pk if active_run else None),
+    }
+    context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
+    context.update(engagement_forms(engagement, viewer))
+    return render(request, "dashboard/engagement.html", context, status=status)
+
+
+def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
+    """Each side's live review (if any) and its superseded (stale) reviews."""
+    reviews = {side: {"live": None, "stale": []} for side in Side.values}
+    for review in scorecard.reviews.all():
+        if review.stale_at is None:
+            reviews[review.side]["live"] = review
+        else:
+            reviews[review.side]["stale"].append(review)
+    return reviews
+
+
+# ---------------------------------------------------------------- scoring configuration
+SCORING_CHANGES_SHOWN = 5
+
+
+def scoring_summary(engagement: Engagement) -> dict:
+    """The configuration the next computation uses (defaults if none) and its latest changes."""
+    values = engagement.scoring_config_values()
+    changes = ScoringConfig.history.filter(engagement_id=engagement.pk).select_related(
+        "history_user"
+    )
+    return {
+        "values": values,
+        "weights": [(name.capitalize(), values.weights[name]) for name in DIMENSIONS],
+        "changes": list(changes.order_by("-history_date")[:SCORING_CHANGES_SHOWN]),
+    }
+
+
+class ScoringConfigUpdateView(EngagementFormView):
+    form_class = ScoringConfigForm
+    action = "administer"
+    # The service names whole groups; their errors go beside the group's first field.
+    service_error_fields = {"weights": weight_field(DIMENSIONS[0]), "band_limits": "watch_at"}
+    title = "Change the scoring"
+    intro = (
+        "Both sides see the configuration and who changed it. A change applies from the next "
+        "computation; existing scorecards keep the configuration they were computed with."
+    )
+    success_message = (
+        "Scoring configuration saved. It applies from the next computation; "
+        "both sides see the change."
+    )
+    success_anchor = "#scoring"
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(data, engagement=self.engagement)
+
+    def perform(self, form):
+        services.scoring_config_update(
+            engagement=self.engagement, user=self.request.user, **form.service_arguments()
+        )
+
+
+# ---------------------------------------------------------------- actions
+@login_required
+@require_POST
+def scorecard_review(request, pk, scorecard_pk):
+    engagement, access = _engagement(request.user, pk)
+    scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
+    access.require("write")
+    form = ReviewForm(request.POST, auto_id=REVIEW_FORM_IDS)
+    if form.is_valid():
+        try:
+            services.scorecard_review(
+                scorecard=scorecard,
+                user=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Your review is recorded and visible to both sides.")
+            return redirect(f"{engagement.get_absolute_url()}#review")
+    return _render_engagement(request, engagement, access, review_form=form, status=400)
+
+
+@login_required
+@require_POST
+def engagement_recompute(request, pk):
+    engagement, access = _engagement(request.user, pk, action="write")
+    try:
+        run = services.request_recompute(engagement=engagement, user=request.user)
+    except services.BrokerUnavailable:
+        messages.error(
+            request,
+            "The scorecard job could not be queued because the job queue is unreachable. "
+            "Nothing was lost; try again in a minute.",
+        )
+        # The page itself, answering 503: the button's action was not done.
+        return _render_engagement(request, engagement, access, status=503)
+    messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
+    return redirect(f"{engagement.get_absolute_url()}?run={run.pk}#scorecard")
+
+
+@login_required
+@require_GET
+def run_status(request, pk):
+    try:
+        run = services.visible_run(run_id=pk, user=request.user)
+    except ScorecardRun.DoesNotExist:
+        raise Http404("No such run.") from None
+    finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "status": run.status,
+            "status_display": run.get_status_display(),
+            "finished": finished,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "scorecards_written": run.scorecards_written,
+            "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
+        }
+    )
