@@ -1,15 +1,8 @@
 """Reads of the relationships domain that the dashboard pages and the API share."""
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from relationships.models import SLA, Engagement, GoalProgress, Measurement
-
-
-def _meets_target() -> Q:
-    """A measurement (joined as `measurements`) that meets its SLA's target."""
-    return Q(direction=SLA.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")) | Q(
-        direction=SLA.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target")
-    )
 
 
 def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
@@ -22,7 +15,7 @@ def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
         engagement.slas.filter(active=True).annotate(
             latest_value=Subquery(latest.values("value")[:1]),
             period_measurements=Count("measurements", filter=current),
-            period_met=Count("measurements", filter=current & _meets_target()),
+            period_met=Count("measurements", filter=current & SLA.meets_target_q()),
         )
     )
 

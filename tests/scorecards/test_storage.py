@@ -50,8 +50,9 @@ def test_a_computed_explanation_reads_back_as_written(rich_engagement):
     assert stored["data"]["reliance"] and stored["summary"][0].startswith("Overall")
 
 
-# An explanation's data as scorecards stored it before migration 0008: the worked example
-# of tests/scoring (previous score 80.0, healthy), computed by the code of that time.
+# An explanation's data as scorecards stored it before migration 0008: the worked
+# example of tests/scorecards/test_scoring.py (previous score 80.0, healthy), computed by
+# the code of that time.
 OLD_EXPLANATION = {
     "engagement": "Service desk",
     "model_version": 1,
@@ -149,7 +150,7 @@ def test_migration_0008_converts_old_explanation_data_into_the_serialised_inputs
     from relationships.scoring_config import config_values
     from scorecards import scoring
     from scorecards.compute import inputs_digest
-    from tests.scoring.test_scoring import full_inputs
+    from tests.scorecards.test_scoring import full_inputs
 
     migration = import_module(
         "scorecards.migrations.0008_explanation_data_is_the_serialised_inputs"
