@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views import View
 
 from relationships.forms import add_service_errors
-from relationships.models import Engagement
+from relationships.models import Access, Engagement
 from relationships.tenancy import engagement_with_access
 
 MAX_ID = 2**63 - 1  # the largest id any of our databases stores
@@ -68,13 +68,13 @@ class EngagementFormView(LoginRequiredMixin, View):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        self.engagement = self.get_engagement()
-        self.access = self.engagement.access_for(request.user)
+        self.engagement, self.access = self.engagement_and_access()
         with timezone.override(self.engagement.tz):
             return super().dispatch(request, *args, **kwargs)
 
-    def get_engagement(self) -> Engagement:
-        return engagement_with_access(self.request.user, self.kwargs["pk"])[0]
+    def engagement_and_access(self) -> tuple[Engagement, Access]:
+        """The page's engagement and the user's access to it; 404 if they cannot see it."""
+        return engagement_with_access(self.request.user, self.kwargs["pk"])
 
     def get_form(self, data=None, files=None):
         return self.form_class(data, files, engagement=self.engagement, initial=self.get_initial())

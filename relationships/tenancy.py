@@ -16,8 +16,9 @@ def engagement_with_access(
     Http404 when they cannot see it (it may as well not exist); PermissionDenied,
     saying why, when they see it but their access does not allow `action`.
     """
+    engagements = Engagement.objects if queryset is None else queryset
     try:
-        engagement = (queryset or Engagement.objects).visible_to(user).get(pk=pk)
+        engagement = engagements.visible_to(user).get(pk=pk)
     except (Engagement.DoesNotExist, ValueError, TypeError):
         raise Http404("No such engagement.") from None
     return engagement, engagement.access_for(user).require(action)

@@ -35,13 +35,12 @@ class GoalProgressCreateView(EngagementFormView):
     title = "Report goal progress"
     success_message = "Progress reported."
 
-    def get_engagement(self):
-        visible = Engagement.objects.visible_to(self.request.user)
+    def engagement_and_access(self):
         self.goal = get_object_or_404(
-            SharedGoal.objects.select_related("engagement").filter(engagement__in=visible),
+            SharedGoal.objects.restrict(self.request.user).select_related("engagement"),
             pk=self.kwargs["pk"],
         )
-        return self.goal.engagement
+        return self.goal.engagement, self.goal.access_for(self.request.user)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(subject=self.goal, **kwargs)
