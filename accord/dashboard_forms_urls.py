@@ -5,7 +5,6 @@ from django.urls import path
 from feedback import views as feedback
 from relationships import views as relationships
 from relationships.views import GoalProgressCreateView
-from scorecards.views import survey
 
 # Pages about one engagement: (path below engagements/<pk>/, view, name).
 ENGAGEMENT_PAGES = [
@@ -13,7 +12,7 @@ ENGAGEMENT_PAGES = [
     ("feedback/new/", feedback.feedback_create, "feedback-create"),
     ("issues/new/", feedback.issue_create, "issue-create"),
     ("action-items/new/", feedback.ActionItemCreateView.as_view(), "action-item-create"),
-    ("survey/", survey.PulseSurveyView.as_view(), "pulse-survey"),
+    ("survey/", feedback.PulseSurveyView.as_view(), "pulse-survey"),
     ("measurements/new/", relationships.MeasurementCreateView.as_view(), "measurement-create"),
     ("measurements/upload/", relationships.MeasurementUploadView.as_view(), "measurement-upload"),
     ("contacts/change/", relationships.KeyContactChangeView.as_view(), "key-contact-change"),
