@@ -33,7 +33,6 @@ from scorecards.inputs import (
     PulseInput,
     RatioInput,
     SlaInput,
-    SurveyInput,
     serialise,
 )
 from scorecards.models import MODEL_VERSION, Alert, OutboxEvent, Scorecard, ScorecardReview
@@ -283,10 +282,8 @@ def load_inputs(
                 side: PulseInput(published.respondents, published.answer_total)
                 for side, published in surveys[engagement.pk].sides.items()
             },
-            survey=SurveyInput(
-                threshold=surveys[engagement.pk].threshold,
-                published=surveys[engagement.pk].state == CLOSED,
-            ),
+            final=surveys[engagement.pk].state == CLOSED,
+            survey_threshold=surveys[engagement.pk].threshold,
         )
     return inputs
 

@@ -72,14 +72,6 @@ class PulseInput:
 
 
 @dataclass(frozen=True)
-class SurveyInput:
-    """Whether P's survey is published (P is closed) and the threshold in force for P."""
-
-    threshold: int = DEFAULTS.survey_threshold
-    published: bool = True
-
-
-@dataclass(frozen=True)
 class PreviousScore:
     """The previous period's stored overall and band, for trend and drop alerts."""
 
@@ -97,7 +89,9 @@ class EngagementInputs:
     dedication: dict[str, RatioInput] = field(default_factory=dict)  # by owner side
     goals: tuple[GoalInput, ...] = ()
     pulse: dict[str, PulseInput] = field(default_factory=dict)  # by respondent side
-    survey: SurveyInput = SurveyInput()
+    # P was closed when read (PRODUCT.md §6): its scorecard is final, its survey published.
+    final: bool = True
+    survey_threshold: int = DEFAULTS.survey_threshold  # in force for P
 
 
 # The order in which SLAs and goals are explained (and serialised).
@@ -150,7 +144,8 @@ def serialise(
             for g in sorted(inputs.goals, key=GOAL_ORDER)
         ],
         "sentiment": {side: {**vars(p)} for side, p in sorted(inputs.pulse.items())},
-        "survey": {**vars(inputs.survey)},
+        "final": inputs.final,
+        "survey_threshold": inputs.survey_threshold,
         "config": config.as_dict(),
         "previous": previous and {**vars(previous), "overall": _text(previous.overall)},
     }
@@ -188,7 +183,8 @@ def deserialise(data: dict) -> tuple[EngagementInputs, ScoringConfigValues, Prev
             for g in data["alignment"]
         ),
         pulse={side: PulseInput(**p) for side, p in data["sentiment"].items()},
-        survey=SurveyInput(**data["survey"]),
+        final=data["final"],
+        survey_threshold=data["survey_threshold"],
     )
     return (
         inputs,

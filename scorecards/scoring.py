@@ -399,12 +399,12 @@ def _explain(
                 else none.format(side=side)
             )
         p = inputs.pulse.get(side)
-        if not inputs.survey.published:
+        if not inputs.final:
             text["sentiment"].append(f"The {side} view is published when the period closes.")
         elif p is None:
             # Says the same for none and for too few: below the threshold, nothing shows.
             text["sentiment"].append(
-                f"Fewer than {inputs.survey.threshold} {side} responses: not shown "
+                f"Fewer than {inputs.survey_threshold} {side} responses: not shown "
                 "(anonymity threshold)."
             )
         else:

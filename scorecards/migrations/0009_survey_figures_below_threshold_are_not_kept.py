@@ -3,8 +3,8 @@
 Before, an explanation's data kept every side's respondents and answer total, and its
 text said "1 provider response(s): fewer than the 3 needed", though only sides at the
 threshold counted. Now the data holds only the sides whose figures were published, plus
-the survey's state ("survey": the threshold used and that the figures were published,
-as they were for every stored scorecard), and one sentence covers none and too few.
+whether the period was closed ("final": true, as every stored scorecard was treated) and
+the survey threshold in force; one sentence covers none and too few.
 The configuration gains the grace days (the default, 5). Each digest is rebuilt the way
 scorecards.compute.inputs_digest makes it, so unchanged inputs still compute to the
 stored digest and frozen scorecards are not flagged "changed since sign-off".
@@ -44,7 +44,7 @@ def sentence(line: str, threshold: int) -> str:
 def convert(explanation: dict) -> bool:
     """Rewrite one explanation in place; False if it has no data or is converted already."""
     data = explanation.get("data")
-    if not data or "survey" in data:
+    if not data or "final" in data:
         return False
     threshold = data["config"]["survey_threshold"]
     data["sentiment"] = {
@@ -52,7 +52,8 @@ def convert(explanation: dict) -> bool:
         for side, pulse in data["sentiment"].items()
         if pulse["respondents"] >= threshold
     }
-    data["survey"] = {"threshold": threshold, "published": True}
+    data["final"] = True
+    data["survey_threshold"] = threshold
     data["config"].setdefault("grace_days", GRACE_DAYS)
     sentiment = explanation.get("dimensions", {}).get("sentiment")
     if sentiment:

@@ -21,7 +21,6 @@ from scorecards.inputs import (
     PulseInput,
     RatioInput,
     SlaInput,
-    SurveyInput,
     deserialise,
     serialise,
 )
@@ -230,7 +229,7 @@ def test_the_explanation_says_why_a_view_is_missing_without_counting_below_the_t
             "text"
         ]
 
-    text = sentences(full_inputs(pulse={}, survey=SurveyInput(threshold=3, published=False)))
+    text = sentences(full_inputs(pulse={}, final=False))
     assert text[0] == "The client view is published when the period closes."
     text = sentences(full_inputs(pulse={"provider": PulseInput(3, 72)}))
     assert text == [

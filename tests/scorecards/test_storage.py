@@ -186,7 +186,7 @@ def test_migration_0009_keeps_nothing_about_a_side_below_the_threshold():
     }
     assert migration.convert(explanation)
     assert explanation["data"]["sentiment"] == {}
-    assert explanation["data"]["survey"] == {"threshold": 3, "published": True}
+    assert (explanation["data"]["final"], explanation["data"]["survey_threshold"]) == (True, 3)
     assert explanation["dimensions"]["sentiment"]["text"] == [
         "Fewer than 3 client responses: not shown (anonymity threshold).",
         "Fewer than 3 provider responses: not shown (anonymity threshold).",
