@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackKindEnum": "feedback.models.Feedback.Kind",
         "AlertKindEnum": "scorecards.models.Alert.Kind",
         "RunStatusEnum": "scorecards.models.ScorecardRun.Status",
+        "ScorecardStatusEnum": "scorecards.models.Scorecard.Status",
     },
 }
 # API tokens: knox keeps only a hash; tokens live until their owner revokes them.

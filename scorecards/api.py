@@ -31,6 +31,7 @@ from scorecards.exports import scorecards_csv
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
 from scorecards.selectors import (
     latest_of_own_period_only,
+    newest_provisional_only,
     scorecard_history,
     with_latest_scorecard,
 )
@@ -55,6 +56,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "as_of",
+            "status",
             *SCORE_FIELDS,
             "model_version",
             "computed_at",
@@ -81,7 +83,15 @@ class ScorecardFilter(ApiFilterSet):
 
     class Meta(ApiFilterSet.Meta):
         model = Scorecard
-        fields = ["engagement", "period_kind", "band"]
+        fields = ["engagement", "period_kind", "band", "status"]
+
+
+class LatestQuerySerializer(serializers.Serializer):
+    provisional = serializers.BooleanField(
+        default=False,
+        help_text="The newest provisional scorecard (the period in progress, or one closing) "
+        "instead of the newest final one.",
+    )
 
 
 @extend_schema_view(
@@ -97,12 +107,23 @@ class ScorecardViewSet(ReadViewSet, TenantViewSet):
         return ScorecardDetailSerializer if self.action == "retrieve" else ScorecardSerializer
 
     @extend_schema(
-        description="The latest scorecard of each of your engagements.",
+        parameters=[LatestQuerySerializer],
+        description=(
+            "The headline scorecard of each of your engagements: its latest closed period's "
+            "(final). With provisional=true, the newest provisional one instead."
+        ),
         responses={200: ScorecardSerializer(many=True)},
     )
     @action(detail=False, methods=["get"])
     def latest(self, request):
-        queryset = latest_of_own_period_only(self.filter_queryset(self.get_queryset()))
+        query = LatestQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        newest = (
+            newest_provisional_only
+            if query.validated_data["provisional"]
+            else latest_of_own_period_only
+        )
+        queryset = newest(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

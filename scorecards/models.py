@@ -4,6 +4,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from relationships.models import Engagement, EngagementScoped, Organization, Side
+from relationships.periods import Period
 from scorecards.fields import FastJSONEncoder, JSONDocumentField
 
 # The version of the scoring model (scorecards.scoring) a scorecard was computed with.
@@ -18,6 +19,12 @@ class Band(models.TextChoices):
 
 
 class Scorecard(EngagementScoped):
+    class Status(models.TextChoices):
+        """PRODUCT.md §6: computed while the period is in progress or closing, or once closed."""
+
+        PROVISIONAL = "provisional", "Provisional"
+        FINAL = "final", "Final"
+
     # Indexed by the unique constraint, which starts with it.
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="scorecards", db_index=False
@@ -39,6 +46,7 @@ class Scorecard(EngagementScoped):
     coverage = models.DecimalField(max_digits=3, decimal_places=2)
     perception_gap = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     trend = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    status = models.CharField(max_length=11, choices=Status.choices, default=Status.FINAL)
     explanation = JSONDocumentField(encoder=FastJSONEncoder, default=dict)
     # The previous period's score that the trend and drop alerts were computed against
     # (also in the explanation): a rerun with the same inputs and previous score is a no-op.
@@ -69,9 +77,17 @@ class Scorecard(EngagementScoped):
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
 
+    @property
+    def is_final(self) -> bool:
+        return self.status == self.Status.FINAL
+
+    @property
+    def period(self) -> Period:
+        return Period(self.period_kind, self.period_start, self.period_end)
+
 
 class LatestScorecard(EngagementScoped):
-    """The figures of an engagement's newest scorecard of one period kind.
+    """The figures of an engagement's headline: its newest final scorecard of one period kind.
 
     Lists and summaries over many engagements join these small rows once instead of
     searching each engagement's scorecards. Derived data: scorecards.latest keeps it

@@ -484,11 +484,14 @@ class AlertSpec:
 def alerts_for(
     inputs: EngagementInputs, result: ScoreResult, previous: PreviousScore | None
 ) -> list[AlertSpec]:
-    """The alerts this scorecard supports (PRODUCT.md §3)."""
+    """The alerts this scorecard supports (PRODUCT.md §3). Only contact_gap is live; the
+    others are decided on closed periods, never on a provisional figure (PRODUCT.md §6)."""
     alerts: list[AlertSpec] = []
     name = inputs.name
+    final = inputs.final
     if (
-        previous is not None
+        final
+        and previous is not None
         and previous.band in BAND_ORDER
         and result.band in BAND_ORDER
         and BAND_ORDER[result.band] < BAND_ORDER[previous.band]
@@ -502,7 +505,7 @@ def alerts_for(
                 {"previous_band": previous.band, "band": result.band},
             )
         )
-    if result.trend is not None and result.trend <= -10:
+    if final and result.trend is not None and result.trend <= -10:
         alerts.append(
             AlertSpec(
                 Alert.Kind.SCORE_DROP,
@@ -511,7 +514,7 @@ def alerts_for(
                 {"trend": _float(result.trend), "overall": _float(result.overall)},
             )
         )
-    if result.perception_gap is not None and result.perception_gap >= 25:
+    if final and result.perception_gap is not None and result.perception_gap >= 25:
         alerts.append(
             AlertSpec(
                 Alert.Kind.PERCEPTION_GAP,
@@ -542,7 +545,7 @@ def alerts_for(
         )
     for side in SIDES:
         reliance = result.side_dimensions[side]["reliance"]
-        if reliance is not None and reliance < 50:
+        if final and reliance is not None and reliance < 50:
             alerts.append(
                 AlertSpec(
                     Alert.Kind.SIDE_RELIANCE_LOW,

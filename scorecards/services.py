@@ -98,6 +98,13 @@ def scorecard_review(
         raise ValidationError({"comment": "Keep the comment under 5000 characters."})
     if scorecard.is_frozen:
         raise ValidationError({"decision": "Both sides have signed this scorecard; it is frozen."})
+    if not scorecard.is_final:
+        raise ValidationError(
+            {
+                "decision": "This period has not closed yet: its scorecard is provisional. "
+                "The review opens when the period closes."
+            }
+        )
     now = timezone.now()
     scorecard.reviews.filter(side=side, stale_at__isnull=True).update(stale_at=now)
     review = ScorecardReview(

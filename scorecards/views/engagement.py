@@ -1,5 +1,7 @@
 """The engagement page, and what its buttons post: review, recompute, run status, scoring."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -92,14 +94,22 @@ def _render_engagement(
 ):
     today = engagement.today()
     period = engagement.current_period(today)
+    # The headline is the latest closed period's; the provisional one stands beside it.
     scorecard = (
         scorecard_history(engagement)
+        .filter(status=Scorecard.Status.FINAL)
         .prefetch_related(
             Prefetch(
                 "reviews",
                 ScorecardReview.objects.select_related("user").order_by("side", "-created_at"),
             )
         )
+        .first()
+    )
+    provisional = (
+        scorecard_history(engagement)
+        .filter(status=Scorecard.Status.PROVISIONAL)
+        .filter(period_start__gt=scorecard.period_start if scorecard else date.min)
         .first()
     )
     contacts = KeyContact.objects.filter(engagement=engagement).order_by("role", "-start_date")
@@ -151,6 +161,9 @@ def _render_engagement(
         "period": period,
         "today": today,
         "scorecard": scorecard,
+        "provisional": provisional,
+        "so_far": _difference(provisional, scorecard),
+        "provisional_closes": provisional and engagement.period_closed_from(provisional.period),
         "dimensions": dimensions_of(scorecard) if scorecard else [],
         "sides": sides,
         "history_rows": history,
@@ -178,6 +191,13 @@ def _render_engagement(
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
     return render(request, "dashboard/engagement.html", context, status=status)
+
+
+def _difference(provisional: Scorecard | None, final: Scorecard | None):
+    """The provisional overall's difference to the last closed period's, "so far"."""
+    if provisional is None or final is None or None in (provisional.overall, final.overall):
+        return None
+    return provisional.overall - final.overall
 
 
 def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
