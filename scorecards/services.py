@@ -152,6 +152,7 @@ def scoring_config_update(
     grace_days: int | None = None,
 ) -> ScoringConfig:
     """An admin of either party changes the engagement's scoring; None keeps a value.
+    Saving the values already in force changes nothing and records nothing.
 
     Audited by simple-history; applies from the next computation, except the survey
     threshold, which applies from the next period that begins (ScoringConfig.survey_thresholds).
@@ -186,6 +187,8 @@ def scoring_config_update(
         )
     if errors:
         raise ValidationError(errors)
+    if config_values(**proposed) == engagement.scoring_config_values():
+        return config  # nothing changed: no new entry in the audit trail
     for name, value in proposed.items():
         setattr(config, name, value)
     config.updated_by = user

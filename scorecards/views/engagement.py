@@ -16,7 +16,7 @@ from feedback.selectors import contribution_reviews
 from relationships.forms import add_service_errors
 from relationships.models import Access, Engagement, KeyContact, ScoringConfig, Side
 from relationships.pages import EngagementFormView, id_param
-from relationships.scoring_config import DIMENSIONS
+from relationships.scoring_config import DIMENSIONS, config_values, differences
 from relationships.selectors import goals_with_progress, slas_with_attainment
 from relationships.tenancy import engagement_with_access
 from scorecards import services
@@ -169,11 +169,11 @@ def _render_engagement(
         "history_rows": history,
         "history": chart_data(history),
         "goals": goals_on_track(engagement, today),
+        # Explicitly newest first: an aggregate query drops the model's default ordering.
         "checkins": CheckIn.objects.filter(engagement=engagement)
         .select_related("recorded_by")
-        .annotate(follow_ups=Count("action_items", filter=Q(action_items__cancelled=False)))[
-            :RECENT
-        ],
+        .annotate(follow_ups=Count("action_items", filter=Q(action_items__cancelled=False)))
+        .order_by("-occurred_at", "-pk")[:RECENT],
         "feedback": Feedback.objects.filter(engagement=engagement).select_related("author")[
             :RECENT
         ],
@@ -218,13 +218,20 @@ SCORING_CHANGES_SHOWN = 5
 def scoring_summary(engagement: Engagement) -> dict:
     """The configuration the next computation uses (defaults if none) and its latest changes."""
     values = engagement.scoring_config_values()
-    changes = ScoringConfig.history.filter(engagement_id=engagement.pk).select_related(
-        "history_user"
+    # One more than shown: the oldest shown change is described against the one before it.
+    records = list(
+        ScoringConfig.history.filter(engagement_id=engagement.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: SCORING_CHANGES_SHOWN + 1]
     )
+    changes = []
+    for record, before in zip(records, [*records[1:], None][: len(records)], strict=True):
+        old = before.instance.values() if before else config_values()
+        changes.append({"record": record, "what": differences(old, record.instance.values())})
     return {
         "values": values,
         "weights": [(name.capitalize(), values.weights[name]) for name in DIMENSIONS],
-        "changes": list(changes.order_by("-history_date")[:SCORING_CHANGES_SHOWN]),
+        "changes": changes[:SCORING_CHANGES_SHOWN],
     }
 
 
@@ -248,9 +255,12 @@ class ScoringConfigUpdateView(EngagementFormView):
         return self.form_class(data, engagement=self.engagement)
 
     def perform(self, form):
-        services.scoring_config_update(
+        before = self.engagement.scoring_config_values()
+        config = services.scoring_config_update(
             engagement=self.engagement, user=self.request.user, **form.service_arguments()
         )
+        if config.values() == before:
+            return "Nothing changed: these are the values already in force."
 
 
 # ---------------------------------------------------------------- actions

@@ -155,3 +155,19 @@ def test_proposed_engagement_page_renders_without_scorecard_or_write_controls(
     assert "No closed period has a scorecard yet" in html
     assert "Recompute now" not in html
     assert 'id="score-chart"' not in html
+
+
+def test_recent_check_ins_are_the_newest_ten(client, engagement, client_viewer):
+    # The check-ins query counts follow-ups; without an explicit order it came oldest first.
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import CheckInFactory
+
+    first = datetime(2026, 5, 1, 10, tzinfo=UTC)
+    for week in range(12):
+        CheckInFactory(engagement=engagement, occurred_at=first + timedelta(weeks=week))
+    client.force_login(client_viewer)
+    shown = client.get(engagement.get_absolute_url()).context["checkins"]
+    assert [c.occurred_at for c in shown] == [
+        first + timedelta(weeks=week) for week in range(11, 1, -1)
+    ]
