@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import SignInForm
-from scorecards.views import alerts, engagement, exports, portfolio
+from scorecards.views import alerts, engagement, exports, period, portfolio
 
 # Django's account pages: (path below accounts/, view, name).
 ACCOUNT_PAGES = [
@@ -33,9 +33,11 @@ PAGES = [
     ),
     (
         "engagements/<int:pk>/scorecards/<int:scorecard_pk>/review/",
-        engagement.scorecard_review,
+        period.scorecard_review,
         "scorecard-review",
     ),
+    ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
+    ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
 ]

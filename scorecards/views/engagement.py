@@ -4,16 +4,15 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
 from feedback.selectors import contribution_reviews
-from relationships.forms import add_service_errors
 from relationships.models import Access, Engagement, KeyContact, ScoringConfig, Side
 from relationships.pages import EngagementFormView, id_param
 from relationships.scoring_config import DIMENSIONS, config_values, differences
@@ -64,11 +63,15 @@ def dimensions_of(scorecard: Scorecard) -> list[dict]:
     return rows
 
 
-def chart_data(history: list) -> dict:
-    """The score history as Chart.js series (numbers, None for gaps)."""
-    series = {"labels": [], "overall": [], "client": [], "provider": []}
+def chart_data(engagement: Engagement, history: list) -> dict:
+    """The score history as Chart.js series (numbers, None for gaps), with each point's
+    period page."""
+    series = {"labels": [], "overall": [], "client": [], "provider": [], "urls": []}
     for period_start, *scores in history:
         series["labels"].append(period_start.isoformat())
+        series["urls"].append(
+            reverse("engagement-period", args=[engagement.pk, period_start.isoformat()])
+        )
         for key, value in zip(("overall", "client", "provider"), scores, strict=True):
             series[key].append(None if value is None else float(value))
     return series
@@ -134,7 +137,7 @@ def _render_engagement(
     slas = _by_side(slas_with_attainment(engagement, period), lambda s: s.owner_side)
     issues = _by_side(open_issues, lambda i: i.responsible_side)
     items = _by_side(open_items, lambda a: a.owner_side)
-    reviews = _reviews_by_side(scorecard) if scorecard else {}
+    reviews = reviews_by_side(scorecard) if scorecard else {}
     history = score_history(engagement)
     active_run = ScorecardRun.objects.filter(
         engagement=engagement,
@@ -167,7 +170,7 @@ def _render_engagement(
         "dimensions": dimensions_of(scorecard) if scorecard else [],
         "sides": sides,
         "history_rows": history,
-        "history": chart_data(history),
+        "history": chart_data(engagement, history),
         "goals": goals_on_track(engagement, today),
         # Explicitly newest first: an aggregate query drops the model's default ordering.
         "checkins": CheckIn.objects.filter(engagement=engagement)
@@ -200,7 +203,7 @@ def _difference(provisional: Scorecard | None, final: Scorecard | None):
     return provisional.overall - final.overall
 
 
-def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
+def reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
     """Each side's live review (if any) and its superseded (stale) reviews."""
     reviews = {side: {"live": None, "stale": []} for side in Side.values}
     for review in scorecard.reviews.all():
@@ -264,29 +267,6 @@ class ScoringConfigUpdateView(EngagementFormView):
 
 
 # ---------------------------------------------------------------- actions
-@login_required
-@require_POST
-def scorecard_review(request, pk, scorecard_pk):
-    engagement, access = _engagement(request.user, pk)
-    scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
-    access.require("write")
-    form = ReviewForm(request.POST, auto_id=REVIEW_FORM_IDS)
-    if form.is_valid():
-        try:
-            services.scorecard_review(
-                scorecard=scorecard,
-                user=request.user,
-                decision=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Your review is recorded and visible to both sides.")
-            return redirect(f"{engagement.get_absolute_url()}#review")
-    return _render_engagement(request, engagement, access, review_form=form, status=400)
-
-
 @login_required
 @require_POST
 def engagement_recompute(request, pk):

@@ -26,6 +26,13 @@
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
+        // A point opens its period's page.
+        onClick: function (event, elements) {
+          if (elements.length && history.urls) window.location.href = history.urls[elements[0].index];
+        },
+        onHover: function (event, elements) {
+          event.native.target.style.cursor = elements.length ? "pointer" : "default";
+        },
         scales: { y: { min: 0, max: 100, title: { display: true, text: "Score" } } },
         plugins: { legend: { position: "bottom" } }
       }

@@ -205,6 +205,15 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
     ),
+    "engagement-period": (
+        "period",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
+    # The picker redirects to the chosen period's page, the one in progress by default.
+    "engagement-period-pick": (
+        "engagement",
+        {"GET": "login 404 302 302 302 302", "POST": "login 405 405 405 405 405"},
+    ),
     "scorecard-export": (
         "engagement",
         {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
@@ -527,6 +536,10 @@ PAGE_KWARGS = {
     "run": lambda w: {"pk": w["runs"].pk},
     "organization": lambda w: {"pk": w["organizations"].pk},
     "scorecard": lambda w: {"pk": w["engagement"].pk, "scorecard_pk": w["scorecards"].pk},
+    "period": lambda w: {
+        "pk": w["engagement"].pk,
+        "start": w["scorecards"].period_start.isoformat(),
+    },
     "invitation": lambda w: {"token": w["invitation_token"]},
     "reset": lambda w: {"uidb64": "MQ", "token": "set-password"},
     None: lambda w: {},

@@ -1,0 +1,151 @@
+"""A period's own page: its scorecard, explanation, alerts, joint review and inputs."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from relationships.forms import add_service_errors
+from relationships.models import Engagement, Side
+from relationships.periods import IN_PROGRESS, Period, period_starting
+from relationships.tenancy import engagement_with_access
+from scorecards import services
+from scorecards.forms import REVIEW_FORM_IDS, ReviewForm
+from scorecards.models import ScorecardReview
+from scorecards.views.engagement import dimensions_of, reviews_by_side
+
+
+def engagement_periods(engagement: Engagement) -> list[Period]:
+    """Every period of the engagement's kind from its start to the one in progress, newest
+    first (the period picker)."""
+    first = period_starting(engagement.scorecard_period, engagement.current_period().start)
+    periods = [first]
+    while periods[-1].start > engagement.start_date:
+        periods.append(periods[-1].previous())
+    return periods
+
+
+def period_url(engagement: Engagement, period: Period) -> str:
+    return reverse("engagement-period", args=[engagement.pk, period.start.isoformat()])
+
+
+def _period_of(engagement: Engagement, start: str) -> Period:
+    """The engagement's period that starts on `start`, between its start and today; else 404."""
+    try:
+        period = period_starting(engagement.scorecard_period, date.fromisoformat(start))
+    except ValueError:
+        raise Http404("No such period.") from None
+    if period.end < engagement.start_date or period.start > engagement.current_period().start:
+        raise Http404("This engagement has no such period.")
+    return period
+
+
+@login_required
+@require_GET
+def period_detail(request, pk, start):
+    engagement, viewer = engagement_with_access(request.user, pk, action="read")
+    return _render_period(request, engagement, viewer, _period_of(engagement, start))
+
+
+@login_required
+@require_POST
+def scorecard_review(request, pk, scorecard_pk):
+    """Sign or dispute a period's scorecard; back to the period's page, which shows it."""
+    engagement, viewer = engagement_with_access(request.user, pk, action="write")
+    scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
+    form = ReviewForm(request.POST, auto_id=REVIEW_FORM_IDS)
+    if form.is_valid():
+        try:
+            services.scorecard_review(
+                scorecard=scorecard,
+                user=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Your review is recorded and visible to both sides.")
+            return redirect(f"{period_url(engagement, scorecard.period)}#review")
+    return _render_period(
+        request, engagement, viewer, scorecard.period, review_form=form, status=400
+    )
+
+
+def _render_period(request, engagement, viewer, period, *, review_form=None, status=200):
+    scorecard = (
+        engagement.scorecards.filter(period_kind=period.kind, period_start=period.start)
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                ScorecardReview.objects.select_related("user").order_by("side", "-created_at"),
+            )
+        )
+        .first()
+    )
+    reviews = reviews_by_side(scorecard) if scorecard else {}
+    periods = engagement_periods(engagement)
+    index = periods.index(period)
+    context = {
+        "engagement": engagement,
+        "viewer": viewer,
+        "period": period,
+        "state": engagement.period_state(period),
+        "in_progress": IN_PROGRESS,
+        "closed_from": engagement.period_closed_from(period),
+        "scorecard": scorecard,
+        "dimensions": dimensions_of(scorecard) if scorecard else [],
+        "alerts": engagement.alerts.filter(period_kind=period.kind, period_start=period.start)
+        .select_related("acknowledged_by")
+        .order_by("kind", "side"),
+        "sides": [
+            {
+                "side": side,
+                "label": label,
+                "organization": engagement.organization_of(side),
+                "review": reviews.get(side, {}),
+            }
+            for side, label in Side.choices
+        ],
+        "review_form": review_form or ReviewForm(auto_id=REVIEW_FORM_IDS),
+        "periods": [(p, period_url(engagement, p)) for p in periods],
+        "newer": period_url(engagement, periods[index - 1]) if index > 0 else None,
+        "older": period_url(engagement, periods[index + 1]) if index + 1 < len(periods) else None,
+        "inputs": _input_links(engagement, period),
+    }
+    return render(request, "dashboard/period.html", context, status=status)
+
+
+@login_required
+@require_GET
+def period_pick(request, pk):
+    """The period picker's form: to the chosen period's page (the one in progress if none)."""
+    engagement, _ = engagement_with_access(request.user, pk, action="read")
+    start = request.GET.get("start") or engagement.current_period().start.isoformat()
+    period = _period_of(engagement, start)
+    return redirect(period_url(engagement, period))
+
+
+def _input_links(engagement: Engagement, period: Period) -> list[tuple[str, str]]:
+    """What the period's scorecard is computed from, as the API lists it for this period."""
+    first, last = period.start.isoformat(), period.end.isoformat()
+    inputs = [
+        ("SLA measurements", "measurement-list", "period_start"),
+        ("Check-ins", "checkin-list", "occurred"),
+        ("Issues", "issue-list", "raised"),
+        ("Action items due", "actionitem-list", "due"),
+    ]
+    return [
+        (
+            label,
+            f"{reverse(name)}?engagement={engagement.pk}"
+            f"&{prefix}_after={first}&{prefix}_before={last}",
+        )
+        for label, name, prefix in inputs
+    ] + [("Shared goals", f"{reverse('sharedgoal-list')}?engagement={engagement.pk}")]
