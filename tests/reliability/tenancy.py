@@ -486,6 +486,7 @@ def page_bodies(w) -> dict:
             "watch_at": 55,
             "min_coverage": 0.4,
             "survey_threshold": 4,
+            "grace_days": 5,
             **{f"weight_{name}": 10 for name in DIMENSIONS},
         },
         "measurement-upload": {
