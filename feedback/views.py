@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
-from feedback import services
+from feedback import selectors, services
 from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
 from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, Issue, PulseResponse
 from relationships.models import Engagement, Side
@@ -109,27 +109,31 @@ class PulseSurveyView(EngagementFormView):
         )
 
     def get_context_data(self, **kwargs):
-        threshold = self.engagement.scoring_config_values().survey_threshold
-        aggregates = services.pulse_aggregates(
-            engagement=self.engagement, period_start=self.period.start, threshold=threshold
-        )
+        published_period = self.engagement.latest_closed_period()
+        publication = selectors.survey_publication(self.engagement, published_period)
         return super().get_context_data(
             period=self.period,
+            closed_from=self.engagement.period_closed_from(self.period),
             side=self.access.side,
             previous=self.previous,
-            threshold=threshold,
-            sides=[_side_summary(label, aggregates[side]) for side, label in Side.choices],
+            threshold=self.engagement.survey_threshold_for(self.period),
+            published_period=published_period,
+            published_threshold=publication.threshold,
+            sides=[
+                _side_summary(label, publication.sides.get(side)) for side, label in Side.choices
+            ],
             **kwargs,
         )
 
 
-def _side_summary(label: str, aggregate: dict) -> dict:
-    means = aggregate["means"]
+def _side_summary(label: str, published) -> dict:
     return {
         "label": label,
-        "respondents": aggregate["respondents"],
-        "overall": aggregate["overall"],
+        "published": published,
         "question_means": [
-            {"question": question, "value": means[field]} for field, question in PULSE_QUESTIONS
-        ],
+            {"question": question, "value": published.means[field]}
+            for field, question in PULSE_QUESTIONS
+        ]
+        if published
+        else [],
     }

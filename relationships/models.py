@@ -2,7 +2,7 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
@@ -15,7 +15,14 @@ from django.utils import timezone
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
-from relationships.periods import PERIOD_KINDS, Period, period_containing
+from relationships.periods import (
+    CLOSED,
+    PERIOD_KINDS,
+    Period,
+    closed_from,
+    period_containing,
+    period_state,
+)
 from relationships.scoring_config import DEFAULTS, ScoringConfigValues, config_values
 
 
@@ -412,6 +419,38 @@ class Engagement(models.Model):
         stored = getattr(self, "scoring_config", None)
         return config_values() if stored is None else stored.values()
 
+    def period_state(self, period: Period, today: date | None = None) -> str:
+        """In progress, closing or closed (relationships.periods), in this engagement's time
+        zone, with its grace days; an engagement that ends closes its last period early."""
+        return period_state(
+            period,
+            today=today or self.today(),
+            grace_days=self.scoring_config_values().grace_days,
+            last_day=self.end_date,
+        )
+
+    def period_closed_from(self, period: Period) -> date:
+        """The first day on which the period is closed, in the engagement's time zone."""
+        return closed_from(
+            period, grace_days=self.scoring_config_values().grace_days, last_day=self.end_date
+        )
+
+    def latest_closed_period(self, today: date | None = None) -> Period:
+        """The most recent period that is closed: the one before the current period, or the
+        one before that while it is still closing."""
+        today = today or self.today()
+        period = self.current_period(today).previous()
+        while self.period_state(period, today) != CLOSED:
+            period = period.previous()
+        return period
+
+    def start_of(self, day: date) -> datetime:
+        """The moment `day` begins in the engagement's time zone."""
+        return datetime.combine(day, time.min, tzinfo=self.tz)
+
+    def survey_threshold_for(self, period: Period) -> int:
+        return ScoringConfig.survey_thresholds([self], period)[self.pk]
+
     def clean(self):
         if self.client_id and self.client_id == self.provider_id:
             raise ValidationError(
@@ -544,7 +583,7 @@ class SLA(EngagementScoped):
 
 
 class ScoringConfig(EngagementScoped):
-    """An engagement's own weights, band limits and survey threshold.
+    """An engagement's own weights, band limits, survey threshold and grace days.
 
     Either side's admin may change it; the change is audited and applies from
     the next computation. Engagements without one use the model's defaults.
@@ -556,6 +595,7 @@ class ScoringConfig(EngagementScoped):
     weights = models.JSONField(default=dict, blank=True)
     band_limits = models.JSONField(default=dict, blank=True)
     survey_threshold = models.PositiveSmallIntegerField(default=DEFAULTS.survey_threshold)
+    grace_days = models.PositiveSmallIntegerField(default=DEFAULTS.grace_days)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -570,14 +610,44 @@ class ScoringConfig(EngagementScoped):
                 condition=Q(survey_threshold__gte=1),
                 name="survey_threshold_at_least_1",
                 violation_error_message="The survey threshold must be at least 1.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(grace_days__lte=14),
+                name="grace_days_at_most_14",
+                violation_error_message="The grace days must be from 0 to 14.",
+            ),
         ]
 
     def __str__(self):
         return f"Scoring configuration of {self.engagement}"
 
     def values(self) -> ScoringConfigValues:
-        return config_values(self.weights, self.band_limits, self.survey_threshold)
+        return config_values(
+            self.weights, self.band_limits, self.survey_threshold, self.grace_days
+        )
+
+    @classmethod
+    def survey_thresholds(cls, engagements, period: Period) -> dict[int, int]:
+        """The survey threshold in force for `period`, per engagement: the one agreed before
+        the period began (PRODUCT.md §7), so a change never reaches a period already under
+        way; the default where none was.
+        """
+        engagements = list(engagements)
+        starts = {e.pk: e.start_of(period.start) for e in engagements}
+        thresholds = dict.fromkeys(starts, DEFAULTS.survey_threshold)
+        if not starts:
+            return thresholds
+        rows = (
+            cls.history.filter(engagement_id__in=starts, history_date__lt=max(starts.values()))
+            .order_by("engagement_id", "history_date", "history_id")
+            .values_list("engagement_id", "history_date", "history_type", "survey_threshold")
+        )
+        for engagement_id, moment, kind, threshold in rows:
+            if moment < starts[engagement_id]:
+                thresholds[engagement_id] = (
+                    DEFAULTS.survey_threshold if kind == "-" else threshold
+                )
+        return thresholds
 
 
 class ImportBatch(models.Model):

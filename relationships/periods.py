@@ -1,7 +1,9 @@
 """Scorecard periods: ISO weeks (Monday to Sunday), calendar months and quarters.
 
 Pure date arithmetic, shared by the pulse survey (which period a response
-belongs to) and the scorecards.
+belongs to) and the scorecards, and the states a period goes through
+(PRODUCT.md §6): in progress until its last day has ended, closing for the grace
+days while late records still count for it, then closed.
 """
 
 from dataclasses import dataclass
@@ -11,6 +13,11 @@ WEEK = "week"
 MONTH = "month"
 QUARTER = "quarter"
 PERIOD_KINDS = (WEEK, MONTH, QUARTER)
+
+IN_PROGRESS = "in_progress"
+CLOSING = "closing"
+CLOSED = "closed"
+PERIOD_STATES = (IN_PROGRESS, CLOSING, CLOSED)
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +44,26 @@ class Period:
         if self.kind == MONTH:
             return self.start.strftime("%Y-%m")
         return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+
+
+def period_state(
+    period: Period, *, today: date, grace_days: int, last_day: date | None = None
+) -> str:
+    """The period's state on `today` (a date in the engagement's time zone).
+
+    `last_day`: the engagement's end date; when it falls inside the period, the period
+    closes that many grace days after it, like any other.
+    """
+    if today <= min(period.end, last_day or period.end):
+        return IN_PROGRESS
+    if today < closed_from(period, grace_days=grace_days, last_day=last_day):
+        return CLOSING
+    return CLOSED
+
+
+def closed_from(period: Period, *, grace_days: int, last_day: date | None = None) -> date:
+    """The first day on which the period is closed."""
+    return min(period.end, last_day or period.end) + timedelta(days=grace_days + 1)
 
 
 def period_containing(kind: str, day: date) -> Period:

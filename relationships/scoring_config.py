@@ -1,7 +1,8 @@
 """An engagement's scoring configuration as a typed value, with the defaults in one place.
 
 One of an engagement's terms (PRODUCT.md §7): the weights of the scoring model's
-dimensions, the band limits and the survey threshold. Pure: the stored overrides
+dimensions, the band limits, the survey threshold and the grace days a period stays
+open for late records after its last day (PRODUCT.md §6). Pure: the stored overrides
 live in `relationships.models.ScoringConfig`, which reads them through `config_values`.
 """
 
@@ -28,6 +29,7 @@ class ScoringConfigValues:
     watch_at: float = 50.0
     min_coverage: float = 0.4
     survey_threshold: int = 3
+    grace_days: int = 5
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -40,6 +42,7 @@ def config_values(
     weights: Mapping | None = None,
     band_limits: Mapping | None = None,
     survey_threshold: int | None = None,
+    grace_days: int | None = None,
 ) -> ScoringConfigValues:
     """Merge an engagement's overrides with the defaults; ValueError names what is wrong."""
     merged = dict(DEFAULT_WEIGHTS)
@@ -57,9 +60,18 @@ def config_values(
     if limits["watch_at"] > limits["healthy_at"]:
         raise ValueError("watch_at cannot be above healthy_at.")
     threshold = DEFAULTS.survey_threshold if survey_threshold is None else survey_threshold
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= 1000:
+    if not _whole_in(threshold, 1, 1000):
         raise ValueError("The survey threshold must be a whole number from 1 to 1000.")
-    return ScoringConfigValues(weights=merged, survey_threshold=threshold, **limits)
+    grace = DEFAULTS.grace_days if grace_days is None else grace_days
+    if not _whole_in(grace, 0, 14):
+        raise ValueError("The grace days must be a whole number from 0 to 14.")
+    return ScoringConfigValues(
+        weights=merged, survey_threshold=threshold, grace_days=grace, **limits
+    )
+
+
+def _whole_in(value, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
 
 
 def _finite(raw, what: str, low: float, high: float) -> float:

@@ -105,13 +105,16 @@ class ScorecardRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ScoringConfigForm(forms.ModelForm):
     class Meta:
         model = ScoringConfig
-        fields = ["engagement", "weights", "band_limits", "survey_threshold"]
+        fields = ["engagement", "weights", "band_limits", "survey_threshold", "grace_days"]
 
     def clean(self):
         cleaned = super().clean()
         try:
             config_values(
-                cleaned.get("weights"), cleaned.get("band_limits"), cleaned.get("survey_threshold")
+                cleaned.get("weights"),
+                cleaned.get("band_limits"),
+                cleaned.get("survey_threshold"),
+                cleaned.get("grace_days"),
             )
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None

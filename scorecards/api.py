@@ -22,7 +22,9 @@ from rest_framework.response import Response
 from core.api.base import ApiFilterSet, ReadViewSet, StrictSerializer, TenantViewSet, date_range
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
-from feedback.services import pulse_aggregates
+from feedback.selectors import survey_publication
+from relationships.models import Side
+from relationships.periods import PERIOD_STATES, period_containing
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
 from scorecards.exports import scorecards_csv
@@ -234,7 +236,12 @@ class ScoringConfigSerializer(serializers.Serializer):
     healthy_at = serializers.FloatField()
     watch_at = serializers.FloatField()
     min_coverage = serializers.FloatField()
-    survey_threshold = serializers.IntegerField()
+    survey_threshold = serializers.IntegerField(
+        help_text="Applies to periods that begin after it was set."
+    )
+    grace_days = serializers.IntegerField(
+        help_text="Days after a period's last day during which late records still count."
+    )
     updated_at = serializers.DateTimeField(allow_null=True)
     updated_by = serializers.IntegerField(allow_null=True)
 
@@ -248,21 +255,33 @@ class ScoringConfigUpdateSerializer(StrictSerializer):
         required=False,
         help_text="Any of healthy_at, watch_at, min_coverage.",
     )
-    survey_threshold = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    survey_threshold = serializers.IntegerField(
+        min_value=1,
+        max_value=1000,
+        required=False,
+        help_text="Applies from the next period that begins; below 3, an active engagement "
+        "needs both sides (refused when one side asks).",
+    )
+    grace_days = serializers.IntegerField(min_value=0, max_value=14, required=False)
 
 
 class PulseSideSerializer(serializers.Serializer):
-    respondents = serializers.IntegerField()
+    published = serializers.BooleanField(
+        help_text="False until the period is closed, and for a side below the threshold."
+    )
+    respondents = serializers.IntegerField(allow_null=True)
     means = serializers.DictField(
         child=serializers.FloatField(allow_null=True),
-        help_text=f"Mean answer per question ({', '.join(PULSE_FIELDS)}); null below threshold.",
+        help_text=f"Mean answer per question ({', '.join(PULSE_FIELDS)}); null unless published.",
     )
     overall = serializers.FloatField(allow_null=True)
 
 
 class PulseAggregatesSerializer(serializers.Serializer):
     period_start = serializers.DateField()
-    threshold = serializers.IntegerField()
+    period_end = serializers.DateField()
+    state = serializers.ChoiceField(choices=PERIOD_STATES)
+    threshold = serializers.IntegerField(help_text="The survey threshold in force for the period.")
     client = PulseSideSerializer()
     provider = PulseSideSerializer()
 
@@ -362,13 +381,15 @@ class EngagementScorecards:
                 "period_start",
                 OpenApiTypes.DATE,
                 required=False,
-                description="First day of the period; the current period if left out.",
+                description="A day of the period; the latest closed period if left out.",
             )
         ],
         responses={200: PulseAggregatesSerializer},
         description=(
-            "Pulse survey results per side for a period: figures only for a side where at "
-            "least the engagement's survey threshold of people answered."
+            "Pulse survey results per side for a period. Published once the period is "
+            "closed, and never changed after, for a side where at least the threshold in "
+            "force for that period answered; otherwise `published` is false and nothing "
+            "about the side's answers is shown."
         ),
     )
     @action(detail=True, methods=["get"], url_path="pulse-aggregates")
@@ -376,10 +397,25 @@ class EngagementScorecards:
         engagement = self.get_object()
         query = PulseAggregatesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        period_start = query.validated_data.get("period_start") or engagement.current_period().start
-        threshold = engagement.scoring_config_values().survey_threshold
-        sides = pulse_aggregates(
-            engagement=engagement, period_start=period_start, threshold=threshold
+        day = query.validated_data.get("period_start")
+        period = (
+            period_containing(engagement.scorecard_period, day)
+            if day
+            else engagement.latest_closed_period()
         )
-        body = {"period_start": period_start, "threshold": threshold, **sides}
+        publication = survey_publication(engagement, period)
+        body = {
+            "period_start": period.start,
+            "period_end": period.end,
+            "state": publication.state,
+            "threshold": publication.threshold,
+        }
+        for side in Side.values:
+            shown = publication.sides.get(side)
+            body[side] = {
+                "published": shown is not None,
+                "respondents": shown and shown.respondents,
+                "means": shown.means if shown else dict.fromkeys(PULSE_FIELDS),
+                "overall": shown and shown.overall,
+            }
         return Response(PulseAggregatesSerializer(body).data)

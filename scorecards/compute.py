@@ -15,13 +15,14 @@ from datetime import date
 
 import orjson
 from django.db import transaction
-from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.fields import DateField
 from django.utils import timezone
 
-from feedback.models import PULSE_FIELDS, ActionItem, CheckIn, Issue, PulseResponse
+from feedback.models import ActionItem, CheckIn, Issue
+from feedback.selectors import survey_publications
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
-from relationships.periods import Period, period_starting
+from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
 from scorecards import events, latest, scoring
 from scorecards.inputs import (
@@ -237,26 +238,10 @@ def _goals(as_of, period: Period) -> dict[int, list[GoalInput]]:
     return _by_engagement(rows, GoalInput)
 
 
-def _pulse(ids, period: Period) -> dict[int, dict[str, PulseInput]]:
-    answers = sum((F(name) for name in PULSE_FIELDS[1:]), F(PULSE_FIELDS[0]))
-    rows = (
-        PulseResponse.objects.current()
-        .filter(engagement_id__in=ids, period_kind=period.kind, period_start=period.start)
-        .values("engagement_id", "side")
-        .annotate(respondents=Count("respondent_id", distinct=True), answer_total=Sum(answers))
-        .values_list("engagement_id", "side", "respondents", "answer_total")
-        .order_by()
-    )
-    pulse = defaultdict(dict)
-    for engagement_id, side, respondents, answer_total in rows:
-        pulse[engagement_id][side] = PulseInput(respondents, answer_total)
-    return pulse
-
-
 def load_inputs(
     engagements: Iterable[Engagement], period_kind: str, period_start: date, today: date | None
 ) -> dict[int, EngagementInputs]:
-    """Everything the model reads for these engagements and period, in seven queries.
+    """Everything the model reads for these engagements and period, in eight queries.
 
     `today` None means each engagement's own date in its time zone. Engagements
     with nothing to score in the period are absent from the result.
@@ -273,7 +258,7 @@ def load_inputs(
     transparency = _transparency(as_of, period)
     dedication = _dedication(as_of, period)
     goals = _goals(as_of, period)
-    pulse = _pulse(ids, period)
+    surveys = survey_publications([e for e in engagements if e.pk in as_of], period, today)
     inputs = {}
     for engagement in engagements:
         if engagement.pk not in as_of:
@@ -293,7 +278,12 @@ def load_inputs(
             transparency=transparency[engagement.pk],
             dedication=dedication[engagement.pk],
             goals=tuple(goals[engagement.pk]),
-            pulse=pulse[engagement.pk],
+            pulse={
+                side: PulseInput(published.respondents, published.answer_total)
+                for side, published in surveys[engagement.pk].sides.items()
+            },
+            final=surveys[engagement.pk].state == CLOSED,
+            survey_threshold=surveys[engagement.pk].threshold,
         )
     return inputs
 

@@ -34,7 +34,14 @@ class ScoringConfigForm(forms.Form):
         min_value=1,
         max_value=1000,
         label="Survey threshold",
-        help_text="How many people of a side must answer before their view counts and is shown.",
+        help_text="How many people of a side must answer before their view counts and is "
+        "shown; applies from the next period that begins.",
+    )
+    grace_days = forms.IntegerField(
+        min_value=0,
+        max_value=14,
+        label="Grace days",
+        help_text="Days after a period ends during which late records still count for it.",
     )
 
     def __init__(self, *args, engagement: Engagement, **kwargs):
@@ -44,6 +51,7 @@ class ScoringConfigForm(forms.Form):
             "watch_at": values.watch_at,
             "min_coverage": values.min_coverage,
             "survey_threshold": values.survey_threshold,
+            "grace_days": values.grace_days,
             **{weight_field(name): values.weights[name] for name in DIMENSIONS},
         }
         super().__init__(*args, initial=initial, **kwargs)
@@ -66,6 +74,7 @@ class ScoringConfigForm(forms.Form):
             "weights": {name: data[weight_field(name)] for name in DIMENSIONS},
             "band_limits": {key: data[key] for key in ("healthy_at", "watch_at", "min_coverage")},
             "survey_threshold": data["survey_threshold"],
+            "grace_days": data["grace_days"],
         }
 
 

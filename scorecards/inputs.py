@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from relationships.scoring_config import ScoringConfigValues
+from relationships.scoring_config import DEFAULTS, ScoringConfigValues
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ class RatioInput:
 
 @dataclass(frozen=True)
 class PulseInput:
-    """A side's current responses for P (>= 1): how many people and the sum of their answers."""
+    """A side's published responses for P (feedback.selectors.survey_publications): how many
+    people and the sum of their answers. Nothing about an unpublished side is an input."""
 
     respondents: int
     answer_total: int  # sum over responses of the six answers
@@ -88,6 +89,9 @@ class EngagementInputs:
     dedication: dict[str, RatioInput] = field(default_factory=dict)  # by owner side
     goals: tuple[GoalInput, ...] = ()
     pulse: dict[str, PulseInput] = field(default_factory=dict)  # by respondent side
+    # P was closed when read (PRODUCT.md §6): its scorecard is final, its survey published.
+    final: bool = True
+    survey_threshold: int = DEFAULTS.survey_threshold  # in force for P
 
 
 # The order in which SLAs and goals are explained (and serialised).
@@ -140,6 +144,8 @@ def serialise(
             for g in sorted(inputs.goals, key=GOAL_ORDER)
         ],
         "sentiment": {side: {**vars(p)} for side, p in sorted(inputs.pulse.items())},
+        "final": inputs.final,
+        "survey_threshold": inputs.survey_threshold,
         "config": config.as_dict(),
         "previous": previous and {**vars(previous), "overall": _text(previous.overall)},
     }
@@ -177,6 +183,8 @@ def deserialise(data: dict) -> tuple[EngagementInputs, ScoringConfigValues, Prev
             for g in data["alignment"]
         ),
         pulse={side: PulseInput(**p) for side, p in data["sentiment"].items()},
+        final=data["final"],
+        survey_threshold=data["survey_threshold"],
     )
     return (
         inputs,

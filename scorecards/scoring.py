@@ -299,8 +299,7 @@ def score_engagement(
             "dedication": ratio_score(items.hits, items.total) if items else None,
         }
         pulse = inputs.pulse.get(side)
-        counts = pulse is not None and pulse.respondents >= config.survey_threshold
-        views[side] = sentiment_view(pulse.respondents, pulse.answer_total) if counts else None
+        views[side] = sentiment_view(pulse.respondents, pulse.answer_total) if pulse else None
     goals = [
         (
             g,
@@ -400,17 +399,18 @@ def _explain(
                 else none.format(side=side)
             )
         p = inputs.pulse.get(side)
-        view = result.sentiment_views[side]
-        if p is None:
-            text["sentiment"].append(f"No {side} survey responses this period.")
-        elif view is None:
+        if not inputs.final:
+            text["sentiment"].append(f"The {side} view is published when the period closes.")
+        elif p is None:
+            # Says the same for none and for too few: below the threshold, nothing shows.
             text["sentiment"].append(
-                f"{p.respondents} {side} response(s): fewer than the "
-                f"{config.survey_threshold} needed to count (anonymity threshold)."
+                f"Fewer than {inputs.survey_threshold} {side} responses: not shown "
+                "(anonymity threshold)."
             )
         else:
             text["sentiment"].append(
-                f"The {side} view is {_fmt(view)} from {p.respondents} response(s)."
+                f"The {side} view is {_fmt(result.sentiment_views[side])} from "
+                f"{p.respondents} response(s)."
             )
     for g, exp, act in goals:
         text["alignment"].append(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from relationships.models import Engagement, ScoringConfig
-from relationships.scoring_config import config_values
+from relationships.scoring_config import DEFAULTS, config_values
 from scorecards.compute import SCORE_FIELDS
 from scorecards.models import (
     Alert,
@@ -142,20 +142,24 @@ def scoring_config_update(
     weights: dict | None = None,
     band_limits: dict | None = None,
     survey_threshold: int | None = None,
+    grace_days: int | None = None,
 ) -> ScoringConfig:
     """An admin of either party changes the engagement's scoring; None keeps a value.
 
-    Audited by simple-history; applies from the next computation.
+    Audited by simple-history; applies from the next computation, except the survey
+    threshold, which applies from the next period that begins (ScoringConfig.survey_thresholds).
     """
     engagement.access_for(user).require("administer")
     config = ScoringConfig.objects.select_for_update().filter(engagement=engagement).first()
     config = config or ScoringConfig(engagement=engagement)
+    given = {
+        "weights": weights,
+        "band_limits": band_limits,
+        "survey_threshold": survey_threshold,
+        "grace_days": grace_days,
+    }
     proposed = {
-        "weights": config.weights if weights is None else weights,
-        "band_limits": config.band_limits if band_limits is None else band_limits,
-        "survey_threshold": config.survey_threshold
-        if survey_threshold is None
-        else survey_threshold,
+        name: getattr(config, name) if value is None else value for name, value in given.items()
     }
     errors = {}
     for name, value in proposed.items():
@@ -168,6 +172,11 @@ def scoring_config_update(
             config_values(**proposed)
         except ValueError as exc:
             errors["weights"] = str(exc)
+    if not errors and _lowers_threshold_alone(config, proposed["survey_threshold"]):
+        errors["survey_threshold"] = (
+            f"Lowering the survey threshold below {DEFAULTS.survey_threshold} needs the other "
+            "side's admin to agree; one side cannot change it alone."
+        )
     if errors:
         raise ValidationError(errors)
     for name, value in proposed.items():
@@ -176,6 +185,12 @@ def scoring_config_update(
     config._history_user = user
     config.save()
     return config
+
+
+def _lowers_threshold_alone(config: ScoringConfig, threshold: int) -> bool:
+    """PRODUCT.md §7: below the default, a lower threshold could single out a respondent,
+    so it needs both sides; an admin changes the scoring alone."""
+    return threshold < DEFAULTS.survey_threshold and threshold < config.survey_threshold
 
 
 # ---------------------------------------------------------------- reading

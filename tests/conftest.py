@@ -7,7 +7,9 @@ viewer on each side, and an outsider who belongs to neither.
 
 import os
 import socket
-from datetime import date
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -148,3 +150,16 @@ def celery_eager(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@contextmanager
+def _on(day: date, hour: int = 12):
+    moment = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+@pytest.fixture
+def on():
+    """`with on(day):` the application believes it is noon UTC on `day`, history included."""
+    return _on

@@ -225,12 +225,12 @@ def test_scoring_config_read_by_members_changed_by_admins(
     url = f"/api/v1/engagements/{engagement.pk}/scoring-config/"
     defaults = api(client_viewer).get(url).json()
     assert defaults["weights"]["reliance"] == 30.0 and defaults["survey_threshold"] == 3
-    change = {"survey_threshold": 2, "weights": {"reliance": 40}}
+    change = {"survey_threshold": 4, "weights": {"reliance": 40}}
     assert api(client_viewer).patch(url, change, format="json").status_code == 403
     assert api(client_manager).patch(url, change, format="json").status_code == 403
     changed = api(provider_admin).patch(url, change, format="json")
     assert changed.status_code == 200
-    assert changed.json()["survey_threshold"] == 2
+    assert changed.json()["survey_threshold"] == 4
     assert changed.json()["weights"]["reliance"] == 40.0
     assert changed.json()["updated_by"] == provider_admin.pk
     bad = api(provider_admin).patch(url, {"weights": {"luck": 5}}, format="json")

@@ -1,5 +1,7 @@
 """Pulse survey responses: own answers only; aggregates respect the anonymity threshold."""
 
+from datetime import date
+
 import pytest
 
 from feedback.models import PULSE_FIELDS, PulseResponse
@@ -51,20 +53,25 @@ def test_bad_answers_are_refused(api, engagement, client_viewer, bad, field):
     assert not PulseResponse.objects.exists()
 
 
-def test_aggregates_hide_a_side_below_the_threshold(api, engagement, client_org, provider_viewer):
-    for index in range(3):
-        user = UserFactory(username=f"client-person-{index}")
-        MembershipFactory(user=user, organization=client_org, role="viewer")
-        answer(api, user, engagement, trust_overall=index + 1)
-    answer(api, provider_viewer, engagement)
+def test_aggregates_show_a_closed_period_and_hide_a_side_below_the_threshold(
+    on, api, engagement, client_org, provider_viewer
+):
+    with on(date(2026, 3, 10)):
+        for index in range(3):
+            user = UserFactory(username=f"client-person-{index}")
+            MembershipFactory(user=user, organization=client_org, role="viewer")
+            answer(api, user, engagement, trust_overall=index + 1)
+        answer(api, provider_viewer, engagement)
     url = f"/api/v1/engagements/{engagement.pk}/pulse-aggregates/"
-    body = api(provider_viewer).get(url).json()
-    assert body["threshold"] == 3
+    with on(date(2026, 4, 10)):
+        body = api(provider_viewer).get(url).json()
+        bad = api(provider_viewer).get(url + "?period_start=soon")
+    assert (body["period_start"], body["state"], body["threshold"]) == ("2026-03-01", "closed", 3)
     assert body["client"]["respondents"] == 3 and body["client"]["means"]["trust_overall"] == 2.0
     assert body["provider"] == {
-        "respondents": 1,
+        "published": False,
+        "respondents": None,
         "means": dict.fromkeys(PULSE_FIELDS),
         "overall": None,
     }
-    bad = api(provider_viewer).get(url + "?period_start=soon")
     assert bad.status_code == 400 and "period_start" in bad.json()["errors"]

@@ -19,7 +19,8 @@ VALID = {
     "healthy_at": "80",
     "watch_at": "55",
     "min_coverage": "0.5",
-    "survey_threshold": "2",
+    "survey_threshold": "4",
+    "grace_days": "5",
 }
 
 
@@ -55,12 +56,12 @@ def test_admin_changes_scoring_and_the_other_side_sees_who(
     config = ScoringConfig.objects.get(engagement=engagement)
     assert config.weights["reliance"] == 40
     assert config.band_limits == {"healthy_at": 80, "watch_at": 55, "min_coverage": 0.5}
-    assert config.survey_threshold == 2
+    assert config.survey_threshold == 4
     client.force_login(provider_manager)
     html = detail(client, engagement)
     assert "Last changed by client-admin" in html
     assert "overall from 80" in html
-    assert "2 respondents per side" in html
+    assert "4 respondents per side" in html
     assert "next computation" in html
 
 

@@ -1,5 +1,7 @@
 """The pulse survey page: any member answers for the current period."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -90,26 +92,48 @@ def _respond(engagement, organization, count, answer=5):
         pulse_submit(engagement=engagement, user=user, answers=dict.fromkeys(PULSE_FIELDS, answer))
 
 
-def test_side_aggregates_hidden_below_the_threshold(as_user, engagement, client_viewer):
-    _respond(engagement, engagement.provider, 2)
-    response = as_user(client_viewer).get(survey(engagement))
-    provider = response.context["sides"][1]
-    assert (provider["respondents"], provider["overall"]) == (2, None)
-    assert "2 of the 3 needed have answered" in response.content.decode()
+def test_this_period_is_not_published_while_it_is_in_progress(
+    on, as_user, engagement, client_viewer
+):
+    with on(date(2026, 3, 10)):
+        _respond(engagement, engagement.provider, 3)
+        html = as_user(client_viewer).get(survey(engagement)).content.decode()
+    assert "published once the period has closed, on 6 Apr 2026" in html
+    assert "Published results: 2026-02" in html
+    assert "mean" not in html
 
 
-def test_side_aggregates_shown_at_the_threshold(as_user, engagement, client_viewer):
-    _respond(engagement, engagement.provider, 3, answer=4)
-    response = as_user(client_viewer).get(survey(engagement))
+def test_side_aggregates_hidden_below_the_threshold(on, as_user, engagement, client_viewer):
+    with on(date(2026, 3, 10)):
+        _respond(engagement, engagement.provider, 2)
+    with on(date(2026, 4, 10)):
+        response = as_user(client_viewer).get(survey(engagement))
     provider = response.context["sides"][1]
-    assert provider["overall"] == 4.0
+    assert provider["published"] is None
+    assert "Not published: fewer than 3 of this side answered." in response.content.decode()
+
+
+def test_side_aggregates_shown_at_the_threshold(on, as_user, engagement, client_viewer):
+    with on(date(2026, 3, 10)):
+        _respond(engagement, engagement.provider, 3, answer=4)
+    with on(date(2026, 4, 10)):
+        response = as_user(client_viewer).get(survey(engagement))
+    assert response.context["sides"][1]["published"].overall == 4.0
     assert "3 respondents; mean 4.0 of 5." in response.content.decode()
 
 
-def test_threshold_follows_the_engagement_scoring_configuration(as_user, engagement, client_viewer):
+def test_the_threshold_in_force_is_the_one_agreed_before_the_period_began(
+    on, as_user, engagement, client_viewer
+):
     from relationships.models import ScoringConfig
 
-    ScoringConfig.objects.create(engagement=engagement, survey_threshold=1)
-    _respond(engagement, engagement.provider, 1)
-    response = as_user(client_viewer).get(survey(engagement))
-    assert response.context["sides"][1]["overall"] == 5.0
+    with on(date(2026, 2, 20)):
+        ScoringConfig.objects.create(engagement=engagement, survey_threshold=1)
+    with on(date(2026, 3, 10)):
+        _respond(engagement, engagement.provider, 1)
+        assert "only if at least 1 of its people" in as_user(client_viewer).get(
+            survey(engagement)
+        ).content.decode()
+    with on(date(2026, 4, 10)):
+        response = as_user(client_viewer).get(survey(engagement))
+    assert response.context["sides"][1]["published"].overall == 5.0

@@ -4,7 +4,17 @@ from datetime import date
 
 import pytest
 
-from relationships.periods import Period, period_containing, period_starting, recent_periods
+from relationships.periods import (
+    CLOSED,
+    CLOSING,
+    IN_PROGRESS,
+    MONTH,
+    Period,
+    period_containing,
+    period_starting,
+    period_state,
+    recent_periods,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +72,36 @@ def test_a_period_starts_only_on_its_first_day():
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown period kind"):
         period_containing("fortnight", date(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "today, grace_days, last_day, state",
+    [
+        (date(2026, 3, 31), 5, None, IN_PROGRESS),
+        (date(2026, 4, 1), 5, None, CLOSING),
+        (date(2026, 4, 5), 5, None, CLOSING),
+        (date(2026, 4, 6), 5, None, CLOSED),
+        (date(2026, 4, 1), 0, None, CLOSED),
+        # An engagement that ends on 10 March closes its last period 5 days after that.
+        (date(2026, 3, 12), 5, date(2026, 3, 10), CLOSING),
+        (date(2026, 3, 16), 5, date(2026, 3, 10), CLOSED),
+        (date(2026, 4, 6), 5, date(2026, 12, 31), CLOSED),
+    ],
+)
+def test_a_period_is_in_progress_then_closing_for_the_grace_days_then_closed(
+    today, grace_days, last_day, state
+):
+    march = period_containing(MONTH, date(2026, 3, 1))
+    assert period_state(march, today=today, grace_days=grace_days, last_day=last_day) == state
+
+
+@pytest.mark.django_db
+def test_a_period_closes_at_midnight_in_the_engagement_time_zone(on, engagement):
+    engagement.time_zone = "Pacific/Auckland"  # UTC+13 in March
+    february = period_containing(MONTH, date(2026, 2, 1))
+    with on(date(2026, 3, 5), hour=10):  # 5 March 23:00 in Auckland: still closing
+        assert engagement.period_state(february) == CLOSING
+        assert engagement.latest_closed_period().label == "2026-01"
+    with on(date(2026, 3, 5), hour=11):  # 6 March 00:00 in Auckland
+        assert engagement.period_state(february) == CLOSED
+        assert engagement.latest_closed_period() == february

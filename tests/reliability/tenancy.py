@@ -350,7 +350,7 @@ def api_bodies(w) -> dict:
             "checkin_cadence_days": 14,
         },
         "PATCH /api/v1/engagements/{id}/": {"name": "Service desk 2"},
-        "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 2},
+        "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 4},
         "POST /api/v1/feedback/": {
             "engagement": e,
             "kind": "appreciation",
@@ -485,7 +485,8 @@ def page_bodies(w) -> dict:
             "healthy_at": 80,
             "watch_at": 55,
             "min_coverage": 0.4,
-            "survey_threshold": 2,
+            "survey_threshold": 4,
+            "grace_days": 5,
             **{f"weight_{name}": 10 for name in DIMENSIONS},
         },
         "measurement-upload": {

@@ -22,7 +22,7 @@ def test_admin_pages_show_scorecard_records(
     operator, rich_engagement, client_admin, client_manager
 ):
     compute_chunk([rich_engagement.pk], "month", MARCH, APRIL_10)
-    scoring_config_update(engagement=rich_engagement, user=client_admin, survey_threshold=2)
+    scoring_config_update(engagement=rich_engagement, user=client_admin, survey_threshold=4)
     scorecard = Scorecard.objects.get()
     scorecard_review(scorecard=scorecard, user=client_manager, decision="signed")
     run = ScorecardRun.objects.create(trigger="command", period_kind="month", period_start=MARCH)

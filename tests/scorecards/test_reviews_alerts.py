@@ -146,13 +146,13 @@ def test_scoring_config_is_admin_only_validated_audited_and_applied(
     assert not ScoringConfig.objects.exists()
 
     config = scoring_config_update(
-        engagement=rich_engagement, user=client_admin, weights={"sentiment": 0}, survey_threshold=1
+        engagement=rich_engagement, user=client_admin, weights={"sentiment": 0}, survey_threshold=5
     )
     assert config.history.get().history_user == client_admin
     scorecard = _compute(rich_engagement)
     assert scorecard.config["weights"]["sentiment"] == 0
-    assert scorecard.config["survey_threshold"] == 1
+    assert scorecard.config["survey_threshold"] == 5
     # None keeps what was set.
     scoring_config_update(engagement=rich_engagement, user=client_admin, band_limits={})
     config.refresh_from_db()
-    assert config.survey_threshold == 1 and config.history.count() == 2
+    assert config.survey_threshold == 5 and config.history.count() == 2

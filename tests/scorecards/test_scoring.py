@@ -210,16 +210,32 @@ def test_goal_scores(goal, expected_score):
     assert result.dimensions["alignment"] == 100 * expected_score
 
 
-def test_sentiment_view_needs_the_threshold_of_respondents():
-    inputs = full_inputs(pulse={"client": PulseInput(2, 24), "provider": PulseInput(3, 72)})
+def test_sentiment_views_come_from_the_published_sides_only():
+    # feedback.selectors.survey_publications leaves out a side below the threshold.
+    inputs = full_inputs(pulse={"provider": PulseInput(3, 72)})
     result = scoring.score_engagement(inputs, DEFAULT)
     assert result.sentiment_views["client"] is None
     assert result.stored_fields()["sentiment"] == Decimal("75.0")
     assert result.perception_gap is None
-    lowered = config_values(survey_threshold=2)
-    result = scoring.score_engagement(inputs, lowered)
+    inputs = full_inputs(pulse={"client": PulseInput(2, 24), "provider": PulseInput(3, 72)})
+    result = scoring.score_engagement(inputs, DEFAULT)
     # client mean answer 2 → 25
     assert result.stored_fields()["perception_gap"] == Decimal("50.0")
+
+
+def test_the_explanation_says_why_a_view_is_missing_without_counting_below_the_threshold():
+    def sentences(inputs):
+        return scoring.score_engagement(inputs, DEFAULT).explanation["dimensions"]["sentiment"][
+            "text"
+        ]
+
+    text = sentences(full_inputs(pulse={}, final=False))
+    assert text[0] == "The client view is published when the period closes."
+    text = sentences(full_inputs(pulse={"provider": PulseInput(3, 72)}))
+    assert text == [
+        "Fewer than 3 client responses: not shown (anonymity threshold).",
+        "The provider view is 75.0 from 3 response(s).",
+    ]
 
 
 def test_weight_overrides_change_overall_and_coverage():

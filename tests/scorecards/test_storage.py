@@ -146,7 +146,7 @@ OLD_EXPLANATION = {
 }
 
 
-def test_migration_0008_converts_old_explanation_data_into_the_serialised_inputs():
+def test_migrations_0008_and_0009_convert_old_explanation_data_into_the_serialised_inputs():
     from relationships.scoring_config import config_values
     from scorecards import scoring
     from scorecards.compute import inputs_digest
@@ -155,8 +155,41 @@ def test_migration_0008_converts_old_explanation_data_into_the_serialised_inputs
     migration = import_module(
         "scorecards.migrations.0008_explanation_data_is_the_serialised_inputs"
     )
-    data = migration.data_from_old(OLD_EXPLANATION)
+    then = import_module("scorecards.migrations.0009_survey_figures_below_threshold_are_not_kept")
+    explanation = {**OLD_EXPLANATION, "data": migration.data_from_old(OLD_EXPLANATION)}
+    assert then.convert(explanation)
+    data = explanation["data"]
     inputs, previous = full_inputs(), scoring.PreviousScore(Decimal("80.0"), "healthy")
     assert data == serialise(inputs, config_values(), previous)
     # A computation over the same inputs finds the digest it would write: it writes nothing.
-    assert migration.digest_of(data) == inputs_digest(inputs, config_values())
+    assert then.digest_of(data) == inputs_digest(inputs, config_values())
+
+
+def test_migration_0009_keeps_nothing_about_a_side_below_the_threshold():
+    migration = import_module(
+        "scorecards.migrations.0009_survey_figures_below_threshold_are_not_kept"
+    )
+    explanation = {
+        "dimensions": {
+            "sentiment": {
+                "text": [
+                    "No client survey responses this period.",
+                    "1 provider response(s): fewer than the 3 needed to count "
+                    "(anonymity threshold).",
+                ]
+            }
+        },
+        "data": {
+            "sentiment": {"provider": {"respondents": 1, "answer_total": 7}},
+            "config": {"survey_threshold": 3},
+        },
+    }
+    assert migration.convert(explanation)
+    assert explanation["data"]["sentiment"] == {}
+    assert (explanation["data"]["final"], explanation["data"]["survey_threshold"]) == (True, 3)
+    assert explanation["dimensions"]["sentiment"]["text"] == [
+        "Fewer than 3 client responses: not shown (anonymity threshold).",
+        "Fewer than 3 provider responses: not shown (anonymity threshold).",
+    ]
+    assert "answer_total" not in str(explanation) and "1 provider" not in str(explanation)
+    assert not migration.convert(explanation)  # converted once
