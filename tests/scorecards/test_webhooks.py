@@ -216,7 +216,8 @@ def test_slack_gets_a_block_kit_message(receiver, subscribe, raise_event):
     ]
     assert message["blocks"][0]["text"] == {"type": "plain_text", "text": "Alert: Service desk"}
     assert "below 50" in message["blocks"][1]["text"]["text"]
-    assert {"type": "mrkdwn", "text": "*Side*\nprovider"} in message["blocks"][2]["fields"]
+    side = {"type": "mrkdwn", "text": "*Side*\nprovider", "verbatim": True}
+    assert side in message["blocks"][2]["fields"]
     headers = request["headers"]
     assert headers["X-Accord-Signature"] == sign(
         SECRET, headers["X-Accord-Timestamp"], request["body"]
