@@ -21,7 +21,7 @@ from scorecards.events import engagement_url
 from scorecards.models import OutboxEvent, WebhookSubscription
 from scorecards.webhooks.formats import render
 from scorecards.webhooks.subscriptions import subscription_save
-from tests.scorecards.conftest import APRIL_10, MARCH, populate
+from tests.scorecards.conftest import APRIL_10, MARCH, WEBHOOK_SECRET, populate
 
 AUDIT = "<!channel> <https://evil.example|Open Accord>"
 HOSTILE = {
@@ -136,7 +136,7 @@ def subscribers(receiver, engagement):
                 events=["scorecard.computed", "alert.raised"],
                 format=format,
             ),
-            secret="s3cret-shared-with-the-receiver",
+            secret=WEBHOOK_SECRET,
         )
     return receiver
 
