@@ -79,7 +79,9 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise ValidationError({"url": f"The host {host} cannot be resolved."}) from None
+        infos = []
+    if not infos:
+        raise ValidationError({"url": f"The host {host} cannot be resolved."})
     # An IPv6 answer may carry a zone ("fe80::1%eth0"); the address is what is judged.
     return list(dict.fromkeys(ip_address(info[4][0].split("%", 1)[0]) for info in infos))
 
