@@ -1,14 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accord.auth import SignInForm
+from accord.auth import PasswordChangeView, SignInForm
 from scorecards.views import alerts, engagement, exports, period, portfolio
 
 # Django's account pages: (path below accounts/, view, name).
 ACCOUNT_PAGES = [
     ("login/", auth_views.LoginView.as_view(authentication_form=SignInForm), "login"),
     ("logout/", auth_views.LogoutView.as_view(), "logout"),
-    ("password/change/", auth_views.PasswordChangeView.as_view(), "password_change"),
+    ("password/change/", PasswordChangeView.as_view(), "password_change"),
     ("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), "password_change_done"),
     ("password/reset/", auth_views.PasswordResetView.as_view(), "password_reset"),
     ("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), "password_reset_done"),

@@ -5,6 +5,7 @@ project folder, Celery tasks run eagerly in-process. Production sets
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and DEBUG=false.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "relationships",
     "feedback",
     "scorecards",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Answers a sign-in the lock refused with 429 (accord.auth.locked_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "accord.urls"
@@ -101,9 +105,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["accord.auth.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["accord.auth.SignInBackend"]
+# Sign-in lock (accord/auth.py, docs/OPERATIONS.md): django-axes counts failed sign-ins
+# in its tables; a username is locked at the addresses where it failed.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
+# Proxies in front of Accord that append to X-Forwarded-For (core.signin.client_address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_LOCKOUT_PARAMETERS = "accord.auth.lockout_parameters"
+AXES_USERNAME_CALLABLE = "accord.auth.counted_username"
+AXES_CLIENT_IP_CALLABLE = "core.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "accord.auth.locked_response"
+# Failures only: a row for every successful sign-in is not needed for the lock.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
@@ -260,7 +276,7 @@ REST_KNOX = {
 # unused table (with a foreign key to users) never exists.
 MIGRATION_MODULES = {"knox": None}
 
-# The database cache is shared by every web process (login throttling counts
+# The database cache is shared by every web process (the token-creation rate counts
 # across gunicorn workers) and keeps working while Redis is down.
 CACHES = {
     "default": {

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accord.auth import AdminSignInForm
@@ -9,6 +10,8 @@ handler500 = "accord.middleware.server_error"
 admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
+    # One password-change form, the one that counts wrong old passwords (accord.auth).
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # REST API resources, integrations (measurements, bulk, webhooks) and the

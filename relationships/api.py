@@ -24,7 +24,7 @@ from core.api.base import (
     change_schema,
     date_range,
 )
-from core.api.plumbing import ApiTokenAuthentication
+from core.api.plumbing import ApiTokenAuthentication, BasicAuthentication
 from relationships import services
 from relationships.models import (
     SLA,
@@ -638,7 +638,7 @@ class ApiTokenViewSet(
     # Basic auth here only, so a script can get its first token with a password.
     authentication_classes = [
         ApiTokenAuthentication,
-        authentication.BasicAuthentication,
+        BasicAuthentication,
         authentication.SessionAuthentication,
     ]
 

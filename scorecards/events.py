@@ -26,6 +26,11 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
+def engagement_url(engagement_id: int) -> str:
+    """The engagement's page on this site: the one link an event or a message carries."""
+    return settings.SITE_URL.rstrip("/") + Engagement(pk=engagement_id).get_absolute_url()
+
+
 def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> dict:
     """The event's kind, its engagement, and its subject (scorecard or alert) with a link."""
     return {
@@ -36,7 +41,7 @@ def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> d
             "client": engagement.client.name,
             "provider": engagement.provider.name,
         },
-        subject: {**fields, "url": settings.SITE_URL.rstrip("/") + engagement.get_absolute_url()},
+        subject: {**fields, "url": engagement_url(engagement.pk)},
     }
 
 

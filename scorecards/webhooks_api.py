@@ -35,7 +35,8 @@ class WebhookSubscriptionSerializer(StrictModelSerializer):
     )
     url = serializers.URLField(
         max_length=500,
-        help_text="An https:// URL; private, loopback and link-local addresses are refused.",
+        help_text="An https:// URL whose host is globally routable: private, shared, loopback, "
+        "link-local and reserved addresses, also inside IPv6 forms, are refused.",
     )
 
     class Meta:
@@ -111,7 +112,9 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
     """Webhooks sign each POST with `X-Accord-Signature: sha256=<hex>`, the HMAC-SHA256 of
     `{X-Accord-Timestamp}.{body}` with the subscription's secret. Failed deliveries
-    (5xx, 429, timeouts) are retried with exponential backoff."""
+    (5xx, 429, timeouts) are retried with exponential backoff. The URL's host must be
+    globally routable, when it is saved and at each delivery, which connects to the address
+    it checked; redirects are not followed (a 3xx is a failed delivery)."""
 
     serializer_class = WebhookSubscriptionSerializer
     filterset_fields = ["organization", "format", "active"]

@@ -4,12 +4,15 @@ Kept apart from core.api.base: DRF imports these while its views module is still
 loading, so this module must not import DRF views or viewsets.
 """
 
+import drf_spectacular.authentication
 from django.core.cache import caches
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
-from rest_framework import throttling
+from rest_framework import authentication, exceptions, throttling
 from rest_framework.pagination import PageNumberPagination
+
+from core.signin import LOCKED_MESSAGE, client_address, is_locked_out, locked_message_params
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -67,13 +70,44 @@ def add_links(result, generator, request, public):
     return result
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
+class BasicAuthentication(authentication.BasicAuthentication):
+    """A password (the tokens endpoint only), through the same sign-in lock as the pages.
+
+    A sign-in the lock refused answers 429 and says so, rather than "invalid password".
+    """
+
+    def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid:
+            # No username holds one, and PostgreSQL refuses it in a query.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
+        try:
+            return super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            if is_locked_out(request):
+                raise exceptions.Throttled(
+                    detail=LOCKED_MESSAGE % locked_message_params()
+                ) from None
+            raise
+
+
+class BasicScheme(drf_spectacular.authentication.BasicScheme):
+    target_class = BasicAuthentication
+
+
+class ClientAddressIdent:
+    """Anonymous clients are told apart by core.signin.client_address (trusted proxies only)."""
+
+    def get_ident(self, request):
+        return client_address(request)
+
+
+class AnonRateThrottle(ClientAddressIdent, throttling.AnonRateThrottle):
     """Per web process: the counters stay in memory, so a GET writes nothing."""
 
     cache = caches["throttle"]
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
+class UserRateThrottle(ClientAddressIdent, throttling.UserRateThrottle):
     """Per web process, like AnonRateThrottle."""
 
     cache = caches["throttle"]

@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 
 import orjson
-import requests
+import urllib3
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scorecards.models import OutboxEvent, WebhookDelivery, WebhookSubscription
-from scorecards.webhooks.addresses import validate_webhook_url
+from scorecards.webhooks.addresses import webhook_destination
 from scorecards.webhooks.formats import render
 from scorecards.webhooks.signing import decrypt_secret, sign
 
@@ -117,12 +117,11 @@ def deliver_webhook(delivery_id: int) -> str | None:
     try:
         if not subscription.active:
             raise ValidationError("The subscription was deactivated before delivery.")
-        validate_webhook_url(subscription.url)
+        destination = webhook_destination(subscription.url)
         body = orjson.dumps(render(event.kind, event.payload, subscription.format))
         timestamp = str(int(time.time()))
-        response = requests.post(
-            subscription.url,
-            data=body,
+        code, answer = destination.post(
+            body,
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
@@ -134,18 +133,15 @@ def deliver_webhook(delivery_id: int) -> str | None:
                 ),
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            stream=True,  # read only the start of the answer: the receiver is not trusted
         )
-        with response:
-            code = response.status_code
-            excerpt = next(response.iter_content(500), b"").decode(errors="replace")
         retryable = code >= 500 or code == 429
-        if not 200 <= code < 300:
-            error = f"HTTP {code}: {excerpt}"
+        if 300 <= code < 400:
+            error = f"HTTP {code}: redirects are not followed; subscribe the final URL."
+        elif not 200 <= code < 300:
+            error = f"HTTP {code}: {answer.decode(errors='replace')}"
     except ValidationError as exc:
         retryable, error = False, "; ".join(exc.messages)
-    except requests.RequestException as exc:
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         retryable, error = True, f"{type(exc).__name__}: {exc}"[:1000]
     _finish(delivery, code=code, error=error, retryable=retryable)
     return delivery.status

@@ -136,12 +136,47 @@ def worker(require_postgres, require_redis):
         process.wait()
 
 
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 answering with the statuses it is given, in order."""
+HOOKS = "/api/v1/webhooks/"
+WEBHOOK_SECRET = "s3cret-shared-with-the-receiver"
 
-    def __init__(self):
+
+@pytest.fixture
+def as_user(client):
+    """The test client, signed in as the given user: as_user(client_admin).get(...)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def subscribe(as_user, client_admin):
+    def create(url, format="json", events=("scorecard.computed", "alert.raised"), **extra):
+        data = {
+            "organization": client_admin.memberships.get().organization_id,
+            "url": url,
+            "secret": WEBHOOK_SECRET,
+            "events": list(events),
+            "format": format,
+            **extra,
+        }
+        return as_user(client_admin).post(HOOKS, data, content_type="application/json")
+
+    return create
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 answering with the statuses it is given, in order.
+
+    `headers` go with every answer (a Location, say); with `tls` it serves https.
+    """
+
+    def __init__(self, tls=None):
         self.requests: list[dict] = []
         self.statuses: list[int] = []
+        self.headers: dict[str, str] = {}
         self.stall = threading.Event()  # set: answer nothing, as a hung receiver would
         self.released = threading.Event()
         receiver = self
@@ -149,11 +184,15 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
                 if receiver.stall.is_set():
                     receiver.released.wait(timeout=10)
                     return
                 self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(b"ok")
 
@@ -161,7 +200,10 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_port
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

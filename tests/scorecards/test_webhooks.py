@@ -17,20 +17,7 @@ from scorecards.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from scorecards.webhooks.outbox import MAX_ATTEMPTS, drain_outbox, enqueue_drain
 from scorecards.webhooks.signing import decrypt_secret, sign
 from scorecards.webhooks.subscriptions import subscription_save
-
-HOOKS = "/api/v1/webhooks/"
-SECRET = "s3cret-shared-with-the-receiver"
-
-
-@pytest.fixture
-def as_user(client):
-    """The test client, signed in as the given user: as_user(client_admin).get(...)."""
-
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
+from tests.scorecards.conftest import HOOKS, WEBHOOK_SECRET
 
 
 def scorecard_payload(engagement):
@@ -75,22 +62,6 @@ def alert_payload(engagement):
 
 
 @pytest.fixture
-def subscribe(as_user, client_admin):
-    def create(url, format="json", events=("scorecard.computed", "alert.raised"), **extra):
-        data = {
-            "organization": client_admin.memberships.get().organization_id,
-            "url": url,
-            "secret": SECRET,
-            "events": list(events),
-            "format": format,
-            **extra,
-        }
-        return as_user(client_admin).post(HOOKS, data, content_type="application/json")
-
-    return create
-
-
-@pytest.fixture
 def raise_event(engagement, django_capture_on_commit_callbacks):
     def fire(kind="scorecard.computed"):
         payload = (scorecard_payload if kind == "scorecard.computed" else alert_payload)(engagement)
@@ -120,7 +91,9 @@ def test_json_delivery_is_signed_over_timestamp_and_body(receiver, subscribe, ra
     [request] = receiver.requests
     headers, body = request["headers"], request["body"]
     assert headers["X-Accord-Event"] == "scorecard.computed"
-    assert headers["X-Accord-Signature"] == sign(SECRET, headers["X-Accord-Timestamp"], body)
+    assert headers["X-Accord-Signature"] == sign(
+        WEBHOOK_SECRET, headers["X-Accord-Timestamp"], body
+    )
     assert orjson.loads(body) == event.payload
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("succeeded", 1, 200)
@@ -146,7 +119,7 @@ def test_a_500_is_retried_with_backoff_then_succeeds(receiver, subscribe, raise_
     first, second = receiver.requests
     assert first["body"] == second["body"]
     assert second["headers"]["X-Accord-Signature"] == sign(
-        SECRET, second["headers"]["X-Accord-Timestamp"], second["body"]
+        WEBHOOK_SECRET, second["headers"]["X-Accord-Timestamp"], second["body"]
     )
 
 
@@ -216,10 +189,11 @@ def test_slack_gets_a_block_kit_message(receiver, subscribe, raise_event):
     ]
     assert message["blocks"][0]["text"] == {"type": "plain_text", "text": "Alert: Service desk"}
     assert "below 50" in message["blocks"][1]["text"]["text"]
-    assert {"type": "mrkdwn", "text": "*Side*\nprovider"} in message["blocks"][2]["fields"]
+    side = {"type": "mrkdwn", "text": "*Side*\nprovider", "verbatim": True}
+    assert side in message["blocks"][2]["fields"]
     headers = request["headers"]
     assert headers["X-Accord-Signature"] == sign(
-        SECRET, headers["X-Accord-Timestamp"], request["body"]
+        WEBHOOK_SECRET, headers["X-Accord-Timestamp"], request["body"]
     )
 
 
@@ -329,8 +303,8 @@ def test_secret_is_encrypted_at_rest_and_never_shown(as_user, client_admin, subs
     body = subscribe("https://93.184.216.34/hook").json()
     assert "secret" not in body
     subscription = WebhookSubscription.objects.get()
-    assert SECRET not in subscription.secret_encrypted
-    assert decrypt_secret(subscription.secret_encrypted) == SECRET
+    assert WEBHOOK_SECRET not in subscription.secret_encrypted
+    assert decrypt_secret(subscription.secret_encrypted) == WEBHOOK_SECRET
     assert not hasattr(subscription.history.first(), "secret_encrypted")
     assert "secret" not in as_user(client_admin).get(f"{HOOKS}{body['id']}/").json()
 
@@ -373,7 +347,7 @@ def test_only_the_organisations_admins_manage_its_webhooks(
     data = {
         "organization": engagement.client_id,
         "url": "https://93.184.216.34/x",
-        "secret": SECRET,
+        "secret": WEBHOOK_SECRET,
         "events": ["alert.raised"],
     }
     assert (
@@ -430,7 +404,7 @@ def test_concurrent_drains_deliver_each_event_once(require_postgres, receiver, e
         subscription=WebhookSubscription(
             organization=engagement.client, url=receiver.url, events=["scorecard.computed"]
         ),
-        secret=SECRET,
+        secret=WEBHOOK_SECRET,
     )
     OutboxEvent.objects.bulk_create(
         OutboxEvent(
@@ -484,7 +458,7 @@ def test_a_real_worker_drains_and_delivers(
         subscription=WebhookSubscription(
             organization=engagement.provider, url=receiver.url, events=["alert.raised"]
         ),
-        secret=SECRET,
+        secret=WEBHOOK_SECRET,
     )
     with transaction.atomic():
         write_event(engagement, "alert.raised", alert_payload(engagement))
@@ -498,6 +472,6 @@ def test_a_real_worker_drains_and_delivers(
     headers = request["headers"]
     assert headers["X-Accord-Event"] == "alert.raised"
     assert headers["X-Accord-Signature"] == sign(
-        SECRET, headers["X-Accord-Timestamp"], request["body"]
+        WEBHOOK_SECRET, headers["X-Accord-Timestamp"], request["body"]
     )
     assert WebhookDelivery.objects.get().status == "succeeded"
