@@ -170,15 +170,7 @@ def engagement_propose(request):
                 **data,
             )
         except ValidationError as exc:
-            add_service_errors(
-                form,
-                exc,
-                field_map={
-                    "counterpart": "counterpart_name",
-                    "client": "counterpart_name",
-                    "provider": "counterpart_name",
-                },
-            )
+            add_service_errors(form, exc)
         else:
             counterpart = engagement.organization_of(other_side(engagement.proposed_by_side))
             messages.success(

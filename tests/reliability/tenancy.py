@@ -339,8 +339,7 @@ def api_bodies(w) -> dict:
         "POST /api/v1/engagements/": {
             "organization": w["organizations"].pk,
             "side": "client",
-            "counterpart": "Tailspin Toys",
-            "counterpart_admin_email": "admin@tailspin.example",
+            "counterpart": w["engagement"].provider.pk,
             "name": "Field service",
             "start_date": "2026-04-01",
         },
@@ -450,8 +449,7 @@ def page_bodies(w) -> dict:
         "engagement-propose": {
             "own_organization": w["organizations"].pk,
             "own_side": "client",
-            "counterpart_name": "Tailspin Toys",
-            "counterpart_admin_email": "admin@tailspin.example",
+            "counterpart": w["engagement"].provider.pk,
             "name": "Field service",
             "phase": "pilot",
             "start_date": "2026-04-01",
