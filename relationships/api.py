@@ -202,7 +202,11 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
     @extend_schema(
         request=InvitationAcceptSerializer,
         responses={200: MembershipSerializer},
-        description="Join the invitation's organisation as the logged-in user.",
+        description=(
+            "Join the invitation's organisation as the logged-in user, whose e-mail must be "
+            "the address the invitation was sent to (compared ignoring case); 403 otherwise, "
+            "changing nothing."
+        ),
     )
     @action(detail=False, methods=["post"])
     def accept(self, request):

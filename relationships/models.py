@@ -201,6 +201,10 @@ class Invitation(models.Model):
         now = now or timezone.now()
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
 
+    def is_for(self, user) -> bool:
+        """Whether the invitation was sent to the user's e-mail address."""
+        return bool(user.email) and names.email_key(user.email) == names.email_key(self.email)
+
 
 @functools.cache
 def _zone(name: str) -> ZoneInfo:

@@ -143,7 +143,9 @@ def invitation_by_token(raw_token: str) -> Invitation | None:
 def invitation_accept(*, raw_token: str, user=None, username: str = "", password: str = ""):
     """Join the invitation's organisation, as `user` or as a new user with a password.
 
-    Single use: the invitation row is locked and marked accepted in one transaction.
+    The invitation is for one address: a signed-in user joins only if their e-mail is
+    that address, and a new account gets that address. Single use: the invitation row
+    is locked and marked accepted in one transaction.
     """
     from django.contrib.auth.password_validation import validate_password
 
@@ -154,8 +156,13 @@ def invitation_accept(*, raw_token: str, user=None, username: str = "", password
     )
     if invitation is None or not invitation.is_usable():
         raise ValidationError({"token": "This invitation is invalid, used or expired."})
+    User = get_user_model()
     if user is None:
-        User = get_user_model()
+        # One account per address: its owner signs in to accept.
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ValidationError(
+                {"username": f"An account for {invitation.email} exists: sign in to accept."}
+            )
         username = (username or invitation.email).strip()
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": "This username is taken."})
@@ -164,6 +171,8 @@ def invitation_accept(*, raw_token: str, user=None, username: str = "", password
         candidate.set_password(password)
         candidate.save()
         user = candidate
+    elif not invitation.is_for(user):
+        raise PermissionDenied(invitation_refusal(invitation, user))
     Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
@@ -171,6 +180,15 @@ def invitation_accept(*, raw_token: str, user=None, username: str = "", password
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return user
+
+
+def invitation_refusal(invitation: Invitation, user) -> str:
+    """Why `user` cannot accept an invitation sent to another address, and what to do."""
+    yours = user.email or "no e-mail address"
+    return (
+        f"This invitation was sent to {invitation.email}, and you are signed in with {yours}. "
+        f"Sign out, then open the invitation again to sign in or sign up as {invitation.email}."
+    )
 
 
 # ---------------------------------------------------------------- engagements

@@ -287,7 +287,10 @@ def test_signed_in_user_joins_with_one_click(as_user, client_org, client_admin, 
 
 def test_used_token_is_refused(as_user, client_org, client_admin, provider_manager):
     _, token = invitation_create(
-        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+        organization=client_org,
+        email=provider_manager.email,
+        role="viewer",
+        invited_by=client_admin,
     )
     as_user(provider_manager).post(reverse("invitation-accept", args=[token]))
     response = Client().get(reverse("invitation-accept", args=[token]))
@@ -357,3 +360,62 @@ def test_empty_proposal_is_a_bad_request(as_user, client_manager):
     response = as_user(client_manager).post(reverse("engagement-propose"), {})
     assert response.status_code == 400
     assert "name" in response.context["form"].errors
+
+
+# ---------------------------------------------------------------- the invited address
+def test_a_signed_in_user_with_another_address_is_told_and_joins_nothing(
+    as_user, lumen, lumen_invitation, cobalt_manager
+):
+    invitation, token = lumen_invitation
+    link = reverse("invitation-accept", args=[token])
+    client = as_user(cobalt_manager)
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "This invitation was sent to newbie@lumen.test" in page.content.decode()
+    assert "Join as" not in page.content.decode()
+
+    response = client.post(link)
+    assert response.status_code == 403
+    assert "Sign out" in response.content.decode()
+    assert not Membership.objects.filter(user=cobalt_manager, organization=lumen).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_the_invited_person_joins_signed_in(as_user, lumen, lumen_invitation, newbie):
+    _, token = lumen_invitation
+    response = as_user(newbie).post(reverse("invitation-accept", args=[token]))
+    assert response.status_code == 302
+    assert Membership.objects.get(user=newbie, organization=lumen).role == "manager"
+
+
+def test_an_account_made_from_an_invitation_has_the_invited_address(lumen, lumen_invitation):
+    _, token = lumen_invitation
+    response = Client().post(
+        reverse("invitation-accept", args=[token]),
+        {
+            "username": "newbie",
+            "email": "someone.else@cobalt.test",  # not a field: ignored
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(organization=lumen, role="manager").user.email == (
+        "newbie@lumen.test"
+    )
+
+
+def test_signing_up_for_an_address_with_an_account_says_sign_in(lumen, lumen_invitation, newbie):
+    _, token = lumen_invitation
+    response = Client().post(
+        reverse("invitation-accept", args=[token]),
+        {
+            "username": "newbie2",
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.status_code == 400
+    assert "sign in" in response.context["form"].errors["username"][0]
+    assert not Membership.objects.filter(organization=lumen, role="manager").exists()
