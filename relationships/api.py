@@ -52,6 +52,13 @@ class OrganizationSerializer(StrictModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "your_role"]
+        extra_kwargs = {
+            "name": {
+                "help_text": "Unique: a name that is taken, or looks like one that is (other "
+                "letter case or width, invisible or direction-control characters, extra "
+                "spaces, a word mixing Latin, Greek or Cyrillic letters), is refused."
+            }
+        }
 
 
 @extend_schema_view(

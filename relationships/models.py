@@ -69,6 +69,15 @@ class OrganizationQuerySet(models.QuerySet):
     def administered_by(self, user):
         return self.filter(pk__in=_member_organization_ids(user, [Role.ADMIN]))
 
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(), which keys each name.
+        objs = list(objs)
+        for organization in objs:
+            organization.name_key = organization.name_key or names.organization_name_key(
+                organization.name
+            )
+        return super().bulk_create(objs, *args, **kwargs)
+
     def counterparts_of(self, organizations):
         """The other parties of the engagements, in any status, of `organizations` (a
         queryset): the organisations they may propose to. The directory of all
