@@ -52,6 +52,13 @@ class OrganizationSerializer(StrictModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "your_role"]
+        extra_kwargs = {
+            "name": {
+                "help_text": "Unique: a name that is taken, or looks like one that is (other "
+                "letter case or width, invisible or direction-control characters, extra "
+                "spaces, a word mixing Latin, Greek or Cyrillic letters), is refused."
+            }
+        }
 
 
 @extend_schema_view(
@@ -202,7 +209,11 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
     @extend_schema(
         request=InvitationAcceptSerializer,
         responses={200: MembershipSerializer},
-        description="Join the invitation's organisation as the logged-in user.",
+        description=(
+            "Join the invitation's organisation as the logged-in user, whose e-mail must be "
+            "the address the invitation was sent to (compared ignoring case); 403 otherwise, "
+            "changing nothing."
+        ),
     )
     @action(detail=False, methods=["post"])
     def accept(self, request):
@@ -271,20 +282,43 @@ class EngagementSerializer(StrictModelSerializer):
 
 
 class EngagementProposalSerializer(StrictSerializer):
-    """A proposal naming the counterpart; your side and organisation come from you."""
+    """A proposal to a counterpart chosen by id, or to a new organisation invited by
+    e-mail; your side and organisation come from you."""
 
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.none(),
         help_text="Your organisation (you must be its manager or admin).",
     )
     side = serializers.ChoiceField(choices=Side.choices, help_text="Your organisation's side.")
-    counterpart = serializers.CharField(
-        max_length=200, help_text="The other organisation's name; created if it is not on Accord."
+    counterpart = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.none(),
+        required=False,
+        allow_null=True,
+        error_messages={
+            "does_not_exist": services.UNKNOWN_COUNTERPART,
+            "incorrect_type": "Give the organisation's id; invite a new one with "
+            "counterpart_name and counterpart_admin_email.",
+        },
+        help_text=(
+            "The id of an organisation yours already has an engagement with, in any status "
+            "(`organizations/` lists them). Any other id, existing or not, is refused alike. "
+            "Leave it out to invite a new organisation instead."
+        ),
+    )
+    counterpart_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Instead of `counterpart`: the name of an organisation not on Accord yet, created "
+            "for this proposal. A name that is taken or looks like one that is (case, "
+            "width, invisible characters, spacing, mixed alphabets) is refused."
+        ),
     )
     counterpart_admin_email = serializers.EmailField(
         required=False,
         allow_blank=True,
-        help_text="Invited as the counterpart's admin when it is not on Accord yet.",
+        help_text="With `counterpart_name`: invited as the new organisation's first admin.",
     )
     name = serializers.CharField(max_length=200)
     phase = serializers.ChoiceField(choices=Engagement.Phase.choices, default="pilot")
@@ -300,9 +334,9 @@ class EngagementProposalSerializer(StrictSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["organization"].queryset = Organization.objects.filter(
-                pk__in=Organization.objects.of_member(request.user)
-            )
+            own = Organization.objects.of_member(request.user)
+            self.fields["organization"].queryset = Organization.objects.filter(pk__in=own)
+            self.fields["counterpart"].queryset = Organization.objects.counterparts_of(own)
 
     def validate(self, attrs):
         if attrs.get("end_date") and attrs["end_date"] < attrs["start_date"]:
@@ -355,9 +389,12 @@ class EngagementViewSet(
     @extend_schema(
         request=EngagementProposalSerializer,
         description=(
-            "Propose an engagement from your organisation to a counterpart. It stays "
-            "`proposed`, and nobody can add records to it, until an admin of the "
-            "counterpart accepts it."
+            "Propose an engagement from your organisation to a counterpart: one your "
+            "organisation already has an engagement with, by id (`counterpart`), or a new "
+            "organisation (`counterpart_name`), whose first admin is invited at "
+            "`counterpart_admin_email`. Organisations are never found by name. The "
+            "engagement stays `proposed`, and nobody can add records to it, until an admin "
+            "of the counterpart accepts it."
         ),
     )
     def create(self, request):
@@ -368,7 +405,8 @@ class EngagementViewSet(
             proposer=request.user,
             own_organization=data.pop("organization"),
             own_side=data.pop("side"),
-            counterpart_name=data.pop("counterpart"),
+            counterpart=data.pop("counterpart", None),
+            counterpart_name=data.pop("counterpart_name", ""),
             counterpart_admin_email=data.pop("counterpart_admin_email", ""),
             **data,
         )

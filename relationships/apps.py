@@ -13,4 +13,6 @@ class RelationshipsConfig(AppConfig):
     verbose_name = "Relationships"
 
     def ready(self):
+        from relationships import checks  # noqa: F401  (registers the system checks)
+
         post_migrate.connect(create_cache_table, sender=self)

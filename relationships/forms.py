@@ -20,6 +20,7 @@ from relationships.models import (
     Side,
     validate_time_zone,
 )
+from relationships.services import UNKNOWN_COUNTERPART
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -149,15 +150,31 @@ class KeyContactChangeForm(EngagementForm):
 
 
 class EngagementProposeForm(forms.Form):
+    """The counterpart is chosen among the organisations the user's own work with, or is a
+    new organisation invited by e-mail; never looked up by a typed name."""
+
     own_organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(), label="Your organisation"
     )
     own_side = forms.ChoiceField(choices=Side.choices, label="Your organisation is the")
-    counterpart_name = forms.CharField(max_length=200, label="Counterpart organisation")
+    counterpart = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        label="Counterpart organisation",
+        empty_label="A new organisation: invite it below",
+        help_text="Organisations yours already has an engagement with.",
+        error_messages={"invalid_choice": UNKNOWN_COUNTERPART},
+    )
+    counterpart_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="New organisation's name",
+        help_text="Only for a counterpart not on Accord yet.",
+    )
     counterpart_admin_email = forms.EmailField(
         required=False,
-        label="Counterpart admin's email",
-        help_text="Needed when the counterpart is not on Accord yet: we invite them.",
+        label="New organisation's admin e-mail",
+        help_text="We invite them to join Accord and accept the proposal.",
     )
     name = forms.CharField(max_length=200, label="Engagement name")
     phase = forms.ChoiceField(choices=Engagement.Phase.choices, initial=Engagement.Phase.PILOT)
@@ -180,6 +197,7 @@ class EngagementProposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         organizations = Organization.objects.writable_by(user)
         self.fields["own_organization"].queryset = organizations
+        self.fields["counterpart"].queryset = Organization.objects.counterparts_of(organizations)
         if len(organizations) == 1:
             self.fields["own_organization"].initial = organizations[0]
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
+from relationships import names
 from relationships.periods import (
     CLOSED,
     PERIOD_KINDS,
@@ -57,6 +58,10 @@ def _member_organization_ids(user, roles=Role.values):
     return Membership.objects.filter(user_id=user.pk, role__in=roles).values("organization_id")
 
 
+# Room for a 200-character name whose NFKC form is longer; small enough for an index entry.
+NAME_KEY_LENGTH = 600
+
+
 class OrganizationQuerySet(models.QuerySet):
     """Organisations by the user's role in them; with EngagementQuerySet and Access, the
     only code that reads membership roles."""
@@ -71,9 +76,31 @@ class OrganizationQuerySet(models.QuerySet):
     def administered_by(self, user):
         return self.filter(pk__in=_member_organization_ids(user, [Role.ADMIN]))
 
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(), which keys each name.
+        objs = list(objs)
+        for organization in objs:
+            organization.name_key = organization.name_key or names.organization_name_key(
+                organization.name
+            )
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def counterparts_of(self, organizations):
+        """The other parties of the engagements, in any status, of `organizations` (a
+        queryset): the organisations they may propose to. The directory of all
+        organisations is not public, so a proposal reaches no one else."""
+        return self.filter(
+            Q(pk__in=Engagement.objects.filter(client__in=organizations).values("provider_id"))
+            | Q(pk__in=Engagement.objects.filter(provider__in=organizations).values("client_id"))
+        )
+
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    # The name as look-alikes share it (relationships.names): unique, so no two
+    # organisations read the same. Look-alikes that existed before (migration 0009)
+    # keep apart with a marked key until renamed; check relationships.W001 lists them.
+    name_key = models.CharField(max_length=NAME_KEY_LENGTH, unique=True, editable=False, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -84,6 +111,39 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        key = names.organization_name_key(self.name)
+        if not self._kept_apart(key):
+            self.name_key = key
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.name = names.tidy_name(self.name or "")
+        problems = names.organization_name_problems(self.name)
+        key = names.organization_name_key(self.name)
+        if len(key) > NAME_KEY_LENGTH:
+            problems.append("The name is too long.")
+        elif key and self.look_alikes(key).exists():
+            problems.append(names.LOOK_ALIKE)
+        if problems:
+            raise ValidationError({"name": problems})
+
+    def look_alikes(self, key: str):
+        """Other organisations whose name has this key (kept apart by a migration or not)."""
+        return Organization.objects.filter(
+            Q(name_key=key) | Q(name_key__startswith=key + names.LOOK_ALIKE_MARK)
+        ).exclude(pk=self.pk)
+
+    def _kept_apart(self, key: str) -> bool:
+        """A look-alike migration 0009 found keeps its marked key until it is renamed."""
+        return (
+            self.name_key.startswith(key + names.LOOK_ALIKE_MARK)
+            and Organization.objects.filter(name_key=key).exclude(pk=self.pk).exists()
+        )
 
     def require_admin(self, user) -> None:
         if not Organization.objects.administered_by(user).filter(pk=self.pk).exists():
@@ -156,6 +216,10 @@ class Invitation(models.Model):
     def is_usable(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+    def is_for(self, user) -> bool:
+        """Whether the invitation was sent to the user's e-mail address."""
+        return bool(user.email) and names.email_key(user.email) == names.email_key(self.email)
 
 
 @functools.cache

@@ -11,10 +11,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from relationships import names
 from relationships.models import (
     Engagement,
     GoalProgress,
@@ -32,10 +33,23 @@ from relationships.models import (
 @transaction.atomic
 def organization_create(*, name: str, creator) -> Organization:
     """A new organisation whose creator becomes its first admin."""
-    organization = Organization(name=name.strip())
-    organization.full_clean()
-    organization.save()
+    organization = _organization_save(Organization(name=name))
     Membership.objects.create(user=creator, organization=organization, role=Role.ADMIN)
+    return organization
+
+
+def _organization_save(organization: Organization, *, field: str = "name") -> Organization:
+    """Save a named organisation; a name that is taken, or looks like one that is, is a
+    ValidationError on `field` (the input that gave the name)."""
+    try:
+        organization.full_clean()
+        with transaction.atomic():
+            organization.save()
+    except ValidationError as error:
+        raise ValidationError({field: error.message_dict.get("name", error.messages)}) from None
+    except IntegrityError:
+        # A look-alike saved by a concurrent request since full_clean looked.
+        raise ValidationError({field: names.LOOK_ALIKE}) from None
     return organization
 
 
@@ -129,7 +143,9 @@ def invitation_by_token(raw_token: str) -> Invitation | None:
 def invitation_accept(*, raw_token: str, user=None, username: str = "", password: str = ""):
     """Join the invitation's organisation, as `user` or as a new user with a password.
 
-    Single use: the invitation row is locked and marked accepted in one transaction.
+    The invitation is for one address: a signed-in user joins only if their e-mail is
+    that address, and a new account gets that address. Single use: the invitation row
+    is locked and marked accepted in one transaction.
     """
     from django.contrib.auth.password_validation import validate_password
 
@@ -140,8 +156,13 @@ def invitation_accept(*, raw_token: str, user=None, username: str = "", password
     )
     if invitation is None or not invitation.is_usable():
         raise ValidationError({"token": "This invitation is invalid, used or expired."})
+    User = get_user_model()
     if user is None:
-        User = get_user_model()
+        # One account per address: its owner signs in to accept.
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise ValidationError(
+                {"username": f"An account for {invitation.email} exists: sign in to accept."}
+            )
         username = (username or invitation.email).strip()
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": "This username is taken."})
@@ -150,6 +171,8 @@ def invitation_accept(*, raw_token: str, user=None, username: str = "", password
         candidate.set_password(password)
         candidate.save()
         user = candidate
+    elif not invitation.is_for(user):
+        raise PermissionDenied(invitation_refusal(invitation, user))
     Membership.objects.get_or_create(
         user=user, organization=invitation.organization, defaults={"role": invitation.role}
     )
@@ -159,7 +182,24 @@ def invitation_accept(*, raw_token: str, user=None, username: str = "", password
     return user
 
 
+def invitation_refusal(invitation: Invitation, user) -> str:
+    """Why `user` cannot accept an invitation sent to another address, and what to do."""
+    yours = user.email or "no e-mail address"
+    return (
+        f"This invitation was sent to {invitation.email}, and you are signed in with {yours}. "
+        f"Sign out, then open the invitation again to sign in or sign up as {invitation.email}."
+    )
+
+
 # ---------------------------------------------------------------- engagements
+# The same words for an organisation that does not exist and for one the proposer
+# may not address: the answer must not tell which.
+UNKNOWN_COUNTERPART = (
+    "Choose an organisation yours already has an engagement with, or invite a new one "
+    "by its name and its admin's e-mail."
+)
+
+
 @transaction.atomic
 def engagement_propose(
     *,
@@ -171,50 +211,75 @@ def engagement_propose(
     counterpart_admin_email: str = "",
     **fields,
 ) -> Engagement:
-    """One side proposes an engagement naming the counterpart organisation.
+    """One side proposes an engagement to a counterpart organisation.
 
-    A counterpart not yet on Accord is created by name and its first admin is
-    invited by email. The engagement stays `proposed` until an admin of the
+    The counterpart is one `own_organization` already has an engagement with (in any
+    status), chosen by id; or a new organisation, created with `counterpart_name`,
+    whose first admin is invited at `counterpart_admin_email`. Never an organisation
+    found by its name. The engagement stays `proposed` until an admin of the
     counterpart accepts it.
     """
     if not Organization.objects.writable_by(proposer).filter(pk=own_organization.pk).exists():
         raise PermissionDenied(f"Only a manager or admin of {own_organization} can propose.")
     if own_side not in Side.values:
         raise ValidationError({"own_side": "Choose client or provider."})
-    if counterpart is None:
-        name = counterpart_name.strip()
-        if not name:
-            raise ValidationError({"counterpart": "Name the counterpart organisation."})
-        counterpart = Organization.objects.filter(name__iexact=name).first()
-        if counterpart is None:
-            if not counterpart_admin_email:
-                raise ValidationError(
-                    {"counterpart_admin_email": "Give an email to invite the counterpart's admin."}
-                )
-            counterpart = Organization.objects.create(name=name)
-            invitation_create(
-                organization=counterpart,
-                email=counterpart_admin_email,
-                role=Role.ADMIN,
-                invited_by=proposer,
-                counterpart_of_proposal=True,
-            )
-    if own_side == Side.CLIENT:
-        client, provider = own_organization, counterpart
-    else:
-        client, provider = counterpart, own_organization
     engagement = Engagement(
-        client=client,
-        provider=provider,
         status=Engagement.Status.PROPOSED,
         proposed_by=proposer,
         proposed_by_side=own_side,
         proposed_at=timezone.now(),
         **fields,
     )
-    engagement.full_clean()
+    # The terms first: a new counterpart is created, and its admin e-mailed, only for a
+    # proposal that is otherwise valid.
+    engagement.full_clean(exclude=["client", "provider"], validate_constraints=False)
+    if counterpart is not None:
+        if counterpart_name.strip() or counterpart_admin_email.strip():
+            raise ValidationError(
+                {"counterpart_name": "Choose an organisation or invite a new one, not both."}
+            )
+        own = Organization.objects.filter(pk=own_organization.pk)
+        if not Organization.objects.counterparts_of(own).filter(pk=counterpart.pk).exists():
+            raise ValidationError({"counterpart": UNKNOWN_COUNTERPART})
+    else:
+        counterpart = _counterpart_invite(
+            name=counterpart_name, admin_email=counterpart_admin_email, proposer=proposer
+        )
+    if own_side == Side.CLIENT:
+        engagement.client, engagement.provider = own_organization, counterpart
+    else:
+        engagement.client, engagement.provider = counterpart, own_organization
+    try:
+        engagement.full_clean()
+    except ValidationError as error:
+        # The proposer named the other party as `counterpart`, whichever side it takes.
+        raise ValidationError(
+            {
+                "counterpart" if key in ("client", "provider") else key: messages
+                for key, messages in error.message_dict.items()
+            }
+        ) from None
     engagement.save()
     return engagement
+
+
+def _counterpart_invite(*, name: str, admin_email: str, proposer) -> Organization:
+    """A counterpart not on Accord yet: created by name, its first admin invited."""
+    if not name.strip():
+        raise ValidationError({"counterpart": UNKNOWN_COUNTERPART})
+    if not admin_email.strip():
+        raise ValidationError(
+            {"counterpart_admin_email": "Give the e-mail of the new organisation's admin."}
+        )
+    counterpart = _organization_save(Organization(name=name), field="counterpart_name")
+    invitation_create(
+        organization=counterpart,
+        email=admin_email,
+        role=Role.ADMIN,
+        invited_by=proposer,
+        counterpart_of_proposal=True,
+    )
+    return counterpart
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -170,15 +170,7 @@ def engagement_propose(request):
                 **data,
             )
         except ValidationError as exc:
-            add_service_errors(
-                form,
-                exc,
-                field_map={
-                    "counterpart": "counterpart_name",
-                    "client": "counterpart_name",
-                    "provider": "counterpart_name",
-                },
-            )
+            add_service_errors(form, exc)
         else:
             counterpart = engagement.organization_of(other_side(engagement.proposed_by_side))
             messages.success(
@@ -250,11 +242,15 @@ def invitation_list(request, pk):
 
 
 def invitation_accept(request, token):
+    """Join by an invitation's link: signed in with the invited address, or by creating the
+    account for it; anyone else is told to sign out (403 on a POST, nothing changed)."""
     invitation = services.invitation_by_token(token)
     if invitation is None:
         return render(request, "relationships/invitation_invalid.html", status=404)
     signed_in = request.user.is_authenticated
     form = None if signed_in else InvitationSignupForm(_posted(request))
+    refusal = ""
+    status = 200
     if request.method == "POST" and (signed_in or form.is_valid()):
         account = {} if signed_in else form.cleaned_data
         try:
@@ -264,7 +260,10 @@ def invitation_accept(request, token):
                 username=account.get("username", ""),
                 password=account.get("password", ""),
             )
+        except PermissionDenied as exc:
+            refusal, status = str(exc), 403
         except ValidationError as exc:
+            status = 400
             if form is None:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -275,9 +274,13 @@ def invitation_accept(request, token):
                 login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, f"Welcome to {invitation.organization}.")
             return redirect("portfolio")
+    elif request.method == "POST":
+        status = 400
+    if signed_in and not invitation.is_for(request.user):
+        refusal = services.invitation_refusal(invitation, request.user)
     return render(
         request,
         "relationships/invitation_accept.html",
-        {"invitation": invitation, "form": form},
-        status=400 if request.method == "POST" else 200,
+        {"invitation": invitation, "form": form, "refusal": refusal},
+        status=status,
     )

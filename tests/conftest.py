@@ -124,6 +124,48 @@ def engagement(client_org, provider_org):
     )
 
 
+# The audit's personas (issue 16): Bluefin provides Lumen's service desk; Lumen invites
+# newbie@lumen.test; a Cobalt manager gets hold of things that are not theirs.
+@pytest.fixture
+def lumen(db):
+    return OrganizationFactory(name="Lumen Retail")
+
+
+@pytest.fixture
+def bluefin(db):
+    return OrganizationFactory(name="Bluefin IT Services")
+
+
+@pytest.fixture
+def bluefin_manager(bluefin, lumen):
+    EngagementFactory(client=lumen, provider=bluefin, name="Lumen service desk", status="active")
+    user = UserFactory(username="sofia", email="sofia@bluefin.test")
+    MembershipFactory(user=user, organization=bluefin, role="manager")
+    return user
+
+
+@pytest.fixture
+def lumen_invitation(lumen):
+    """(invitation, raw token): Lumen's admin invites newbie@lumen.test as a manager."""
+    from relationships.services import invitation_create
+
+    admin = _member(lumen, "admin", "maya")
+    return invitation_create(
+        organization=lumen, email="newbie@lumen.test", role="manager", invited_by=admin
+    )
+
+
+@pytest.fixture
+def cobalt_manager(db):
+    return _member(OrganizationFactory(name="Cobalt Data Works"), "manager", "jun")
+
+
+@pytest.fixture
+def newbie(db):
+    """The invited person's own account; their address typed in other letter cases."""
+    return UserFactory(username="newbie", email="NewBie@Lumen.TEST")
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # Hashing strength is Django's concern; tests only need users that can sign in.

@@ -11,11 +11,12 @@ from tests.api.conftest import make_scorecard
 pytestmark = pytest.mark.django_db
 
 
-def proposal(client_org, **extra):
+def proposal(client_org, counterpart=None, **extra):
+    """A proposal from client_org to `counterpart` (by id), or to a new organisation."""
     return {
         "organization": client_org.pk,
         "side": "client",
-        "counterpart": "Contoso Services",
+        **({"counterpart": counterpart.pk} if counterpart else {}),
         "name": "Data platform",
         "start_date": "2026-03-01",
         **extra,
@@ -23,9 +24,17 @@ def proposal(client_org, **extra):
 
 
 def test_proposal_is_inert_until_the_counterparts_admin_accepts(
-    api, client_org, provider_org, client_admin, provider_admin, provider_manager, client_manager
+    api,
+    engagement,
+    client_org,
+    provider_org,
+    client_admin,
+    provider_admin,
+    provider_manager,
+    client_manager,
 ):
-    response = api(client_admin).post("/api/v1/engagements/", proposal(client_org), format="json")
+    body = proposal(client_org, provider_org)
+    response = api(client_admin).post("/api/v1/engagements/", body, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "proposed"
@@ -70,11 +79,11 @@ def test_proposal_is_inert_until_the_counterparts_admin_accepts(
 
 
 def test_outsider_cannot_see_or_accept_a_proposal(
-    api, client_org, provider_org, client_admin, outsider
+    api, engagement, client_org, provider_org, client_admin, outsider
 ):
     engagement_id = (
         api(client_admin)
-        .post("/api/v1/engagements/", proposal(client_org), format="json")
+        .post("/api/v1/engagements/", proposal(client_org, provider_org), format="json")
         .json()["id"]
     )
     assert api(outsider).get(f"/api/v1/engagements/{engagement_id}/").status_code == 404
@@ -82,17 +91,18 @@ def test_outsider_cannot_see_or_accept_a_proposal(
 
 
 def test_proposal_from_an_organisation_you_do_not_belong_to_is_refused(
-    api, outsider_org, client_admin, client_viewer, client_org
+    api, engagement, outsider_org, provider_org, client_admin, client_viewer, client_org
 ):
-    response = api(client_admin).post("/api/v1/engagements/", proposal(outsider_org), format="json")
+    body = proposal(outsider_org, provider_org)
+    response = api(client_admin).post("/api/v1/engagements/", body, format="json")
     assert response.status_code == 400
     assert "organization" in response.json()["errors"]
-    viewer = api(client_viewer).post("/api/v1/engagements/", proposal(client_org), format="json")
-    assert viewer.status_code == 403
+    body = proposal(client_org, provider_org)
+    assert api(client_viewer).post("/api/v1/engagements/", body, format="json").status_code == 403
 
 
 def test_proposal_naming_a_new_counterpart_needs_an_admin_email(api, client_org, client_admin):
-    body = proposal(client_org, counterpart="Brand New Ltd")
+    body = proposal(client_org, counterpart_name="Brand New Ltd")
     response = api(client_admin).post("/api/v1/engagements/", body, format="json")
     assert response.status_code == 400
     assert "counterpart_admin_email" in response.json()["errors"]
@@ -100,8 +110,10 @@ def test_proposal_naming_a_new_counterpart_needs_an_admin_email(api, client_org,
     assert api(client_admin).post("/api/v1/engagements/", body, format="json").status_code == 201
 
 
-def test_proposal_with_dates_out_of_order_is_refused(api, client_org, client_admin):
-    body = proposal(client_org, end_date="2026-01-01")
+def test_proposal_with_dates_out_of_order_is_refused(
+    api, engagement, client_org, provider_org, client_admin
+):
+    body = proposal(client_org, provider_org, end_date="2026-01-01")
     response = api(client_admin).post("/api/v1/engagements/", body, format="json")
     assert response.status_code == 400
     assert "end_date" in response.json()["errors"]

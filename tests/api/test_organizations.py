@@ -87,3 +87,29 @@ def test_accept_an_invitation_as_the_logged_in_user(api, client_admin, client_or
     assert response.status_code == 200 and response.json()["role"] == "viewer"
     again = api(outsider).post("/api/v1/invitations/accept/", {"token": raw}, format="json")
     assert again.status_code == 400 and "token" in again.json()["errors"]
+
+
+# ---------------------------------------------------------------- the invited address
+def test_an_invitation_token_in_other_hands_joins_nobody(
+    api, lumen, lumen_invitation, cobalt_manager
+):
+    invitation, raw = lumen_invitation
+    response = api(cobalt_manager).post(
+        "/api/v1/invitations/accept/", {"token": raw}, format="json"
+    )
+    assert response.status_code == 403
+    assert "newbie@lumen.test" in response.json()["detail"]
+    assert not Membership.objects.filter(user=cobalt_manager, organization=lumen).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None and invitation.accepted_by is None
+
+
+def test_the_invited_person_joins_whatever_the_case_of_their_address(
+    api, lumen, lumen_invitation, cobalt_manager, newbie
+):
+    invitation, raw = lumen_invitation
+    api(cobalt_manager).post("/api/v1/invitations/accept/", {"token": raw}, format="json")
+    response = api(newbie).post("/api/v1/invitations/accept/", {"token": raw}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["role"] == "manager"
+    assert Membership.objects.get(user=newbie, organization=lumen).role == "manager"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from feedback.forms import engagement_forms
 from relationships.models import Engagement, Invitation, Membership, Organization
-from relationships.services import invitation_create
+from relationships.services import UNKNOWN_COUNTERPART, invitation_create
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +39,10 @@ def forms_for(user, engagement) -> dict:
 
 # ---------------------------------------------------------------- proposals
 def test_proposal_accepted_by_the_counterpart_admin(
-    as_user, client_org, provider_org, client_manager, provider_admin
+    as_user, engagement, client_org, provider_org, client_manager, provider_admin
 ):
-    response = propose(as_user(client_manager), client_org, counterpart_name="contoso services")
-    engagement = Engagement.objects.get()
+    response = propose(as_user(client_manager), client_org, counterpart=provider_org.pk)
+    engagement = Engagement.objects.get(status="proposed")
     assert response["Location"] == reverse("engagement-detail", args=[engagement.pk])
     assert (engagement.client, engagement.provider, engagement.status) == (
         client_org,
@@ -60,10 +60,10 @@ def test_proposal_accepted_by_the_counterpart_admin(
 
 @pytest.mark.parametrize("who", ["client_admin", "provider_manager"])
 def test_only_the_counterpart_admin_accepts(
-    as_user, request, client_org, provider_org, client_manager, who
+    as_user, request, engagement, client_org, provider_org, client_manager, who
 ):
-    propose(as_user(client_manager), client_org, counterpart_name=provider_org.name)
-    engagement = Engagement.objects.get()
+    propose(as_user(client_manager), client_org, counterpart=provider_org.pk)
+    engagement = Engagement.objects.get(status="proposed")
     user = request.getfixturevalue(who)
     assert as_user(user).post(reverse("engagement-accept", args=[engagement.pk])).status_code == 403
     engagement.refresh_from_db()
@@ -114,25 +114,29 @@ def test_new_counterpart_is_created_and_its_admin_invited(as_user, client_org, c
     assert Invitation.objects.get(organization__name="Newco Ltd").role == "admin"
 
 
-def test_proposal_errors_appear_next_to_fields(as_user, client_org, provider_org, client_manager):
+def test_proposal_errors_appear_next_to_fields(
+    as_user, engagement, client_org, provider_org, client_manager
+):
     response = propose(
         as_user(client_manager),
         client_org,
-        counterpart_name=provider_org.name,
+        counterpart=provider_org.pk,
         end_date="2026-01-01",
         time_zone="Mars/Olympus",
     )
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert "time_zone" in errors
-    assert not Engagement.objects.exists()
+    assert not Engagement.objects.filter(status="proposed").exists()
 
 
-def test_proposal_end_before_start_is_refused(as_user, client_org, provider_org, client_manager):
+def test_proposal_end_before_start_is_refused(
+    as_user, engagement, client_org, provider_org, client_manager
+):
     response = propose(
         as_user(client_manager),
         client_org,
-        counterpart_name=provider_org.name,
+        counterpart=provider_org.pk,
         end_date="2026-01-01",
     )
     assert response.context["form"].errors["end_date"] == [
@@ -140,28 +144,28 @@ def test_proposal_end_before_start_is_refused(as_user, client_org, provider_org,
     ]
 
 
-def test_own_organisation_cannot_be_the_counterpart(as_user, client_org, client_manager):
-    response = propose(as_user(client_manager), client_org, counterpart_name=client_org.name)
+def test_own_organisation_cannot_be_the_counterpart(
+    as_user, engagement, client_org, client_manager
+):
+    response = propose(as_user(client_manager), client_org, counterpart=client_org.pk)
     assert response.status_code == 400
-    assert (
-        "must be different organisations" in response.context["form"].errors["counterpart_name"][0]
-    )
-    assert not Engagement.objects.exists()
+    assert response.context["form"].errors["counterpart"] == [UNKNOWN_COUNTERPART]
+    assert not Engagement.objects.filter(status="proposed").exists()
 
 
 def test_viewer_cannot_propose_for_their_organisation(
-    as_user, client_org, provider_org, client_viewer
+    as_user, engagement, client_org, provider_org, client_viewer
 ):
-    response = propose(as_user(client_viewer), client_org, counterpart_name=provider_org.name)
+    response = propose(as_user(client_viewer), client_org, counterpart=provider_org.pk)
     assert response.status_code == 400
     assert "own_organization" in response.context["form"].errors
-    assert not Engagement.objects.exists()
+    assert not Engagement.objects.filter(status="proposed").exists()
 
 
 def test_cannot_propose_for_someone_elses_organisation(
-    as_user, outsider_org, provider_org, client_manager
+    as_user, engagement, outsider_org, provider_org, client_manager
 ):
-    response = propose(as_user(client_manager), outsider_org, counterpart_name=provider_org.name)
+    response = propose(as_user(client_manager), outsider_org, counterpart=provider_org.pk)
     assert "own_organization" in response.context["form"].errors
 
 
@@ -283,7 +287,10 @@ def test_signed_in_user_joins_with_one_click(as_user, client_org, client_admin, 
 
 def test_used_token_is_refused(as_user, client_org, client_admin, provider_manager):
     _, token = invitation_create(
-        organization=client_org, email="a@example.com", role="viewer", invited_by=client_admin
+        organization=client_org,
+        email=provider_manager.email,
+        role="viewer",
+        invited_by=client_admin,
     )
     as_user(provider_manager).post(reverse("invitation-accept", args=[token]))
     response = Client().get(reverse("invitation-accept", args=[token]))
@@ -353,3 +360,62 @@ def test_empty_proposal_is_a_bad_request(as_user, client_manager):
     response = as_user(client_manager).post(reverse("engagement-propose"), {})
     assert response.status_code == 400
     assert "name" in response.context["form"].errors
+
+
+# ---------------------------------------------------------------- the invited address
+def test_a_signed_in_user_with_another_address_is_told_and_joins_nothing(
+    as_user, lumen, lumen_invitation, cobalt_manager
+):
+    invitation, token = lumen_invitation
+    link = reverse("invitation-accept", args=[token])
+    client = as_user(cobalt_manager)
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "This invitation was sent to newbie@lumen.test" in page.content.decode()
+    assert "Join as" not in page.content.decode()
+
+    response = client.post(link)
+    assert response.status_code == 403
+    assert "Sign out" in response.content.decode()
+    assert not Membership.objects.filter(user=cobalt_manager, organization=lumen).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_the_invited_person_joins_signed_in(as_user, lumen, lumen_invitation, newbie):
+    _, token = lumen_invitation
+    response = as_user(newbie).post(reverse("invitation-accept", args=[token]))
+    assert response.status_code == 302
+    assert Membership.objects.get(user=newbie, organization=lumen).role == "manager"
+
+
+def test_an_account_made_from_an_invitation_has_the_invited_address(lumen, lumen_invitation):
+    _, token = lumen_invitation
+    response = Client().post(
+        reverse("invitation-accept", args=[token]),
+        {
+            "username": "newbie",
+            "email": "someone.else@cobalt.test",  # not a field: ignored
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(organization=lumen, role="manager").user.email == (
+        "newbie@lumen.test"
+    )
+
+
+def test_signing_up_for_an_address_with_an_account_says_sign_in(lumen, lumen_invitation, newbie):
+    _, token = lumen_invitation
+    response = Client().post(
+        reverse("invitation-accept", args=[token]),
+        {
+            "username": "newbie2",
+            "password": "a long pass phrase",
+            "password_again": "a long pass phrase",
+        },
+    )
+    assert response.status_code == 400
+    assert "sign in" in response.context["form"].errors["username"][0]
+    assert not Membership.objects.filter(organization=lumen, role="manager").exists()

@@ -33,7 +33,8 @@ def propose_as_client(proposer, client_org, **counterpart):
 
 
 @pytest.fixture
-def proposal(client_manager, client_org, provider_org):
+def proposal(client_manager, client_org, provider_org, engagement):
+    # A second engagement with a counterpart the client already works with (`engagement`).
     return propose_as_client(client_manager, client_org, counterpart=provider_org)
 
 

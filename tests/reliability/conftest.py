@@ -103,7 +103,7 @@ def world(
     period_start = date(2026, 3, 1)
     invitation, raw_invitation = invitation_create(
         organization=client_org,
-        email="new.person@example.com",
+        email=provider_manager.email,
         role="viewer",
         invited_by=client_admin,
         send=False,

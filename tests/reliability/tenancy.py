@@ -151,11 +151,11 @@ API_TABLE = {
     "PUT /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "PATCH /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "DELETE /api/v1/webhooks/{id}/": "401 404 404 404 404 204",
-    # Anyone signed in: their own organisation, their own token, an invitation
-    # whose emailed token they hold.
+    # Anyone signed in: their own organisation, their own token.
     "POST /api/v1/organizations/": "401 201 201 201 201 201",
     "POST /api/v1/tokens/": "401 201 201 201 201 201",
-    "POST /api/v1/invitations/accept/": "401 200 200 200 200 200",
+    # An invitation's token joins only the person it was sent to (the provider manager).
+    "POST /api/v1/invitations/accept/": "401 403 403 403 200 403",
 }
 
 # ------------------------------------------------------------------ page table
@@ -183,11 +183,12 @@ PAGE_TABLE = {
         None,
         {"GET": "200 200 200 200 200 200", "POST": "405 405 405 405 405 405"},
     ),
-    # The invitation's emailed token is the key: anyone holding it may join (anonymous
-    # visitors sign up, so an empty form is a 400).
+    # The invitation's link: anyone holding it sees whom it is for; only the person it was
+    # sent to (the provider manager) joins, and anonymous visitors sign up for that
+    # address (an empty form is a 400).
     "invitation-accept": (
         "invitation",
-        {"GET": "200 200 200 200 200 200", "POST": "400 302 302 302 302 302"},
+        {"GET": "200 200 200 200 200 200", "POST": "400 403 403 403 302 403"},
     ),
     # Signed-in pages about the user only; the read pages refuse other methods.
     "portfolio": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
@@ -348,8 +349,7 @@ def api_bodies(w) -> dict:
         "POST /api/v1/engagements/": {
             "organization": w["organizations"].pk,
             "side": "client",
-            "counterpart": "Tailspin Toys",
-            "counterpart_admin_email": "admin@tailspin.example",
+            "counterpart": w["engagement"].provider.pk,
             "name": "Field service",
             "start_date": "2026-04-01",
         },
@@ -459,8 +459,7 @@ def page_bodies(w) -> dict:
         "engagement-propose": {
             "own_organization": w["organizations"].pk,
             "own_side": "client",
-            "counterpart_name": "Tailspin Toys",
-            "counterpart_admin_email": "admin@tailspin.example",
+            "counterpart": w["engagement"].provider.pk,
             "name": "Field service",
             "phase": "pilot",
             "start_date": "2026-04-01",

@@ -328,3 +328,104 @@ def test_dashboard_upload_refuses_bad_files_and_changes_nothing(world, row_count
     for what, content in files.items():
         problems += _check(world, row_counts, lambda c=content: _upload(world, c), what, "")
     assert problems == []
+
+
+# ------------------------------------------------------------------ the proposal's counterpart
+def counterpart_cases(world) -> list[tuple[str, dict, str]]:
+    """(what, the counterpart part of a proposal, the field the answer must name): a
+    counterpart by id outside the addressable set, or a new one with a bad name or e-mail."""
+    taken = world["engagement"].provider.name
+    new = {"counterpart_name": "Tailspin Toys", "counterpart_admin_email": "boss@tailspin.test"}
+    cases = [
+        ("an organisation the proposer does not work with", {"counterpart": "foreign"}, ""),
+        ("an id that does not exist", {"counterpart": 10**6}, "counterpart"),
+        ("an id as a word", {"counterpart": "Contoso Services"}, "counterpart"),
+        ("no counterpart at all", {}, "counterpart"),
+        ("an id and a new name", {"counterpart": "own", **new}, "counterpart_name"),
+    ]
+    for what, name in [
+        ("a taken name in capitals", taken.upper()),
+        ("a taken name with a zero-width joiner", taken.replace(" ", " \u200d")),
+        ("a taken name in fullwidth letters", taken.translate(FULLWIDTH)),
+        ("a taken name with double spaces", taken.replace(" ", "  ")),
+        ("a right-to-left override", "Tailspin \u202eToys"),
+        ("mixed alphabets in a word", "T\u0430ilspin Toys"),
+        ("only invisible characters", "\u200b\u200d\u2060"),
+        ("a control character", "Tailspin\x07Toys"),
+        ("a NUL character", "Tailspin\x00Toys"),
+        ("a 1 MB string", MEGABYTE),
+    ]:
+        cases.append(
+            (f"counterpart_name: {what}", {**new, "counterpart_name": name}, "counterpart_name")
+        )
+    for what, email in [
+        ("not an e-mail", "tailspin"),
+        ("a 1 MB e-mail", MEGABYTE + "@tailspin.test"),
+        ("missing", ""),
+    ]:
+        cases.append(
+            (
+                f"counterpart_admin_email: {what}",
+                {**new, "counterpart_admin_email": email},
+                "counterpart_admin_email",
+            )
+        )
+    return cases
+
+
+FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
+def _with_counterpart(world, body: dict, counterpart: dict, id_field: str) -> dict:
+    body = {key: value for key, value in body.items() if key != id_field}
+    ids = {"foreign": world["foreign"]["organization"].pk, "own": world["engagement"].provider.pk}
+    return {**body, **{key: ids.get(value, value) for key, value in counterpart.items()}}
+
+
+def test_api_proposal_refuses_bad_counterparts_and_changes_nothing(world, row_counts, mailoutbox):
+    client = client_as(world, WRITER)
+    valid = api_bodies(world)["POST /api/v1/engagements/"]
+    problems = []
+    for what, counterpart, must_name in counterpart_cases(world):
+        body = _with_counterpart(world, valid, counterpart, "counterpart")
+        problems += _check(
+            world,
+            row_counts,
+            lambda body=body: client.generic(
+                "POST", "/api/v1/engagements/", json.dumps(body).encode(), "application/json"
+            ),
+            what,
+            must_name or "counterpart",
+        )
+    assert problems == [] and mailoutbox == []
+
+
+def test_dashboard_proposal_refuses_bad_input_and_changes_nothing(world, row_counts, mailoutbox):
+    client = client_as(world, WRITER, Client)
+    url = reverse("engagement-propose")
+    valid = page_bodies(world)["engagement-propose"]
+    problems = []
+    for what, counterpart, must_name in counterpart_cases(world):
+        body = _with_counterpart(world, valid, counterpart, "counterpart")
+        body = {key: value for key, value in body.items() if value is not None}
+        problems += _check(
+            world,
+            row_counts,
+            lambda body=body: client.post(url, body),
+            what,
+            must_name or "counterpart",
+        )
+    for field, value in valid.items():
+        if field in ("own_side", "phase", "scorecard_period", "own_organization", "counterpart"):
+            candidates = [("not a choice", "nonsense")]
+        else:
+            candidates = form_values(field, value)
+        for what, bad in candidates:
+            problems += _check(
+                world,
+                row_counts,
+                lambda body={**valid, field: bad}: client.post(url, body),
+                f"{field}: {what}",
+                field,
+            )
+    assert problems == [] and mailoutbox == []

@@ -176,6 +176,7 @@ REFERENCED = {
     "issue": "issue",
     "review": "review",
     "checkin": "checkin",
+    "counterpart": "organization",
     "client_contact": "client_contact",
     "provider_contact": "provider_contact",
     "attendee_contacts": "client_contact",
@@ -187,8 +188,16 @@ REFERENCED = {
 
 FOLLOW_UP = {"owner_side": "client", "description": "Follow up", "due_date": "2026-03-01"}
 # The field that decides which engagement a new record joins: naming one of the
-# user's other engagements there is legitimate.
-ANCHORS = {"engagement", "organization", "goal-progress goal", "reviews issue", "measurements sla"}
+# user's other engagements there is legitimate. So is proposing to the other party of
+# one of them.
+ANCHORS = {
+    "engagement",
+    "organization",
+    "goal-progress goal",
+    "reviews issue",
+    "measurements sla",
+    "engagements counterpart",
+}
 
 
 def _with_reference(body: dict, field: str, value) -> dict:
@@ -214,6 +223,7 @@ def test_reference_fields_are_discovered():
         "POST /api/v1/action-items/ checkin",
         "POST /api/v1/checkins/ attendee_contacts",
         "POST /api/v1/measurements/bulk/ rows[].sla",
+        "POST /api/v1/engagements/ counterpart",
     } <= names
 
 

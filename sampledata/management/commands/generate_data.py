@@ -50,6 +50,7 @@ from relationships.models import (
     Organization,
     SharedGoal,
 )
+from relationships.names import organization_name_key
 from relationships.periods import MONTH, period_containing
 
 CLIENT_NAME = "Bench Client"
@@ -341,7 +342,7 @@ class Generator:
             return user_id
 
         client_id = self.w.next_id(Organization)
-        orgs.append((client_id, CLIENT_NAME, self.created_at))
+        orgs.append((client_id, CLIENT_NAME, organization_name_key(CLIENT_NAME), self.created_at))
         self.client_id = client_id
         self.bench_id = person(BENCH_USERNAME, client_id, "manager", "Bench", "Manager")
         client_people = [self.bench_id]
@@ -352,7 +353,8 @@ class Generator:
         self.provider_ids = []
         for p in range(1, self.providers + 1):
             org_id = self.w.next_id(Organization)
-            orgs.append((org_id, f"Bench Provider {p:02d}", self.created_at))
+            name = f"Bench Provider {p:02d}"
+            orgs.append((org_id, name, organization_name_key(name), self.created_at))
             self.provider_ids.append(org_id)
             self.users[f"p{p}"] = [
                 person(
@@ -364,7 +366,7 @@ class Generator:
                 )
                 for n in range(1, 7)
             ]
-        self.w.write(Organization, ("id", "name", "created_at"), orgs)
+        self.w.write(Organization, ("id", "name", "name_key", "created_at"), orgs)
         self.w.write(
             User,
             (

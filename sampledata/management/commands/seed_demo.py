@@ -11,6 +11,7 @@ the logins again. It runs in one transaction, so a failure leaves nothing half m
 """
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,9 +19,11 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from feedback import services as feedback_services
@@ -38,7 +41,12 @@ from relationships.models import (
     Side,
     other_side,
 )
-from relationships.services import engagement_accept, engagement_propose, organization_create
+from relationships.services import (
+    engagement_accept,
+    engagement_propose,
+    invitation_accept,
+    organization_create,
+)
 
 PASSWORD = "accord-demo-2026"
 # The demo's marker: when this organisation exists, the demo is already there.
@@ -271,22 +279,31 @@ class Demo:
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@demo.accord.example", PASSWORD)
-        organizations = {name: self.organization(name) for name in ORGANIZATIONS}
-        for profile in PROFILES:
-            self.engagement(profile, organizations)
-        # A proposal waiting for Arcadia's admin, to show acceptance.
+        for name in ORGANIZATIONS:
+            self.people[name] = self.users(name)
+        # Lumen signs up; every other organisation joins Accord when a client proposes
+        # to it, as in the product: the proposal invites its admin by e-mail (kept in
+        # memory here, not sent), who follows the link.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            organizations = {MARKER_ORGANIZATION: self.organization(MARKER_ORGANIZATION)}
+            for profile in PROFILES:
+                self.engagement(profile, organizations)
+        # A proposal waiting for Arcadia's admin, to show acceptance: from Cobalt, which
+        # already works with Arcadia (a proposal goes only to such a counterpart, or to
+        # a new organisation invited by e-mail).
         engagement_propose(
-            proposer=self.people["Bluefin IT Services"][Role.ADMIN],
-            own_organization=organizations["Bluefin IT Services"],
+            proposer=self.people["Cobalt Data Works"][Role.ADMIN],
+            own_organization=organizations["Cobalt Data Works"],
             own_side=Side.CLIENT,
             counterpart=organizations["Arcadia Cloud Hosting"],
-            name="Bluefin · Arcadia disaster-recovery site",
+            name="Cobalt · Arcadia disaster-recovery site",
             phase=Engagement.Phase.PILOT,
             start_date=self.today + timedelta(days=30),
         )
 
     # ---------------------------------------------------------------- parties
-    def organization(self, name: str) -> Organization:
+    def users(self, name: str) -> dict[str, object]:
         prefix, people = ORGANIZATIONS[name]
         User = get_user_model()
         users = {}
@@ -300,22 +317,33 @@ class Demo:
             user.password = self.password_hash
             user.save()
             users[role] = user
+        return users
+
+    def organization(self, name: str) -> Organization:
+        """An organisation its admin creates on Accord, with its other members."""
+        users = self.people[name]
         organization = organization_create(name=name, creator=users[Role.ADMIN])
+        self.add_members(organization, users)
+        return organization
+
+    def add_members(self, organization: Organization, users: dict[str, object]):
         Membership.objects.bulk_create(
             Membership(user=users[role], organization=organization, role=role)
             for role in (Role.MANAGER, Role.VIEWER)
         )
-        self.people[name] = users
-        return organization
 
     def engagement(self, profile: Profile, organizations: dict[str, Organization]):
         client, provider = self.people[profile.client], self.people[profile.provider]
         start = self.today - timedelta(days=profile.started_days_ago)
+        known = organizations.get(profile.provider)
         engagement = engagement_propose(
             proposer=client[Role.ADMIN],
             own_organization=organizations[profile.client],
             own_side=Side.CLIENT,
-            counterpart=organizations[profile.provider],
+            # A counterpart the client works with by id; a new one by name, inviting its admin.
+            counterpart=known,
+            counterpart_name="" if known else profile.provider,
+            counterpart_admin_email="" if known else provider[Role.ADMIN].email,
             name=profile.name,
             phase=profile.phase,
             start_date=start,
@@ -325,6 +353,11 @@ class Demo:
             time_zone=profile.time_zone,
             scorecard_period=profile.period,
         )
+        if known is None:
+            token = re.search(r"/invitations/([^/\s]+)/", mail.outbox[-1].body)[1]
+            invitation_accept(raw_token=token, user=provider[Role.ADMIN])
+            self.add_members(engagement.provider, provider)
+            organizations[profile.provider] = engagement.provider
         engagement = engagement_accept(engagement=engagement, user=provider[Role.ADMIN])
         sides = {Side.CLIENT: client, Side.PROVIDER: provider}
         contacts = self.contacts(engagement, sides, start)
