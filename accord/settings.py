@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     # orjson renders the same JSON several times faster than the standard library.
     "DEFAULT_RENDERER_CLASSES": [
         "drf_orjson_renderer.renderers.ORJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.api.plumbing.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.plumbing.ApiPagination",
     "PAGE_SIZE": 50,
