@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "accord.middleware.ContentSecurityPolicyMiddleware",
     "accord.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -291,9 +291,11 @@ SESSION_COOKIE_HTTPONLY = True
 # Content-Security-Policy on every page, in development too (so a violation shows up
 # before production): scripts, styles and connections from this site only, no inline
 # script or style (data reaches scripts through json_script), no plugins, no framing.
-# Two pages allow one fixed inline style of a library's template by its hash, on that
-# page only: the API docs (accord/urls.py) and the admin's history (relationships/admin.py).
-# tests/reliability/test_content_security_policy.py visits every page in Chromium.
+# Library pages whose templates carry fixed inline styles allow exactly those, by hash,
+# on those pages only (core/content_security.py): the API docs (accord/urls.py), the
+# admin's history pages (relationships/admin.py) and DRF's browsable API
+# (accord/middleware.py). tests/reliability/test_content_security_policy.py visits every
+# page in Chromium.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

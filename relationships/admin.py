@@ -5,10 +5,6 @@ and import batches are read-only here: values are recorded through
 relationships.measurements so corrections keep their history.
 """
 
-import base64
-import hashlib
-
-from csp.constants import UNSAFE_HASHES
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import reverse
@@ -16,6 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.content_security import style_attributes_allowed
 from relationships import services
 from relationships.models import (
     SLA,
@@ -44,30 +41,12 @@ class ReadOnlyAdminMixin:
         return False
 
 
-# django-simple-history's history list has one style attribute, on its paginator.
-SIMPLE_HISTORY_PAGINATOR_STYLE = "border-top: 0"
-
-
-def style_attribute_hash(declarations: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(declarations.encode()).digest()).decode()
-    return f"'sha256-{digest}'"
-
-
 class HistoryAdmin(SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose history page keeps the Content-Security-Policy: the one
-    style attribute of django-simple-history's template is allowed by its hash, on that
-    page only, rather than copying the template to drop it."""
+    style attribute of django-simple-history's template (on its paginator) is allowed by
+    its hash, on that page only, rather than copying the template to drop it."""
 
-    @method_decorator(
-        csp_update(
-            {
-                "style-src-attr": [
-                    UNSAFE_HASHES,
-                    style_attribute_hash(SIMPLE_HISTORY_PAGINATOR_STYLE),
-                ]
-            }
-        )
-    )
+    @method_decorator(csp_update(style_attributes_allowed("border-top: 0")))
     def history_view(self, request, object_id, extra_context=None):
         return super().history_view(request, object_id, extra_context)
 

@@ -1,10 +1,11 @@
 """Content-Security-Policy in the browser: every page, no violation.
 
 Headless Chromium visits every dashboard page the URL resolver knows (a manager's, and the
-admins' pages as an admin, with the objects of the seeded world), the sign-in page, the API
-docs, and the Django admin (sign-in, index, every changelist, add, change and history page).
-Each response must carry the policy, and the page must raise no `securitypolicyviolation`
-event and log no CSP message on the console.
+admins' pages as an admin, with the objects of the seeded world), the sign-in page and the
+page of a form sent without its CSRF cookie, the API docs, every read of the API as the
+browsable API shows it, and the Django admin (sign-in, index, every changelist, add, change
+and history page). Each response must carry the policy, and the page must raise no
+`securitypolicyviolation` event and log no CSP message on the console.
 """
 
 from collections import defaultdict
@@ -17,7 +18,15 @@ from django.urls import reverse
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.factories import PASSWORD, UserFactory
-from tests.reliability.tenancy import PAGE_KWARGS, PAGE_NAMES, PAGE_TABLE, expected_statuses
+from tests.reliability.tenancy import (
+    API_TABLE,
+    OPERATIONS,
+    PAGE_KWARGS,
+    PAGE_NAMES,
+    PAGE_TABLE,
+    api_url,
+    expected_statuses,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,6 +47,8 @@ VIOLATIONS_SO_FAR = """async () => {
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   return window.cspViolations;
 }"""
+# What Chromium asks for when it opens a page (the API answers it with HTML).
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CANVAS_HAS_INK = """(canvas) => {
   const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) return true; }
@@ -72,7 +83,9 @@ class Visitor:
 
     def visit(self, path: str, ready: str | None = None, expect: int = 200):
         """Fetch the page (any type: its header is checked) and, if it is HTML, show it."""
-        fetched = self.context.request.get(self.base_url + path, max_redirects=0)
+        fetched = self.context.request.get(
+            self.base_url + path, headers={"Accept": BROWSER_ACCEPT}, max_redirects=0
+        )
         problems = self.problems[path]
         if fetched.status != expect:
             problems.append(f"answered {fetched.status}, not {expect}")
@@ -111,6 +124,15 @@ def dashboard_pages(world, persona: str) -> list[str]:
         if expected_statuses(rows["GET"], name)[persona] == "200":
             paths.append(reverse(name, kwargs=PAGE_KWARGS[about](world)))
     return paths
+
+
+def api_pages(world, persona: str) -> list[str]:
+    """Every read of the API the persona may make, with the world's objects as ids."""
+    return [
+        api_url(world, path)
+        for method, path in OPERATIONS
+        if method == "GET" and expected_statuses(API_TABLE[f"GET {path}"], path)[persona] == "200"
+    ]
 
 
 def admin_pages(operator) -> list[tuple[str, int]]:
@@ -157,11 +179,26 @@ def test_every_page_carries_the_policy_and_breaks_none_of_it(browser, live_serve
                 manager.problems[path].append("the score chart is not drawn")
         else:
             manager.visit(path)
+    for path in api_pages(world, "client_manager"):
+        manager.visit(path)
 
     client_admin = Visitor(browser, live_server.url, "admin")
     client_admin.sign_in(reverse("login"), world["client_admin"].username, reverse("portfolio"))
     for path in admin_only:
         client_admin.visit(path)
+
+    # A form sent without the CSRF cookie: Django's failure page, in Accord's layout.
+    anonymous = Visitor(browser, live_server.url, "anonymous")
+    login = reverse("login")
+    anonymous.visit(login)
+    anonymous.context.clear_cookies()
+    anonymous.page.fill("#id_username", world["client_manager"].username)
+    anonymous.page.fill("#id_password", PASSWORD)
+    with anonymous.page.expect_navigation() as sent:  # until the answer has loaded
+        anonymous.page.click("[type=submit]")
+    if sent.value.status != 403 or "content-security-policy" not in sent.value.headers:
+        anonymous.problems["CSRF failure"].append(f"answered {sent.value.status} without a policy")
+    anonymous.check("CSRF failure", anonymous.page)
 
     operator = UserFactory(username="operator", is_staff=True, is_superuser=True)
     staff = Visitor(browser, live_server.url, "staff")
@@ -169,6 +206,11 @@ def test_every_page_carries_the_policy_and_breaks_none_of_it(browser, live_serve
     for path, status in admin_pages(operator):
         staff.visit(path, expect=status)
 
-    assert len(manager.visited) > 20 and len(staff.visited) > 40  # the discovery found pages
-    problems = {**manager.failures(), **client_admin.failures(), **staff.failures()}
+    assert len(manager.visited) > 60 and len(staff.visited) > 40  # the discovery found pages
+    problems = {
+        **manager.failures(),
+        **client_admin.failures(),
+        **anonymous.failures(),
+        **staff.failures(),
+    }
     assert problems == {}, "\n".join(f"{path}: {found}" for path, found in problems.items())
