@@ -12,7 +12,8 @@ from csp.constants import UNSAFE_HASHES
 
 
 def source_hash(text: str) -> str:
-    """The source expression that allows exactly this inline <style> block's content."""
+    """The source expression that allows exactly this inline style: a <style> block's
+    content, or (with 'unsafe-hashes') a style attribute's value."""
     digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
     return f"'sha256-{digest}'"
 
