@@ -173,8 +173,9 @@ class EngagementProposeForm(forms.Form):
     )
     counterpart_admin_email = forms.EmailField(
         required=False,
-        label="New organisation's admin e-mail",
-        help_text="We invite them to join Accord and accept the proposal.",
+        label="Counterpart admin's e-mail",
+        help_text="An admin of the counterpart. If they are on Accord, the proposal goes to "
+        "their organisation; if not, give the new organisation's name too and we invite them.",
     )
     name = forms.CharField(max_length=200, label="Engagement name")
     phase = forms.ChoiceField(choices=Engagement.Phase.choices, initial=Engagement.Phase.PILOT)

@@ -385,7 +385,13 @@ class EngagementScorecards:
             "audited, and applied from the next computation."
         ),
     )
-    @action(detail=True, methods=["get", "patch"], url_path="scoring-config")
+    # serializer_class: the browsable API builds its PATCH form from it.
+    @action(
+        detail=True,
+        methods=["get", "patch"],
+        url_path="scoring-config",
+        serializer_class=ScoringConfigUpdateSerializer,
+    )
     def scoring_config(self, request, pk=None):
         engagement = self.get_object()
         if request.method == "PATCH":

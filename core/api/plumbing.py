@@ -6,10 +6,12 @@ loading, so this module must not import DRF views or viewsets.
 
 import drf_spectacular.authentication
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
-from rest_framework import authentication, exceptions, throttling
+from rest_framework import authentication, exceptions, renderers, throttling
 from rest_framework.pagination import PageNumberPagination
 
 from core.signin import LOCKED_MESSAGE, client_address, is_locked_out, locked_message_params
@@ -37,6 +39,22 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object(
             header_name="Authorization", token_prefix="Token"
         )
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's browsable API (its pages' styles are allowed by accord.middleware)."""
+
+    def show_form_for_method(self, view, method, request, obj):
+        """Whether to show a form for a write; the write itself is checked when sent."""
+        # DRF checks a form's object permission on the serializer's instance, which for a
+        # computed body (the scoring configuration, a dict) is no record.
+        record = obj if isinstance(obj, models.Model) else None
+        try:
+            return super().show_form_for_method(view, method, request, record)
+        except PermissionDenied:
+            # Access.require raises Django's PermissionDenied, which DRF catches only in
+            # views: here it turned a viewer's read of a record into a 403 page.
+            return False
 
 
 class ApiPagination(PageNumberPagination):
