@@ -6,9 +6,7 @@ The bulk path skips DRF's per-row serializers: it parses with orjson or csv and
 validates column by column, to take a full batch quickly (benchmarks/RESULTS.md).
 """
 
-import csv
 import gc
-import io
 from contextlib import contextmanager
 from itertools import islice
 
@@ -373,29 +371,6 @@ def _rows_from_json(body: bytes) -> list:
 
 def _rows_from_csv(body: bytes) -> list[dict]:
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise exceptions.ParseError("The CSV is not UTF-8 text.") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip() for name in next(reader, [])]
-        missing = sorted(validation.REQUIRED - set(header))
-        unknown = validation.unknown_fields(header)
-        if missing or unknown or len(set(header)) != len(header):
-            raise exceptions.ParseError(
-                f"The CSV header must name the columns {', '.join(validation.FIELDS)} "
-                "(source optional), each once."
-            )
-        rows = []
-        for line in reader:
-            if not line:
-                continue
-            if len(line) != len(header):
-                raise exceptions.ParseError(
-                    f"CSV line {reader.line_num} has {len(line)} fields; the header has "
-                    f"{len(header)}."
-                )
-            rows.append(dict(zip(header, line, strict=True)))
-    except csv.Error as exc:
-        raise exceptions.ParseError(f"Malformed CSV at line {reader.line_num}: {exc}") from None
-    return rows
+        return validation.rows_from_csv(body)
+    except validation.FieldError as exc:
+        raise exceptions.ParseError(str(exc)) from None

@@ -1,11 +1,14 @@
-"""Field rules for SLA measurements, shared by the single and the bulk API.
+"""Field rules for SLA measurements, shared by the single and the bulk API and the
+dashboard's forms, and the reading of a CSV of them (the bulk API's and the upload's).
 
 Each rule is one function from a raw value (JSON or CSV text) to a clean value,
 raising FieldError with a message a person can act on. The single-measurement
-serializer wraps these functions as fields; the bulk endpoint applies them
-column by column, so both give the same answer for the same bad input.
+serializer wraps these functions as fields; the bulk endpoint and the dashboard
+apply them column by column, so all give the same answer for the same bad input.
 """
 
+import csv
+import io
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -107,6 +110,44 @@ def period_errors(period_start: date, period_end: date, today: date) -> dict[str
 
 def unknown_fields(keys: Iterable[str]) -> list[str]:
     return sorted(set(keys) - _FIELD_SET)
+
+
+def rows_from_csv(body: bytes) -> list[dict[str, str]]:
+    """The rows of a CSV of measurements, as raw values by column name.
+
+    UTF-8 text (a byte order mark allowed); a header naming the columns of FIELDS once
+    each (source optional); then one row per line with a value for every column. Quoting
+    is strict: a quote left open is an error, not the rest of the file read as one value.
+    FieldError says what is wrong and on which line.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FieldError("The CSV is not UTF-8 text.") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        if REQUIRED - set(header) or unknown_fields(header) or len(set(header)) != len(header):
+            raise FieldError(
+                f"The CSV header must name the columns {', '.join(FIELDS)} "
+                "(source optional), each once."
+            )
+        rows = []
+        for line in reader:
+            if not line:
+                continue
+            if len(line) != len(header):
+                raise FieldError(
+                    f"CSV line {reader.line_num} has {len(line)} fields; the header has "
+                    f"{len(header)}."
+                )
+            rows.append(dict(zip(header, line, strict=True)))
+    except csv.Error as exc:
+        raise FieldError(
+            f"Malformed CSV at line {reader.line_num}: {exc}. A value that starts with a "
+            "quote must end with one."
+        ) from None
+    return rows
 
 
 def clean_rows(rows: list, *, today: date) -> tuple[list[MeasurementRow], Errors]:
