@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+
+from core.inputs import ASCII_DIGITS_MESSAGE, has_non_ascii, validate_date, whole_number
 from relationships.measurements import MAX_VALUE, MeasurementRow
 
 FIELDS = ("sla", "period_start", "period_end", "value", "source")
@@ -21,7 +24,6 @@ REQUIRED = frozenset({"sla", "period_start", "period_end", "value"})
 MAX_SOURCE_LENGTH = 100
 MAX_DECIMALS = 6
 _QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
-EARLIEST_PERIOD = date(2000, 1, 1)
 # Values may be recorded for periods that have not ended yet, but not years ahead.
 MAX_DAYS_AHEAD = 366
 
@@ -38,10 +40,10 @@ def clean_sla(raw) -> int:
         raise FieldError("Give the SLA's id as a whole number.")
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        value = int(raw)
+    elif isinstance(raw, str) and (value := whole_number(raw)) is not None:
+        pass
     else:
-        raise FieldError("Give the SLA's id as a whole number.")
+        raise FieldError("Give the SLA's id as a whole number (digits 0-9).")
     if not 0 < value < 2**63:
         raise FieldError("Give the SLA's id as a positive whole number.")
     return value
@@ -54,16 +56,19 @@ def clean_date(raw) -> date:
         raise FieldError("Give a date as YYYY-MM-DD.")
     try:
         value = date.fromisoformat(raw.strip())
+        validate_date(value)
     except ValueError:
         raise FieldError(f"'{raw[:40]}' is not a date; use YYYY-MM-DD.") from None
-    if value < EARLIEST_PERIOD:
-        raise FieldError(f"Dates before {EARLIEST_PERIOD.isoformat()} are not accepted.")
+    except ValidationError as exc:
+        raise FieldError(exc.messages[0]) from None
     return value
 
 
 def clean_value(raw) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise FieldError("Give the value as a number.")
+    if has_non_ascii(raw):
+        raise FieldError(ASCII_DIGITS_MESSAGE)
     try:
         # repr of a float is its shortest round-trip form, i.e. the number as written in JSON.
         value = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
