@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from core.api.base import (
     ApiFilterSet,
     EditableViewSet,
+    IdFilter,
     ReadViewSet,
     RecordViewSet,
     StrictModelSerializer,
@@ -622,7 +623,7 @@ class GoalProgressSerializer(StrictModelSerializer):
 
 
 class GoalProgressFilter(ApiFilterSet):
-    engagement = filters.NumberFilter(field_name="goal__engagement")
+    engagement = IdFilter(field_name="goal__engagement")
     date_after, date_before = date_range("date")
 
     class Meta(ApiFilterSet.Meta):
