@@ -299,14 +299,26 @@ def test_demo_early_in_a_month_headlines_the_last_closed_month(
     assert page.locator("#review button:has-text('Submit review')").count() == 1
     shot(page, "demo-02-engagement")
 
-    # No drop alert from a provisional period, on the pages or anywhere.
+    # December's own page: in progress, its review not open yet.
+    page.click("#provisional a")
+    page.wait_for_url("**/periods/2026-12-01/")
+    assert "In progress" in page.locator(".page-header").inner_text()
+    assert "has not closed yet" in page.locator("#review").inner_text()
+    assert page.locator("#review form").count() == 0
+    shot(page, "demo-03-december")
+
+    # No drop alert from a provisional period, on the pages or anywhere. Each alert links
+    # to its period's page.
     labels = [Alert.Kind(kind).label for kind in DROP_ALERTS]
+    shown = 0
     for engagement in monthly:
         page.goto(live_server.url + engagement.get_absolute_url())
         for alert in page.locator("#alerts li").all():
-            text = alert.inner_text()
-            if any(label in text for label in labels):
-                assert "period 2026-11-01" not in text and "period 2026-12-01" not in text
+            if any(label in alert.inner_text() for label in labels):
+                shown += 1
+                link = alert.locator("a[href*='/periods/']").get_attribute("href")
+                assert date.fromisoformat(link.rstrip("/").rsplit("/", 1)[1]) <= OCTOBER
+    assert shown  # the demo shows drop alerts, of closed periods
     periods = ("engagement_id", "period_kind", "period_start")
     provisional = Scorecard.objects.filter(status=Scorecard.Status.PROVISIONAL)
     drops = Alert.objects.filter(kind__in=DROP_ALERTS)
