@@ -142,3 +142,14 @@ def test_earlier_alerts_are_acknowledged_and_the_latest_closed_periods_are_not(s
         alerts = engagement.alerts.all()
         assert not alerts.filter(period_start__lt=latest, acknowledged_at=None).exists()
         assert not alerts.filter(period_start__gte=latest, acknowledged_at__isnull=False).exists()
+
+
+def test_on_a_later_day_the_guide_says_what_the_next_run_brings(seeded):
+    """Served on a later day without the nightly run (make run has no beat), the demo's
+    December closes without a final scorecard; the guide says so instead of offering a
+    signature that would be refused."""
+    later = datetime(2027, 1, 8, 12, tzinfo=UTC)  # December closed on 6 January
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        out = seed()
+    assert "already present" in out
+    assert out.count("December 2026 has closed; its final scorecard comes with the next run") == 2

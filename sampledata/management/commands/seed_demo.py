@@ -165,8 +165,12 @@ def awaiting(engagement: Engagement) -> str:
     scorecard = engagement.scorecards.filter(
         period_kind=period.kind, period_start=period.start
     ).first()
-    if scorecard is None:
-        return f"{period.title}, the latest closed period, has no scorecard yet."
+    if scorecard is None or not scorecard.is_final:
+        # A demo seeded before the period closed, served without the nightly run.
+        return (
+            f"{period.title} has closed; its final scorecard comes with the next run "
+            "(python manage.py compute_scorecards --sync)."
+        )
     signed = set(
         scorecard.reviews.filter(
             stale_at__isnull=True, decision=ScorecardReview.Decision.SIGNED
