@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from accord.env import env_bool, env_int, env_list, env_str
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
     "relationships",
     "feedback",
     "scorecards",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "accord.middleware.ContentSecurityPolicyMiddleware",
     "accord.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,6 +213,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies are read by orjson with a bound on their depth (core.api.plumbing).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.plumbing.JsonParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "core.api.errors.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
@@ -219,7 +228,7 @@ REST_FRAMEWORK = {
     # orjson renders the same JSON several times faster than the standard library.
     "DEFAULT_RENDERER_CLASSES": [
         "drf_orjson_renderer.renderers.ORJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.api.plumbing.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.plumbing.ApiPagination",
     "PAGE_SIZE": 50,
@@ -301,6 +310,27 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy on every page, in development too (so a violation shows up
+# before production): scripts, styles and connections from this site only, no inline
+# script or style (data reaches scripts through json_script), no plugins, no framing.
+# Library pages whose templates carry fixed inline styles allow exactly those, by hash,
+# on those pages only (core/content_security.py): the API docs (accord/urls.py), the
+# admin's history pages (relationships/admin.py) and DRF's browsable API
+# (accord/middleware.py). tests/reliability/test_content_security_policy.py visits every
+# page in Chromium.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -5,9 +5,9 @@ shown to nobody but their respondent, not even to staff.
 """
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from feedback.models import ActionItem, CheckIn, ContributionReview, Feedback, Issue
+from relationships.admin import HistoryAdmin
 
 
 class ActionItemInline(admin.TabularInline):
@@ -31,7 +31,7 @@ class ContributionReviewInline(admin.StackedInline):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(SimpleHistoryAdmin):
+class CheckInAdmin(HistoryAdmin):
     list_display = ("engagement", "occurred_at", "occurred_on", "kind", "recorded_by")
     list_filter = ("kind", "occurred_on")
     search_fields = ("engagement__name", "notes")
@@ -42,7 +42,7 @@ class CheckInAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(SimpleHistoryAdmin):
+class FeedbackAdmin(HistoryAdmin):
     list_display = ("engagement", "created_on", "from_side", "kind", "author")
     list_filter = ("kind", "from_side", "created_on")
     search_fields = ("engagement__name", "text", "suggested_action")
@@ -51,7 +51,7 @@ class FeedbackAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(SimpleHistoryAdmin):
+class IssueAdmin(HistoryAdmin):
     list_display = (
         "title",
         "engagement",
@@ -70,7 +70,7 @@ class IssueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ContributionReview)
-class ContributionReviewAdmin(SimpleHistoryAdmin):
+class ContributionReviewAdmin(HistoryAdmin):
     list_display = ("issue", "engagement_name", "created_by", "created_at")
     search_fields = ("issue__title", "summary", "issue__engagement__name")
     list_select_related = ("issue__engagement", "created_by")
@@ -83,7 +83,7 @@ class ContributionReviewAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(SimpleHistoryAdmin):
+class ActionItemAdmin(HistoryAdmin):
     list_display = (
         "description",
         "engagement",

@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from core.api.base import (
     ApiFilterSet,
     EditableViewSet,
+    IdFilter,
     ReadViewSet,
     RecordViewSet,
     StrictModelSerializer,
@@ -318,7 +319,10 @@ class EngagementProposalSerializer(StrictSerializer):
     counterpart_admin_email = serializers.EmailField(
         required=False,
         allow_blank=True,
-        help_text="With `counterpart_name`: invited as the new organisation's first admin.",
+        help_text="First contact: the e-mail of an admin of the counterpart. If that person "
+        "administers an organisation on Accord, the proposal goes to it (no name needed); "
+        "otherwise give `counterpart_name` too: the new organisation is created and the "
+        "person invited as its first admin.",
     )
     name = serializers.CharField(max_length=200)
     phase = serializers.ChoiceField(choices=Engagement.Phase.choices, default="pilot")
@@ -390,9 +394,10 @@ class EngagementViewSet(
         request=EngagementProposalSerializer,
         description=(
             "Propose an engagement from your organisation to a counterpart: one your "
-            "organisation already has an engagement with, by id (`counterpart`), or a new "
-            "organisation (`counterpart_name`), whose first admin is invited at "
-            "`counterpart_admin_email`. Organisations are never found by name. The "
+            "organisation already has an engagement with, by id (`counterpart`); the one an "
+            "admin you know administers (`counterpart_admin_email`); or a new organisation "
+            "(`counterpart_name`), whose first admin is invited at `counterpart_admin_email`. "
+            "Organisations are never found by name. The "
             "engagement stays `proposed`, and nobody can add records to it, until an admin "
             "of the counterpart accepts it."
         ),
@@ -618,7 +623,7 @@ class GoalProgressSerializer(StrictModelSerializer):
 
 
 class GoalProgressFilter(ApiFilterSet):
-    engagement = filters.NumberFilter(field_name="goal__engagement")
+    engagement = IdFilter(field_name="goal__engagement")
     date_after, date_before = date_range("date")
 
     class Meta(ApiFilterSet.Meta):

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from core.forms import AccordForm
 from relationships.models import (
     SLA,
     Engagement,
@@ -65,7 +66,7 @@ def add_service_errors(form, error: ValidationError, *, field_map=None, default_
         target.add_error(field if field in target.fields else None, messages)
 
 
-class EngagementForm(forms.Form):
+class EngagementForm(AccordForm):
     """A form about one engagement: its object choices are limited to that engagement."""
 
     def __init__(self, *args, engagement: Engagement, **kwargs):
@@ -149,7 +150,7 @@ class KeyContactChangeForm(EngagementForm):
         self.fields["start_date"].initial = self.engagement.today()
 
 
-class EngagementProposeForm(forms.Form):
+class EngagementProposeForm(AccordForm):
     """The counterpart is chosen among the organisations the user's own work with, or is a
     new organisation invited by e-mail; never looked up by a typed name."""
 
@@ -173,8 +174,9 @@ class EngagementProposeForm(forms.Form):
     )
     counterpart_admin_email = forms.EmailField(
         required=False,
-        label="New organisation's admin e-mail",
-        help_text="We invite them to join Accord and accept the proposal.",
+        label="Counterpart admin's e-mail",
+        help_text="An admin of the counterpart. If they are on Accord, the proposal goes to "
+        "their organisation; if not, give the new organisation's name too and we invite them.",
     )
     name = forms.CharField(max_length=200, label="Engagement name")
     phase = forms.ChoiceField(choices=Engagement.Phase.choices, initial=Engagement.Phase.PILOT)
@@ -202,12 +204,12 @@ class EngagementProposeForm(forms.Form):
             self.fields["own_organization"].initial = organizations[0]
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(AccordForm):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
-class InvitationSignupForm(forms.Form):
+class InvitationSignupForm(AccordForm):
     """A new user's account, created when they accept an invitation."""
 
     username = forms.CharField(max_length=150)

@@ -214,10 +214,11 @@ def engagement_propose(
     """One side proposes an engagement to a counterpart organisation.
 
     The counterpart is one `own_organization` already has an engagement with (in any
-    status), chosen by id; or a new organisation, created with `counterpart_name`,
-    whose first admin is invited at `counterpart_admin_email`. Never an organisation
-    found by its name. The engagement stays `proposed` until an admin of the
-    counterpart accepts it.
+    status), chosen by id; or the organisation that `counterpart_admin_email` administers
+    on Accord (first contact: the proposer knows a person there, not a name to match);
+    or else a new organisation, created with `counterpart_name`, whose first admin is
+    invited at that address. Never an organisation found by its name. The engagement
+    stays `proposed` until an admin of the counterpart accepts it.
     """
     if not Organization.objects.writable_by(proposer).filter(pk=own_organization.pk).exists():
         raise PermissionDenied(f"Only a manager or admin of {own_organization} can propose.")
@@ -264,7 +265,23 @@ def engagement_propose(
 
 
 def _counterpart_invite(*, name: str, admin_email: str, proposer) -> Organization:
-    """A counterpart not on Accord yet: created by name, its first admin invited."""
+    """The organisation the address administers on Accord, or else one created by name
+    with its first admin invited."""
+    if admin_email.strip():
+        administered = list(
+            Organization.objects.filter(
+                memberships__role=Role.ADMIN, memberships__user__email__iexact=admin_email.strip()
+            ).distinct()[:2]
+        )
+        if len(administered) == 1:
+            return administered[0]
+        if administered:
+            raise ValidationError(
+                {
+                    "counterpart_admin_email": "This person administers several organisations "
+                    "on Accord; ask them which one, and for an engagement to start from."
+                }
+            )
     if not name.strip():
         raise ValidationError({"counterpart": UNKNOWN_COUNTERPART})
     if not admin_email.strip():

@@ -9,9 +9,8 @@ validated by the scoring model and audited too.
 
 from django import forms
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from relationships.admin import ReadOnlyAdminMixin
+from relationships.admin import HistoryAdmin, ReadOnlyAdminMixin
 from relationships.models import ScoringConfig
 from relationships.scoring_config import config_values
 from scorecards.models import (
@@ -122,7 +121,7 @@ class ScoringConfigForm(forms.ModelForm):
 
 
 @admin.register(ScoringConfig)
-class ScoringConfigAdmin(SimpleHistoryAdmin):
+class ScoringConfigAdmin(HistoryAdmin):
     form = ScoringConfigForm
     list_display = ["engagement", "survey_threshold", "updated_by", "updated_at"]
     search_fields = ["engagement__name"]
@@ -130,7 +129,7 @@ class ScoringConfigAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ScorecardReview)
-class ScorecardReviewAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ScorecardReviewAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["scorecard", "side", "decision", "user", "created_at", "stale_at"]
     list_filter = ["decision", "side"]
     list_select_related = ["scorecard__engagement", "user"]

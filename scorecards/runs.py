@@ -231,18 +231,20 @@ def create_runs(
     """One run per (period kind, period start) → engagement ids, oldest period first.
 
     With dispatch, the runs of one period kind are chained: the oldest starts now,
-    each next one when the one before it finishes.
+    each next one when the one before it finishes. The whole chain is written before
+    anything is dispatched (on commit): a run that finishes at once, eagerly without a
+    broker or on a quick worker, must already know the run after it.
     """
-    runs, previous_of_kind = [], {}
-    for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
-        run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
-        before = previous_of_kind.get(kind)
-        if dispatch and before is not None:
-            ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
-        run = start_run(run.pk, ids, dispatch=dispatch and before is None)
-        previous_of_kind[kind] = run
-        runs.append(run)
-    return runs
+    planned, previous_of_kind = [], {}
+    with transaction.atomic():
+        for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
+            run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
+            before = previous_of_kind.get(kind)
+            if dispatch and before is not None:
+                ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
+            planned.append((run, ids, dispatch and before is None))
+            previous_of_kind[kind] = run
+        return [start_run(run.pk, ids, dispatch=head) for run, ids, head in planned]
 
 
 def periods_to_compute(

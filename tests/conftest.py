@@ -57,6 +57,29 @@ def require_chromium():
     need(os.path.exists("/usr/bin/chromium"), "Chromium at /usr/bin/chromium")
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser(require_chromium, require_postgres, live_server, monkeypatch):
+    """Headless Chromium (Playwright) for tests against the live server."""
+    # Playwright's sync API runs an event loop in this thread; the ORM must still work.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+        # While Playwright's loop runs here, Django counts this thread as async and keeps its
+        # connections apart from the thread's own: close those, or the one the test data was
+        # written with stays open and the test database cannot be dropped after the run.
+        connections.close_all()
+
+
 @pytest.fixture
 def client_org(db):
     return OrganizationFactory(name="Northwind Retail")

@@ -193,3 +193,35 @@ def test_a_counterpart_id_of_the_wrong_type_says_what_to_send(api, bluefin, blue
     )
     assert response.status_code == 400
     assert "counterpart_name" in response.json()["errors"]["counterpart"][0]
+
+
+def test_first_contact_reaches_the_organisation_an_admin_you_know_administers(
+    api, bluefin, bluefin_manager, outsider, outsider_org
+):
+    """Two organisations on Accord with no engagement yet: the proposer gives the e-mail
+    of an admin they know there; the proposal reaches that admin's organisation, whatever
+    name the proposer typed, and no organisation is created."""
+    organisations = Organization.objects.count()
+    body = proposal(
+        bluefin, counterpart_name="Fabrikam", counterpart_admin_email=outsider.email.upper()
+    )
+    response = api(bluefin_manager).post("/api/v1/engagements/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["client"]["id"] == outsider_org.pk
+    assert Organization.objects.count() == organisations and not mail.outbox
+    # No name is needed, and the counterpart's admin can accept it.
+    del body["counterpart_name"]
+    body["name"] = "Second engagement"
+    assert api(bluefin_manager).post("/api/v1/engagements/", body, format="json").status_code == 201
+    engagement = Engagement.objects.get(name="Second engagement")
+    assert api(outsider).post(f"/api/v1/engagements/{engagement.pk}/accept/").status_code == 200
+
+
+def test_first_contact_by_a_manager_address_is_not_a_way_in(
+    api, bluefin, bluefin_manager, client_manager
+):
+    """Only an admin's address addresses an organisation; a manager's is treated as
+    anyone's: a new organisation needs its name."""
+    body = proposal(bluefin, counterpart_admin_email=client_manager.email)
+    response = api(bluefin_manager).post("/api/v1/engagements/", body, format="json")
+    assert response.status_code == 400 and "counterpart" in response.json()["errors"]

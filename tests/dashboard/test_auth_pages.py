@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -48,3 +49,14 @@ def test_password_reset_sends_email_with_link(client, provider_manager):
 def test_password_change_page_renders(client, provider_manager):
     client.force_login(provider_manager)
     assert client.get(reverse("password_change")).status_code == 200
+
+
+def test_a_form_refused_for_csrf_gets_accords_page_with_nothing_inline(provider_manager):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": "provider-manager", "password": PASSWORD})
+    content = response.content.decode()
+    assert response.status_code == 403
+    assert "This form was not sent" in content and "Nothing was changed." in content
+    # Django's own page has a <style> block, which the Content-Security-Policy blocks.
+    assert "<style" not in content and "style=" not in content
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]

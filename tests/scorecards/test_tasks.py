@@ -238,3 +238,28 @@ def test_a_chunk_task_takes_the_same_statements_for_10_and_50_engagements(requir
         assert (run.status, run.scorecards_written) == ("succeeded", size)
         counts.append(len(captured.captured_queries))
     assert counts == [24, 24]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_without_sync_in_eager_mode_runs_every_period_it_plans():
+    """Without a broker, tasks run in-process (eagerly, as the autouse fixture sets): every
+    run the command plans must finish.
+
+    Several periods of one kind are chained (the next starts when the one before it
+    closes); the chain must be linked before the first run is dispatched, or a run that
+    finishes at once (eagerly here, or on a quick worker) never starts the next.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    EngagementFactory(start_date=today - timedelta(days=70), scorecard_period="week")
+    EngagementFactory(start_date=today - timedelta(days=100), scorecard_period="month")
+    out = StringIO()
+    call_command("compute_scorecards", stdout=out)
+    runs = list(ScorecardRun.objects.values_list("period_kind", "period_start", "status"))
+    assert len(runs) > 4  # several periods of each kind: a chain, not one run per kind
+    assert [run for run in runs if run[2] != "succeeded"] == []
+    assert Scorecard.objects.count() == len(runs)
+    assert "queued" not in out.getvalue().lower()

@@ -8,6 +8,7 @@ from relationships.models import Engagement
 from relationships.periods import period_containing
 from scorecards.models import ScorecardRun
 from scorecards.runs import (
+    UNFINISHED,
     create_runs,
     has_days_to_score,
     periods_to_compute,
@@ -52,24 +53,30 @@ class Command(BaseCommand):
         if not wanted:
             self.stdout.write("Nothing to compute.")
             return
-        if sync:
-            # Celery logs each task it runs; this command prints its own progress.
-            logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        # Celery logs each task it runs here (with --sync, or eagerly without a broker);
+        # this command prints its own progress.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         runs = create_runs(wanted, trigger=ScorecardRun.Trigger.COMMAND, dispatch=not sync)
+        queued = 0
         for run in runs:
-            label = f"{run.period_kind} from {run.period_start}"
-            if not sync:
-                self.stdout.write(
-                    f"Queued run #{run.pk}: {label}, {run.engagements_total} engagements "
-                    f"in {run.chunks_total} chunks."
-                )
-                continue
-            self.stdout.write(f"Run #{run.pk}: {label}, {run.engagements_total} engagements")
-            for done, total in run_in_process(run):
-                self.stdout.write(f"  chunk {done}/{total} done")
+            if sync:
+                self._heading(run)
+                for done, total in run_in_process(run):
+                    self.stdout.write(f"  chunk {done}/{total} done")
+            else:
+                # Without a broker (eager tasks) the runs have been computed in-process by now.
+                run.refresh_from_db()
+                if run.status in UNFINISHED:
+                    queued += 1
+                    self.stdout.write(
+                        f"Queued run #{run.pk}: {run.period_kind} from {run.period_start}, "
+                        f"{run.engagements_total} engagements in {run.chunks_total} chunks."
+                    )
+                    continue
+                self._heading(run)
             self._summary(run)
-        if not sync:
-            self.stdout.write(f"{len(runs)} runs queued; a worker computes them.")
+        if queued:
+            self.stdout.write(f"{queued} runs queued; a worker computes them.")
 
     def _period_of(self, day: date, engagement_ids: list[int] | None) -> dict:
         active = Engagement.objects.filter(status=Engagement.Status.ACTIVE)
@@ -83,6 +90,12 @@ class Command(BaseCommand):
             if has_days_to_score(period, start_date, end_date):
                 wanted.setdefault((kind, period.start), []).append(pk)
         return wanted
+
+    def _heading(self, run: ScorecardRun) -> None:
+        self.stdout.write(
+            f"Run #{run.pk}: {run.period_kind} from {run.period_start}, "
+            f"{run.engagements_total} engagements"
+        )
 
     def _summary(self, run: ScorecardRun) -> None:
         run.refresh_from_db()
