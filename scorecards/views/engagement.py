@@ -66,8 +66,16 @@ def dimensions_of(scorecard: Scorecard) -> list[dict]:
 def chart_data(engagement: Engagement, history: list) -> dict:
     """The score history as Chart.js series (numbers, None for gaps), with each point's
     period page."""
-    series = {"labels": [], "overall": [], "client": [], "provider": [], "urls": []}
-    for period_start, *scores in history:
+    series = {
+        "labels": [],
+        "overall": [],
+        "client": [],
+        "provider": [],
+        "urls": [],
+        "provisional": [],
+    }
+    for period_start, *scores, status in history:
+        series["provisional"].append(status == Scorecard.Status.PROVISIONAL)
         series["labels"].append(period_start.isoformat())
         series["urls"].append(
             reverse("engagement-period", args=[engagement.pk, period_start.isoformat()])
