@@ -8,6 +8,7 @@ and fills any missing recent one. The Celery tasks in scorecards.tasks wrap this
 """
 
 import logging
+import threading
 from datetime import date, timedelta
 
 from celery import group
@@ -109,7 +110,29 @@ def _close_if_complete(run_id: int, now) -> None:
     outbox.enqueue_drain()  # the events of all its chunks, in one drain
     next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
     if next_run_id:
-        transaction.on_commit(lambda: start_run(next_run_id))
+        transaction.on_commit(lambda: _start_chained(next_run_id))
+
+
+_chain = threading.local()
+
+
+def _start_chained(run_id: int) -> None:
+    """Start the run chained after one that closed.
+
+    Where tasks run in-process (no broker), the closing run is itself inside the start
+    of the run before it: starting the next one here would nest a chain of a hundred
+    weeks a hundred runs deep and exhaust the stack. So a start inside a chained start
+    is queued, and the outermost one starts the queued runs one after the other.
+    """
+    if getattr(_chain, "queued", None) is not None:
+        _chain.queued.append(run_id)
+        return
+    _chain.queued = [run_id]
+    try:
+        while _chain.queued:
+            start_run(_chain.queued.pop(0))
+    finally:
+        _chain.queued = None
 
 
 def start_run(
@@ -231,17 +254,19 @@ def create_runs(
     """One run per (period kind, period start) → engagement ids, oldest period first.
 
     With dispatch, the runs of one period kind are chained: the oldest starts now,
-    each next one when the one before it finishes.
+    each next one when the one before it finishes. The first is sent on commit, after
+    the whole chain is linked, so it cannot finish before it knows its next run.
     """
     runs, previous_of_kind = [], {}
-    for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
-        run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
-        before = previous_of_kind.get(kind)
-        if dispatch and before is not None:
-            ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
-        run = start_run(run.pk, ids, dispatch=dispatch and before is None)
-        previous_of_kind[kind] = run
-        runs.append(run)
+    with transaction.atomic():
+        for (kind, start), ids in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0])):
+            run = ScorecardRun.objects.create(trigger=trigger, period_kind=kind, period_start=start)
+            before = previous_of_kind.get(kind)
+            if dispatch and before is not None:
+                ScorecardRun.objects.filter(pk=before.pk).update(next_run=run)
+            run = start_run(run.pk, ids, dispatch=dispatch and before is None)
+            previous_of_kind[kind] = run
+            runs.append(run)
     return runs
 
 

@@ -238,3 +238,14 @@ def test_a_chunk_task_takes_the_same_statements_for_10_and_50_engagements(requir
         assert (run.status, run.scorecards_written) == ("succeeded", size)
         counts.append(len(captured.captured_queries))
     assert counts == [24, 24]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compute_scorecards_runs_its_chain_of_periods_to_the_end(engagement, on):
+    """Outside a test transaction each run is sent as its transaction commits, as in
+    production: the first must not finish before the chain after it is linked."""
+    with on(date(2026, 5, 10)):
+        call_command("compute_scorecards", stdout=StringIO())
+    runs = ScorecardRun.objects.order_by("period_start")
+    assert [run.period_start.month for run in runs] == [1, 2, 3, 4, 5]
+    assert {run.status for run in runs} == {"succeeded"}
