@@ -201,6 +201,27 @@ class AlertViewSet(ReadViewSet, TenantViewSet):
 
 # ---------------------------------------------------------------- runs
 class ScorecardRunSerializer(serializers.ModelSerializer):
+    engagement = serializers.IntegerField(
+        source="engagement_id",
+        allow_null=True,
+        help_text="The engagement recomputed; null for a run of many engagements (periodic "
+        "or command), which the members of every engagement it covered see.",
+    )
+    scorecards_written = serializers.IntegerField(
+        allow_null=True, help_text="Null for a run of many engagements: it counts all of them."
+    )
+    alerts_raised = serializers.IntegerField(
+        allow_null=True, help_text="Null for a run of many engagements: it counts all of them."
+    )
+    error = serializers.CharField(
+        help_text="Why a failed run failed; for a run of many engagements, a general note."
+    )
+    next_run = serializers.IntegerField(
+        source="next_run_id",
+        allow_null=True,
+        help_text="The run of the next period, started when this one finishes.",
+    )
+
     class Meta:
         model = ScorecardRun
         fields = [
@@ -216,17 +237,25 @@ class ScorecardRunSerializer(serializers.ModelSerializer):
             "scorecards_written",
             "alerts_raised",
             "error",
+            "next_run",
         ]
+
+    def to_representation(self, run):
+        return {**super().to_representation(run), **run.figures_for_members()}
 
 
 class ScorecardRunFilter(ApiFilterSet):
     class Meta(ApiFilterSet.Meta):
         model = ScorecardRun
-        fields = ["engagement", "status", "trigger"]
+        fields = ["engagement", "status", "trigger", "period_kind", "period_start"]
 
 
 @extend_schema_view(
-    list=extend_schema(description="Scorecard runs requested for your engagements."),
+    list=extend_schema(
+        description="Scorecard runs that covered your engagements: recomputes, and the "
+        "periodic and command runs of many engagements, which show their status, period "
+        "and times but no counts."
+    ),
     retrieve=extend_schema(description="Poll a run: `succeeded` or `failed` once it is finished."),
 )
 class ScorecardRunViewSet(ReadViewSet, TenantViewSet):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from relationships.models import Engagement
 from relationships.periods import PERIOD_KINDS, Period, period_starting, recent_periods
 from scorecards import compute
-from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk, ScorecardRunParty
 from scorecards.webhooks import outbox
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ ABANDON_AFTER = timedelta(hours=6)
 PLANNING_LOCK = 4_201_001  # pg_advisory_xact_lock key of periodic planning
 UNFINISHED = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
 NOTHING_COMPUTED = compute.ChunkResult()  # what a failed chunk adds to its run's counts
+PARTIES_BATCH = 5000  # engagement ids per query (SQLite takes 32,766 parameters at most)
 
 
 def chunk_compute(chunk_id: int) -> None:
@@ -200,6 +201,16 @@ def _split(run: ScorecardRun, ids: list[int]) -> None:
             for i in range(0, len(ids), size)
         ]
     )
+    if run.engagement_id is None:  # a run of many: who may poll it (see ScorecardRun)
+        parties = set()
+        for i in range(0, len(ids), PARTIES_BATCH):
+            for pair in Engagement.objects.filter(pk__in=ids[i : i + PARTIES_BATCH]).values_list(
+                "client_id", "provider_id"
+            ):
+                parties.update(pair)
+        ScorecardRunParty.objects.bulk_create(
+            [ScorecardRunParty(run=run, organization_id=pk) for pk in sorted(parties)]
+        )
     run.chunks_total = (len(ids) + size - 1) // size
     run.engagements_total = len(ids)
     run.save(update_fields=["chunks_total", "engagements_total"])

@@ -205,7 +205,6 @@ def _lowers_threshold_alone(config: ScoringConfig, threshold: int) -> bool:
 
 # ---------------------------------------------------------------- reading
 def visible_run(*, run_id, user) -> ScorecardRun:
-    """A run the user may poll: one of their engagements' (ScorecardRun.DoesNotExist otherwise)."""
-    return ScorecardRun.objects.filter(engagement__in=Engagement.objects.visible_to(user)).get(
-        pk=run_id
-    )
+    """A run the user may poll: one that covered any of their engagements
+    (ScorecardRun.DoesNotExist otherwise)."""
+    return ScorecardRun.objects.restrict(user).get(pk=run_id)
