@@ -281,6 +281,25 @@ def create_runs(
     return runs
 
 
+def chain_runs(
+    engagement: Engagement, periods: list[Period], *, trigger: str, requested_by
+) -> list[ScorecardRun]:
+    """Runs of one engagement's periods, oldest first, each to start when the one before it
+    finishes; none is started here (start_run the first)."""
+    runs, next_run = [], None
+    for period in sorted(periods, reverse=True):  # newest first: each links to the next
+        next_run = ScorecardRun.objects.create(
+            trigger=trigger,
+            engagement=engagement,
+            period_kind=period.kind,
+            period_start=period.start,
+            requested_by=requested_by,
+            next_run=next_run,
+        )
+        runs.append(next_run)
+    return runs[::-1]
+
+
 def periods_to_compute(
     *, today: date, engagement_ids: list[int] | None = None
 ) -> dict[tuple[str, date], list[int]]:

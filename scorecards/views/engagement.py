@@ -272,7 +272,7 @@ class ScoringConfigUpdateView(EngagementFormView):
 def engagement_recompute(request, pk):
     engagement, access = _engagement(request.user, pk, action="write")
     try:
-        run = services.request_recompute(engagement=engagement, user=request.user)
+        run, *_ = services.request_recompute(engagement=engagement, user=request.user)
     except services.BrokerUnavailable:
         messages.error(
             request,
