@@ -280,7 +280,7 @@ class RecomputeRequestSerializer(StrictSerializer):
         required=False,
         help_text="The first day of a past period that is not frozen (both sides signed); "
         "the period in progress if left out. Every later period up to the one in progress "
-        "is recomputed after it, oldest first.",
+        "is recomputed after it, oldest first (520 periods at most in one request).",
     )
 
 

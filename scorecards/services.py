@@ -109,14 +109,18 @@ def recomputable_period(*, engagement: Engagement, period_start: date) -> Period
     return period
 
 
+# The most periods one recompute chains: ten years of weeks, one worker for about a minute.
+RECOMPUTE_AT_MOST = 520
+
+
 def engagement_periods_from(engagement: Engagement, first: Period) -> list[Period]:
     """`first` and each later period of the engagement up to the one in progress (or its
-    last, if it ended before), oldest first."""
+    last, if it ended before), oldest first; RECOMPUTE_AT_MOST of them at most."""
     last = engagement.current_period()
     if engagement.end_date:
         last = min(last, period_containing(last.kind, engagement.end_date))
     periods = [first]
-    while periods[-1] < last:
+    while periods[-1] < last and len(periods) < RECOMPUTE_AT_MOST:
         periods.append(periods[-1].next())
     return periods
 

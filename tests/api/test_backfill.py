@@ -221,3 +221,24 @@ def test_a_year_of_weeks_recomputes_in_process_one_after_the_other(
     runs = ScorecardRun.objects.filter(engagement=weekly)
     assert runs.count() == weeks and {run.status for run in runs} == {"succeeded"}
     assert Scorecard.objects.filter(engagement=weekly).count() == weeks
+
+
+def test_one_recompute_chains_a_bounded_number_of_periods(
+    api, client_manager, client_org, on, django_capture_on_commit_callbacks, monkeypatch
+):
+    """However long ago an engagement started, one request queues a bounded chain; the
+    answer's last run says where to continue."""
+    from scorecards import services
+
+    monkeypatch.setattr(services, "RECOMPUTE_AT_MOST", 3)
+    old = EngagementFactory(client=client_org, start_date=date(2001, 1, 1))
+    with on(MAY_10):
+        body = recompute(
+            api,
+            client_manager,
+            old,
+            {"period_start": "2001-01-01"},
+            django_capture_on_commit_callbacks,
+        ).json()
+    assert [run["period_start"] for run in body["later_runs"]] == ["2001-02-01", "2001-03-01"]
+    assert ScorecardRun.objects.filter(engagement=old).count() == 3
