@@ -98,7 +98,9 @@ def period_recompute(request, pk, start):
             "Nothing was lost; try again in a minute.",
         )
         return _render_period(request, engagement, viewer, period, status=503)
-    then = f", then the {len(later)} later periods in order" if later else ""
+    then = {0: "", 1: ", then the next period"}.get(
+        len(later), f", then the {len(later)} later periods in order"
+    )
     messages.info(
         request, f"Recompute of {period.title} queued{then}. This page shows when it is done."
     )
