@@ -280,7 +280,7 @@ class ScoringConfigUpdateView(EngagementFormView):
 def engagement_recompute(request, pk):
     engagement, access = _engagement(request.user, pk, action="write")
     try:
-        run = services.request_recompute(engagement=engagement, user=request.user)
+        run, *_ = services.request_recompute(engagement=engagement, user=request.user)
     except services.BrokerUnavailable:
         messages.error(
             request,
@@ -300,15 +300,16 @@ def run_status(request, pk):
         run = services.visible_run(run_id=pk, user=request.user)
     except ScorecardRun.DoesNotExist:
         raise Http404("No such run.") from None
-    finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
+    figures = run.figures_for_members()
     return JsonResponse(
         {
             "id": run.pk,
             "status": run.status,
             "status_display": run.get_status_display(),
-            "finished": finished,
+            "period_start": run.period_start.isoformat() if run.period_start else None,
+            "finished": run.is_finished,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "scorecards_written": run.scorecards_written,
-            "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
+            "scorecards_written": figures["scorecards_written"],
+            "error": figures["error"],
         }
     )

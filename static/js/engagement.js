@@ -1,4 +1,4 @@
-// Engagement page: draws the score chart and follows a queued recompute.
+// Engagement and period pages: draw the score chart and follow a queued recompute.
 // Progressive enhancement: without JavaScript the table and a reload show the same.
 (function () {
   "use strict";

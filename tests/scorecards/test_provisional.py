@@ -118,7 +118,7 @@ def test_the_scorecard_computed_event_announces_closed_periods_only(march_and_ap
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_0010_makes_recent_scorecards_provisional_and_resolves_their_drop_alerts(
-    engagement, on
+    engagement, on, latest_migrations_after
 ):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
