@@ -37,7 +37,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from core.forms import AccordForm, IdField
+from core.forms import IdField
 from core.inputs import ASCII_DIGITS_MESSAGE, has_non_ascii, validate_date, validate_moment
 
 MAX_TEXT_LENGTH = 20_000
@@ -59,8 +59,6 @@ class ApiFilterSet(filters.FilterSet):
     dates: tuple[str, ...] = ()
 
     class Meta:
-        # Query parameters follow the rules of typed input, as every form does.
-        form = AccordForm
         filter_overrides = {
             field: {"filter_class": IdFilter} for field in (models.ForeignKey, models.OneToOneField)
         }
@@ -87,19 +85,19 @@ def date_filters(field_name: str) -> dict[str, filters.DateFilter]:
     }
 
 
-def change_schema(description: str) -> dict:
-    """extend_schema_view arguments describing a change by PUT and by PATCH alike."""
-    return {
-        "update": extend_schema(description=description),
-        "partial_update": extend_schema(description=description),
-    }
-
-
 def date_range_query(field_name: str, days) -> dict[str, str]:
     """The query of date_filters for the days from `days.start` to `days.end` (a period)."""
     return {
         f"{field_name}_after": days.start.isoformat(),
         f"{field_name}_before": days.end.isoformat(),
+    }
+
+
+def change_schema(description: str) -> dict:
+    """extend_schema_view arguments describing a change by PUT and by PATCH alike."""
+    return {
+        "update": extend_schema(description=description),
+        "partial_update": extend_schema(description=description),
     }
 
 
@@ -154,7 +152,12 @@ def _unknown_parameter_message(name: str, known: set[str]) -> str:
     listed = sorted(known - {api_settings.URL_FORMAT_OVERRIDE})
     if not listed:
         return f"{UNKNOWN_QUERY_PARAMETER} This endpoint takes none."
-    close = difflib.get_close_matches(name, listed, n=1)
+    # A name ending as the unknown one does (`_after`, `_before`) first.
+    ending = f"_{name.rpartition('_')[2]}"
+    alike = [known_name for known_name in listed if known_name.endswith(ending)]
+    close = difflib.get_close_matches(name, alike, n=1) or difflib.get_close_matches(
+        name, listed, n=1
+    )
     hint = f" Did you mean {close[0]}?" if close else ""
     return f"{UNKNOWN_QUERY_PARAMETER}{hint} This endpoint takes {', '.join(listed)}."
 
