@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import authentication, mixins, serializers, status, viewsets
+from rest_framework import authentication, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -15,6 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from core.api.base import (
     ApiFilterSet,
+    ApiViewSet,
     EditableViewSet,
     IdFilter,
     ReadViewSet,
@@ -23,7 +24,6 @@ from core.api.base import (
     StrictSerializer,
     TenantViewSet,
     change_schema,
-    date_range,
 )
 from core.api.plumbing import ApiTokenAuthentication, BasicAuthentication
 from relationships import services
@@ -351,7 +351,7 @@ class EngagementProposalSerializer(StrictSerializer):
 
 
 class EngagementFilter(ApiFilterSet):
-    start_after, start_before = date_range("start_date")
+    dates = ("start_date",)
 
     class Meta(ApiFilterSet.Meta):
         model = Engagement
@@ -589,7 +589,7 @@ class SharedGoalUpdateSerializer(SharedGoalSerializer):
 
 
 class SharedGoalFilter(ApiFilterSet):
-    due_after, due_before = date_range("due_date")
+    dates = ("due_date",)
 
     class Meta(ApiFilterSet.Meta):
         model = SharedGoal
@@ -624,7 +624,7 @@ class GoalProgressSerializer(StrictModelSerializer):
 
 class GoalProgressFilter(ApiFilterSet):
     engagement = IdFilter(field_name="goal__engagement")
-    date_after, date_before = date_range("date")
+    dates = ("date",)
 
     class Meta(ApiFilterSet.Meta):
         model = GoalProgress
@@ -670,7 +670,7 @@ class ApiTokenViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ApiViewSet,
 ):
     serializer_class = ApiTokenSerializer
     permission_classes = [IsAuthenticated]

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -21,11 +20,10 @@ from rest_framework.response import Response
 
 from core.api.base import (
     ApiFilterSet,
+    QuerySerializer,
     ReadViewSet,
     StrictSerializer,
     TenantViewSet,
-    TypedInputRules,
-    date_range,
 )
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
@@ -86,14 +84,14 @@ class ScorecardReviewRequestSerializer(StrictSerializer):
 
 
 class ScorecardFilter(ApiFilterSet):
-    period_after, period_before = date_range("period_start")
+    dates = ("period_start",)
 
     class Meta(ApiFilterSet.Meta):
         model = Scorecard
         fields = ["engagement", "period_kind", "band", "status"]
 
 
-class LatestQuerySerializer(serializers.Serializer):
+class LatestQuerySerializer(QuerySerializer):
     provisional = serializers.BooleanField(
         default=False,
         help_text="The newest provisional scorecard (the period in progress, or one closing) "
@@ -114,22 +112,17 @@ class ScorecardViewSet(ReadViewSet, TenantViewSet):
         return ScorecardDetailSerializer if self.action == "retrieve" else ScorecardSerializer
 
     @extend_schema(
-        parameters=[LatestQuerySerializer],
         description=(
             "The headline scorecard of each of your engagements: its latest closed period's "
             "(final). With provisional=true, the newest provisional one instead."
         ),
         responses={200: ScorecardSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"])
+    @action(
+        detail=False, methods=["get"], answers_list=True, query_serializer=LatestQuerySerializer
+    )
     def latest(self, request):
-        query = LatestQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        newest = (
-            newest_provisional_only
-            if query.validated_data["provisional"]
-            else latest_of_own_period_only
-        )
+        newest = newest_provisional_only if self.query["provisional"] else latest_of_own_period_only
         queryset = newest(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -180,7 +173,7 @@ class AlertFilter(ApiFilterSet):
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
-    period_after, period_before = date_range("period_start")
+    dates = ("period_start",)
 
     class Meta(ApiFilterSet.Meta):
         model = Alert
@@ -252,6 +245,8 @@ class ScorecardRunSerializer(serializers.ModelSerializer):
 
 
 class ScorecardRunFilter(ApiFilterSet):
+    dates = ("period_start",)
+
     class Meta(ApiFilterSet.Meta):
         model = ScorecardRun
         fields = ["engagement", "status", "trigger", "period_kind", "period_start"]
@@ -364,10 +359,10 @@ class PulseAggregatesSerializer(serializers.Serializer):
     provider = PulseSideSerializer()
 
 
-class PulseAggregatesQuerySerializer(TypedInputRules, serializers.Serializer):
-    """The query (not strict: other parameters, such as `format`, are DRF's)."""
-
-    period_start = serializers.DateField(required=False)
+class PulseAggregatesQuerySerializer(QuerySerializer):
+    period_start = serializers.DateField(
+        required=False, help_text="A day of the period; the latest closed period if left out."
+    )
 
 
 def _scoring_config_body(engagement) -> dict:
@@ -436,10 +431,10 @@ class EngagementScorecards:
 
     @extend_schema(
         responses={200: ScorecardSerializer(many=True)},
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         description="The engagement's scorecard history, newest period first.",
     )
-    @action(detail=True, methods=["get"])
+    # A page of the history; the engagement's filters do not apply to it.
+    @action(detail=True, methods=["get"], answers_list=True, filter_backends=[])
     def scorecards(self, request, pk=None):
         history = scorecard_history(self.get_object()).prefetch_related("reviews")
         page = self.paginate_queryset(history)
@@ -486,14 +481,6 @@ class EngagementScorecards:
         return Response(ScoringConfigSerializer(_scoring_config_body(engagement)).data)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "period_start",
-                OpenApiTypes.DATE,
-                required=False,
-                description="A day of the period; the latest closed period if left out.",
-            )
-        ],
         responses={200: PulseAggregatesSerializer},
         description=(
             "Pulse survey results per side for a period. Published once the period is "
@@ -502,12 +489,15 @@ class EngagementScorecards:
             "about the side's answers is shown."
         ),
     )
-    @action(detail=True, methods=["get"], url_path="pulse-aggregates")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="pulse-aggregates",
+        query_serializer=PulseAggregatesQuerySerializer,
+    )
     def pulse_aggregates(self, request, pk=None):
         engagement = self.get_object()
-        query = PulseAggregatesQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        day = query.validated_data.get("period_start")
+        day = self.query.get("period_start")
         period = (
             period_containing(engagement.scorecard_period, day)
             if day

@@ -1,6 +1,7 @@
 """A period's own page: its scorecard, explanation, alerts, joint review and inputs."""
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.api.base import date_range_query
 from relationships.forms import add_service_errors
 from relationships.models import Engagement, Side
 from relationships.pages import id_param
@@ -165,18 +167,17 @@ def period_pick(request, pk):
 
 def _input_links(engagement: Engagement, period: Period) -> list[tuple[str, str]]:
     """What the period's scorecard is computed from, as the API lists it for this period."""
-    first, last = period.start.isoformat(), period.end.isoformat()
     inputs = [
         ("SLA measurements", "measurement-list", "period_start"),
-        ("Check-ins", "checkin-list", "occurred"),
-        ("Issues", "issue-list", "raised"),
-        ("Action items due", "actionitem-list", "due"),
+        ("Check-ins", "checkin-list", "occurred_on"),
+        ("Issues", "issue-list", "raised_on"),
+        ("Action items due", "actionitem-list", "due_date"),
     ]
     return [
         (
             label,
-            f"{reverse(name)}?engagement={engagement.pk}"
-            f"&{prefix}_after={first}&{prefix}_before={last}",
+            f"{reverse(name)}?"
+            + urlencode({"engagement": engagement.pk, **date_range_query(field, period)}),
         )
-        for label, name, prefix in inputs
+        for label, name, field in inputs
     ] + [("Shared goals", f"{reverse('sharedgoal-list')}?engagement={engagement.pk}")]
