@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accord.auth import AdminSignInForm
 from accord.health import healthz
 
+# Styled error pages (templates/403.html, 404.html, 500.html); 404 is Django's own handler.
+handler403 = "accord.error_pages.permission_denied"
 handler500 = "accord.middleware.server_error"
 admin.site.login_form = AdminSignInForm
 
