@@ -10,16 +10,19 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
 
 from relationships.models import (
     SLA,
     Engagement,
     KeyContact,
+    Membership,
     Organization,
     Role,
     Side,
     validate_time_zone,
 )
+from relationships.people import person_name
 from relationships.services import UNKNOWN_COUNTERPART
 
 
@@ -74,15 +77,30 @@ class EngagementForm(forms.Form):
 
 
 def engagement_people(engagement: Engagement):
-    """Users of either party, for attendee and owner choices."""
+    """Users of either party, for attendee and owner choices: the client side's first, each
+    with the sides they are on (`on_client`, `on_provider`) for `person_with_side`."""
+
+    def member_of(organization_id):
+        return Exists(
+            Membership.objects.filter(user_id=OuterRef("pk"), organization_id=organization_id)
+        )
+
     return (
         get_user_model()
-        .objects.filter(
-            memberships__organization_id__in=[engagement.client_id, engagement.provider_id]
+        .objects.annotate(
+            on_client=member_of(engagement.client_id),
+            on_provider=member_of(engagement.provider_id),
         )
-        .distinct()
-        .order_by("username")
+        .filter(Q(on_client=True) | Q(on_provider=True))
+        .order_by("-on_client", "first_name", "last_name", "username")
     )
+
+
+def person_with_side(user) -> str:
+    """A choice of `engagement_people`: the person and their side, as both sides share the
+    lists ("Dana Smith, client side")."""
+    sides = [side for side in Side.values if getattr(user, f"on_{side}", False)]
+    return f"{person_name(user)}, {' and '.join(sides)} side{'s' if len(sides) > 1 else ''}"
 
 
 class MeasurementForm(EngagementForm):

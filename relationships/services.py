@@ -27,6 +27,7 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
+from relationships.people import person_name
 
 
 # ---------------------------------------------------------------- organisations
@@ -112,7 +113,7 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     if send:
-        inviter = invited_by.get_full_name() or invited_by.username
+        inviter = person_name(invited_by)
         link = f"{settings.SITE_URL}/invitations/{raw}/"
         if counterpart_of_proposal:
             subject = f"{inviter} proposes an engagement on Accord"
