@@ -64,7 +64,7 @@ def foreign_engagement(outsider_org, client_org):
 EXPLANATION = {
     "summary": ["Overall 72.5 (watch), coverage 0.85."],
     "dimensions": {
-        "contact": {"score": 80.0, "weight": 15, "text": ["4 day(s) with a check-in."]},
+        "contact": {"score": 80.0, "weight": 15, "text": ["4 days with a check-in."]},
         "reliance": {
             "score": 70.0,
             "weight": 30,

@@ -23,9 +23,7 @@ STYLESHEET = "css/accord.css"
 def test_scoring_configuration_refused_to_a_manager_says_why_and_where_to_go(
     client_manager, engagement
 ):
-    response = signed_in(client_manager).get(
-        reverse("scoring-config-update", args=[engagement.pk])
-    )
+    response = signed_in(client_manager).get(reverse("scoring-config-update", args=[engagement.pk]))
     html = response.content.decode()
     assert response.status_code == 403
     assert STYLESHEET in html
