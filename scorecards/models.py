@@ -238,6 +238,19 @@ class ScorecardRun(EngagementScoped):
     def __str__(self):
         return f"Run #{self.pk} ({self.trigger}, {self.status})"
 
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def progress_text(self) -> str:
+        """Where a recompute stands, in the one sentence the engagement page shows (rendered,
+        and after each poll of the run's status)."""
+        if self.status == self.Status.SUCCEEDED:
+            return "Recompute finished: the new scorecard is ready."
+        if self.status == self.Status.FAILED:
+            return f"The recompute failed: {self.error or 'see the run log'}."
+        return f"Recompute {self.get_status_display().lower()}…"
+
 
 class ScorecardRunChunk(models.Model):
     """One chunk of a run's engagements: the unit a worker claims, counts attempts on and reports.

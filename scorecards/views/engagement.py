@@ -139,11 +139,12 @@ def _render_engagement(
     items = _by_side(open_items, lambda a: a.owner_side)
     reviews = reviews_by_side(scorecard) if scorecard else {}
     history = score_history(engagement)
-    active_run = ScorecardRun.objects.filter(
-        engagement=engagement,
-        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
+    # The run the page just queued (?run=), else one still in progress: one status line.
+    runs = ScorecardRun.objects.filter(engagement=engagement)
+    requested = id_param(request.GET.get("run", ""))
+    run = (requested and runs.filter(pk=requested).first()) or runs.filter(
+        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING]
     ).first()
-    requested_run = id_param(request.GET.get("run", ""))
     sides = [
         {
             "side": side,
@@ -187,9 +188,7 @@ def _render_engagement(
             resolved_at__isnull=False, review__isnull=True
         ).order_by("-resolved_at")[:RECENT],
         "scoring": scoring_summary(engagement),
-        "active_run": active_run,
-        # The page polls the run it just queued (?run=) or one still in progress.
-        "poll_run_id": requested_run or (active_run.pk if active_run else None),
+        "run": run,
     }
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
@@ -281,7 +280,7 @@ def engagement_recompute(request, pk):
         )
         # The page itself, answering 503: the button's action was not done.
         return _render_engagement(request, engagement, access, status=503)
-    messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
+    # The page says how the run goes (its status line), so no message of its own here.
     return redirect(f"{engagement.get_absolute_url()}?run={run.pk}#scorecard")
 
 
@@ -292,13 +291,13 @@ def run_status(request, pk):
         run = services.visible_run(run_id=pk, user=request.user)
     except ScorecardRun.DoesNotExist:
         raise Http404("No such run.") from None
-    finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
     return JsonResponse(
         {
             "id": run.pk,
             "status": run.status,
             "status_display": run.get_status_display(),
-            "finished": finished,
+            "message": run.progress_text(),
+            "finished": run.is_finished,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "scorecards_written": run.scorecards_written,
             "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
