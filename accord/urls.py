@@ -1,5 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -22,7 +24,16 @@ api_docs = csp_update({"style-src": [SWAGGER_UI_STYLE_HASH]})(
     SpectacularSwaggerSplitView.as_view(url_name="api-schema")
 )
 
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links: send them to the static file
+    (not permanently, as its address changes with its content in production)."""
+    return HttpResponseRedirect(static("favicon.ico"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     # One password-change form, the one that counts wrong old passwords (accord.auth).
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
