@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -26,6 +27,7 @@ api_docs = csp_update({"style-src": [SWAGGER_UI_STYLE_HASH]})(
 
 
 
+@require_GET
 def favicon(request):
     """Browsers ask for /favicon.ico whatever a page links: send them to the static file
     (not permanently, as its address changes with its content in production)."""
@@ -33,7 +35,7 @@ def favicon(request):
 
 
 urlpatterns = [
-    path("favicon.ico", favicon),
+    path("favicon.ico", favicon, name="favicon"),
     # One password-change form, the one that counts wrong old passwords (accord.auth).
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),

@@ -200,10 +200,9 @@ def engagement_forms(engagement, access) -> dict:
 
     `write_forms` (title, blank form, action, submit label) and `open_goals` are
     given to managers and admins of an active engagement only, so viewers see no
-    write controls; `can_accept` offers a proposal's Accept button to the
-    counterpart's admin.
+    write controls.
     """
-    context = {"can_accept": access.can_accept, "write_forms": []}
+    context = {"write_forms": []}
     if not access.can_write:
         return context
     sections = [

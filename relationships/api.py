@@ -27,6 +27,7 @@ from core.api.base import (
 from core.api.plumbing import ApiTokenAuthentication, BasicAuthentication
 from relationships import services
 from relationships.models import (
+    DECLINE_REASON_MAX,
     SLA,
     ApiToken,
     Engagement,
@@ -254,6 +255,8 @@ class EngagementSerializer(StrictModelSerializer):
             "proposed_by_side",
             "proposed_at",
             "accepted_at",
+            "declined_at",
+            "decline_reason",
             "archived_at",
             "start_date",
             "end_date",
@@ -266,6 +269,8 @@ class EngagementSerializer(StrictModelSerializer):
             "proposed_by_side",
             "proposed_at",
             "accepted_at",
+            "declined_at",
+            "decline_reason",
             "archived_at",
             "start_date",
             "time_zone",
@@ -349,6 +354,16 @@ class EngagementProposalSerializer(StrictSerializer):
         return attrs
 
 
+class EngagementDeclineSerializer(StrictSerializer):
+    # Blank is the service's to refuse, after it has checked who may decline.
+    reason = serializers.CharField(
+        max_length=DECLINE_REASON_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Why you decline (required); both sides read it with the decision.",
+    )
+
+
 class EngagementFilter(ApiFilterSet):
     start_after, start_before = date_range("start_date")
 
@@ -375,7 +390,7 @@ class EngagementViewSet(
     ordering_fields = ["name", "start_date", "proposed_at", "id"]
     # Accepting and archiving are checked by their services (the counterpart's
     # admin accepts a proposed engagement, which require_writer would refuse).
-    actions_checked_by_services = {"accept", "archive", "destroy"}
+    actions_checked_by_services = {"accept", "decline", "archive", "destroy"}
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -423,6 +438,24 @@ class EngagementViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         engagement = services.engagement_accept(engagement=self.get_object(), user=request.user)
+        return self._answer(engagement)
+
+    @extend_schema(
+        request=EngagementDeclineSerializer,
+        description=(
+            "Decline a proposed engagement (counterpart admins), saying why: it becomes "
+            "`declined`, read-only, and both sides see who declined it, when and why."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        body = EngagementDeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        engagement = services.engagement_decline(
+            engagement=self.get_object(),
+            user=request.user,
+            reason=body.validated_data.get("reason", ""),
+        )
         return self._answer(engagement)
 
     @extend_schema(

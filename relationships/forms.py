@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 
 from relationships.models import (
+    DECLINE_REASON_MAX,
     SLA,
     Engagement,
     KeyContact,
@@ -66,6 +67,15 @@ def add_service_errors(form, error: ValidationError, *, field_map=None, default_
         else:
             target, field = form, field_map.get(key, key)
         target.add_error(field if field in target.fields else None, messages)
+
+
+class EngagementDeclineForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=DECLINE_REASON_MAX,
+        label="Why do you decline?",
+        help_text="Both sides read it with your decision.",
+    )
 
 
 class EngagementForm(forms.Form):

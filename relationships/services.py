@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from relationships import names
 from relationships.models import (
+    DECLINE_REASON_MAX,
     Engagement,
     GoalProgress,
     Invitation,
@@ -311,6 +312,34 @@ def engagement_accept(*, engagement: Engagement, user) -> Engagement:
     engagement.accepted_by = user
     engagement.accepted_at = timezone.now()
     engagement.save(update_fields=["status", "accepted_by", "accepted_at"])
+    return engagement
+
+
+@transaction.atomic
+def engagement_decline(*, engagement: Engagement, user, reason: str) -> Engagement:
+    """The counterpart's admin declines a proposed engagement, saying why.
+
+    Declined rather than deleted or archived: the proposal stays, read-only, and both
+    sides see who declined it, when and why (the engagement page and the API).
+    """
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if engagement.status != Engagement.Status.PROPOSED:
+        raise ValidationError({"status": f"This engagement is {engagement.status}, not proposed."})
+    engagement.access_for(user).require("accept")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why you decline: the proposing side reads it with the decision."}
+        )
+    if len(reason) > DECLINE_REASON_MAX:
+        raise ValidationError(
+            {"reason": f"At most {DECLINE_REASON_MAX} characters (this has {len(reason)})."}
+        )
+    engagement.status = Engagement.Status.DECLINED
+    engagement.declined_by = user
+    engagement.declined_at = timezone.now()
+    engagement.decline_reason = reason
+    engagement.save(update_fields=["status", "declined_by", "declined_at", "decline_reason"])
     return engagement
 
 

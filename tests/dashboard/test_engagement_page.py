@@ -152,7 +152,7 @@ def test_proposed_engagement_page_renders_without_scorecard_or_write_controls(
     response = page(client, proposed)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "No closed period has a scorecard yet" in html
+    assert "Awaiting acceptance by" in html
     assert "Recompute now" not in html
     assert 'id="score-chart"' not in html
 
