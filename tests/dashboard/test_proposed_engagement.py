@@ -136,3 +136,13 @@ def test_an_active_engagement_without_a_closed_period_says_when_the_first_closes
         f"{closes.day} {closes:%b %Y}" in text
     )
     assert "computed every night" not in text
+
+
+def test_a_proposals_period_page_does_not_promise_scorecards(proposed, provider_admin):
+    start = proposed.current_period(date(2026, 3, 1)).start
+    response = signed_in(provider_admin).get(
+        reverse("engagement-period", args=[proposed.pk, start.isoformat()])
+    )
+    assert response.status_code == 200
+    assert "computed every night" not in response.text
+    assert "None are computed unless the engagement is accepted." in page_text(response)
