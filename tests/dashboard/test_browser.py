@@ -91,7 +91,7 @@ def test_provider_manager_week_and_client_sees_sign_off(
     page.check("#review input[value=signed]")
     page.fill("#review textarea[name=comment]", "Numbers match our service reports.")
     page.click("#review button:has-text('Submit review')")
-    page.wait_for_url(engagement_url + "*")
+    page.wait_for_url(engagement_url + "periods/**")  # a review returns to its period's page
     review = page.locator("#review").inner_text()
     assert "Signed by provider-manager" in review
     shot(page, "06-signed-off")
