@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from core import links
 from core.api.base import (
     ApiFilterSet,
     EditableViewSet,
@@ -200,6 +201,7 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
             email=data["email"],
             role=data.get("role", Role.VIEWER),
             invited_by=self.request.user,
+            site_url=links.site_url(self.request),
         )
 
     def perform_destroy(self, instance):
@@ -422,6 +424,7 @@ class EngagementViewSet(
         data = dict(proposal.validated_data)
         engagement = services.engagement_propose(
             proposer=request.user,
+            site_url=links.site_url(request),
             own_organization=data.pop("organization"),
             own_side=data.pop("side"),
             counterpart=data.pop("counterpart", None),

@@ -7,7 +7,6 @@ PermissionDenied; views turn those into 4xx answers.
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -15,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from core import links
 from relationships import names
 from relationships.models import (
     DECLINE_REASON_MAX,
@@ -88,8 +88,12 @@ def invitation_create(
     invited_by,
     send: bool = True,
     counterpart_of_proposal: bool = False,
+    site_url: str = "",
 ) -> tuple[Invitation, str]:
     """Invite a person by email; returns the invitation and its raw token (sent by email).
+
+    The link starts with `site_url` (core.links.site_url of the request that invites), else
+    SITE_URL.
 
     `counterpart_of_proposal`: `invited_by` has just proposed an engagement to this new
     organisation, which has no admin yet; the invitation makes its first admin, so the
@@ -115,7 +119,7 @@ def invitation_create(
     invitation.save()
     if send:
         inviter = person_name(invited_by)
-        link = f"{settings.SITE_URL}/invitations/{raw}/"
+        link = f"{site_url or links.site_url()}/invitations/{raw}/"
         if counterpart_of_proposal:
             subject = f"{inviter} proposes an engagement on Accord"
             message = f"Join {organization} on Accord: {link}"
@@ -211,6 +215,7 @@ def engagement_propose(
     counterpart: Organization | None = None,
     counterpart_name: str = "",
     counterpart_admin_email: str = "",
+    site_url: str = "",
     **fields,
 ) -> Engagement:
     """One side proposes an engagement to a counterpart organisation.
@@ -246,7 +251,10 @@ def engagement_propose(
             raise ValidationError({"counterpart": UNKNOWN_COUNTERPART})
     else:
         counterpart = _counterpart_invite(
-            name=counterpart_name, admin_email=counterpart_admin_email, proposer=proposer
+            name=counterpart_name,
+            admin_email=counterpart_admin_email,
+            proposer=proposer,
+            site_url=site_url,
         )
     if own_side == Side.CLIENT:
         engagement.client, engagement.provider = own_organization, counterpart
@@ -266,7 +274,7 @@ def engagement_propose(
     return engagement
 
 
-def _counterpart_invite(*, name: str, admin_email: str, proposer) -> Organization:
+def _counterpart_invite(*, name: str, admin_email: str, proposer, site_url: str) -> Organization:
     """The organisation the address administers on Accord, or else one created by name
     with its first admin invited."""
     if admin_email.strip():
@@ -297,6 +305,7 @@ def _counterpart_invite(*, name: str, admin_email: str, proposer) -> Organizatio
         role=Role.ADMIN,
         invited_by=proposer,
         counterpart_of_proposal=True,
+        site_url=site_url,
     )
     return counterpart
 
