@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 
 from core.api.base import (
     ApiFilterSet,
+    IdFilter,
     RecordViewSet,
     StrictModelSerializer,
     StrictSerializer,
@@ -240,7 +241,7 @@ class ContributionReviewSerializer(StrictModelSerializer):
 
 
 class ContributionReviewFilter(ApiFilterSet):
-    engagement = filters.NumberFilter(field_name="issue__engagement")
+    engagement = IdFilter(field_name="issue__engagement")
 
     class Meta(ApiFilterSet.Meta):
         model = ContributionReview

@@ -8,6 +8,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
+from core.forms import AccordForm
 from feedback.models import PULSE_QUESTIONS, CheckIn, ContributionReview, Feedback, Issue
 from relationships.forms import (
     DateInput,
@@ -184,7 +185,7 @@ FollowUpFormSet = forms.formset_factory(
 )
 
 
-class PulseSurveyForm(forms.Form):
+class PulseSurveyForm(AccordForm):
     """The six standard questions, each a 1–5 radio group (a fieldset with a legend)."""
 
     def __init__(self, *args, **kwargs):

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
+from core.inputs import validate_moment
 from feedback.models import (
     PULSE_FIELDS,
     ActionItem,
@@ -44,7 +45,8 @@ def _as_utc(engagement: Engagement, moment: datetime) -> datetime:
 def _past_moment(
     engagement: Engagement, field: str, moment: datetime | None, errors: dict, *, default_now=False
 ) -> datetime | None:
-    """The moment in UTC (now if omitted and `default_now`); an error if it is in the future.
+    """The moment in UTC (now if omitted and `default_now`); an error if it is in the future
+    or outside the range of dates (checked before converting it, which could overflow).
 
     A missing required moment stays None, for full_clean to report.
     """
@@ -53,6 +55,11 @@ def _past_moment(
     if not isinstance(moment, datetime):
         errors.setdefault(field, []).append("Enter a date and time.")
         return None
+    try:
+        validate_moment(moment, engagement.tz)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+        return None
     moment = _as_utc(engagement, moment)
     if moment > timezone.now() + FUTURE_TOLERANCE:
         errors.setdefault(field, []).append("This time is in the future.")
@@ -60,12 +67,13 @@ def _past_moment(
 
 
 def _validated(record, errors: dict | None = None):
-    """full_clean the record, merging errors found earlier, so all come back at once."""
+    """full_clean the record, merging errors found earlier, so all come back at once
+    (a field with an error already gets no second one)."""
     if hasattr(record, "set_local_dates"):
         record.set_local_dates()
     errors = dict(errors or {})
     try:
-        record.full_clean()
+        record.full_clean(exclude=set(errors))
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)

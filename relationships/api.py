@@ -17,6 +17,7 @@ from core import links
 from core.api.base import (
     ApiFilterSet,
     EditableViewSet,
+    IdFilter,
     ReadViewSet,
     RecordViewSet,
     StrictModelSerializer,
@@ -658,7 +659,7 @@ class GoalProgressSerializer(StrictModelSerializer):
 
 
 class GoalProgressFilter(ApiFilterSet):
-    engagement = filters.NumberFilter(field_name="goal__engagement")
+    engagement = IdFilter(field_name="goal__engagement")
     date_after, date_before = date_range("date")
 
     class Meta(ApiFilterSet.Meta):

@@ -2,17 +2,15 @@
 
 Single and bulk writes share the field rules of relationships.validation and the
 upsert of relationships.measurements, so they answer the same bad input the same way.
-The bulk path skips DRF's per-row serializers: it parses with orjson or csv and
-validates column by column, to take a full batch quickly (benchmarks/RESULTS.md).
+The bulk path skips DRF's per-row serializers: it parses JSON as every API body is parsed
+(core.api.plumbing.json_loads) or CSV as the dashboard's upload is (validation.rows_from_csv)
+and validates column by column, to take a full batch quickly (benchmarks/RESULTS.md).
 """
 
-import csv
 import gc
-import io
 from contextlib import contextmanager
 from itertools import islice
 
-import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -27,7 +25,9 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.base import ReadViewSet, StrictSerializer, TenantViewSet
+from core.api.base import IdFilter, ReadViewSet, StrictSerializer, TenantViewSet
+from core.api.plumbing import json_loads
+from core.inputs import whole_number
 from relationships import validation
 from relationships.measurements import (
     MAX_BULK_ROWS,
@@ -167,8 +167,8 @@ class BulkResultSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- filters
 class MeasurementFilter(filters.FilterSet):
     # Plain numbers, not model choices: another tenant's SLA must not answer differently.
-    sla = filters.NumberFilter(field_name="sla")
-    engagement = filters.NumberFilter(field_name="sla__engagement")
+    sla = IdFilter(field_name="sla")
+    engagement = IdFilter(field_name="sla__engagement")
     side = filters.ChoiceFilter(field_name="sla__owner_side", choices=Side.choices)
     period_start = filters.DateFromToRangeFilter(
         help_text="period_start_after / period_start_before (inclusive)."
@@ -347,8 +347,8 @@ class MeasurementViewSet(ReadViewSet, TenantViewSet):
 
 def _read_body(request) -> bytes:
     """The raw body, refusing oversized ones before reading them whole."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > MAX_BULK_BYTES:
+    declared = whole_number(request.META.get("CONTENT_LENGTH") or "0")
+    if declared is not None and declared > MAX_BULK_BYTES:
         raise PayloadTooLarge()
     body = request.stream.read(MAX_BULK_BYTES + 1) if request.stream is not None else b""
     if len(body) > MAX_BULK_BYTES:
@@ -357,10 +357,7 @@ def _read_body(request) -> bytes:
 
 
 def _rows_from_json(body: bytes) -> list:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
+    data = json_loads(body)
     if isinstance(data, dict):
         extra = sorted(set(data) - {"rows"})
         if extra:
@@ -373,29 +370,6 @@ def _rows_from_json(body: bytes) -> list:
 
 def _rows_from_csv(body: bytes) -> list[dict]:
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise exceptions.ParseError("The CSV is not UTF-8 text.") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip() for name in next(reader, [])]
-        missing = sorted(validation.REQUIRED - set(header))
-        unknown = validation.unknown_fields(header)
-        if missing or unknown or len(set(header)) != len(header):
-            raise exceptions.ParseError(
-                f"The CSV header must name the columns {', '.join(validation.FIELDS)} "
-                "(source optional), each once."
-            )
-        rows = []
-        for line in reader:
-            if not line:
-                continue
-            if len(line) != len(header):
-                raise exceptions.ParseError(
-                    f"CSV line {reader.line_num} has {len(line)} fields; the header has "
-                    f"{len(header)}."
-                )
-            rows.append(dict(zip(header, line, strict=True)))
-    except csv.Error as exc:
-        raise exceptions.ParseError(f"Malformed CSV at line {reader.line_num}: {exc}") from None
-    return rows
+        return validation.rows_from_csv(body)
+    except validation.FieldError as exc:
+        raise exceptions.ParseError(str(exc)) from None

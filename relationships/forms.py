@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 
+from core.forms import AccordForm
 from relationships.models import (
     DECLINE_REASON_MAX,
     SLA,
@@ -69,7 +70,7 @@ def add_service_errors(form, error: ValidationError, *, field_map=None, default_
         target.add_error(field if field in target.fields else None, messages)
 
 
-class EngagementDeclineForm(forms.Form):
+class EngagementDeclineForm(AccordForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=DECLINE_REASON_MAX,
@@ -78,7 +79,7 @@ class EngagementDeclineForm(forms.Form):
     )
 
 
-class EngagementForm(forms.Form):
+class EngagementForm(AccordForm):
     """A form about one engagement: its object choices are limited to that engagement."""
 
     def __init__(self, *args, engagement: Engagement, **kwargs):
@@ -177,7 +178,7 @@ class KeyContactChangeForm(EngagementForm):
         self.fields["start_date"].initial = self.engagement.today()
 
 
-class EngagementProposeForm(forms.Form):
+class EngagementProposeForm(AccordForm):
     """The counterpart is chosen among the organisations the user's own work with, or is a
     new organisation invited by e-mail; never looked up by a typed name."""
 
@@ -231,12 +232,12 @@ class EngagementProposeForm(forms.Form):
             self.fields["own_organization"].initial = organizations[0]
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(AccordForm):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
-class InvitationSignupForm(forms.Form):
+class InvitationSignupForm(AccordForm):
     """A new user's account, created when they accept an invitation."""
 
     username = forms.CharField(max_length=150)

@@ -488,6 +488,14 @@ class Engagement(models.Model):
     def current_period(self, today: date | None = None) -> Period:
         return period_containing(self.scorecard_period, today or self.today())
 
+    def periods(self, today: date | None = None) -> list[Period]:
+        """Every period of the engagement's kind from the one it started in to the one in
+        progress, newest first."""
+        periods = [self.current_period(today)]
+        while periods[-1].start > self.start_date:
+            periods.append(periods[-1].previous())
+        return periods
+
     def scoring_config_values(self) -> ScoringConfigValues:
         """The scoring configuration the next computation uses: its own, or the defaults."""
         stored = getattr(self, "scoring_config", None)

@@ -12,19 +12,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
+from core.inputs import MAX_ID, whole_number
 from relationships.forms import add_service_errors
 from relationships.models import Access, Engagement
 from relationships.tenancy import engagement_with_access
 
-MAX_ID = 2**63 - 1  # the largest id any of our databases stores
-
 
 def id_param(value: str) -> int | None:
     """A positive id from a query parameter; None for anything else (ignored, never a 500)."""
-    if not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
+    number = whole_number(value)
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def query_without_page(request) -> str:

@@ -1,15 +1,21 @@
-"""Field rules for SLA measurements, shared by the single and the bulk API.
+"""Field rules for SLA measurements, shared by the single and the bulk API and the
+dashboard's forms, and the reading of a CSV of them (the bulk API's and the upload's).
 
 Each rule is one function from a raw value (JSON or CSV text) to a clean value,
 raising FieldError with a message a person can act on. The single-measurement
-serializer wraps these functions as fields; the bulk endpoint applies them
-column by column, so both give the same answer for the same bad input.
+serializer wraps these functions as fields; the bulk endpoint and the dashboard
+apply them column by column, so all give the same answer for the same bad input.
 """
 
+import csv
+import io
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+
+from core.inputs import ASCII_DIGITS_MESSAGE, has_non_ascii, validate_date, whole_number
 from relationships.measurements import MAX_VALUE, MeasurementRow
 
 FIELDS = ("sla", "period_start", "period_end", "value", "source")
@@ -18,7 +24,6 @@ REQUIRED = frozenset({"sla", "period_start", "period_end", "value"})
 MAX_SOURCE_LENGTH = 100
 MAX_DECIMALS = 6
 _QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
-EARLIEST_PERIOD = date(2000, 1, 1)
 # Values may be recorded for periods that have not ended yet, but not years ahead.
 MAX_DAYS_AHEAD = 366
 
@@ -35,10 +40,10 @@ def clean_sla(raw) -> int:
         raise FieldError("Give the SLA's id as a whole number.")
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        value = int(raw)
+    elif isinstance(raw, str) and (value := whole_number(raw)) is not None:
+        pass
     else:
-        raise FieldError("Give the SLA's id as a whole number.")
+        raise FieldError("Give the SLA's id as a whole number (digits 0-9).")
     if not 0 < value < 2**63:
         raise FieldError("Give the SLA's id as a positive whole number.")
     return value
@@ -51,16 +56,19 @@ def clean_date(raw) -> date:
         raise FieldError("Give a date as YYYY-MM-DD.")
     try:
         value = date.fromisoformat(raw.strip())
+        validate_date(value)
     except ValueError:
         raise FieldError(f"'{raw[:40]}' is not a date; use YYYY-MM-DD.") from None
-    if value < EARLIEST_PERIOD:
-        raise FieldError(f"Dates before {EARLIEST_PERIOD.isoformat()} are not accepted.")
+    except ValidationError as exc:
+        raise FieldError(exc.messages[0]) from None
     return value
 
 
 def clean_value(raw) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise FieldError("Give the value as a number.")
+    if has_non_ascii(raw):
+        raise FieldError(ASCII_DIGITS_MESSAGE)
     try:
         # repr of a float is its shortest round-trip form, i.e. the number as written in JSON.
         value = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
@@ -107,6 +115,44 @@ def period_errors(period_start: date, period_end: date, today: date) -> dict[str
 
 def unknown_fields(keys: Iterable[str]) -> list[str]:
     return sorted(set(keys) - _FIELD_SET)
+
+
+def rows_from_csv(body: bytes) -> list[dict[str, str]]:
+    """The rows of a CSV of measurements, as raw values by column name.
+
+    UTF-8 text (a byte order mark allowed); a header naming the columns of FIELDS once
+    each (source optional); then one row per line with a value for every column. Quoting
+    is strict: a quote left open is an error, not the rest of the file read as one value.
+    FieldError says what is wrong and on which line.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FieldError("The CSV is not UTF-8 text.") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        if REQUIRED - set(header) or unknown_fields(header) or len(set(header)) != len(header):
+            raise FieldError(
+                f"The CSV header must name the columns {', '.join(FIELDS)} "
+                "(source optional), each once."
+            )
+        rows = []
+        for line in reader:
+            if not line:
+                continue
+            if len(line) != len(header):
+                raise FieldError(
+                    f"CSV line {reader.line_num} has {len(line)} fields; the header has "
+                    f"{len(header)}."
+                )
+            rows.append(dict(zip(header, line, strict=True)))
+    except csv.Error as exc:
+        raise FieldError(
+            f"Malformed CSV at line {reader.line_num}: {exc}. A value that starts with a "
+            "quote must end with one."
+        ) from None
+    return rows
 
 
 def clean_rows(rows: list, *, today: date) -> tuple[list[MeasurementRow], Errors]:

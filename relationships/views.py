@@ -1,8 +1,5 @@
 """Dashboard write pages of the relationships domain (their base: relationships.pages)."""
 
-import csv
-import io
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -117,36 +114,24 @@ class MeasurementUploadView(EngagementFormView):
         )
 
     def read_rows(self, upload) -> list[dict]:
-        """Rows as dicts, the SLA given by name or id and resolved within this engagement."""
+        """Rows as dicts (read as the API's bulk CSV is), the SLA given by name or id and
+        resolved within this engagement."""
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": "The file is not UTF-8 text."}) from None
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if not reader.fieldnames or "sla" not in reader.fieldnames:
-            raise ValidationError(
-                {"file": "The first line must name the columns, including 'sla'."}
-            )
-        slas = SLA.objects.filter(engagement=self.engagement).values_list("pk", "name")
-        sla_ids = {name.casefold(): pk for pk, name in slas} | {str(pk): pk for pk, _ in slas}
-        rows, problems = [], []
-        try:
-            for row in reader:
-                if len(rows) >= MAX_BULK_ROWS:
-                    raise ValidationError({"file": f"At most {MAX_BULK_ROWS} rows per upload."})
-                number = len(rows) + 1
-                if None in row:
-                    problems.append(f"Row {number}: more values than columns.")
-                    row.pop(None)
-                sla = (row.get("sla") or "").strip()
-                if sla.casefold() not in sla_ids:
-                    problems.append(f"Row {number}: sla: no SLA '{sla[:60]}' in this engagement.")
-                row["sla"] = sla_ids.get(sla.casefold(), sla)
-                rows.append({key: value for key, value in row.items() if value is not None})
-        except csv.Error as exc:
-            raise ValidationError({"file": f"Line {reader.line_num}: {exc}."}) from None
+            rows = validation.rows_from_csv(upload.read())
+        except validation.FieldError as exc:
+            raise ValidationError({"file": str(exc)}) from None
         if not rows:
             raise ValidationError({"file": "The file has no rows below the column names."})
+        if len(rows) > MAX_BULK_ROWS:
+            raise ValidationError({"file": f"At most {MAX_BULK_ROWS} rows per upload."})
+        slas = SLA.objects.filter(engagement=self.engagement).values_list("pk", "name")
+        sla_ids = {name.casefold(): pk for pk, name in slas} | {str(pk): pk for pk, _ in slas}
+        problems = []
+        for number, row in enumerate(rows, start=1):
+            sla = row["sla"].strip()
+            if sla.casefold() not in sla_ids:
+                problems.append(f"Row {number}: sla: no SLA '{sla[:60]}' in this engagement.")
+            row["sla"] = sla_ids.get(sla.casefold(), sla)
         if problems:
             raise ValidationError(problems)
         return rows

@@ -19,7 +19,14 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.base import ApiFilterSet, ReadViewSet, StrictSerializer, TenantViewSet, date_range
+from core.api.base import (
+    ApiFilterSet,
+    ReadViewSet,
+    StrictSerializer,
+    TenantViewSet,
+    TypedInputRules,
+    date_range,
+)
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
 from feedback.selectors import survey_publication
@@ -307,7 +314,9 @@ class PulseAggregatesSerializer(serializers.Serializer):
     provider = PulseSideSerializer()
 
 
-class PulseAggregatesQuerySerializer(serializers.Serializer):
+class PulseAggregatesQuerySerializer(TypedInputRules, serializers.Serializer):
+    """The query (not strict: other parameters, such as `format`, are DRF's)."""
+
     period_start = serializers.DateField(required=False)
 
 

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from core.forms import AccordForm
 from relationships.models import Engagement
 from relationships.scoring_config import DIMENSIONS
 from scorecards.models import ScorecardReview
@@ -11,7 +12,7 @@ def weight_field(name: str) -> str:
     return f"weight_{name}"
 
 
-class ScoringConfigForm(forms.Form):
+class ScoringConfigForm(AccordForm):
     """Weights per dimension, band limits and the survey threshold, prefilled with today's."""
 
     healthy_at = forms.FloatField(
@@ -82,7 +83,7 @@ class ScoringConfigForm(forms.Form):
 REVIEW_FORM_IDS = "review_%s"
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(AccordForm):
     decision = forms.ChoiceField(
         choices=ScorecardReview.Decision.choices,
         widget=forms.RadioSelect,

@@ -7,6 +7,8 @@ relies on those alone, so it knows no app.
 - `TenantViewSet` restricts every queryset to the user's engagements (outsiders
   get 404) and checks writes with the record's `access_for` (viewers get 403, and nobody
   adds data to an engagement that is not active).
+- `StrictSerializer` and `StrictModelSerializer` apply core.inputs' rules to every
+  typed field (ASCII digits; dates and times in range).
 - `StrictModelSerializer` rejects unknown and read-only input fields, caps text
   sizes, restricts every referenced object to the user's engagements, requires
   referenced objects to belong to the same engagement, and runs the model's own
@@ -16,6 +18,7 @@ Token authentication and pagination live in core/api/plumbing.py.
 """
 
 import copy
+from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,7 +29,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 
+from core.forms import IdField
+from core.inputs import ASCII_DIGITS_MESSAGE, has_non_ascii, validate_date, validate_moment
+
 MAX_TEXT_LENGTH = 20_000
+
+
+class IdFilter(filters.NumberFilter):
+    """A filter by a related object's id; an id that is not a whole number from 1 to
+    MAX_ID (in ASCII digits) is a 400, an unknown one filters to nothing."""
+
+    field_class = IdField
 
 
 class ApiFilterSet(filters.FilterSet):
@@ -34,8 +47,7 @@ class ApiFilterSet(filters.FilterSet):
 
     class Meta:
         filter_overrides = {
-            field: {"filter_class": filters.NumberFilter}
-            for field in (models.ForeignKey, models.OneToOneField)
+            field: {"filter_class": IdFilter} for field in (models.ForeignKey, models.OneToOneField)
         }
 
 
@@ -161,11 +173,61 @@ class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
         return schema
 
 
-class StrictSerializer(RejectUnknownFields, serializers.Serializer):
+# Fields whose input is a number, an id, a date or a time.
+TYPED_FIELDS = (
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.DecimalField,
+    serializers.DateField,
+    serializers.DateTimeField,
+    serializers.TimeField,
+    serializers.DurationField,
+    serializers.RelatedField,
+    serializers.ManyRelatedField,
+)
+RANGE_VALIDATORS = (
+    (serializers.DateTimeField, validate_moment),
+    (serializers.DateField, validate_date),
+)
+
+
+def _inner(field):
+    """The field that reads each item of a list or dict field, else the field itself."""
+    return getattr(field, "child", None) or getattr(field, "child_relation", None) or field
+
+
+class TypedInputRules:
+    """core.inputs' rules on every typed field, found by kind (items of list and dict
+    fields included): ASCII digits only, and dates and times within the range."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            for kind, validator in RANGE_VALIDATORS:
+                if isinstance(_inner(field), kind):
+                    _inner(field).validators.append(validator)
+                    break
+        return fields
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {
+                name: [ASCII_DIGITS_MESSAGE]
+                for name, field in self.fields.items()
+                if not field.read_only
+                and isinstance(_inner(field), TYPED_FIELDS)
+                and has_non_ascii(field.get_value(data))
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(RejectUnknownFields, TypedInputRules, serializers.Serializer):
     """Base of the API's plain input serializers."""
 
 
-class StrictModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
+class StrictModelSerializer(RejectUnknownFields, TypedInputRules, serializers.ModelSerializer):
     """A model serializer for writes that cannot take bad input quietly."""
 
     def get_fields(self):

@@ -4,7 +4,10 @@ Kept apart from core.api.base: DRF imports these while its views module is still
 loading, so this module must not import DRF views or viewsets.
 """
 
+import re
+
 import drf_spectacular.authentication
+import orjson
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -13,12 +16,22 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from rest_framework import authentication, exceptions, renderers, throttling
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import BaseParser
 
 from core.signin import LOCKED_MESSAGE, client_address, is_locked_out, locked_message_params
+
+# A token is visible ASCII (its prefix and hex digits). The header arrives as bytes
+# (latin-1 on the wire), which knox would decode as UTF-8, failing with a 500.
+TOKEN_TEXT = re.compile(rb"[!-~]+")
 
 
 class ApiTokenAuthentication(TokenAuthentication):
     """Knox token authentication that records when each token was last used."""
+
+    def authenticate_credentials(self, token: bytes):
+        if not TOKEN_TEXT.fullmatch(token):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(token)
 
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)
@@ -55,6 +68,51 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
             # Access.require raises Django's PermissionDenied, which DRF catches only in
             # views: here it turned a viewer's read of a record into a 403 page.
             return False
+
+
+# Accord's bodies nest three levels ({"rows": [{...}]}); deeper ones are refused before
+# any code walks them (Python's repr, json.dumps and copy recurse about 1000 levels deep).
+MAX_JSON_DEPTH = 32
+_CONTAINERS = (dict, list)
+
+
+def json_loads(body: bytes):
+    """A JSON body as Python values; ParseError for invalid JSON or too deep a nesting.
+
+    orjson refuses NaN and Infinity (not JSON), lone surrogates (which no database
+    stores) and more than 1024 levels without recursing in Python; the depth is then
+    bounded by MAX_JSON_DEPTH, level by level.
+    """
+    too_deep = exceptions.ParseError(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise too_deep from None
+        raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
+    level = [data] if isinstance(data, _CONTAINERS) else []
+    for _ in range(MAX_JSON_DEPTH):
+        if not level:
+            break
+        level = [
+            item
+            for container in level
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, _CONTAINERS)
+        ]
+    if level:
+        raise too_deep
+    return data
+
+
+class JsonParser(BaseParser):
+    """Every JSON body of the API, read by json_loads (the bulk endpoint reads its own
+    body with json_loads too), so one depth limit holds everywhere."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return json_loads(stream.read())
 
 
 class ApiPagination(PageNumberPagination):

@@ -10,6 +10,10 @@ Alerts that only closed periods raise (band_drop, score_drop, perception_gap,
 side_reliance_low) and that are open on a now provisional scorecard are resolved here;
 contact_gap stays, as it is live. The headline rows (LatestScorecard) that pointed at a
 now provisional scorecard move to the newest final one, or go.
+
+Signatures and disputes given on a now provisional scorecard are withdrawn: marked stale
+(the history keeps who signed and when), and a period frozen by them is no longer frozen.
+The joint review opens again when the period closes and its final scorecard is computed.
 """
 
 from datetime import timedelta
@@ -34,9 +38,11 @@ def forwards(apps, schema_editor):
     Scorecard = apps.get_model("scorecards", "Scorecard")
     LatestScorecard = apps.get_model("scorecards", "LatestScorecard")
     Alert = apps.get_model("scorecards", "Alert")
-    today = timezone.now().date()
-    recent = Scorecard.objects.filter(period_end__gte=today - timedelta(days=UNSURE_DAYS))
-    recent.update(status="provisional")
+    ScorecardReview = apps.get_model("scorecards", "ScorecardReview")
+    now = timezone.now()
+    recent = Scorecard.objects.filter(period_end__gte=now.date() - timedelta(days=UNSURE_DAYS))
+    recent.update(status="provisional", frozen_at=None)
+    ScorecardReview.objects.filter(scorecard__in=recent, stale_at__isnull=True).update(stale_at=now)
     for engagement_id, kind, start in recent.values_list(
         "engagement_id", "period_kind", "period_start"
     ):
@@ -46,7 +52,7 @@ def forwards(apps, schema_editor):
             period_start=start,
             kind__in=CLOSED_PERIOD_ALERTS,
             resolved_at__isnull=True,
-        ).update(resolved_at=timezone.now())
+        ).update(resolved_at=now)
         row = LatestScorecard.objects.filter(
             engagement_id=engagement_id, period_kind=kind, period_start=start
         ).first()

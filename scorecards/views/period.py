@@ -21,16 +21,6 @@ from scorecards.models import ScorecardReview
 from scorecards.views.engagement import dimensions_of, reviews_by_side
 
 
-def engagement_periods(engagement: Engagement) -> list[Period]:
-    """Every period of the engagement's kind from its start to the one in progress, newest
-    first (the period picker)."""
-    first = period_starting(engagement.scorecard_period, engagement.current_period().start)
-    periods = [first]
-    while periods[-1].start > engagement.start_date:
-        periods.append(periods[-1].previous())
-    return periods
-
-
 def period_url(engagement: Engagement, period: Period) -> str:
     return reverse("engagement-period", args=[engagement.pk, period.start.isoformat()])
 
@@ -90,7 +80,7 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         .first()
     )
     reviews = reviews_by_side(scorecard) if scorecard else {}
-    periods = engagement_periods(engagement)
+    periods = engagement.periods()
     index = periods.index(period)
     context = {
         "engagement": engagement,

@@ -10,6 +10,8 @@ HUGE = "9" * 25
         f"/engagements/{HUGE}/",
         f"/engagements/{HUGE}/scorecards.csv",
         f"/runs/{HUGE}/",
+        "/engagements/٣/",
+        "/engagements/１/scorecards.csv",
     ],
 )
 def test_out_of_range_ids_in_paths_are_404(client, client_manager, path):
@@ -17,7 +19,7 @@ def test_out_of_range_ids_in_paths_are_404(client, client_manager, path):
     assert client.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("value", [HUGE, "²", "-1", "abc", "0", ""])
+@pytest.mark.parametrize("value", [HUGE, "²", "٣", "３", "-1", "abc", "0", ""])
 def test_odd_query_parameters_are_ignored(client, client_manager, scored_engagement, value):
     client.force_login(client_manager)
     for name, path in (

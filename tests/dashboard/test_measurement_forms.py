@@ -146,8 +146,8 @@ def test_upload_refuses_an_sla_of_another_engagement(
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"\xff\xfe\x00bad", "The file is not UTF-8 text."),
-        (b"value,period_start\n1,2026-01-01\n", "The first line must name the columns"),
+        (b"\xff\xfe\x00bad", "The CSV is not UTF-8 text."),
+        (b"value,period_start\n1,2026-01-01\n", "The CSV header must name the columns"),
         (b"sla,period_start,period_end,value\n", "The file has no rows"),
     ],
 )
@@ -165,7 +165,25 @@ def test_upload_reports_extra_values(as_user, engagement, provider_manager, sla)
     response = as_user(provider_manager).post(
         url("measurement-upload", engagement), {"file": csv_file(text)}
     )
-    assert "Row 1: more values than columns." in response.context["form"].non_field_errors()
+    assert response.context["form"].errors["file"] == ["CSV line 2 has 5 fields; the header has 4."]
+
+
+def test_upload_with_a_quote_left_open_is_refused_and_stores_nothing(
+    as_user, engagement, provider_manager, sla
+):
+    """Read as the API's bulk CSV is: strict quoting. A lax reader took the rest of the file
+    as one value, "99\n", and stored it."""
+    text = 'sla,period_start,period_end,value\nAvailability,2026-01-01,2026-01-31,"99\n'
+    response = as_user(provider_manager).post(
+        url("measurement-upload", engagement), {"file": csv_file(text)}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [
+        "Malformed CSV at line 2: unexpected end of data. A value that starts with a quote "
+        "must end with one."
+    ]
+    assert not Measurement.objects.exists()
+    assert not ImportBatch.objects.exists()
 
 
 def test_upload_needs_a_file(as_user, engagement, provider_manager):

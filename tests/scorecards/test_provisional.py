@@ -141,6 +141,11 @@ def test_migration_0010_makes_recent_scorecards_provisional_and_resolves_their_d
         engagement_id=engagement.pk, period_kind="month", period_start=APRIL, band="at_risk",
         overall=40,
     )
+    Review = apps.get_model("scorecards", "ScorecardReview")
+    april = Scorecard.objects.get(period_start=APRIL)
+    for side in ("client", "provider"):
+        Review.objects.create(scorecard=april, side=side, decision="signed", snapshot={})
+    Scorecard.objects.filter(pk=april.pk).update(frozen_at="2026-05-02T00:00Z")
     for kind in ("band_drop", "contact_gap"):
         Alert.objects.create(
             engagement_id=engagement.pk, period_kind="month", period_start=APRIL, kind=kind,
@@ -158,3 +163,8 @@ def test_migration_0010_makes_recent_scorecards_provisional_and_resolves_their_d
     assert (latest.period_start, latest.overall) == (MARCH, 80)
     open_alerts = apps.get_model("scorecards", "Alert").objects.filter(resolved_at__isnull=True)
     assert list(open_alerts.values_list("kind", flat=True)) == ["contact_gap"]
+    # Signatures on a now provisional period are withdrawn; it is no longer frozen.
+    april = apps.get_model("scorecards", "Scorecard").objects.get(period_start=APRIL)
+    assert april.frozen_at is None
+    reviews = apps.get_model("scorecards", "ScorecardReview").objects.filter(scorecard=april)
+    assert reviews.count() == 2 and not reviews.filter(stale_at__isnull=True).exists()

@@ -237,7 +237,8 @@ def test_a_chunk_task_takes_the_same_statements_for_10_and_50_engagements(requir
         run.refresh_from_db()
         assert (run.status, run.scorecards_written) == ("succeeded", size)
         counts.append(len(captured.captured_queries))
-    assert counts == [24, 24]
+    # 25 since the survey thresholds in force are read off the configuration's history.
+    assert counts == [25, 25]
 
 
 @pytest.mark.django_db(transaction=True)
