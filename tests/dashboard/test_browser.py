@@ -84,8 +84,10 @@ def test_provider_manager_week_and_client_sees_sign_off(
     for fieldset in page.locator("form fieldset").all():
         fieldset.locator("input[type=radio]").nth(3).check()
     shot(page, "04-survey")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    # Wait for the answer's page itself: a load state awaited right after the click can be
+    # the survey page's own, before the navigation has begun.
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
     assert page.locator(".message-success").count() == 1
     shot(page, "05-survey-submitted")
 
