@@ -39,6 +39,11 @@ PAGES = [
     ),
     ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
     ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
+    (
+        "engagements/<int:pk>/periods/<str:start>/recompute/",
+        period.period_recompute,
+        "engagement-period-recompute",
+    ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
 ]

@@ -496,6 +496,29 @@ class Engagement(models.Model):
             periods.append(periods[-1].previous())
         return periods
 
+    def period_starting(self, start: date) -> Period:
+        """The engagement's period that starts on `start`, from the one it starts in to the one
+        in progress; ValueError saying which day would be, or why there is no such period."""
+        kind, current = self.scorecard_period, self.current_period()
+        if start > current.end:  # first: a date far ahead may have no period to name
+            raise ValueError(
+                f"{start.isoformat()} is after the period in progress, {current.title}, "
+                f"which starts on {current.start.isoformat()}; later periods have not begun."
+            )
+        period = period_containing(kind, start)
+        if period.start != start:
+            raise ValueError(
+                f"{start.isoformat()} is not the first day of a {kind}; the {kind} "
+                f"containing it starts on {period.start.isoformat()}."
+            )
+        if period.end < self.start_date:
+            raise ValueError(
+                f"{period.title} ends before the engagement starts on "
+                f"{self.start_date.isoformat()}; its first period starts on "
+                f"{period_containing(kind, self.start_date).start.isoformat()}."
+            )
+        return period
+
     def scoring_config_values(self) -> ScoringConfigValues:
         """The scoring configuration the next computation uses: its own, or the defaults."""
         stored = getattr(self, "scoring_config", None)

@@ -78,8 +78,16 @@ def dimensions_of(scorecard: Scorecard) -> list[dict]:
 def chart_data(engagement: Engagement, history: list) -> dict:
     """The score history as Chart.js series (numbers, None for gaps), with each point's
     period page."""
-    series = {"labels": [], "overall": [], "client": [], "provider": [], "urls": []}
-    for period_start, *scores in history:
+    series = {
+        "labels": [],
+        "overall": [],
+        "client": [],
+        "provider": [],
+        "urls": [],
+        "provisional": [],
+    }
+    for period_start, *scores, status in history:
+        series["provisional"].append(status == Scorecard.Status.PROVISIONAL)
         series["labels"].append(period_start.isoformat())
         series["urls"].append(
             reverse("engagement-period", args=[engagement.pk, period_start.isoformat()])
@@ -332,7 +340,7 @@ def engagement_decline(request, pk):
 def engagement_recompute(request, pk):
     engagement, access = _engagement(request.user, pk, action="write")
     try:
-        run = services.request_recompute(engagement=engagement, user=request.user)
+        run, *_ = services.request_recompute(engagement=engagement, user=request.user)
     except services.BrokerUnavailable:
         messages.error(
             request,
@@ -352,15 +360,17 @@ def run_status(request, pk):
         run = services.visible_run(run_id=pk, user=request.user)
     except ScorecardRun.DoesNotExist:
         raise Http404("No such run.") from None
+    figures = run.figures_for_members()
     return JsonResponse(
         {
             "id": run.pk,
             "status": run.status,
             "status_display": run.get_status_display(),
             "message": run.progress_text(),
+            "period_start": run.period_start.isoformat() if run.period_start else None,
             "finished": run.is_finished,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "scorecards_written": run.scorecards_written,
-            "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
+            "scorecards_written": figures["scorecards_written"],
+            "error": figures["error"],
         }
     )

@@ -1,4 +1,4 @@
-// Engagement page: draws the score chart and follows a queued recompute.
+// Engagement and period pages: draw the score chart and follow a queued recompute.
 // Progressive enhancement: without JavaScript the table and a reload show the same.
 (function () {
   "use strict";
@@ -11,7 +11,11 @@
     var line = function (label, data, colour, dash) {
       return {
         label: label, data: data, borderColor: colour, backgroundColor: colour,
-        borderWidth: 2, borderDash: dash || [], pointRadius: 3, spanGaps: true, tension: 0.2
+        borderWidth: 2, borderDash: dash || [], pointRadius: 3, spanGaps: true, tension: 0.2,
+        // A provisional period (in progress or closing) is drawn as a hollow point.
+        pointBackgroundColor: function (context) {
+          return history.provisional && history.provisional[context.dataIndex] ? "#ffffff" : colour;
+        }
       };
     };
     new window.Chart(canvas, {

@@ -298,6 +298,11 @@ PAGE_TABLE = {
         "scorecard",
         {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
     ),
+    # A past period's page recomputes it (and the later periods) for managers and admins.
+    "engagement-period-recompute": (
+        "period",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
+    ),
     # The client side owns the action item.
     "action-item-complete": (
         "action_item",
@@ -422,6 +427,7 @@ def api_bodies(w) -> dict:
         "POST /api/v1/pulse-responses/": {"engagement": e, **dict.fromkeys(PULSE_ANSWERS, 3)},
         "POST /api/v1/reviews/": {"issue": w["fresh_issue"].pk, "summary": "Both sides act."},
         "POST /api/v1/scorecards/{id}/review/": {"decision": "signed"},
+        "POST /api/v1/engagements/{id}/recompute/": {"period_start": "2026-03-01"},
         "POST /api/v1/slas/": {
             "engagement": e,
             "owner_side": "client",
