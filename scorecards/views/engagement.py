@@ -167,12 +167,7 @@ def _render_engagement(
     items = _by_side(open_items, lambda a: a.owner_side)
     reviews = reviews_by_side(scorecard) if scorecard else {}
     history = score_history(engagement)
-    # The run the page just queued (?run=), else one still in progress: one status line.
-    runs = ScorecardRun.objects.filter(engagement=engagement)
-    requested = id_param(request.GET.get("run", ""))
-    run = (requested and runs.filter(pk=requested).first()) or runs.filter(
-        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING]
-    ).first()
+    run = run_to_show(request, engagement)
     sides = [
         {
             "side": side,
@@ -239,6 +234,16 @@ def _render_engagement(
     context["decline_form"] = decline_form or EngagementDeclineForm(auto_id=DECLINE_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
     return render(request, "dashboard/engagement.html", context, status=status)
+
+
+def run_to_show(request, engagement: Engagement) -> ScorecardRun | None:
+    """The run a page's status line follows: the one its button just queued (?run=, of this
+    engagement), else one of the engagement's still in progress."""
+    runs = ScorecardRun.objects.filter(engagement=engagement)
+    requested = id_param(request.GET.get("run", ""))
+    return (requested and runs.filter(pk=requested).first()) or runs.filter(
+        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING]
+    ).first()
 
 
 def _difference(provisional: Scorecard | None, final: Scorecard | None):
