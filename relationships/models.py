@@ -331,6 +331,9 @@ REFUSALS = {
 }
 
 
+DECLINE_REASON_MAX = 2000
+
+
 class Engagement(models.Model):
     class Phase(models.TextChoices):
         PILOT = "pilot", "Pilot"
@@ -342,6 +345,8 @@ class Engagement(models.Model):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
+        # The counterpart's admin said no, with a reason: read-only, kept for both sides.
+        DECLINED = "declined", "Declined"
         ARCHIVED = "archived", "Archived"
 
     class PeriodKind(models.TextChoices):
@@ -367,6 +372,11 @@ class Engagement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(max_length=DECLINE_REASON_MAX, blank=True)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -291,6 +291,16 @@ class ScorecardRun(EngagementScoped):
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
+    def progress_text(self) -> str:
+        """Where a recompute stands, in the one sentence the engagement page shows (rendered,
+        and after each poll of the run's status)."""
+        if self.status == self.Status.SUCCEEDED:
+            return "Recompute finished: the new scorecard is ready."
+        if self.status == self.Status.FAILED:
+            error = self.figures_for_members()["error"]
+            return f"The recompute failed: {error or 'see the run log'}."
+        return f"Recompute {self.get_status_display().lower()}…"
+
     def figures_for_members(self) -> dict:
         """The run's counts and error as a member of a covered engagement may read them:
         those of a run of their engagement; none of a run of many (see the class)."""

@@ -15,13 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core.api.base import date_range_query
 from relationships.forms import add_service_errors
 from relationships.models import Engagement, Side
-from relationships.pages import id_param
 from relationships.periods import IN_PROGRESS, Period
 from relationships.tenancy import engagement_with_access
 from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm
 from scorecards.models import ScorecardReview
-from scorecards.views.engagement import dimensions_of, reviews_by_side
+from scorecards.views.engagement import dimensions_of, reviews_by_side, run_to_show
 
 
 def period_url(engagement: Engagement, period: Period) -> str:
@@ -76,7 +75,7 @@ def period_recompute(request, pk, start):
     engagement, viewer = engagement_with_access(request.user, pk, action="write")
     period = _period_of(engagement, start)
     try:
-        run, *later = services.request_recompute(
+        run, *_later = services.request_recompute(
             engagement=engagement, user=request.user, period_start=period.start
         )
     except ValidationError as error:
@@ -90,12 +89,7 @@ def period_recompute(request, pk, start):
             "Nothing was lost; try again in a minute.",
         )
         return _render_period(request, engagement, viewer, period, status=503)
-    then = {0: "", 1: ", then the next period"}.get(
-        len(later), f", then the {len(later)} later periods in order"
-    )
-    messages.info(
-        request, f"Recompute of {period.title} queued{then}. This page shows when it is done."
-    )
+    # The page's status line follows the run (and says that later periods follow it).
     return redirect(f"{period_url(engagement, period)}?run={run.pk}#scorecard")
 
 
@@ -149,8 +143,7 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         "older": period_url(engagement, periods[index + 1]) if index + 1 < len(periods) else None,
         "inputs": _input_links(engagement, period),
         "recompute_refusal": viewer.can_write and _recompute_refusal(engagement, period),
-        # The page follows the run its recompute button just queued.
-        "poll_run_id": id_param(request.GET.get("run", "")),
+        "run": run_to_show(request, engagement),
     }
     return render(request, "dashboard/period.html", context, status=status)
 

@@ -36,8 +36,11 @@ def test_a_writer_recomputes_a_past_period_from_its_page(
         assert response.url == f"{page_url(engagement)}?run={run.pk}#scorecard"
         page = client.get(response.url.split("#")[0]).content.decode()
         status = client.get(reverse("run-status", args=[run.pk])).json()
-    assert f'data-run-url="{reverse("run-status", args=[run.pk])}"' in page
-    assert "Recompute of March 2026 queued, then the 2 later periods in order" in page
+    # Computed eagerly: the page says so once, with no "queued" beside it, and polls nothing.
+    assert "data-run-url" not in page
+    assert page.count("Recompute finished: the new scorecard is ready.") == 1
+    assert "The later periods follow, oldest first." in page
+    assert "queued" not in page.lower()
     assert (status["status"], status["finished"], status["period_start"]) == (
         "succeeded",
         True,
