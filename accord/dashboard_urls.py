@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
-from scorecards.views import alerts, engagement, exports, portfolio
+from scorecards.views import alerts, engagement, exports, period, portfolio
 
 # Django's account pages: (path below accounts/, view, name).
 ACCOUNT_PAGES = [
@@ -26,6 +26,7 @@ PAGES = [
     ("alerts/<int:pk>/acknowledge/", alerts.alert_acknowledge, "alert-acknowledge"),
     ("engagements/<int:pk>/", engagement.engagement_detail, "engagement-detail"),
     ("engagements/<int:pk>/recompute/", engagement.engagement_recompute, "engagement-recompute"),
+    ("engagements/<int:pk>/decline/", engagement.engagement_decline, "engagement-decline"),
     (
         "engagements/<int:pk>/scoring/",
         engagement.ScoringConfigUpdateView.as_view(),
@@ -33,8 +34,15 @@ PAGES = [
     ),
     (
         "engagements/<int:pk>/scorecards/<int:scorecard_pk>/review/",
-        engagement.scorecard_review,
+        period.scorecard_review,
         "scorecard-review",
+    ),
+    ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
+    ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
+    (
+        "engagements/<int:pk>/periods/<str:start>/recompute/",
+        period.period_recompute,
+        "engagement-period-recompute",
     ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),

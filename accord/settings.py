@@ -213,12 +213,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON bodies are read by orjson with a bound on their depth (core.api.plumbing).
-    "DEFAULT_PARSER_CLASSES": [
-        "core.api.plumbing.JsonParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (the bulk endpoint reads CSV too), read by orjson with a bound on
+    # their depth (core.api.plumbing); a form-encoded or multipart body is a 415, and the
+    # schema declares JSON alone, as clients generated from it expect.
+    "DEFAULT_PARSER_CLASSES": ["core.api.plumbing.JsonParser"],
     "DEFAULT_SCHEMA_CLASS": "core.api.errors.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
@@ -271,6 +269,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackKindEnum": "feedback.models.Feedback.Kind",
         "AlertKindEnum": "scorecards.models.Alert.Kind",
         "RunStatusEnum": "scorecards.models.ScorecardRun.Status",
+        "ScorecardStatusEnum": "scorecards.models.Scorecard.Status",
     },
 }
 # API tokens: knox keeps only a hash; tokens live until their owner revokes them.

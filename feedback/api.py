@@ -17,7 +17,6 @@ from core.api.base import (
     RecordViewSet,
     StrictModelSerializer,
     StrictSerializer,
-    date_range,
 )
 from feedback import services
 from feedback.models import (
@@ -82,7 +81,7 @@ class CheckInSerializer(StrictModelSerializer):
 
 
 class CheckInFilter(ApiFilterSet):
-    occurred_after, occurred_before = date_range("occurred_on")
+    dates = ("occurred_on",)
 
     class Meta(ApiFilterSet.Meta):
         model = CheckIn
@@ -132,12 +131,13 @@ class FeedbackSerializer(StrictModelSerializer):
             "goal",
             "author",
             "created_at",
+            "created_on",
         ]
-        read_only_fields = ["from_side", "author", "created_at"]
+        read_only_fields = ["from_side", "author", "created_at", "created_on"]
 
 
 class FeedbackFilter(ApiFilterSet):
-    created_after, created_before = date_range("created_on")
+    dates = ("created_on",)
     side = filters.ChoiceFilter(field_name="from_side", choices=Side.choices)
 
     class Meta(ApiFilterSet.Meta):
@@ -194,7 +194,7 @@ class IssueResolveSerializer(StrictSerializer):
 
 
 class IssueFilter(ApiFilterSet):
-    raised_after, raised_before = date_range("raised_on")
+    dates = ("raised_on",)
     open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
 
     class Meta(ApiFilterSet.Meta):
@@ -293,7 +293,7 @@ class ActionItemFilter(ApiFilterSet):
     STATUSES = (("open", "Open"), ("completed", "Completed"), ("cancelled", "Cancelled"))
 
     status = filters.ChoiceFilter(choices=STATUSES, method="filter_status")
-    due_after, due_before = date_range("due_date")
+    dates = ("due_date",)
     side = filters.ChoiceFilter(field_name="owner_side", choices=Side.choices)
 
     class Meta(ApiFilterSet.Meta):
@@ -365,10 +365,11 @@ class PulseResponseSerializer(StrictModelSerializer):
 
 class PulseResponseFilter(ApiFilterSet):
     current = filters.BooleanFilter(field_name="superseded_at", lookup_expr="isnull")
+    dates = ("period_start",)
 
     class Meta(ApiFilterSet.Meta):
         model = PulseResponse
-        fields = ["engagement", "period_start"]
+        fields = ["engagement"]
 
 
 @extend_schema_view(

@@ -6,15 +6,17 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import authentication, mixins, serializers, status, viewsets
+from rest_framework import authentication, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from core import links
 from core.api.base import (
     ApiFilterSet,
+    ApiViewSet,
     EditableViewSet,
     IdFilter,
     ReadViewSet,
@@ -23,11 +25,11 @@ from core.api.base import (
     StrictSerializer,
     TenantViewSet,
     change_schema,
-    date_range,
 )
 from core.api.plumbing import ApiTokenAuthentication, BasicAuthentication
 from relationships import services
 from relationships.models import (
+    DECLINE_REASON_MAX,
     SLA,
     ApiToken,
     Engagement,
@@ -200,6 +202,7 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
             email=data["email"],
             role=data.get("role", Role.VIEWER),
             invited_by=self.request.user,
+            site_url=links.site_url(self.request),
         )
 
     def perform_destroy(self, instance):
@@ -255,6 +258,8 @@ class EngagementSerializer(StrictModelSerializer):
             "proposed_by_side",
             "proposed_at",
             "accepted_at",
+            "declined_at",
+            "decline_reason",
             "archived_at",
             "start_date",
             "end_date",
@@ -267,6 +272,8 @@ class EngagementSerializer(StrictModelSerializer):
             "proposed_by_side",
             "proposed_at",
             "accepted_at",
+            "declined_at",
+            "decline_reason",
             "archived_at",
             "start_date",
             "time_zone",
@@ -350,8 +357,18 @@ class EngagementProposalSerializer(StrictSerializer):
         return attrs
 
 
+class EngagementDeclineSerializer(StrictSerializer):
+    # Blank is the service's to refuse, after it has checked who may decline.
+    reason = serializers.CharField(
+        max_length=DECLINE_REASON_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Why you decline (required); both sides read it with the decision.",
+    )
+
+
 class EngagementFilter(ApiFilterSet):
-    start_after, start_before = date_range("start_date")
+    dates = ("start_date",)
 
     class Meta(ApiFilterSet.Meta):
         model = Engagement
@@ -376,7 +393,7 @@ class EngagementViewSet(
     ordering_fields = ["name", "start_date", "proposed_at", "id"]
     # Accepting and archiving are checked by their services (the counterpart's
     # admin accepts a proposed engagement, which require_writer would refuse).
-    actions_checked_by_services = {"accept", "archive", "destroy"}
+    actions_checked_by_services = {"accept", "decline", "archive", "destroy"}
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -408,6 +425,7 @@ class EngagementViewSet(
         data = dict(proposal.validated_data)
         engagement = services.engagement_propose(
             proposer=request.user,
+            site_url=links.site_url(request),
             own_organization=data.pop("organization"),
             own_side=data.pop("side"),
             counterpart=data.pop("counterpart", None),
@@ -424,6 +442,24 @@ class EngagementViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         engagement = services.engagement_accept(engagement=self.get_object(), user=request.user)
+        return self._answer(engagement)
+
+    @extend_schema(
+        request=EngagementDeclineSerializer,
+        description=(
+            "Decline a proposed engagement (counterpart admins), saying why: it becomes "
+            "`declined`, read-only, and both sides see who declined it, when and why."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        body = EngagementDeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        engagement = services.engagement_decline(
+            engagement=self.get_object(),
+            user=request.user,
+            reason=body.validated_data.get("reason", ""),
+        )
         return self._answer(engagement)
 
     @extend_schema(
@@ -589,7 +625,7 @@ class SharedGoalUpdateSerializer(SharedGoalSerializer):
 
 
 class SharedGoalFilter(ApiFilterSet):
-    due_after, due_before = date_range("due_date")
+    dates = ("due_date",)
 
     class Meta(ApiFilterSet.Meta):
         model = SharedGoal
@@ -624,7 +660,7 @@ class GoalProgressSerializer(StrictModelSerializer):
 
 class GoalProgressFilter(ApiFilterSet):
     engagement = IdFilter(field_name="goal__engagement")
-    date_after, date_before = date_range("date")
+    dates = ("date",)
 
     class Meta(ApiFilterSet.Meta):
         model = GoalProgress
@@ -670,7 +706,7 @@ class ApiTokenViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ApiViewSet,
 ):
     serializer_class = ApiTokenSerializer
     permission_classes = [IsAuthenticated]

@@ -25,7 +25,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.base import IdFilter, ReadViewSet, StrictSerializer, TenantViewSet
+from core.api.base import ApiFilterSet, IdFilter, ReadViewSet, StrictSerializer, TenantViewSet
 from core.api.plumbing import json_loads
 from core.inputs import whole_number
 from relationships import validation
@@ -165,21 +165,17 @@ class BulkResultSerializer(serializers.Serializer):
 
 
 # ---------------------------------------------------------------- filters
-class MeasurementFilter(filters.FilterSet):
-    # Plain numbers, not model choices: another tenant's SLA must not answer differently.
-    sla = IdFilter(field_name="sla")
+class MeasurementFilter(ApiFilterSet):
     engagement = IdFilter(field_name="sla__engagement")
     side = filters.ChoiceFilter(field_name="sla__owner_side", choices=Side.choices)
-    period_start = filters.DateFromToRangeFilter(
-        help_text="period_start_after / period_start_before (inclusive)."
-    )
+    dates = ("period_start",)
     include_superseded = filters.BooleanFilter(
         method="_keep", help_text="Also list values that a correction superseded."
     )
 
-    class Meta:
+    class Meta(ApiFilterSet.Meta):
         model = Measurement
-        fields = ["sla", "engagement", "side", "period_start", "include_superseded"]
+        fields = ["sla"]
 
     def _keep(self, queryset, name, value):
         return queryset  # applied in filter_queryset, which also covers the absent parameter

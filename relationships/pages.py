@@ -89,15 +89,19 @@ class EngagementFormView(LoginRequiredMixin, View):
         form = self.get_form(request.POST, request.FILES)
         if form.is_valid():
             try:
-                self.perform(form)
+                unchanged = self.perform(form)
             except ValidationError as exc:
                 add_service_errors(form, exc, field_map=self.service_error_fields)
             else:
-                messages.success(request, self.success_message)
+                if unchanged:
+                    messages.info(request, unchanged)
+                else:
+                    messages.success(request, self.success_message)
                 return redirect(self.engagement.get_absolute_url() + self.success_anchor)
         return self.render(form, status=400)
 
-    def perform(self, form) -> None:
+    def perform(self, form) -> str | None:
+        """Do what the form asks; a message instead of `success_message` when nothing changed."""
         self.service(engagement=self.engagement, user=self.request.user, **form.cleaned_data)
 
     def get_context_data(self, **kwargs):

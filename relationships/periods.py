@@ -45,6 +45,16 @@ class Period:
             return self.start.strftime("%Y-%m")
         return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
 
+    @property
+    def title(self) -> str:
+        """As people say it: "November 2026", "Week 48, 2026", "Q4 2026"."""
+        if self.kind == WEEK:
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week}, {year}"
+        if self.kind == MONTH:
+            return self.start.strftime("%B %Y")
+        return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+
 
 def period_state(
     period: Period, *, today: date, grace_days: int, last_day: date | None = None

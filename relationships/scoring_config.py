@@ -70,6 +70,19 @@ def config_values(
     )
 
 
+def differences(old: ScoringConfigValues, new: ScoringConfigValues) -> list[tuple]:
+    """What changed from `old` to `new`, as (what, old value, new value), in a fixed order."""
+    changed = [
+        (f"{name} weight", old.weights[name], new.weights[name])
+        for name in DIMENSIONS
+        if old.weights[name] != new.weights[name]
+    ]
+    for name in (*BAND_LIMITS, "survey_threshold", "grace_days"):
+        if getattr(old, name) != getattr(new, name):
+            changed.append((name.replace("_", " "), getattr(old, name), getattr(new, name)))
+    return changed
+
+
 def _whole_in(value, low: int, high: int) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
 

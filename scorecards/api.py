@@ -10,7 +10,6 @@ from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -21,11 +20,10 @@ from rest_framework.response import Response
 
 from core.api.base import (
     ApiFilterSet,
+    QuerySerializer,
     ReadViewSet,
     StrictSerializer,
     TenantViewSet,
-    TypedInputRules,
-    date_range,
 )
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
@@ -38,6 +36,7 @@ from scorecards.exports import scorecards_csv
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
 from scorecards.selectors import (
     latest_of_own_period_only,
+    newest_provisional_only,
     scorecard_history,
     with_latest_scorecard,
 )
@@ -62,6 +61,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "as_of",
+            "status",
             *SCORE_FIELDS,
             "model_version",
             "computed_at",
@@ -84,11 +84,19 @@ class ScorecardReviewRequestSerializer(StrictSerializer):
 
 
 class ScorecardFilter(ApiFilterSet):
-    period_after, period_before = date_range("period_start")
+    dates = ("period_start",)
 
     class Meta(ApiFilterSet.Meta):
         model = Scorecard
-        fields = ["engagement", "period_kind", "band"]
+        fields = ["engagement", "period_kind", "band", "status"]
+
+
+class LatestQuerySerializer(QuerySerializer):
+    provisional = serializers.BooleanField(
+        default=False,
+        help_text="The newest provisional scorecard (the period in progress, or one closing) "
+        "instead of the newest final one.",
+    )
 
 
 @extend_schema_view(
@@ -104,12 +112,18 @@ class ScorecardViewSet(ReadViewSet, TenantViewSet):
         return ScorecardDetailSerializer if self.action == "retrieve" else ScorecardSerializer
 
     @extend_schema(
-        description="The latest scorecard of each of your engagements.",
+        description=(
+            "The headline scorecard of each of your engagements: its latest closed period's "
+            "(final). With provisional=true, the newest provisional one instead."
+        ),
         responses={200: ScorecardSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"])
+    @action(
+        detail=False, methods=["get"], answers_list=True, query_serializer=LatestQuerySerializer
+    )
     def latest(self, request):
-        queryset = latest_of_own_period_only(self.filter_queryset(self.get_queryset()))
+        newest = newest_provisional_only if self.query["provisional"] else latest_of_own_period_only
+        queryset = newest(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -159,7 +173,7 @@ class AlertFilter(ApiFilterSet):
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
-    period_after, period_before = date_range("period_start")
+    dates = ("period_start",)
 
     class Meta(ApiFilterSet.Meta):
         model = Alert
@@ -187,6 +201,27 @@ class AlertViewSet(ReadViewSet, TenantViewSet):
 
 # ---------------------------------------------------------------- runs
 class ScorecardRunSerializer(serializers.ModelSerializer):
+    engagement = serializers.IntegerField(
+        source="engagement_id",
+        allow_null=True,
+        help_text="The engagement recomputed; null for a run of many engagements (periodic "
+        "or command), which the members of every engagement it covered see.",
+    )
+    scorecards_written = serializers.IntegerField(
+        allow_null=True, help_text="Null for a run of many engagements: it counts all of them."
+    )
+    alerts_raised = serializers.IntegerField(
+        allow_null=True, help_text="Null for a run of many engagements: it counts all of them."
+    )
+    error = serializers.CharField(
+        help_text="Why a failed run failed; for a run of many engagements, a general note."
+    )
+    next_run = serializers.IntegerField(
+        source="next_run_id",
+        allow_null=True,
+        help_text="The run of the next period, started when this one finishes.",
+    )
+
     class Meta:
         model = ScorecardRun
         fields = [
@@ -202,17 +237,27 @@ class ScorecardRunSerializer(serializers.ModelSerializer):
             "scorecards_written",
             "alerts_raised",
             "error",
+            "next_run",
         ]
+
+    def to_representation(self, run):
+        return {**super().to_representation(run), **run.figures_for_members()}
 
 
 class ScorecardRunFilter(ApiFilterSet):
+    dates = ("period_start",)
+
     class Meta(ApiFilterSet.Meta):
         model = ScorecardRun
-        fields = ["engagement", "status", "trigger"]
+        fields = ["engagement", "status", "trigger", "period_kind", "period_start"]
 
 
 @extend_schema_view(
-    list=extend_schema(description="Scorecard runs requested for your engagements."),
+    list=extend_schema(
+        description="Scorecard runs that covered your engagements: recomputes, and the "
+        "periodic and command runs of many engagements, which show their status, period "
+        "and times but no counts."
+    ),
     retrieve=extend_schema(description="Poll a run: `succeeded` or `failed` once it is finished."),
 )
 class ScorecardRunViewSet(ReadViewSet, TenantViewSet):
@@ -232,10 +277,31 @@ class LatestScorecardFields(serializers.Serializer):
     latest_band = serializers.ChoiceField(choices=Band.choices, read_only=True, allow_null=True)
 
 
-class RecomputeAcceptedSerializer(serializers.Serializer):
+class RecomputeRequestSerializer(StrictSerializer):
+    period_start = serializers.DateField(
+        required=False,
+        help_text="The first day of a past period that is not frozen (both sides signed); "
+        "the period in progress if left out. Every later period up to the one in progress "
+        "is recomputed after it, oldest first (520 periods at most in one request).",
+    )
+
+
+class ChainedRunSerializer(serializers.Serializer):
     run = serializers.IntegerField(help_text="The run's id.")
+    period_start = serializers.DateField()
+    poll_url = serializers.URLField()
+
+
+class RecomputeAcceptedSerializer(serializers.Serializer):
+    run = serializers.IntegerField(help_text="The run of the requested period.")
+    period_start = serializers.DateField(help_text="The requested period's first day.")
     status = serializers.CharField()
     poll_url = serializers.URLField(help_text="GET it until status is succeeded or failed.")
+    later_runs = ChainedRunSerializer(
+        many=True,
+        help_text="The runs of the later periods up to the one in progress, oldest first; "
+        "each starts when the one before it finishes, so the last finishes last.",
+    )
 
 
 class ScoringConfigSerializer(serializers.Serializer):
@@ -293,10 +359,10 @@ class PulseAggregatesSerializer(serializers.Serializer):
     provider = PulseSideSerializer()
 
 
-class PulseAggregatesQuerySerializer(TypedInputRules, serializers.Serializer):
-    """The query (not strict: other parameters, such as `format`, are DRF's)."""
-
-    period_start = serializers.DateField(required=False)
+class PulseAggregatesQuerySerializer(QuerySerializer):
+    period_start = serializers.DateField(
+        required=False, help_text="A day of the period; the latest closed period if left out."
+    )
 
 
 def _scoring_config_body(engagement) -> dict:
@@ -316,35 +382,59 @@ class EngagementScorecards:
         return with_latest_scorecard(super().get_queryset())
 
     @extend_schema(
-        request=None,
+        request=RecomputeRequestSerializer,
         responses={
             202: RecomputeAcceptedSerializer,
             503: OpenApiResponse(ErrorSerializer, description="The job queue is unreachable."),
         },
         description=(
-            "Queue a recompute of the engagement's current period (managers and admins). "
-            "Answers 202 with the run to poll."
+            "Queue a recompute of a period of the engagement (managers and admins): the "
+            "period in progress, or a past one that is not frozen (`period_start`), and then "
+            "each later period up to the one in progress, oldest first, so that every "
+            "trend compares with an up-to-date previous period. A closed period's scorecard "
+            "is final. Answers 202 with the runs to poll."
         ),
     )
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
+        engagement = self.get_object()
+        given = RecomputeRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
         try:
-            run = services.request_recompute(engagement=self.get_object(), user=request.user)
+            run, *later = services.request_recompute(
+                engagement=engagement, user=request.user, **given.validated_data
+            )
         except services.BrokerUnavailable:
             raise ServiceUnavailable(
                 "The job queue is unreachable, so the recompute was not queued; nothing was "
                 "changed. Try again shortly."
             ) from None
-        poll_url = request.build_absolute_uri(reverse("scorecardrun-detail", args=[run.pk]))
-        body = {"run": run.pk, "status": run.status, "poll_url": poll_url}
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": poll_url})
+
+        def poll_url(queued):
+            return request.build_absolute_uri(reverse("scorecardrun-detail", args=[queued.pk]))
+
+        body = {
+            "run": run.pk,
+            "period_start": run.period_start,
+            "status": run.status,
+            "poll_url": poll_url(run),
+            "later_runs": [
+                {"run": each.pk, "period_start": each.period_start, "poll_url": poll_url(each)}
+                for each in later
+            ],
+        }
+        return Response(
+            RecomputeAcceptedSerializer(body).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": body["poll_url"]},
+        )
 
     @extend_schema(
         responses={200: ScorecardSerializer(many=True)},
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         description="The engagement's scorecard history, newest period first.",
     )
-    @action(detail=True, methods=["get"])
+    # A page of the history; the engagement's filters do not apply to it.
+    @action(detail=True, methods=["get"], answers_list=True, filter_backends=[])
     def scorecards(self, request, pk=None):
         history = scorecard_history(self.get_object()).prefetch_related("reviews")
         page = self.paginate_queryset(history)
@@ -391,14 +481,6 @@ class EngagementScorecards:
         return Response(ScoringConfigSerializer(_scoring_config_body(engagement)).data)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "period_start",
-                OpenApiTypes.DATE,
-                required=False,
-                description="A day of the period; the latest closed period if left out.",
-            )
-        ],
         responses={200: PulseAggregatesSerializer},
         description=(
             "Pulse survey results per side for a period. Published once the period is "
@@ -407,12 +489,15 @@ class EngagementScorecards:
             "about the side's answers is shown."
         ),
     )
-    @action(detail=True, methods=["get"], url_path="pulse-aggregates")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="pulse-aggregates",
+        query_serializer=PulseAggregatesQuerySerializer,
+    )
     def pulse_aggregates(self, request, pk=None):
         engagement = self.get_object()
-        query = PulseAggregatesQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        day = query.validated_data.get("period_start")
+        day = self.query.get("period_start")
         period = (
             period_containing(engagement.scorecard_period, day)
             if day

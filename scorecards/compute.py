@@ -67,6 +67,7 @@ WRITTEN_FIELDS = (
     "config",
     "inputs_digest",
     "computed_at",
+    "status",
 )
 
 
@@ -417,6 +418,7 @@ class _ChunkWriter:
             config=config.as_dict(),
             inputs_digest=digest,
             computed_at=self.now,
+            status=Scorecard.Status.FINAL if inputs.final else Scorecard.Status.PROVISIONAL,
             **result.stored_fields(),
         )
         self.alert_specs[engagement.pk] = scoring.alerts_for(inputs, result, previous)
@@ -454,7 +456,9 @@ class _ChunkWriter:
                     engagement_id=s.engagement_id,
                     payload=events.scorecard_computed(self.engagements[s.engagement_id], s),
                 )
+                # The event announces a headline: a closed period's (PRODUCT.md §6).
                 for s in changed
+                if s.is_final
             ]
             + [
                 OutboxEvent(

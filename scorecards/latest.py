@@ -1,6 +1,7 @@
-"""Each engagement's latest scorecard, kept beside the scorecards as a LatestScorecard row.
+"""Each engagement's headline scorecard, kept beside the scorecards as a LatestScorecard row.
 
-An engagement's latest scorecard is its newest `period_start` of its own period kind.
+An engagement's headline is its newest final scorecard (of a closed period, PRODUCT.md §6)
+of its own period kind; provisional scorecards never are.
 Rows are kept per period kind, so reads (scorecards.selectors) join the row of the
 engagement's current kind and changing an engagement's kind needs no upkeep.
 
@@ -46,7 +47,7 @@ def _copy_newest_sql(engagement_count: int) -> str:
         SELECT s.engagement_id, s.period_kind, {", ".join(f"s.{name}" for name in LATEST_FIELDS)}
         FROM {scorecards} s JOIN (
             SELECT engagement_id, MAX(period_start) AS period_start FROM {scorecards}
-            WHERE engagement_id IN ({ids}) AND period_kind = %s
+            WHERE engagement_id IN ({ids}) AND period_kind = %s AND status = %s
             GROUP BY engagement_id
         ) newest ON s.engagement_id = newest.engagement_id
             AND s.period_start = newest.period_start
@@ -66,20 +67,23 @@ def refresh(engagement_ids: Iterable[int], period_kind: str) -> None:
     ids = sorted(set(engagement_ids))
     if ids:
         with connection.cursor() as cursor:
-            cursor.execute(_copy_newest_sql(len(ids)), [*ids, period_kind, period_kind])
+            cursor.execute(
+                _copy_newest_sql(len(ids)),
+                [*ids, period_kind, Scorecard.Status.FINAL, period_kind],
+            )
 
 
 @receiver(post_save, sender=Scorecard)
 def scorecard_saved(sender, instance: Scorecard, update_fields=None, **kwargs) -> None:
     # Signing off saves only frozen_at, which no latest row holds.
-    if update_fields is None or not update_fields.isdisjoint(LATEST_FIELDS):
+    if update_fields is None or not update_fields.isdisjoint({*LATEST_FIELDS, "status"}):
         refresh([instance.engagement_id], instance.period_kind)
 
 
 @receiver(post_delete, sender=Scorecard)
 def scorecard_deleted(sender, instance: Scorecard, **kwargs) -> None:
     same_kind = {"engagement_id": instance.engagement_id, "period_kind": instance.period_kind}
-    if Scorecard.objects.filter(**same_kind).exists():
+    if Scorecard.objects.filter(**same_kind, status=Scorecard.Status.FINAL).exists():
         refresh([instance.engagement_id], instance.period_kind)
     else:
         LatestScorecard.objects.filter(**same_kind).delete()

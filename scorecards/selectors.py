@@ -46,6 +46,24 @@ def latest_of_own_period_only(scorecards: QuerySet) -> QuerySet:
     )
 
 
+def newest_provisional_only(scorecards: QuerySet) -> QuerySet:
+    """The scorecards that are their engagement's newest provisional one of its own kind."""
+    newest = (
+        Scorecard.objects.filter(
+            engagement_id=OuterRef("engagement_id"),
+            period_kind=OuterRef("period_kind"),
+            status=Scorecard.Status.PROVISIONAL,
+        )
+        .order_by("-period_start")
+        .values("period_start")[:1]
+    )
+    return scorecards.filter(
+        period_kind=F("engagement__scorecard_period"),
+        status=Scorecard.Status.PROVISIONAL,
+        period_start=Subquery(newest),
+    )
+
+
 def with_latest_scorecard(engagements: QuerySet) -> QuerySet:
     """Engagements with their latest scorecard's figures as `latest_*` (None without one).
 
@@ -63,7 +81,7 @@ def with_latest_scorecard(engagements: QuerySet) -> QuerySet:
 
 
 def engagements_with_latest_scores(user) -> QuerySet:
-    """The user's engagements with their latest scorecard, open alerts and last check-in.
+    """The user's engagements with their headline scorecard, open alerts and last check-in.
 
     One query for a page of any length: the latest scorecard is one small joined row,
     the alerts and check-in are subqueries evaluated only for the page's rows.
@@ -88,10 +106,13 @@ def engagements_with_latest_scores(user) -> QuerySet:
 
 
 def overall_history(engagement_ids, periods: int) -> dict[int, list]:
-    """The last `periods` overall scores of each engagement, oldest first, in one query."""
+    """The last `periods` closed periods' overall scores of each engagement, oldest first,
+    in one query."""
     ranked = (
         Scorecard.objects.filter(
-            engagement_id__in=engagement_ids, period_kind=F("engagement__scorecard_period")
+            engagement_id__in=engagement_ids,
+            period_kind=F("engagement__scorecard_period"),
+            status=Scorecard.Status.FINAL,
         )
         .annotate(
             rank=Window(
@@ -108,6 +129,15 @@ def overall_history(engagement_ids, periods: int) -> dict[int, list]:
     return history
 
 
+def newest_provisional(engagement_ids) -> dict[int, Scorecard]:
+    """Each engagement's newest provisional scorecard of its own kind (scores only), if any:
+    shown beside the headline as "so far". One query, over these engagements only."""
+    rows = newest_provisional_only(
+        Scorecard.objects.filter(engagement_id__in=engagement_ids)
+    ).only("engagement_id", "period_kind", "period_start", "period_end", "as_of", "overall")
+    return {scorecard.engagement_id: scorecard for scorecard in rows}
+
+
 def scorecard_history(engagement: Engagement) -> QuerySet:
     """The engagement's scorecards of its own period kind, newest period first."""
     return engagement.scorecards.filter(period_kind=engagement.scorecard_period).order_by(
@@ -116,6 +146,9 @@ def scorecard_history(engagement: Engagement) -> QuerySet:
 
 
 def score_history(engagement: Engagement) -> list[tuple]:
-    """(period start, overall, client, provider) per period, oldest first, for the chart."""
+    """(period start, overall, client, provider, status) per period, oldest first, for the
+    chart."""
     rows = scorecard_history(engagement).order_by("period_start")
-    return list(rows.values_list("period_start", "overall", "client_score", "provider_score"))
+    return list(
+        rows.values_list("period_start", "overall", "client_score", "provider_score", "status")
+    )

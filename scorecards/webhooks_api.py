@@ -7,10 +7,10 @@ admins, and everyone else, see none of them (404).
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
-from core.api.base import StrictModelSerializer
+from core.api.base import ApiViewSet, StrictModelSerializer
 from relationships.models import Organization
 from scorecards.models import WebhookDelivery, WebhookSubscription
 from scorecards.webhooks.subscriptions import subscription_save
@@ -109,7 +109,14 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         responses=WebhookDeliverySerializer(many=True),
     ),
 )
-class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
+class WebhookSubscriptionViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    ApiViewSet,
+):
     """Webhooks sign each POST with `X-Accord-Signature: sha256=<hex>`, the HMAC-SHA256 of
     `{X-Accord-Timestamp}.{body}` with the subscription's secret. Failed deliveries
     (5xx, 429, timeouts) are retried with exponential backoff. The URL's host must be
@@ -130,7 +137,11 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         serializer.save(created_by=self.request.user)
 
     @action(
-        detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer, filter_backends=[]
+        detail=True,
+        methods=["get"],
+        serializer_class=WebhookDeliverySerializer,
+        answers_list=True,
+        filter_backends=[],
     )
     def deliveries(self, request, pk=None):
         subscription = self.get_object()

@@ -4,6 +4,11 @@ Engagement-scoped models give their queryset `restrict(user, action)` and their
 records `access_for(user)` (see relationships.models.EngagementScoped); this module
 relies on those alone, so it knows no app.
 
+- `ApiViewSet`, the base of every API viewset, refuses a query parameter the operation
+  does not read (400 naming it, as an unknown body field is) and reads an action's own
+  query through its `query_serializer`.
+- `ApiFilterSet` names every date filter by one scheme: `<field>`, `<field>_after`,
+  `<field>_before`.
 - `TenantViewSet` restricts every queryset to the user's engagements (outsiders
   get 404) and checks writes with the record's `access_for` (viewers get 403, and nobody
   adds data to an engagement that is not active).
@@ -18,16 +23,19 @@ Token authentication and pagination live in core/api/plumbing.py.
 """
 
 import copy
+import difflib
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from core.forms import IdField
 from core.inputs import ASCII_DIGITS_MESSAGE, has_non_ascii, validate_date, validate_moment
@@ -43,20 +51,46 @@ class IdFilter(filters.NumberFilter):
 
 
 class ApiFilterSet(filters.FilterSet):
-    """Filters by id for related objects: an unknown id filters to nothing, it leaks nothing."""
+    """Filters by id for related objects: an unknown id filters to nothing, it leaks nothing.
+
+    Every date field named in `dates` is filtered by the API's one scheme (date_filters).
+    """
+
+    dates: tuple[str, ...] = ()
 
     class Meta:
         filter_overrides = {
             field: {"filter_class": IdFilter} for field in (models.ForeignKey, models.OneToOneField)
         }
 
+    @classmethod
+    def get_filters(cls):
+        found = super().get_filters()
+        for field_name in cls.dates:
+            found.update(date_filters(field_name))
+        return found
 
-def date_range(field_name: str) -> tuple[filters.DateFilter, filters.DateFilter]:
-    """The `<name>_after` and `<name>_before` filters of a date, both inclusive."""
-    return (
-        filters.DateFilter(field_name=field_name, lookup_expr="gte"),
-        filters.DateFilter(field_name=field_name, lookup_expr="lte"),
-    )
+
+def date_filters(field_name: str) -> dict[str, filters.DateFilter]:
+    """The API's filters of a date field, named after it: `<field>` (that day),
+    `<field>_after` and `<field>_before` (both inclusive)."""
+    return {
+        field_name: filters.DateFilter(field_name=field_name, help_text="On this day."),
+        f"{field_name}_after": filters.DateFilter(
+            field_name=field_name, lookup_expr="gte", help_text="On or after this day."
+        ),
+        f"{field_name}_before": filters.DateFilter(
+            field_name=field_name, lookup_expr="lte", help_text="On or before this day."
+        ),
+    }
+
+
+def date_range_query(field_name: str, days) -> dict[str, str]:
+    """The query of date_filters for the days from `days.start` to `days.end` (a period)."""
+    return {
+        f"{field_name}_after": days.start.isoformat(),
+        f"{field_name}_before": days.end.isoformat(),
+    }
 
 
 def change_schema(description: str) -> dict:
@@ -67,9 +101,70 @@ def change_schema(description: str) -> dict:
     }
 
 
+# ---------------------------------------------------------------- query parameters
+UNKNOWN_QUERY_PARAMETER = "Unknown query parameter."
+
+
+# Base of every API viewset: a query parameter the operation does not read is a 400
+# naming it, as an unknown body field is, so a misspelt or renamed filter is never
+# silently ignored. An operation reads `format` (DRF's choice of renderer); an action its
+# own `query_serializer`'s fields, validated into `self.query` before it runs; a list (the
+# `list` action, or an action declared with `answers_list=True`) its filter backends'
+# parameters (an action may empty `filter_backends`) and the paginator's. The schema
+# declares the same (core.api.errors.ApiAutoSchema). (No docstring: the schema would take
+# it as the description of operations.)
+class ApiViewSet(viewsets.GenericViewSet):
+    query_serializer = None
+    answers_list = False
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        given = set(request.query_params)
+        if given:
+            known = self.query_parameters()
+            if unknown := sorted(given - known):
+                raise serializers.ValidationError(
+                    {name: [_unknown_parameter_message(name, known)] for name in unknown}
+                )
+        self.query = {}
+        if self.query_serializer is not None:
+            query = self.query_serializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            self.query = query.validated_data
+
+    def query_parameters(self) -> set[str]:
+        """The query parameters this operation reads."""
+        known = {api_settings.URL_FORMAT_OVERRIDE}
+        if self.query_serializer is not None:
+            known.update(self.query_serializer().fields)
+        if self.action == "list" or self.answers_list:
+            readers = [backend_class() for backend_class in self.filter_backends]
+            for reader in [*readers, *([self.paginator] if self.paginator else [])]:
+                if isinstance(reader, DjangoFilterBackend):
+                    filterset = reader.get_filterset_class(self, self.get_queryset())
+                    known.update(filterset.base_filters if filterset else ())
+                else:
+                    known.update(p["name"] for p in reader.get_schema_operation_parameters(self))
+        return known
+
+
+def _unknown_parameter_message(name: str, known: set[str]) -> str:
+    listed = sorted(known - {api_settings.URL_FORMAT_OVERRIDE})
+    if not listed:
+        return f"{UNKNOWN_QUERY_PARAMETER} This endpoint takes none."
+    # A name ending as the unknown one does (`_after`, `_before`) first.
+    ending = f"_{name.rpartition('_')[2]}"
+    alike = [known_name for known_name in listed if known_name.endswith(ending)]
+    close = difflib.get_close_matches(name, alike, n=1) or difflib.get_close_matches(
+        name, listed, n=1
+    )
+    hint = f" Did you mean {close[0]}?" if close else ""
+    return f"{UNKNOWN_QUERY_PARAMETER}{hint} This endpoint takes {', '.join(listed)}."
+
+
 # List and read; subclasses add the mixins of the writes they take. (No docstring: the
 # schema would take it as the description of their operations.)
-class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     pass
 
 
@@ -83,7 +178,7 @@ class EngagementWriteAccess(permissions.IsAuthenticated):
         return True
 
 
-class TenantViewSet(viewsets.GenericViewSet):
+class TenantViewSet(ApiViewSet):
     """Base of every engagement-scoped API viewset.
 
     `get_queryset` always restricts to the user's engagements, so a subclass only
@@ -225,6 +320,11 @@ class TypedInputRules:
 
 class StrictSerializer(RejectUnknownFields, TypedInputRules, serializers.Serializer):
     """Base of the API's plain input serializers."""
+
+
+class QuerySerializer(TypedInputRules, serializers.Serializer):
+    """An action's own query parameters (`@action(query_serializer=...)`, see ApiViewSet,
+    which refuses any other)."""
 
 
 class StrictModelSerializer(RejectUnknownFields, TypedInputRules, serializers.ModelSerializer):

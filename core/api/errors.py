@@ -99,7 +99,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _ERRORS = {
-    "400": "Invalid input: see `errors` for the messages per field.",
+    "400": "Invalid input: see `errors` for the messages per field or query parameter.",
     "401": "Not authenticated: log in or send `Authorization: Token <token>`.",
     "403": "Not allowed: viewers cannot change records; writes need an active engagement.",
     "404": "Not found, or not in one of your engagements.",
@@ -118,7 +118,12 @@ _ACTION_DESCRIPTIONS = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """Every operation gets a tag per resource, a description and the shared error responses."""
+    """Every operation gets a tag per resource, a description, the shared error responses,
+    and its action's own query parameters (core.api.base.ApiViewSet's query_serializer)."""
+
+    def get_override_parameters(self):
+        query = getattr(self.view, "query_serializer", None)
+        return [*super().get_override_parameters(), *([query] if query else [])]
 
     def get_tags(self):
         # /api/v1/<resource>/... → one group per resource in the interactive docs.
@@ -140,9 +145,8 @@ class ApiAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        codes = ["401", "403", "429"]
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
-            codes.append("400")
+        # Any operation answers 400 to a query parameter it does not read.
+        codes = ["400", "401", "403", "429"]
         if "{" in self.path:
             codes.append("404")
         for code in sorted(codes):

@@ -1,20 +1,32 @@
 """The engagement page, and what its buttons post: review, recompute, run status, scoring."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
 from feedback.selectors import contribution_reviews
-from relationships.forms import add_service_errors
-from relationships.models import Access, Engagement, KeyContact, ScoringConfig, Side
+from relationships import services as relationship_services
+from relationships.forms import EngagementDeclineForm, add_service_errors
+from relationships.models import (
+    Access,
+    Engagement,
+    KeyContact,
+    ScoringConfig,
+    Side,
+    other_side,
+)
 from relationships.pages import EngagementFormView, id_param
-from relationships.scoring_config import DIMENSIONS
+from relationships.periods import CLOSED
+from relationships.scoring_config import DIMENSIONS, config_values, differences
 from relationships.selectors import goals_with_progress, slas_with_attainment
 from relationships.tenancy import engagement_with_access
 from scorecards import services
@@ -24,6 +36,7 @@ from scorecards.scoring import goal_actual, goal_expected
 from scorecards.selectors import score_history, scorecard_history
 
 RECENT = 10
+DECLINE_FORM_IDS = "decline_%s"
 
 
 def _by_side(items, side_of) -> dict[str, list]:
@@ -62,11 +75,23 @@ def dimensions_of(scorecard: Scorecard) -> list[dict]:
     return rows
 
 
-def chart_data(history: list) -> dict:
-    """The score history as Chart.js series (numbers, None for gaps)."""
-    series = {"labels": [], "overall": [], "client": [], "provider": []}
-    for period_start, *scores in history:
+def chart_data(engagement: Engagement, history: list) -> dict:
+    """The score history as Chart.js series (numbers, None for gaps), with each point's
+    period page."""
+    series = {
+        "labels": [],
+        "overall": [],
+        "client": [],
+        "provider": [],
+        "urls": [],
+        "provisional": [],
+    }
+    for period_start, *scores, status in history:
+        series["provisional"].append(status == Scorecard.Status.PROVISIONAL)
         series["labels"].append(period_start.isoformat())
+        series["urls"].append(
+            reverse("engagement-period", args=[engagement.pk, period_start.isoformat()])
+        )
         for key, value in zip(("overall", "client", "provider"), scores, strict=True):
             series[key].append(None if value is None else float(value))
     return series
@@ -77,7 +102,9 @@ def _engagement(user, pk, action="read") -> tuple[Engagement, Access]:
         user,
         pk,
         action=action,
-        queryset=Engagement.objects.select_related("client", "provider", "archived_by"),
+        queryset=Engagement.objects.select_related(
+            "client", "provider", "proposed_by", "declined_by", "archived_by"
+        ),
     )
 
 
@@ -88,18 +115,32 @@ def engagement_detail(request, pk):
 
 
 def _render_engagement(
-    request, engagement: Engagement, viewer: Access, *, review_form=None, status=200
+    request,
+    engagement: Engagement,
+    viewer: Access,
+    *,
+    review_form=None,
+    decline_form=None,
+    status=200,
 ):
     today = engagement.today()
     period = engagement.current_period(today)
+    # The headline is the latest closed period's; the provisional one stands beside it.
     scorecard = (
         scorecard_history(engagement)
+        .filter(status=Scorecard.Status.FINAL)
         .prefetch_related(
             Prefetch(
                 "reviews",
                 ScorecardReview.objects.select_related("user").order_by("side", "-created_at"),
             )
         )
+        .first()
+    )
+    provisional = (
+        scorecard_history(engagement)
+        .filter(status=Scorecard.Status.PROVISIONAL)
+        .filter(period_start__gt=scorecard.period_start if scorecard else date.min)
         .first()
     )
     contacts = KeyContact.objects.filter(engagement=engagement).order_by("role", "-start_date")
@@ -124,13 +165,9 @@ def _render_engagement(
     slas = _by_side(slas_with_attainment(engagement, period), lambda s: s.owner_side)
     issues = _by_side(open_issues, lambda i: i.responsible_side)
     items = _by_side(open_items, lambda a: a.owner_side)
-    reviews = _reviews_by_side(scorecard) if scorecard else {}
+    reviews = reviews_by_side(scorecard) if scorecard else {}
     history = score_history(engagement)
-    active_run = ScorecardRun.objects.filter(
-        engagement=engagement,
-        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
-    ).first()
-    requested_run = id_param(request.GET.get("run", ""))
+    run = run_to_show(request, engagement)
     sides = [
         {
             "side": side,
@@ -145,22 +182,42 @@ def _render_engagement(
         }
         for side, label in Side.choices
     ]
+    # Before both sides agreed nothing can be recorded: the page shows the proposal and its
+    # terms, not the empty scorecard, history, review and logs.
+    before_agreement = engagement.status in (
+        Engagement.Status.PROPOSED,
+        Engagement.Status.DECLINED,
+    )
+    first_period = engagement.current_period(engagement.start_date)
+    first_closes = None
+    if scorecard is None and engagement.period_state(first_period, today) != CLOSED:
+        first_closes = engagement.period_closed_from(first_period)
     context = {
         "engagement": engagement,
         "viewer": viewer,
+        "before_agreement": before_agreement,
+        "proposal": {
+            "proposer": engagement.organization_of(engagement.proposed_by_side),
+            "counterpart": engagement.organization_of(other_side(engagement.proposed_by_side)),
+        },
+        "first_period": first_period,
+        "first_closes": first_closes,
         "period": period,
         "today": today,
         "scorecard": scorecard,
+        "provisional": provisional,
+        "so_far": _difference(provisional, scorecard),
+        "provisional_closes": provisional and engagement.period_closed_from(provisional.period),
         "dimensions": dimensions_of(scorecard) if scorecard else [],
         "sides": sides,
         "history_rows": history,
-        "history": chart_data(history),
+        "history": chart_data(engagement, history),
         "goals": goals_on_track(engagement, today),
+        # Explicitly newest first: an aggregate query drops the model's default ordering.
         "checkins": CheckIn.objects.filter(engagement=engagement)
         .select_related("recorded_by")
-        .annotate(follow_ups=Count("action_items", filter=Q(action_items__cancelled=False)))[
-            :RECENT
-        ],
+        .annotate(follow_ups=Count("action_items", filter=Q(action_items__cancelled=False)))
+        .order_by("-occurred_at", "-pk")[:RECENT],
         "feedback": Feedback.objects.filter(engagement=engagement).select_related("author")[
             :RECENT
         ],
@@ -171,16 +228,32 @@ def _render_engagement(
             resolved_at__isnull=False, review__isnull=True
         ).order_by("-resolved_at")[:RECENT],
         "scoring": scoring_summary(engagement),
-        "active_run": active_run,
-        # The page polls the run it just queued (?run=) or one still in progress.
-        "poll_run_id": requested_run or (active_run.pk if active_run else None),
+        "run": run,
     }
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
+    context["decline_form"] = decline_form or EngagementDeclineForm(auto_id=DECLINE_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
     return render(request, "dashboard/engagement.html", context, status=status)
 
 
-def _reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
+def run_to_show(request, engagement: Engagement) -> ScorecardRun | None:
+    """The run a page's status line follows: the one its button just queued (?run=, of this
+    engagement), else one of the engagement's still in progress."""
+    runs = ScorecardRun.objects.filter(engagement=engagement)
+    requested = id_param(request.GET.get("run", ""))
+    return (requested and runs.filter(pk=requested).first()) or runs.filter(
+        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING]
+    ).first()
+
+
+def _difference(provisional: Scorecard | None, final: Scorecard | None):
+    """The provisional overall's difference to the last closed period's, "so far"."""
+    if provisional is None or final is None or None in (provisional.overall, final.overall):
+        return None
+    return provisional.overall - final.overall
+
+
+def reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
     """Each side's live review (if any) and its superseded (stale) reviews."""
     reviews = {side: {"live": None, "stale": []} for side in Side.values}
     for review in scorecard.reviews.all():
@@ -198,13 +271,20 @@ SCORING_CHANGES_SHOWN = 5
 def scoring_summary(engagement: Engagement) -> dict:
     """The configuration the next computation uses (defaults if none) and its latest changes."""
     values = engagement.scoring_config_values()
-    changes = ScoringConfig.history.filter(engagement_id=engagement.pk).select_related(
-        "history_user"
+    # One more than shown: the oldest shown change is described against the one before it.
+    records = list(
+        ScoringConfig.history.filter(engagement_id=engagement.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: SCORING_CHANGES_SHOWN + 1]
     )
+    changes = []
+    for record, before in zip(records, [*records[1:], None][: len(records)], strict=True):
+        old = before.instance.values() if before else config_values()
+        changes.append({"record": record, "what": differences(old, record.instance.values())})
     return {
         "values": values,
         "weights": [(name.capitalize(), values.weights[name]) for name in DIMENSIONS],
-        "changes": list(changes.order_by("-history_date")[:SCORING_CHANGES_SHOWN]),
+        "changes": changes[:SCORING_CHANGES_SHOWN],
     }
 
 
@@ -228,33 +308,36 @@ class ScoringConfigUpdateView(EngagementFormView):
         return self.form_class(data, engagement=self.engagement)
 
     def perform(self, form):
-        services.scoring_config_update(
+        before = self.engagement.scoring_config_values()
+        config = services.scoring_config_update(
             engagement=self.engagement, user=self.request.user, **form.service_arguments()
         )
+        if config.values() == before:
+            return "Nothing changed: these are the values already in force."
 
 
 # ---------------------------------------------------------------- actions
 @login_required
 @require_POST
-def scorecard_review(request, pk, scorecard_pk):
+def engagement_decline(request, pk):
+    """The counterpart's admin declines a proposal, with a reason both sides read on this
+    page; without a reason, the page again (400) with the error beside the field."""
     engagement, access = _engagement(request.user, pk)
-    scorecard = get_object_or_404(engagement.scorecards, pk=scorecard_pk)
-    access.require("write")
-    form = ReviewForm(request.POST, auto_id=REVIEW_FORM_IDS)
+    form = EngagementDeclineForm(request.POST, auto_id=DECLINE_FORM_IDS)
     if form.is_valid():
         try:
-            services.scorecard_review(
-                scorecard=scorecard,
-                user=request.user,
-                decision=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
+            relationship_services.engagement_decline(
+                engagement=engagement, user=request.user, reason=form.cleaned_data["reason"]
             )
-        except ValidationError as error:
-            add_service_errors(form, error)
+        except ValidationError as exc:
+            if "reason" in exc.message_dict:
+                add_service_errors(form, exc)
+            else:  # no longer proposed: the page shows what it is now
+                messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, "Your review is recorded and visible to both sides.")
-            return redirect(f"{engagement.get_absolute_url()}#review")
-    return _render_engagement(request, engagement, access, review_form=form, status=400)
+            messages.success(request, "Proposal declined. Both sides see your reason here.")
+            return redirect(engagement)
+    return _render_engagement(request, engagement, access, decline_form=form, status=400)
 
 
 @login_required
@@ -262,7 +345,7 @@ def scorecard_review(request, pk, scorecard_pk):
 def engagement_recompute(request, pk):
     engagement, access = _engagement(request.user, pk, action="write")
     try:
-        run = services.request_recompute(engagement=engagement, user=request.user)
+        run, *_ = services.request_recompute(engagement=engagement, user=request.user)
     except services.BrokerUnavailable:
         messages.error(
             request,
@@ -271,7 +354,7 @@ def engagement_recompute(request, pk):
         )
         # The page itself, answering 503: the button's action was not done.
         return _render_engagement(request, engagement, access, status=503)
-    messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
+    # The page says how the run goes (its status line), so no message of its own here.
     return redirect(f"{engagement.get_absolute_url()}?run={run.pk}#scorecard")
 
 
@@ -282,15 +365,17 @@ def run_status(request, pk):
         run = services.visible_run(run_id=pk, user=request.user)
     except ScorecardRun.DoesNotExist:
         raise Http404("No such run.") from None
-    finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
+    figures = run.figures_for_members()
     return JsonResponse(
         {
             "id": run.pk,
             "status": run.status,
             "status_display": run.get_status_display(),
-            "finished": finished,
+            "message": run.progress_text(),
+            "period_start": run.period_start.isoformat() if run.period_start else None,
+            "finished": run.is_finished,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "scorecards_written": run.scorecards_written,
-            "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
+            "scorecards_written": figures["scorecards_written"],
+            "error": figures["error"],
         }
     )

@@ -10,10 +10,12 @@ from django.views.decorators.http import require_GET
 
 from relationships.models import Engagement, Organization
 from relationships.pages import id_param, query_without_page
+from relationships.periods import period_starting
 from scorecards.models import Band
 from scorecards.selectors import (
     engagements_with_latest_scores,
     latest_of_own_period,
+    newest_provisional,
     overall_history,
 )
 
@@ -31,7 +33,8 @@ PORTFOLIO_COLUMNS = [
     ("client", "Client", "latest_client"),
     ("provider", "Provider", "latest_provider"),
     ("trend", "Trend", "latest_trend"),
-    (None, "Last 6 periods", None),
+    (None, "This period so far", None),
+    (None, "Last 6 closed periods", None),
     ("gap", "Perception gap", "latest_gap"),
     ("alerts", "Open alerts", "open_alerts"),
     ("checkin", "Days since check-in", "last_checkin_on"),
@@ -141,6 +144,7 @@ def portfolio(request):
     paginator.count = summary["matching"]
     page = paginator.get_page(request.GET.get("page"))
     history = overall_history([e.pk for e in page], SPARKLINE_PERIODS)
+    provisional = newest_provisional([e.pk for e in page])
     rows = []
     for engagement in page:
         counterpart = engagement.provider if engagement.client_id in own_orgs else engagement.client
@@ -149,7 +153,11 @@ def portfolio(request):
             {
                 "engagement": engagement,
                 "counterpart": counterpart,
+                # Which closed period the headline figures are of.
+                "headline": engagement.latest_period_start
+                and period_starting(engagement.scorecard_period, engagement.latest_period_start),
                 "sparkline": Sparkline(history[engagement.pk]),
+                "provisional": provisional.get(engagement.pk),
                 "days_since_checkin": (engagement.today() - last).days if last else None,
             }
         )

@@ -91,3 +91,26 @@ def test_every_json_request_body_refuses_other_properties(schema):
 def test_response_bodies_leave_room_for_new_properties(schema):
     # Adding a property to an answer is not a breaking change for clients.
     assert "additionalProperties" not in schema["components"]["schemas"]["Engagement"]
+
+
+def test_request_bodies_are_json_only(schema):
+    """The API reads JSON bodies (and CSV on the bulk endpoint); the schema declared form
+    and multipart alternatives on every write, which clients generated from it trip over
+    (openapi-python-client issue #1451)."""
+    declared = {
+        (method, path): set(operation["requestBody"]["content"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+    assert len(declared) > 30
+    bulk = ("post", "/api/v1/measurements/bulk/")
+    assert declared.pop(bulk) == {"application/json", "text/csv"}
+    assert set(map(frozenset, declared.values())) == {frozenset({"application/json"})}
+
+
+def test_every_operation_documents_the_400_of_an_unknown_query_parameter(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                assert "400" in operation["responses"], (method, path)

@@ -72,12 +72,14 @@ def test_scorecard_filters(api, scorecards, client_viewer, client_org):
     engagement_id = scorecards[0].engagement_id
     by_engagement = client.get(f"/api/v1/scorecards/?engagement={engagement_id}").json()
     assert by_engagement["count"] == 3
-    ranged = client.get("/api/v1/scorecards/?period_after=2026-02-01&period_before=2026-02-28")
+    ranged = client.get(
+        "/api/v1/scorecards/?period_start_after=2026-02-01&period_start_before=2026-02-28"
+    )
     assert [row["period_start"] for row in ranged.json()["results"]] == ["2026-02-01"]
     ordered = client.get("/api/v1/scorecards/?ordering=overall").json()["results"]
     assert [row["overall"] for row in ordered] == ["30.0", "45.0", "70.0", "85.0"]
     assert client.get("/api/v1/scorecards/?band=splendid").status_code == 400
-    assert client.get("/api/v1/scorecards/?period_after=yesterday").status_code == 400
+    assert client.get("/api/v1/scorecards/?period_start_after=yesterday").status_code == 400
 
 
 def test_latest_is_one_scorecard_per_engagement(api, scorecards, client_viewer, client_org):

@@ -63,6 +63,16 @@ def test_admin_changes_scoring_and_the_other_side_sees_who(
     assert "overall from 80" in html
     assert "4 respondents per side" in html
     assert "next computation" in html
+    # The change log says what changed, not only who and when.
+    assert "reliance weight 30.0 → 40.0" in html and "survey threshold 3 → 4" in html
+
+
+def test_saving_the_values_in_force_changes_nothing_and_says_so(client, engagement, client_admin):
+    client.force_login(client_admin)
+    assert client.post(url(engagement), VALID).status_code == 302
+    saved_again = client.post(url(engagement), VALID, follow=True)
+    assert "Nothing changed: these are the values already in force." in saved_again.content.decode()
+    assert ScoringConfig.history.filter(engagement_id=engagement.pk).count() == 1
 
 
 def test_provider_admin_may_change_it_too(client, engagement, provider_admin):

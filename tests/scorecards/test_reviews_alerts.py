@@ -152,7 +152,11 @@ def test_scoring_config_is_admin_only_validated_audited_and_applied(
     scorecard = _compute(rich_engagement)
     assert scorecard.config["weights"]["sentiment"] == 0
     assert scorecard.config["survey_threshold"] == 5
-    # None keeps what was set.
+    # None keeps what was set; saving the values in force records nothing.
     scoring_config_update(engagement=rich_engagement, user=client_admin, band_limits={})
     config.refresh_from_db()
-    assert config.survey_threshold == 5 and config.history.count() == 2
+    assert config.survey_threshold == 5 and config.history.count() == 1
+    scoring_config_update(
+        engagement=rich_engagement, user=client_admin, band_limits={"watch_at": 40}
+    )
+    assert config.history.count() == 2
