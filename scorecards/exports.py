@@ -11,6 +11,7 @@ COLUMNS = [
     "period_start",
     "period_end",
     "as_of",
+    "status",  # provisional (the period has not closed) or final
     "band",
     "overall",
     "coverage",

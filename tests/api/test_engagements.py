@@ -223,7 +223,7 @@ def test_scorecard_history_and_csv_export(api, engagement, provider_viewer, outs
     lines = export.content.decode().strip().splitlines()
     # The same columns as the dashboard's export.
     assert lines[0] == (
-        "period_kind,period_start,period_end,as_of,band,overall,coverage,reliance,contact,"
+        "period_kind,period_start,period_end,as_of,status,band,overall,coverage,reliance,contact,"
         "transparency,dedication,alignment,sentiment,client_score,provider_score,perception_gap,"
         "trend,model_version,computed_at,frozen_at,changed_since_signoff_at"
     )

@@ -127,7 +127,7 @@ def test_scorecard_export_is_csv_history(client, client_viewer, scored_engagemen
     assert response["Content-Type"].startswith("text/csv")
     # The same columns as the API's export.
     assert lines[0] == (
-        "period_kind,period_start,period_end,as_of,band,overall,coverage,reliance,contact,"
+        "period_kind,period_start,period_end,as_of,status,band,overall,coverage,reliance,contact,"
         "transparency,dedication,alignment,sentiment,client_score,provider_score,perception_gap,"
         "trend,model_version,computed_at,frozen_at,changed_since_signoff_at"
     )

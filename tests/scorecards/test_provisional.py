@@ -107,6 +107,17 @@ def test_only_a_closed_period_can_be_signed(march_and_april, client, client_mana
     assert posted.status_code == 400 and not april.reviews.exists()
 
 
+def test_the_csv_export_says_which_periods_are_provisional(march_and_april, client_viewer):
+    engagement, _, _ = march_and_april
+    export = api_as(client_viewer).get(f"/api/v1/engagements/{engagement.pk}/scorecards/export/")
+    rows = [line.split(",") for line in export.content.decode().strip().splitlines()]
+    status = rows[0].index("status")
+    assert sorted((row[1], row[status]) for row in rows[1:]) == [
+        ("2026-03-01", "final"),
+        ("2026-04-01", "provisional"),
+    ]
+
+
 def test_the_scorecard_computed_event_announces_closed_periods_only(march_and_april):
     engagement, march, _ = march_and_april
     announced = [
