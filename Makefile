@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ADDRESS ?= 127.0.0.1:8000
+# Links made outside a request (webhook messages) point at the address served; links in
+# e-mails sent while answering a request follow that request's address (core/links.py).
+SITE_URL ?= http://$(ADDRESS)
 
 .PHONY: run test
 
@@ -13,8 +16,8 @@ $(PY):
 run: $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(ADDRESS)
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(ADDRESS)
 
 # The test suite; DATABASE_URL, CELERY_BROKER_URL and REQUIRE_SERVICES pass through from the environment.
 test: $(PY)

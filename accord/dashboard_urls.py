@@ -26,6 +26,7 @@ PAGES = [
     ("alerts/<int:pk>/acknowledge/", alerts.alert_acknowledge, "alert-acknowledge"),
     ("engagements/<int:pk>/", engagement.engagement_detail, "engagement-detail"),
     ("engagements/<int:pk>/recompute/", engagement.engagement_recompute, "engagement-recompute"),
+    ("engagements/<int:pk>/decline/", engagement.engagement_decline, "engagement-decline"),
     (
         "engagements/<int:pk>/scoring/",
         engagement.ScoringConfigUpdateView.as_view(),
@@ -38,6 +39,11 @@ PAGES = [
     ),
     ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
     ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
+    (
+        "engagements/<int:pk>/periods/<str:start>/recompute/",
+        period.period_recompute,
+        "engagement-period-recompute",
+    ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
 ]

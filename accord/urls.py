@@ -1,12 +1,17 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accord.auth import AdminSignInForm
 from accord.health import healthz
 
+# Styled error pages (templates/403.html, 404.html, 500.html); 404 is Django's own handler.
+handler403 = "accord.error_pages.permission_denied"
 handler500 = "accord.middleware.server_error"
 admin.site.login_form = AdminSignInForm
 
@@ -20,7 +25,17 @@ api_docs = csp_update({"style-src": [SWAGGER_UI_STYLE_HASH]})(
     SpectacularSwaggerSplitView.as_view(url_name="api-schema")
 )
 
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links: send them to the static file
+    (not permanently, as its address changes with its content in production)."""
+    return HttpResponseRedirect(static("favicon.ico"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     # One password-change form, the one that counts wrong old passwords (accord.auth).
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),

@@ -17,6 +17,7 @@ from relationships.forms import (
     MeasurementForm,
     MeasurementUploadForm,
     engagement_people,
+    person_with_side,
 )
 from relationships.models import SLA, KeyContact, SharedGoal, Side
 
@@ -30,10 +31,6 @@ LIKERT_CHOICES = [
 
 
 _SEVERAL = "Hold Ctrl (Cmd on a Mac) to choose several."
-
-
-def _person_label(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def _with_management_form(data, prefix: str):
@@ -69,7 +66,7 @@ class CheckInForm(EngagementForm):
             timezone.now(), self.engagement.tz
         ).replace(tzinfo=None, second=0, microsecond=0)
         self.fields["attendee_users"].queryset = engagement_people(self.engagement)
-        self.fields["attendee_users"].label_from_instance = _person_label
+        self.fields["attendee_users"].label_from_instance = person_with_side
         self.fields["attendee_contacts"].queryset = KeyContact.objects.filter(
             engagement=self.engagement
         )
@@ -139,7 +136,7 @@ class ActionItemFields(EngagementForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = engagement_people(self.engagement)
-        self.fields["owner"].label_from_instance = _person_label
+        self.fields["owner"].label_from_instance = person_with_side
 
     def clean(self):
         cleaned = super().clean()
@@ -204,10 +201,9 @@ def engagement_forms(engagement, access) -> dict:
 
     `write_forms` (title, blank form, action, submit label) and `open_goals` are
     given to managers and admins of an active engagement only, so viewers see no
-    write controls; `can_accept` offers a proposal's Accept button to the
-    counterpart's admin.
+    write controls.
     """
-    context = {"can_accept": access.can_accept, "write_forms": []}
+    context = {"write_forms": []}
     if not access.can_write:
         return context
     sections = [

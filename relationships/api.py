@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from core import links
 from core.api.base import (
     ApiFilterSet,
     ApiViewSet,
@@ -28,6 +29,7 @@ from core.api.base import (
 from core.api.plumbing import ApiTokenAuthentication, BasicAuthentication
 from relationships import services
 from relationships.models import (
+    DECLINE_REASON_MAX,
     SLA,
     ApiToken,
     Engagement,
@@ -200,6 +202,7 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
             email=data["email"],
             role=data.get("role", Role.VIEWER),
             invited_by=self.request.user,
+            site_url=links.site_url(self.request),
         )
 
     def perform_destroy(self, instance):
@@ -255,6 +258,8 @@ class EngagementSerializer(StrictModelSerializer):
             "proposed_by_side",
             "proposed_at",
             "accepted_at",
+            "declined_at",
+            "decline_reason",
             "archived_at",
             "start_date",
             "end_date",
@@ -267,6 +272,8 @@ class EngagementSerializer(StrictModelSerializer):
             "proposed_by_side",
             "proposed_at",
             "accepted_at",
+            "declined_at",
+            "decline_reason",
             "archived_at",
             "start_date",
             "time_zone",
@@ -350,6 +357,16 @@ class EngagementProposalSerializer(StrictSerializer):
         return attrs
 
 
+class EngagementDeclineSerializer(StrictSerializer):
+    # Blank is the service's to refuse, after it has checked who may decline.
+    reason = serializers.CharField(
+        max_length=DECLINE_REASON_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Why you decline (required); both sides read it with the decision.",
+    )
+
+
 class EngagementFilter(ApiFilterSet):
     dates = ("start_date",)
 
@@ -376,7 +393,7 @@ class EngagementViewSet(
     ordering_fields = ["name", "start_date", "proposed_at", "id"]
     # Accepting and archiving are checked by their services (the counterpart's
     # admin accepts a proposed engagement, which require_writer would refuse).
-    actions_checked_by_services = {"accept", "archive", "destroy"}
+    actions_checked_by_services = {"accept", "decline", "archive", "destroy"}
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -408,6 +425,7 @@ class EngagementViewSet(
         data = dict(proposal.validated_data)
         engagement = services.engagement_propose(
             proposer=request.user,
+            site_url=links.site_url(request),
             own_organization=data.pop("organization"),
             own_side=data.pop("side"),
             counterpart=data.pop("counterpart", None),
@@ -424,6 +442,24 @@ class EngagementViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         engagement = services.engagement_accept(engagement=self.get_object(), user=request.user)
+        return self._answer(engagement)
+
+    @extend_schema(
+        request=EngagementDeclineSerializer,
+        description=(
+            "Decline a proposed engagement (counterpart admins), saying why: it becomes "
+            "`declined`, read-only, and both sides see who declined it, when and why."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        body = EngagementDeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        engagement = services.engagement_decline(
+            engagement=self.get_object(),
+            user=request.user,
+            reason=body.validated_data.get("reason", ""),
+        )
         return self._answer(engagement)
 
     @extend_schema(

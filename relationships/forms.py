@@ -10,17 +10,21 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
 
 from core.forms import AccordForm
 from relationships.models import (
+    DECLINE_REASON_MAX,
     SLA,
     Engagement,
     KeyContact,
+    Membership,
     Organization,
     Role,
     Side,
     validate_time_zone,
 )
+from relationships.people import person_name
 from relationships.services import UNKNOWN_COUNTERPART
 
 
@@ -66,6 +70,15 @@ def add_service_errors(form, error: ValidationError, *, field_map=None, default_
         target.add_error(field if field in target.fields else None, messages)
 
 
+class EngagementDeclineForm(AccordForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=DECLINE_REASON_MAX,
+        label="Why do you decline?",
+        help_text="Both sides read it with your decision.",
+    )
+
+
 class EngagementForm(AccordForm):
     """A form about one engagement: its object choices are limited to that engagement."""
 
@@ -75,15 +88,30 @@ class EngagementForm(AccordForm):
 
 
 def engagement_people(engagement: Engagement):
-    """Users of either party, for attendee and owner choices."""
+    """Users of either party, for attendee and owner choices: the client side's first, each
+    with the sides they are on (`on_client`, `on_provider`) for `person_with_side`."""
+
+    def member_of(organization_id):
+        return Exists(
+            Membership.objects.filter(user_id=OuterRef("pk"), organization_id=organization_id)
+        )
+
     return (
         get_user_model()
-        .objects.filter(
-            memberships__organization_id__in=[engagement.client_id, engagement.provider_id]
+        .objects.annotate(
+            on_client=member_of(engagement.client_id),
+            on_provider=member_of(engagement.provider_id),
         )
-        .distinct()
-        .order_by("username")
+        .filter(Q(on_client=True) | Q(on_provider=True))
+        .order_by("-on_client", "first_name", "last_name", "username")
     )
+
+
+def person_with_side(user) -> str:
+    """A choice of `engagement_people`: the person and their side, as both sides share the
+    lists ("Dana Smith, client side")."""
+    sides = [side for side in Side.values if getattr(user, f"on_{side}", False)]
+    return f"{person_name(user)}, {' and '.join(sides)} side{'s' if len(sides) > 1 else ''}"
 
 
 class MeasurementForm(EngagementForm):

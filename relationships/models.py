@@ -331,6 +331,9 @@ REFUSALS = {
 }
 
 
+DECLINE_REASON_MAX = 2000
+
+
 class Engagement(models.Model):
     class Phase(models.TextChoices):
         PILOT = "pilot", "Pilot"
@@ -342,6 +345,8 @@ class Engagement(models.Model):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
+        # The counterpart's admin said no, with a reason: read-only, kept for both sides.
+        DECLINED = "declined", "Declined"
         ARCHIVED = "archived", "Archived"
 
     class PeriodKind(models.TextChoices):
@@ -367,6 +372,11 @@ class Engagement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(max_length=DECLINE_REASON_MAX, blank=True)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -477,6 +487,37 @@ class Engagement(models.Model):
 
     def current_period(self, today: date | None = None) -> Period:
         return period_containing(self.scorecard_period, today or self.today())
+
+    def periods(self, today: date | None = None) -> list[Period]:
+        """Every period of the engagement's kind from the one it started in to the one in
+        progress, newest first."""
+        periods = [self.current_period(today)]
+        while periods[-1].start > self.start_date:
+            periods.append(periods[-1].previous())
+        return periods
+
+    def period_starting(self, start: date) -> Period:
+        """The engagement's period that starts on `start`, from the one it starts in to the one
+        in progress; ValueError saying which day would be, or why there is no such period."""
+        kind, current = self.scorecard_period, self.current_period()
+        if start > current.end:  # first: a date far ahead may have no period to name
+            raise ValueError(
+                f"{start.isoformat()} is after the period in progress, {current.title}, "
+                f"which starts on {current.start.isoformat()}; later periods have not begun."
+            )
+        period = period_containing(kind, start)
+        if period.start != start:
+            raise ValueError(
+                f"{start.isoformat()} is not the first day of a {kind}; the {kind} "
+                f"containing it starts on {period.start.isoformat()}."
+            )
+        if period.end < self.start_date:
+            raise ValueError(
+                f"{period.title} ends before the engagement starts on "
+                f"{self.start_date.isoformat()}; its first period starts on "
+                f"{period_containing(kind, self.start_date).start.isoformat()}."
+            )
+        return period
 
     def scoring_config_values(self) -> ScoringConfigValues:
         """The scoring configuration the next computation uses: its own, or the defaults."""

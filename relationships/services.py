@@ -7,7 +7,6 @@ PermissionDenied; views turn those into 4xx answers.
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -15,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from core import links
 from relationships import names
 from relationships.models import (
+    DECLINE_REASON_MAX,
     Engagement,
     GoalProgress,
     Invitation,
@@ -27,6 +28,7 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
+from relationships.people import person_name
 
 
 # ---------------------------------------------------------------- organisations
@@ -86,8 +88,12 @@ def invitation_create(
     invited_by,
     send: bool = True,
     counterpart_of_proposal: bool = False,
+    site_url: str = "",
 ) -> tuple[Invitation, str]:
     """Invite a person by email; returns the invitation and its raw token (sent by email).
+
+    The link starts with `site_url` (core.links.site_url of the request that invites), else
+    SITE_URL.
 
     `counterpart_of_proposal`: `invited_by` has just proposed an engagement to this new
     organisation, which has no admin yet; the invitation makes its first admin, so the
@@ -112,8 +118,8 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     if send:
-        inviter = invited_by.get_full_name() or invited_by.username
-        link = f"{settings.SITE_URL}/invitations/{raw}/"
+        inviter = person_name(invited_by)
+        link = f"{site_url or links.site_url()}/invitations/{raw}/"
         if counterpart_of_proposal:
             subject = f"{inviter} proposes an engagement on Accord"
             message = f"Join {organization} on Accord: {link}"
@@ -209,6 +215,7 @@ def engagement_propose(
     counterpart: Organization | None = None,
     counterpart_name: str = "",
     counterpart_admin_email: str = "",
+    site_url: str = "",
     **fields,
 ) -> Engagement:
     """One side proposes an engagement to a counterpart organisation.
@@ -244,7 +251,10 @@ def engagement_propose(
             raise ValidationError({"counterpart": UNKNOWN_COUNTERPART})
     else:
         counterpart = _counterpart_invite(
-            name=counterpart_name, admin_email=counterpart_admin_email, proposer=proposer
+            name=counterpart_name,
+            admin_email=counterpart_admin_email,
+            proposer=proposer,
+            site_url=site_url,
         )
     if own_side == Side.CLIENT:
         engagement.client, engagement.provider = own_organization, counterpart
@@ -264,7 +274,7 @@ def engagement_propose(
     return engagement
 
 
-def _counterpart_invite(*, name: str, admin_email: str, proposer) -> Organization:
+def _counterpart_invite(*, name: str, admin_email: str, proposer, site_url: str) -> Organization:
     """The organisation the address administers on Accord, or else one created by name
     with its first admin invited."""
     if admin_email.strip():
@@ -295,6 +305,7 @@ def _counterpart_invite(*, name: str, admin_email: str, proposer) -> Organizatio
         role=Role.ADMIN,
         invited_by=proposer,
         counterpart_of_proposal=True,
+        site_url=site_url,
     )
     return counterpart
 
@@ -310,6 +321,34 @@ def engagement_accept(*, engagement: Engagement, user) -> Engagement:
     engagement.accepted_by = user
     engagement.accepted_at = timezone.now()
     engagement.save(update_fields=["status", "accepted_by", "accepted_at"])
+    return engagement
+
+
+@transaction.atomic
+def engagement_decline(*, engagement: Engagement, user, reason: str) -> Engagement:
+    """The counterpart's admin declines a proposed engagement, saying why.
+
+    Declined rather than deleted or archived: the proposal stays, read-only, and both
+    sides see who declined it, when and why (the engagement page and the API).
+    """
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if engagement.status != Engagement.Status.PROPOSED:
+        raise ValidationError({"status": f"This engagement is {engagement.status}, not proposed."})
+    engagement.access_for(user).require("accept")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why you decline: the proposing side reads it with the decision."}
+        )
+    if len(reason) > DECLINE_REASON_MAX:
+        raise ValidationError(
+            {"reason": f"At most {DECLINE_REASON_MAX} characters (this has {len(reason)})."}
+        )
+    engagement.status = Engagement.Status.DECLINED
+    engagement.declined_by = user
+    engagement.declined_at = timezone.now()
+    engagement.decline_reason = reason
+    engagement.save(update_fields=["status", "declined_by", "declined_at", "decline_reason"])
     return engagement
 
 

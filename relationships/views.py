@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import links
 from relationships import services, validation
 from relationships.forms import (
     EngagementProposeForm,
@@ -150,6 +151,7 @@ def engagement_propose(request):
         try:
             engagement = services.engagement_propose(
                 proposer=request.user,
+                site_url=links.site_url(request),
                 own_organization=data.pop("own_organization"),
                 own_side=data.pop("own_side"),
                 **data,
@@ -205,7 +207,10 @@ def invitation_list(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _ = services.invitation_create(
-                organization=organization, invited_by=request.user, **form.cleaned_data
+                organization=organization,
+                invited_by=request.user,
+                site_url=links.site_url(request),
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

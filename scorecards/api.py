@@ -201,6 +201,27 @@ class AlertViewSet(ReadViewSet, TenantViewSet):
 
 # ---------------------------------------------------------------- runs
 class ScorecardRunSerializer(serializers.ModelSerializer):
+    engagement = serializers.IntegerField(
+        source="engagement_id",
+        allow_null=True,
+        help_text="The engagement recomputed; null for a run of many engagements (periodic "
+        "or command), which the members of every engagement it covered see.",
+    )
+    scorecards_written = serializers.IntegerField(
+        allow_null=True, help_text="Null for a run of many engagements: it counts all of them."
+    )
+    alerts_raised = serializers.IntegerField(
+        allow_null=True, help_text="Null for a run of many engagements: it counts all of them."
+    )
+    error = serializers.CharField(
+        help_text="Why a failed run failed; for a run of many engagements, a general note."
+    )
+    next_run = serializers.IntegerField(
+        source="next_run_id",
+        allow_null=True,
+        help_text="The run of the next period, started when this one finishes.",
+    )
+
     class Meta:
         model = ScorecardRun
         fields = [
@@ -216,7 +237,11 @@ class ScorecardRunSerializer(serializers.ModelSerializer):
             "scorecards_written",
             "alerts_raised",
             "error",
+            "next_run",
         ]
+
+    def to_representation(self, run):
+        return {**super().to_representation(run), **run.figures_for_members()}
 
 
 class ScorecardRunFilter(ApiFilterSet):
@@ -224,11 +249,15 @@ class ScorecardRunFilter(ApiFilterSet):
 
     class Meta(ApiFilterSet.Meta):
         model = ScorecardRun
-        fields = ["engagement", "status", "trigger"]
+        fields = ["engagement", "status", "trigger", "period_kind", "period_start"]
 
 
 @extend_schema_view(
-    list=extend_schema(description="Scorecard runs requested for your engagements."),
+    list=extend_schema(
+        description="Scorecard runs that covered your engagements: recomputes, and the "
+        "periodic and command runs of many engagements, which show their status, period "
+        "and times but no counts."
+    ),
     retrieve=extend_schema(description="Poll a run: `succeeded` or `failed` once it is finished."),
 )
 class ScorecardRunViewSet(ReadViewSet, TenantViewSet):
@@ -248,10 +277,31 @@ class LatestScorecardFields(serializers.Serializer):
     latest_band = serializers.ChoiceField(choices=Band.choices, read_only=True, allow_null=True)
 
 
-class RecomputeAcceptedSerializer(serializers.Serializer):
+class RecomputeRequestSerializer(StrictSerializer):
+    period_start = serializers.DateField(
+        required=False,
+        help_text="The first day of a past period that is not frozen (both sides signed); "
+        "the period in progress if left out. Every later period up to the one in progress "
+        "is recomputed after it, oldest first (520 periods at most in one request).",
+    )
+
+
+class ChainedRunSerializer(serializers.Serializer):
     run = serializers.IntegerField(help_text="The run's id.")
+    period_start = serializers.DateField()
+    poll_url = serializers.URLField()
+
+
+class RecomputeAcceptedSerializer(serializers.Serializer):
+    run = serializers.IntegerField(help_text="The run of the requested period.")
+    period_start = serializers.DateField(help_text="The requested period's first day.")
     status = serializers.CharField()
     poll_url = serializers.URLField(help_text="GET it until status is succeeded or failed.")
+    later_runs = ChainedRunSerializer(
+        many=True,
+        help_text="The runs of the later periods up to the one in progress, oldest first; "
+        "each starts when the one before it finishes, so the last finishes last.",
+    )
 
 
 class ScoringConfigSerializer(serializers.Serializer):
@@ -332,28 +382,52 @@ class EngagementScorecards:
         return with_latest_scorecard(super().get_queryset())
 
     @extend_schema(
-        request=None,
+        request=RecomputeRequestSerializer,
         responses={
             202: RecomputeAcceptedSerializer,
             503: OpenApiResponse(ErrorSerializer, description="The job queue is unreachable."),
         },
         description=(
-            "Queue a recompute of the engagement's current period (managers and admins). "
-            "Answers 202 with the run to poll."
+            "Queue a recompute of a period of the engagement (managers and admins): the "
+            "period in progress, or a past one that is not frozen (`period_start`), and then "
+            "each later period up to the one in progress, oldest first, so that every "
+            "trend compares with an up-to-date previous period. A closed period's scorecard "
+            "is final. Answers 202 with the runs to poll."
         ),
     )
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
+        engagement = self.get_object()
+        given = RecomputeRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
         try:
-            run = services.request_recompute(engagement=self.get_object(), user=request.user)
+            run, *later = services.request_recompute(
+                engagement=engagement, user=request.user, **given.validated_data
+            )
         except services.BrokerUnavailable:
             raise ServiceUnavailable(
                 "The job queue is unreachable, so the recompute was not queued; nothing was "
                 "changed. Try again shortly."
             ) from None
-        poll_url = request.build_absolute_uri(reverse("scorecardrun-detail", args=[run.pk]))
-        body = {"run": run.pk, "status": run.status, "poll_url": poll_url}
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": poll_url})
+
+        def poll_url(queued):
+            return request.build_absolute_uri(reverse("scorecardrun-detail", args=[queued.pk]))
+
+        body = {
+            "run": run.pk,
+            "period_start": run.period_start,
+            "status": run.status,
+            "poll_url": poll_url(run),
+            "later_runs": [
+                {"run": each.pk, "period_start": each.period_start, "poll_url": poll_url(each)}
+                for each in later
+            ],
+        }
+        return Response(
+            RecomputeAcceptedSerializer(body).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": body["poll_url"]},
+        )
 
     @extend_schema(
         responses={200: ScorecardSerializer(many=True)},

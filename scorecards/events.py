@@ -4,8 +4,7 @@ Plain JSON: numbers as floats or null, dates in ISO format, and a link to the
 engagement's page.
 """
 
-from django.conf import settings
-
+from core import links
 from relationships.models import Engagement
 from scorecards.models import Alert, Scorecard, WebhookSubscription
 
@@ -28,7 +27,7 @@ def _number(value) -> float | None:
 
 def engagement_url(engagement_id: int) -> str:
     """The engagement's page on this site: the one link an event or a message carries."""
-    return settings.SITE_URL.rstrip("/") + Engagement(pk=engagement_id).get_absolute_url()
+    return links.site_url() + Engagement(pk=engagement_id).get_absolute_url()
 
 
 def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> dict:

@@ -8,6 +8,7 @@ and fills any missing recent one. The Celery tasks in scorecards.tasks wrap this
 """
 
 import logging
+import threading
 from datetime import date, timedelta
 
 from celery import group
@@ -19,7 +20,7 @@ from django.utils import timezone
 from relationships.models import Engagement
 from relationships.periods import PERIOD_KINDS, Period, period_starting, recent_periods
 from scorecards import compute
-from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk
+from scorecards.models import Scorecard, ScorecardRun, ScorecardRunChunk, ScorecardRunParty
 from scorecards.webhooks import outbox
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ ABANDON_AFTER = timedelta(hours=6)
 PLANNING_LOCK = 4_201_001  # pg_advisory_xact_lock key of periodic planning
 UNFINISHED = (ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING)
 NOTHING_COMPUTED = compute.ChunkResult()  # what a failed chunk adds to its run's counts
+PARTIES_BATCH = 5000  # engagement ids per query (SQLite takes 32,766 parameters at most)
 
 
 def chunk_compute(chunk_id: int) -> None:
@@ -109,7 +111,29 @@ def _close_if_complete(run_id: int, now) -> None:
     outbox.enqueue_drain()  # the events of all its chunks, in one drain
     next_run_id = ScorecardRun.objects.values_list("next_run_id", flat=True).get(pk=run_id)
     if next_run_id:
-        transaction.on_commit(lambda: start_run(next_run_id))
+        transaction.on_commit(lambda: _start_chained(next_run_id))
+
+
+_chain = threading.local()
+
+
+def _start_chained(run_id: int) -> None:
+    """Start the run chained after one that closed.
+
+    Where tasks run in-process (no broker), the closing run is itself inside the start
+    of the run before it: starting the next one here would nest a chain of a hundred
+    weeks a hundred runs deep and exhaust the stack. So a start inside a chained start
+    is queued, and the outermost one starts the queued runs one after the other.
+    """
+    if getattr(_chain, "queued", None) is not None:
+        _chain.queued.append(run_id)
+        return
+    _chain.queued = [run_id]
+    try:
+        while _chain.queued:
+            start_run(_chain.queued.pop(0))
+    finally:
+        _chain.queued = None
 
 
 def start_run(
@@ -177,6 +201,16 @@ def _split(run: ScorecardRun, ids: list[int]) -> None:
             for i in range(0, len(ids), size)
         ]
     )
+    if run.engagement_id is None:  # a run of many: who may poll it (see ScorecardRun)
+        parties = set()
+        for i in range(0, len(ids), PARTIES_BATCH):
+            for pair in Engagement.objects.filter(pk__in=ids[i : i + PARTIES_BATCH]).values_list(
+                "client_id", "provider_id"
+            ):
+                parties.update(pair)
+        ScorecardRunParty.objects.bulk_create(
+            [ScorecardRunParty(run=run, organization_id=pk) for pk in sorted(parties)]
+        )
     run.chunks_total = (len(ids) + size - 1) // size
     run.engagements_total = len(ids)
     run.save(update_fields=["chunks_total", "engagements_total"])
@@ -245,6 +279,25 @@ def create_runs(
             planned.append((run, ids, dispatch and before is None))
             previous_of_kind[kind] = run
         return [start_run(run.pk, ids, dispatch=head) for run, ids, head in planned]
+
+
+def chain_runs(
+    engagement: Engagement, periods: list[Period], *, trigger: str, requested_by
+) -> list[ScorecardRun]:
+    """Runs of one engagement's periods, oldest first, each to start when the one before it
+    finishes; none is started here (start_run the first)."""
+    runs, next_run = [], None
+    for period in sorted(periods, reverse=True):  # newest first: each links to the next
+        next_run = ScorecardRun.objects.create(
+            trigger=trigger,
+            engagement=engagement,
+            period_kind=period.kind,
+            period_start=period.start,
+            requested_by=requested_by,
+            next_run=next_run,
+        )
+        runs.append(next_run)
+    return runs[::-1]
 
 
 def periods_to_compute(

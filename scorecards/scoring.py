@@ -348,14 +348,30 @@ def _plain(number: Decimal) -> str:
     return f"{number.normalize():f}"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: date) -> str:
+    """A date as the pages show dates (Django's "j M Y" in en-GB): "2 Dec 2026". Fixed
+    month names, not the locale's, so the text is the same wherever it is computed."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def count_text(number: int, noun: str) -> str:
+    """A count with its noun in the singular or the plural: "1 day", "3 days"."""
+    return f"{number} {noun if number == 1 else noun + 's'}"
+
+
 # The sentences of the two "hits of total" dimensions: with counts, and without any.
 _RATIO_SENTENCES = {
     "transparency": (
-        "The {side} side raised {hits} of the {total} issue(s) it was responsible for.",
+        "The {side} side raised {hits} of the {total} it was responsible for.",
+        "issue",
         "No issues with the {side} side responsible were raised in this period.",
     ),
     "dedication": (
-        "The {side} side completed {hits} of its {total} action item(s) due so far on time.",
+        "The {side} side completed {hits} of its {total} due so far on time.",
+        "action item",
         "No {side} action items were due in this period so far.",
     ),
 }
@@ -375,10 +391,11 @@ def _explain(
     span_days = (as_of - contact.span_start).days + 1
     expected = max(1, span_days // contact.cadence_days)
     text: dict[str, list[str]] = {name: [] for name in DIMENSIONS}
+    every = "day" if contact.cadence_days == 1 else f"{contact.cadence_days} days"
     text["contact"].append(
-        f"{contact.held} day(s) with a check-in from {contact.span_start} to "
-        f"{as_of} ({span_days} days); a check-in every "
-        f"{contact.cadence_days} days means {expected} expected."
+        f"{count_text(contact.held, 'day')} with a check-in from {day_text(contact.span_start)} "
+        f"to {day_text(as_of)} ({count_text(span_days, 'day')}); a check-in every {every} "
+        f"means {expected} expected."
     )
     reliance_text = text["reliance"]
     for s in slas:
@@ -391,10 +408,10 @@ def _explain(
     for side in SIDES:
         if side not in sides_with_slas:
             reliance_text.append(f"No {side} SLA has measurements in this period.")
-        for name, (counted, none) in _RATIO_SENTENCES.items():
+        for name, (counted, noun, none) in _RATIO_SENTENCES.items():
             counts = getattr(inputs, name).get(side)
             text[name].append(
-                counted.format(side=side, hits=counts.hits, total=counts.total)
+                counted.format(side=side, hits=counts.hits, total=count_text(counts.total, noun))
                 if counts
                 else none.format(side=side)
             )
@@ -404,17 +421,17 @@ def _explain(
         elif p is None:
             # Says the same for none and for too few: below the threshold, nothing shows.
             text["sentiment"].append(
-                f"Fewer than {inputs.survey_threshold} {side} responses: not shown "
+                f"Fewer than {count_text(inputs.survey_threshold, f'{side} response')}: not shown "
                 "(anonymity threshold)."
             )
         else:
             text["sentiment"].append(
                 f"The {side} view is {_fmt(result.sentiment_views[side])} from "
-                f"{p.respondents} response(s)."
+                f"{count_text(p.respondents, 'response')}."
             )
     for g, exp, act in goals:
         text["alignment"].append(
-            f"Goal '{g.title}': expected {_percent(exp)}% by {as_of}, "
+            f"Goal '{g.title}': expected {_percent(exp)}% by {day_text(as_of)}, "
             f"actual {_percent(act)}%" + (" (achieved)." if act == 1 and g.achieved_on else ".")
         )
     if not goals:
@@ -533,7 +550,7 @@ def alerts_for(
             AlertSpec(
                 Alert.Kind.CONTACT_GAP,
                 "",
-                f"No check-in on {name} since {last}."
+                f"No check-in on {name} since {day_text(last)}."
                 if last
                 else f"{name} has never had a check-in.",
                 {

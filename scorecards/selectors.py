@@ -146,6 +146,9 @@ def scorecard_history(engagement: Engagement) -> QuerySet:
 
 
 def score_history(engagement: Engagement) -> list[tuple]:
-    """(period start, overall, client, provider) per period, oldest first, for the chart."""
+    """(period start, overall, client, provider, status) per period, oldest first, for the
+    chart."""
     rows = scorecard_history(engagement).order_by("period_start")
-    return list(rows.values_list("period_start", "overall", "client_score", "provider_score"))
+    return list(
+        rows.values_list("period_start", "overall", "client_score", "provider_score", "status")
+    )

@@ -5,6 +5,7 @@ ValidationError (field errors), PermissionDenied or BrokerUnavailable; the
 dashboard and the API turn those into 4xx and 503 answers.
 """
 
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from relationships.models import Engagement, ScoringConfig
+from relationships.periods import Period, period_containing
 from relationships.scoring_config import DEFAULTS, config_values
 from scorecards.compute import SCORE_FIELDS
 from scorecards.models import (
@@ -20,6 +22,7 @@ from scorecards.models import (
     ScorecardReview,
     ScorecardRun,
 )
+from scorecards.runs import chain_runs
 
 
 class BrokerUnavailable(Exception):
@@ -32,29 +35,39 @@ class BrokerUnavailable(Exception):
 
 
 # ---------------------------------------------------------------- recompute now
-def request_recompute(*, engagement: Engagement, user) -> ScorecardRun:
-    """Queue the engagement's current period; poll the returned run for completion.
+def request_recompute(
+    *, engagement: Engagement, user, period_start: date | None = None
+) -> list[ScorecardRun]:
+    """Queue a recompute of one period of the engagement and of every later one up to the
+    period in progress, oldest first; returns their runs, the requested period's first.
 
-    The message is sent once the surrounding transaction commits. If the broker
-    cannot be reached the run is marked failed and BrokerUnavailable raised.
+    `period_start`: the first day of a past period that is not frozen; the period in
+    progress if None. Later periods follow because each one's trend and drop alerts
+    compare with the period before it: recomputing the oldest period of an imported
+    history brings every later one up to date, in order. Each run starts when the one
+    before it finishes; the first is sent once the surrounding transaction commits. If
+    the broker cannot be reached, the runs are marked failed and BrokerUnavailable raised.
     """
     from scorecards.tasks import compute_period_task
 
     engagement.access_for(user).require("write")
-    period = engagement.current_period()
-    run = ScorecardRun.objects.create(
+    first = (
+        engagement.current_period()
+        if period_start is None
+        else recomputable_period(engagement=engagement, period_start=period_start)
+    )
+    runs = chain_runs(
+        engagement,
+        engagement_periods_from(engagement, first),
         trigger=ScorecardRun.Trigger.ON_DEMAND,
-        engagement=engagement,
-        period_kind=period.kind,
-        period_start=period.start,
         requested_by=user,
     )
 
     def send():
         try:
-            compute_period_task.apply_async(args=[run.pk], retry=False)
+            compute_period_task.apply_async(args=[runs[0].pk], retry=False)
         except (KombuOperationalError, OSError) as exc:
-            ScorecardRun.objects.filter(pk=run.pk).update(
+            ScorecardRun.objects.filter(pk__in=[run.pk for run in runs]).update(
                 status=ScorecardRun.Status.FAILED,
                 finished_at=timezone.now(),
                 error=f"Broker unavailable: {exc}"[:5000],
@@ -62,8 +75,54 @@ def request_recompute(*, engagement: Engagement, user) -> ScorecardRun:
             raise BrokerUnavailable() from exc
 
     transaction.on_commit(send)
-    run.refresh_from_db()  # outside a transaction it was sent (or, eagerly, even computed)
-    return run
+    for run in runs:
+        run.refresh_from_db()  # outside a transaction it was sent (or, eagerly, even computed)
+    return runs
+
+
+def recomputable_period(*, engagement: Engagement, period_start: date) -> Period:
+    """The engagement's period starting on `period_start` if it may be recomputed: begun,
+    with days of the engagement, not frozen. Otherwise a ValidationError saying why."""
+    try:
+        period = engagement.period_starting(period_start)
+    except ValueError as exc:
+        raise ValidationError({"period_start": str(exc)}) from None
+    if engagement.end_date and period.start > engagement.end_date:
+        last = period_containing(period.kind, engagement.end_date)
+        raise ValidationError(
+            {
+                "period_start": f"{period.title} begins after the engagement ended on "
+                f"{engagement.end_date.isoformat()}; its last period starts on "
+                f"{last.start.isoformat()}."
+            }
+        )
+    if engagement.scorecards.filter(
+        period_kind=period.kind, period_start=period.start, frozen_at__isnull=False
+    ).exists():
+        raise ValidationError(
+            {
+                "period_start": f"Both sides signed the scorecard of {period.title}, so it is "
+                "frozen: a recompute leaves it as signed. Corrections to its inputs show on "
+                "it as changed since sign-off."
+            }
+        )
+    return period
+
+
+# The most periods one recompute chains: ten years of weeks, one worker for about a minute.
+RECOMPUTE_AT_MOST = 520
+
+
+def engagement_periods_from(engagement: Engagement, first: Period) -> list[Period]:
+    """`first` and each later period of the engagement up to the one in progress (or its
+    last, if it ended before), oldest first; RECOMPUTE_AT_MOST of them at most."""
+    last = engagement.current_period()
+    if engagement.end_date:
+        last = min(last, period_containing(last.kind, engagement.end_date))
+    periods = [first]
+    while periods[-1] < last and len(periods) < RECOMPUTE_AT_MOST:
+        periods.append(periods[-1].next())
+    return periods
 
 
 # ---------------------------------------------------------------- joint review
@@ -205,7 +264,6 @@ def _lowers_threshold_alone(config: ScoringConfig, threshold: int) -> bool:
 
 # ---------------------------------------------------------------- reading
 def visible_run(*, run_id, user) -> ScorecardRun:
-    """A run the user may poll: one of their engagements' (ScorecardRun.DoesNotExist otherwise)."""
-    return ScorecardRun.objects.filter(engagement__in=Engagement.objects.visible_to(user)).get(
-        pk=run_id
-    )
+    """A run the user may poll: one that covered any of their engagements
+    (ScorecardRun.DoesNotExist otherwise)."""
+    return ScorecardRun.objects.restrict(user).get(pk=run_id)

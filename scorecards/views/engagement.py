@@ -4,6 +4,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,8 +14,18 @@ from django.views.decorators.http import require_GET, require_POST
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
 from feedback.selectors import contribution_reviews
-from relationships.models import Access, Engagement, KeyContact, ScoringConfig, Side
+from relationships import services as relationship_services
+from relationships.forms import EngagementDeclineForm, add_service_errors
+from relationships.models import (
+    Access,
+    Engagement,
+    KeyContact,
+    ScoringConfig,
+    Side,
+    other_side,
+)
 from relationships.pages import EngagementFormView, id_param
+from relationships.periods import CLOSED
 from relationships.scoring_config import DIMENSIONS, config_values, differences
 from relationships.selectors import goals_with_progress, slas_with_attainment
 from relationships.tenancy import engagement_with_access
@@ -25,6 +36,7 @@ from scorecards.scoring import goal_actual, goal_expected
 from scorecards.selectors import score_history, scorecard_history
 
 RECENT = 10
+DECLINE_FORM_IDS = "decline_%s"
 
 
 def _by_side(items, side_of) -> dict[str, list]:
@@ -66,8 +78,16 @@ def dimensions_of(scorecard: Scorecard) -> list[dict]:
 def chart_data(engagement: Engagement, history: list) -> dict:
     """The score history as Chart.js series (numbers, None for gaps), with each point's
     period page."""
-    series = {"labels": [], "overall": [], "client": [], "provider": [], "urls": []}
-    for period_start, *scores in history:
+    series = {
+        "labels": [],
+        "overall": [],
+        "client": [],
+        "provider": [],
+        "urls": [],
+        "provisional": [],
+    }
+    for period_start, *scores, status in history:
+        series["provisional"].append(status == Scorecard.Status.PROVISIONAL)
         series["labels"].append(period_start.isoformat())
         series["urls"].append(
             reverse("engagement-period", args=[engagement.pk, period_start.isoformat()])
@@ -82,7 +102,9 @@ def _engagement(user, pk, action="read") -> tuple[Engagement, Access]:
         user,
         pk,
         action=action,
-        queryset=Engagement.objects.select_related("client", "provider", "archived_by"),
+        queryset=Engagement.objects.select_related(
+            "client", "provider", "proposed_by", "declined_by", "archived_by"
+        ),
     )
 
 
@@ -93,7 +115,13 @@ def engagement_detail(request, pk):
 
 
 def _render_engagement(
-    request, engagement: Engagement, viewer: Access, *, review_form=None, status=200
+    request,
+    engagement: Engagement,
+    viewer: Access,
+    *,
+    review_form=None,
+    decline_form=None,
+    status=200,
 ):
     today = engagement.today()
     period = engagement.current_period(today)
@@ -139,11 +167,7 @@ def _render_engagement(
     items = _by_side(open_items, lambda a: a.owner_side)
     reviews = reviews_by_side(scorecard) if scorecard else {}
     history = score_history(engagement)
-    active_run = ScorecardRun.objects.filter(
-        engagement=engagement,
-        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING],
-    ).first()
-    requested_run = id_param(request.GET.get("run", ""))
+    run = run_to_show(request, engagement)
     sides = [
         {
             "side": side,
@@ -158,9 +182,26 @@ def _render_engagement(
         }
         for side, label in Side.choices
     ]
+    # Before both sides agreed nothing can be recorded: the page shows the proposal and its
+    # terms, not the empty scorecard, history, review and logs.
+    before_agreement = engagement.status in (
+        Engagement.Status.PROPOSED,
+        Engagement.Status.DECLINED,
+    )
+    first_period = engagement.current_period(engagement.start_date)
+    first_closes = None
+    if scorecard is None and engagement.period_state(first_period, today) != CLOSED:
+        first_closes = engagement.period_closed_from(first_period)
     context = {
         "engagement": engagement,
         "viewer": viewer,
+        "before_agreement": before_agreement,
+        "proposal": {
+            "proposer": engagement.organization_of(engagement.proposed_by_side),
+            "counterpart": engagement.organization_of(other_side(engagement.proposed_by_side)),
+        },
+        "first_period": first_period,
+        "first_closes": first_closes,
         "period": period,
         "today": today,
         "scorecard": scorecard,
@@ -187,13 +228,22 @@ def _render_engagement(
             resolved_at__isnull=False, review__isnull=True
         ).order_by("-resolved_at")[:RECENT],
         "scoring": scoring_summary(engagement),
-        "active_run": active_run,
-        # The page polls the run it just queued (?run=) or one still in progress.
-        "poll_run_id": requested_run or (active_run.pk if active_run else None),
+        "run": run,
     }
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
+    context["decline_form"] = decline_form or EngagementDeclineForm(auto_id=DECLINE_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
     return render(request, "dashboard/engagement.html", context, status=status)
+
+
+def run_to_show(request, engagement: Engagement) -> ScorecardRun | None:
+    """The run a page's status line follows: the one its button just queued (?run=, of this
+    engagement), else one of the engagement's still in progress."""
+    runs = ScorecardRun.objects.filter(engagement=engagement)
+    requested = id_param(request.GET.get("run", ""))
+    return (requested and runs.filter(pk=requested).first()) or runs.filter(
+        status__in=[ScorecardRun.Status.QUEUED, ScorecardRun.Status.RUNNING]
+    ).first()
 
 
 def _difference(provisional: Scorecard | None, final: Scorecard | None):
@@ -269,10 +319,33 @@ class ScoringConfigUpdateView(EngagementFormView):
 # ---------------------------------------------------------------- actions
 @login_required
 @require_POST
+def engagement_decline(request, pk):
+    """The counterpart's admin declines a proposal, with a reason both sides read on this
+    page; without a reason, the page again (400) with the error beside the field."""
+    engagement, access = _engagement(request.user, pk)
+    form = EngagementDeclineForm(request.POST, auto_id=DECLINE_FORM_IDS)
+    if form.is_valid():
+        try:
+            relationship_services.engagement_decline(
+                engagement=engagement, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            if "reason" in exc.message_dict:
+                add_service_errors(form, exc)
+            else:  # no longer proposed: the page shows what it is now
+                messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Proposal declined. Both sides see your reason here.")
+            return redirect(engagement)
+    return _render_engagement(request, engagement, access, decline_form=form, status=400)
+
+
+@login_required
+@require_POST
 def engagement_recompute(request, pk):
     engagement, access = _engagement(request.user, pk, action="write")
     try:
-        run = services.request_recompute(engagement=engagement, user=request.user)
+        run, *_ = services.request_recompute(engagement=engagement, user=request.user)
     except services.BrokerUnavailable:
         messages.error(
             request,
@@ -281,7 +354,7 @@ def engagement_recompute(request, pk):
         )
         # The page itself, answering 503: the button's action was not done.
         return _render_engagement(request, engagement, access, status=503)
-    messages.info(request, "Recompute queued. This page shows when the new scorecard is ready.")
+    # The page says how the run goes (its status line), so no message of its own here.
     return redirect(f"{engagement.get_absolute_url()}?run={run.pk}#scorecard")
 
 
@@ -292,15 +365,17 @@ def run_status(request, pk):
         run = services.visible_run(run_id=pk, user=request.user)
     except ScorecardRun.DoesNotExist:
         raise Http404("No such run.") from None
-    finished = run.status in (ScorecardRun.Status.SUCCEEDED, ScorecardRun.Status.FAILED)
+    figures = run.figures_for_members()
     return JsonResponse(
         {
             "id": run.pk,
             "status": run.status,
             "status_display": run.get_status_display(),
-            "finished": finished,
+            "message": run.progress_text(),
+            "period_start": run.period_start.isoformat() if run.period_start else None,
+            "finished": run.is_finished,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "scorecards_written": run.scorecards_written,
-            "error": run.error if run.status == ScorecardRun.Status.FAILED else "",
+            "scorecards_written": figures["scorecards_written"],
+            "error": figures["error"],
         }
     )

@@ -15,22 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core.api.base import date_range_query
 from relationships.forms import add_service_errors
 from relationships.models import Engagement, Side
-from relationships.periods import IN_PROGRESS, Period, period_starting
+from relationships.periods import IN_PROGRESS, Period
 from relationships.tenancy import engagement_with_access
 from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm
 from scorecards.models import ScorecardReview
-from scorecards.views.engagement import dimensions_of, reviews_by_side
-
-
-def engagement_periods(engagement: Engagement) -> list[Period]:
-    """Every period of the engagement's kind from its start to the one in progress, newest
-    first (the period picker)."""
-    first = period_starting(engagement.scorecard_period, engagement.current_period().start)
-    periods = [first]
-    while periods[-1].start > engagement.start_date:
-        periods.append(periods[-1].previous())
-    return periods
+from scorecards.views.engagement import dimensions_of, reviews_by_side, run_to_show
 
 
 def period_url(engagement: Engagement, period: Period) -> str:
@@ -40,12 +30,9 @@ def period_url(engagement: Engagement, period: Period) -> str:
 def _period_of(engagement: Engagement, start: str) -> Period:
     """The engagement's period that starts on `start`, between its start and today; else 404."""
     try:
-        period = period_starting(engagement.scorecard_period, date.fromisoformat(start))
+        return engagement.period_starting(date.fromisoformat(start))
     except ValueError:
-        raise Http404("No such period.") from None
-    if period.end < engagement.start_date or period.start > engagement.current_period().start:
-        raise Http404("This engagement has no such period.")
-    return period
+        raise Http404("This engagement has no such period.") from None
 
 
 @login_required
@@ -80,6 +67,41 @@ def scorecard_review(request, pk, scorecard_pk):
     )
 
 
+@login_required
+@require_POST
+def period_recompute(request, pk, start):
+    """Recompute the period and the later ones, oldest first; back to its page, which
+    follows the run."""
+    engagement, viewer = engagement_with_access(request.user, pk, action="write")
+    period = _period_of(engagement, start)
+    try:
+        run, *_later = services.request_recompute(
+            engagement=engagement, user=request.user, period_start=period.start
+        )
+    except ValidationError as error:
+        for message in error.message_dict.get("period_start", error.messages):
+            messages.error(request, message)
+        return _render_period(request, engagement, viewer, period, status=400)
+    except services.BrokerUnavailable:
+        messages.error(
+            request,
+            "The recompute could not be queued because the job queue is unreachable. "
+            "Nothing was lost; try again in a minute.",
+        )
+        return _render_period(request, engagement, viewer, period, status=503)
+    # The page's status line follows the run (and says that later periods follow it).
+    return redirect(f"{period_url(engagement, period)}?run={run.pk}#scorecard")
+
+
+def _recompute_refusal(engagement: Engagement, period: Period) -> str:
+    """Why the period cannot be recomputed (frozen, or after the engagement ended); "" if it can."""
+    try:
+        services.recomputable_period(engagement=engagement, period_start=period.start)
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return ""
+
+
 def _render_period(request, engagement, viewer, period, *, review_form=None, status=200):
     scorecard = (
         engagement.scorecards.filter(period_kind=period.kind, period_start=period.start)
@@ -92,7 +114,7 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         .first()
     )
     reviews = reviews_by_side(scorecard) if scorecard else {}
-    periods = engagement_periods(engagement)
+    periods = engagement.periods()
     index = periods.index(period)
     context = {
         "engagement": engagement,
@@ -120,6 +142,8 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         "newer": period_url(engagement, periods[index - 1]) if index > 0 else None,
         "older": period_url(engagement, periods[index + 1]) if index + 1 < len(periods) else None,
         "inputs": _input_links(engagement, period),
+        "recompute_refusal": viewer.can_write and _recompute_refusal(engagement, period),
+        "run": run_to_show(request, engagement),
     }
     return render(request, "dashboard/period.html", context, status=status)
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from relationships.models import Engagement, Organization
 from relationships.pages import id_param, query_without_page
+from relationships.periods import period_starting
 from scorecards.models import Band
 from scorecards.selectors import (
     engagements_with_latest_scores,
@@ -152,6 +153,9 @@ def portfolio(request):
             {
                 "engagement": engagement,
                 "counterpart": counterpart,
+                # Which closed period the headline figures are of.
+                "headline": engagement.latest_period_start
+                and period_starting(engagement.scorecard_period, engagement.latest_period_start),
                 "sparkline": Sparkline(history[engagement.pk]),
                 "provisional": provisional.get(engagement.pk),
                 "days_since_checkin": (engagement.today() - last).days if last else None,

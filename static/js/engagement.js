@@ -1,4 +1,4 @@
-// Engagement page: draws the score chart and follows a queued recompute.
+// Engagement and period pages: draw the score chart and follow a queued recompute.
 // Progressive enhancement: without JavaScript the table and a reload show the same.
 (function () {
   "use strict";
@@ -11,7 +11,11 @@
     var line = function (label, data, colour, dash) {
       return {
         label: label, data: data, borderColor: colour, backgroundColor: colour,
-        borderWidth: 2, borderDash: dash || [], pointRadius: 3, spanGaps: true, tension: 0.2
+        borderWidth: 2, borderDash: dash || [], pointRadius: 3, spanGaps: true, tension: 0.2,
+        // A provisional period (in progress or closing) is drawn as a hollow point.
+        pointBackgroundColor: function (context) {
+          return history.provisional && history.provisional[context.dataIndex] ? "#ffffff" : colour;
+        }
       };
     };
     new window.Chart(canvas, {
@@ -48,20 +52,18 @@
       fetch(status.dataset.runUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
         .then(function (run) {
+          // The server words the status; this line only replaces what the page said.
+          status.textContent = run.message;
           if (!run.finished) {
-            status.textContent = "Recompute " + run.status_display.toLowerCase() + "…";
             if (attempts < 120) window.setTimeout(poll, 2000);
             return;
           }
-          status.textContent = "";
           if (run.status === "succeeded") {
-            status.appendChild(document.createTextNode("The new scorecard is ready. "));
             var link = document.createElement("a");
             link.href = window.location.pathname;
             link.textContent = "Show it";
+            status.appendChild(document.createTextNode(" "));
             status.appendChild(link);
-          } else {
-            status.textContent = "The recompute failed: " + (run.error || "see the run log") + ".";
           }
         })
         .catch(function () { status.textContent = "Could not check the recompute; reload the page to see its result."; });

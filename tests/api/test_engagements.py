@@ -249,3 +249,44 @@ def test_scoring_config_read_by_members_changed_by_admins(
     assert bad.status_code == 400 and "weights" in bad.json()["errors"]
     unknown = api(provider_admin).patch(url, {"colour": "red"}, format="json")
     assert unknown.status_code == 400 and "colour" in unknown.json()["errors"]
+
+
+def test_counterpart_admin_declines_a_proposal_with_a_reason_through_the_api(
+    api,
+    engagement,
+    client_org,
+    provider_org,
+    client_admin,
+    client_manager,
+    provider_manager,
+    provider_admin,
+):
+    engagement_id = (
+        api(client_admin)
+        .post("/api/v1/engagements/", proposal(client_org, provider_org), format="json")
+        .json()["id"]
+    )
+    url = f"/api/v1/engagements/{engagement_id}/decline/"
+    body = {"reason": "Not this year."}
+    # The proposing side and a manager of the counterpart cannot; the reason is required.
+    for user in (client_admin, client_manager, provider_manager):
+        assert api(user).post(url, body, format="json").status_code == 403, user
+    for bad in ({}, {"reason": "  "}, {"reason": "x" * 2001}, {"reason": "No", "why": "x"}):
+        refused = api(provider_admin).post(url, bad, format="json")
+        assert refused.status_code == 400, bad
+    assert "reason" in api(provider_admin).post(url, {}, format="json").json()["errors"]
+    assert Engagement.objects.get(pk=engagement_id).status == "proposed"
+
+    declined = api(provider_admin).post(url, body, format="json")
+    assert declined.status_code == 200
+    assert (declined.json()["status"], declined.json()["decline_reason"]) == (
+        "declined",
+        "Not this year.",
+    )
+    assert declined.json()["declined_at"]
+    # Both sides read it; it can be neither declined again nor accepted.
+    seen = api(client_manager).get(f"/api/v1/engagements/{engagement_id}/").json()
+    assert (seen["status"], seen["decline_reason"]) == ("declined", "Not this year.")
+    assert api(provider_admin).post(url, body, format="json").status_code == 400
+    accept = api(provider_admin).post(f"/api/v1/engagements/{engagement_id}/accept/")
+    assert accept.status_code == 400

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from feedback.models import CheckIn
 from relationships.models import Engagement, Organization
@@ -20,6 +21,11 @@ from tests.factories import (
     SharedGoalFactory,
     SLAFactory,
 )
+
+
+def page_text(response) -> str:
+    """A page's text as a reader sees it: no tags, runs of white space as one space."""
+    return " ".join(strip_tags(response.content.decode()).split())
 
 
 def signed_in(user) -> Client:
@@ -58,7 +64,7 @@ def foreign_engagement(outsider_org, client_org):
 EXPLANATION = {
     "summary": ["Overall 72.5 (watch), coverage 0.85."],
     "dimensions": {
-        "contact": {"score": 80.0, "weight": 15, "text": ["4 day(s) with a check-in."]},
+        "contact": {"score": 80.0, "weight": 15, "text": ["4 days with a check-in."]},
         "reliance": {
             "score": 70.0,
             "weight": 30,

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from scorecards import services
 from scorecards.models import ScorecardReview, ScorecardRun
+from tests.dashboard.conftest import page_text
 from tests.factories import EngagementFactory
 
 
@@ -87,17 +88,45 @@ def test_acknowledge_ignores_next_urls_off_site(client, provider_manager, scored
     assert response.url.startswith(reverse("engagement-detail", args=[scored_engagement.pk]))
 
 
-def test_recompute_queues_a_run_and_the_page_polls_it(client, provider_manager, engagement):
+def test_recompute_says_once_how_the_run_went(
+    client, provider_manager, engagement, django_capture_on_commit_callbacks
+):
+    """Tasks run eagerly here, as in development: the run has finished when the page shows.
+    The page says so, once, and neither says "queued" nor polls any more."""
     client.force_login(provider_manager)
-    response = client.post(reverse("engagement-recompute", args=[engagement.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("engagement-recompute", args=[engagement.pk]))
     run = ScorecardRun.objects.get(engagement=engagement)
     assert response.status_code == 302
     assert response.url.endswith(f"?run={run.pk}#scorecard")
-    page = client.get(response.url.split("#")[0])
+    text = page_text(client.get(response.url.split("#")[0]))
+    assert run.status == ScorecardRun.Status.SUCCEEDED
+    assert text.count("Recompute finished: the new scorecard is ready.") == 1
+    assert "queued" not in text.lower()
+    assert "data-run-url" not in client.get(response.url.split("#")[0]).content.decode()
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_run_in_progress_is_polled_and_its_status_worded_by_the_server(
+    client, provider_manager, engagement, status
+):
+    run = ScorecardRun.objects.create(trigger="on_demand", engagement=engagement, status=status)
+    client.force_login(provider_manager)
+    page = client.get(f"{engagement.get_absolute_url()}?run={run.pk}")
     assert f'data-run-url="{reverse("run-status", args=[run.pk])}"' in page.content.decode()
-    status = client.get(reverse("run-status", args=[run.pk])).json()
-    assert status["id"] == run.pk
-    assert status["status"] in ScorecardRun.Status.values
+    assert f"Recompute {status}…" in page_text(page)
+    answer = client.get(reverse("run-status", args=[run.pk])).json()
+    assert (answer["id"], answer["finished"]) == (run.pk, False)
+    assert answer["message"] == f"Recompute {status}…"
+    run.status, run.error = ScorecardRun.Status.FAILED, "Broker unavailable"
+    run.save()
+    answer = client.get(reverse("run-status", args=[run.pk])).json()
+    assert answer["finished"] is True
+    assert answer["message"] == "The recompute failed: Broker unavailable."
+    assert (
+        "data-run-url"
+        not in client.get(f"{engagement.get_absolute_url()}?run={run.pk}").content.decode()
+    )
 
 
 def test_recompute_with_broker_down_says_so_and_page_still_works(

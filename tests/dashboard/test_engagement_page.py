@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
 
-from tests.dashboard.conftest import make_alert, make_scorecard
+from tests.dashboard.conftest import make_alert, make_scorecard, page_text
 from tests.factories import (
     ActionItemFactory,
     CheckInFactory,
@@ -152,7 +152,7 @@ def test_proposed_engagement_page_renders_without_scorecard_or_write_controls(
     response = page(client, proposed)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "No closed period has a scorecard yet" in html
+    assert "Awaiting acceptance by" in html
     assert "Recompute now" not in html
     assert 'id="score-chart"' not in html
 
@@ -171,3 +171,43 @@ def test_recent_check_ins_are_the_newest_ten(client, engagement, client_viewer):
     assert [c.occurred_at for c in shown] == [
         first + timedelta(weeks=week) for week in range(11, 1, -1)
     ]
+
+
+def test_feedback_list_dates_each_entry(client, client_manager, engagement):
+    FeedbackFactory(
+        engagement=engagement, created_at=datetime(2026, 12, 2, 9, 30, tzinfo=UTC), text="Thanks"
+    )
+    client.force_login(client_manager)
+    assert "from the client side on 2 Dec 2026: Thanks" in page_text(page(client, engagement))
+
+
+@pytest.mark.parametrize(
+    "status, phase, says",
+    [
+        ("active", "active", "Active phase · you are"),
+        ("active", "pilot", "Pilot phase · you are"),
+        ("archived", "active", "Active phase · Archived · you are"),
+    ],
+)
+def test_header_says_phase_and_status_once(client, client_manager, engagement, status, phase, says):
+    engagement.status, engagement.phase = status, phase
+    engagement.save()
+    client.force_login(client_manager)
+    header = page_text(page(client, engagement)).split("Download scorecards")[0]
+    assert says in header
+    assert header.count("Active") == (1 if phase == "active" else 0)
+
+
+def test_favicon_is_served_and_linked(client, client_manager, engagement):
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response.url) == (302, static("favicon.ico"))
+    with open(finders.find("favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # an ICO file
+    client.force_login(client_manager)
+    assert (
+        f'<link rel="icon" href="{static("favicon.ico")}"'
+        in page(client, engagement).content.decode()
+    )

@@ -1,46 +1,83 @@
+"""The demo's content, seeded once on a fixed moment: parties, history, variety; the same
+moment gives the same demo, and a second run changes nothing. What holds on any day of a
+month is in test_seed_demo_days.py."""
+
+from datetime import UTC, datetime
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count
 
-from feedback import services
 from feedback.models import ActionItem, CheckIn, Feedback, Issue, PulseResponse
 from relationships.models import SLA, Engagement, GoalProgress, Measurement, Organization, Side
+from scorecards.models import Alert, Scorecard
 
 pytestmark = pytest.mark.django_db
+
+MOMENT = datetime(2026, 12, 15, 12, tzinfo=UTC)
 
 
 def row_counts() -> dict[str, int]:
     return {model._meta.label: model.objects.count() for model in apps.get_models()}
 
 
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def flush() -> None:
+    call_command("flush", interactive=False, verbosity=0, allow_cascade=True)
+
+
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    """The demo, seeded once for this module (it takes seconds) and flushed afterwards.
+    """The demo, seeded once for this module (it takes seconds) on MOMENT, which stays the
+    time while the tests read it; flushed afterwards.
 
-    The tests only read it, apart from the second run, which must change nothing.
+    The tests only read it, apart from the second run, which must change nothing, and the
+    reseeding, which must give the same demo.
     """
-    with django_db_blocker.unblock():
-        out = StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        call_command("flush", interactive=False, verbosity=0, allow_cascade=True)
+    with django_db_blocker.unblock(), mock.patch("django.utils.timezone.now", return_value=MOMENT):
+        yield seed()
+        flush()
 
 
 def test_seed_demo_twice_gives_the_same_rows(seeded):
     first = row_counts()
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
+    out = seed()
     assert row_counts() == first
-    assert "already present" in out.getvalue()
-    assert "accord-demo-2026" in out.getvalue()
+    assert "already present" in out
+    assert "accord-demo-2026" in out
 
 
-def test_seed_demo_prints_the_logins(seeded):
-    for login in ("admin", "lumen-admin", "bluefin-manager", "cobalt-viewer", "arcadia-admin"):
-        assert login in seeded
+def the_demo() -> dict:
+    """What the demo is made of: row counts, and every scorecard with the digest of the
+    inputs it was computed from."""
+    return {
+        "rows": row_counts(),
+        "scorecards": sorted(
+            Scorecard.objects.values_list(
+                "engagement__name", "period_start", "status", "overall", "band", "inputs_digest"
+            )
+        ),
+        "reviews": sorted(
+            Scorecard.objects.filter(reviews__isnull=False).values_list(
+                "engagement__name", "period_start", "reviews__side", "reviews__decision"
+            )
+        ),
+    }
+
+
+def test_the_same_moment_gives_the_same_demo(seeded):
+    first = the_demo()
+    flush()
+    assert seed() == seeded
+    assert the_demo() == first
 
 
 def test_demo_parties_and_engagements(seeded):
@@ -80,16 +117,39 @@ def test_demo_records_have_history_and_variety(seeded):
 
 def test_demo_shows_a_contact_lapse(seeded):
     engagement = Engagement.objects.get(name="Cobalt · Arcadia hosting")
-    last = engagement.checkins.filter(occurred_on__lte=engagement.today()).latest("occurred_on")
+    last = engagement.checkins.latest("occurred_on")
     lapse = (engagement.today() - last.occurred_on).days
     assert lapse > 2 * engagement.checkin_cadence_days
+    assert engagement.alerts.filter(kind=Alert.Kind.CONTACT_GAP, resolved_at=None).exists()
 
 
-def test_demo_shows_a_perception_gap(seeded):
+def test_demo_shows_a_perception_gap_in_its_latest_closed_period(seeded):
     engagement = Engagement.objects.get(name="Lumen · Cobalt data platform")
-    views = services.pulse_aggregates(
-        engagement=engagement, period_start=engagement.current_period().start, threshold=3
-    )
-    assert views["client"]["respondents"] >= 3 and views["provider"]["respondents"] >= 3
-    # 1.5 points on the 1–5 scale is 37.5 on the scorecard's 0–100 scale.
-    assert views["provider"]["overall"] - views["client"]["overall"] >= 1.5
+    period = engagement.latest_closed_period()
+    scorecard = engagement.scorecards.get(period_start=period.start)
+    views = scorecard.explanation["dimensions"]["sentiment"]["views"]
+    # The client is far less happy than the provider thinks.
+    assert views["provider"] - views["client"] >= 25
+    assert scorecard.perception_gap >= 25
+    assert engagement.alerts.filter(
+        kind=Alert.Kind.PERCEPTION_GAP, period_start=period.start, acknowledged_at=None
+    ).exists()
+
+
+def test_earlier_alerts_are_acknowledged_and_the_latest_closed_periods_are_not(seeded):
+    for engagement in Engagement.objects.filter(status="active"):
+        latest = engagement.latest_closed_period().start
+        alerts = engagement.alerts.all()
+        assert not alerts.filter(period_start__lt=latest, acknowledged_at=None).exists()
+        assert not alerts.filter(period_start__gte=latest, acknowledged_at__isnull=False).exists()
+
+
+def test_on_a_later_day_the_guide_says_what_the_next_run_brings(seeded):
+    """Served on a later day without the nightly run (make run has no beat), the demo's
+    December closes without a final scorecard; the guide says so instead of offering a
+    signature that would be refused."""
+    later = datetime(2027, 1, 8, 12, tzinfo=UTC)  # December closed on 6 January
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        out = seed()
+    assert "already present" in out
+    assert out.count("December 2026 has closed; its final scorecard comes with the next run") == 2

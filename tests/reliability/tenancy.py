@@ -139,6 +139,7 @@ API_TABLE = {
     "POST /api/v1/engagements/{id}/archive/": "401 404 403 403 403 200",
     "DELETE /api/v1/engagements/{id}/": "401 404 403 403 403 204",
     "POST /api/v1/engagements/{id}/accept/": "401 404 403 403 403 200",
+    "POST /api/v1/engagements/{id}/decline/": "401 404 403 403 403 200",
     # Proposing: managers and admins, from an organisation of their own.
     "POST /api/v1/engagements/": "401 400 403 201 400 201",
     # Organisation administration: its admins; other organisations' people see nothing.
@@ -193,6 +194,8 @@ PAGE_TABLE = {
     # Signed-in pages about the user only; the read pages refuse other methods.
     "portfolio": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
     "alert-list": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
+    # The site's icon, for everyone: a redirect to the static file.
+    "favicon": (None, {"GET": "302 302 302 302 302 302", "POST": "405 405 405 405 405 405"}),
     "password_change": (
         None,
         {"GET": "login 200 200 200 200 200", "POST": "login 200 200 200 200 200"},
@@ -295,12 +298,21 @@ PAGE_TABLE = {
         "scorecard",
         {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
     ),
+    # A past period's page recomputes it (and the later periods) for managers and admins.
+    "engagement-period-recompute": (
+        "period",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
+    ),
     # The client side owns the action item.
     "action-item-complete": (
         "action_item",
         {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
     ),
     # The provider proposed: the client's admin accepts.
+    "engagement-decline": (
+        "proposed",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 403 302"},
+    ),
     "engagement-accept": (
         "proposed",
         {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 403 302"},
@@ -359,6 +371,7 @@ def api_bodies(w) -> dict:
             "checkin_cadence_days": 14,
         },
         "PATCH /api/v1/engagements/{id}/": {"name": "Service desk 2"},
+        "POST /api/v1/engagements/{id}/decline/": {"reason": "Not this year."},
         "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 4},
         "POST /api/v1/feedback/": {
             "engagement": e,
@@ -414,6 +427,7 @@ def api_bodies(w) -> dict:
         "POST /api/v1/pulse-responses/": {"engagement": e, **dict.fromkeys(PULSE_ANSWERS, 3)},
         "POST /api/v1/reviews/": {"issue": w["fresh_issue"].pk, "summary": "Both sides act."},
         "POST /api/v1/scorecards/{id}/review/": {"decision": "signed"},
+        "POST /api/v1/engagements/{id}/recompute/": {"period_start": "2026-03-01"},
         "POST /api/v1/slas/": {
             "engagement": e,
             "owner_side": "client",
@@ -505,6 +519,7 @@ def page_bodies(w) -> dict:
             )
         },
         "scorecard-review": {"decision": "signed", "comment": ""},
+        "engagement-decline": {"reason": "Not this year."},
     }
 
 
@@ -520,7 +535,8 @@ def api_url(w, path: str) -> str:
     prefix = path.split("/")[3]
     if "{token_key}" in path:
         return path.replace("{token_key}", w[prefix].token_key)
-    target = w["proposed"] if path.endswith("/accept/") and prefix == "engagements" else None
+    proposal_answer = path.endswith(("/accept/", "/decline/"))
+    target = w["proposed"] if proposal_answer and prefix == "engagements" else None
     return path.replace("{id}", str((target or w.get(prefix) or w["engagement"]).pk))
 
 

@@ -97,8 +97,10 @@ def api_cases(world) -> list[tuple[str, str, dict, str]]:
             continue
         cases.append((operation, "unknown field", {**body, "surprise": 1}, "surprise"))
         required = next(iter(body))
-        # Completing and resolving take an optional moment: an empty body means now.
-        if operation.startswith("POST") and not operation.endswith(("/complete/", "/resolve/")):
+        # Completing and resolving take an optional moment: an empty body means now; a
+        # recompute an optional period: the period in progress.
+        optional = ("/complete/", "/resolve/", "/recompute/")
+        if operation.startswith("POST") and not operation.endswith(optional):
             cases.append((operation, "missing fields", {}, required))
         for name, value in body.items():
             for what, bad in spoiled_values(name, value):

@@ -5,6 +5,7 @@ every row a route. Every cell runs on a fresh database.
 """
 
 import re
+from datetime import date
 
 import pytest
 from django.db import transaction
@@ -109,6 +110,47 @@ def test_page_for_every_persona(world, name):
             return response
 
         run_cells(world, statuses, f"{method} {name}", send, Client)
+
+
+# ------------------------------------------------------------------ runs of many engagements
+@pytest.mark.parametrize("trigger", ["periodic", "command"])
+def test_runs_of_many_engagements_for_every_persona(world, trigger):
+    """A run of many engagements (the schedule's, compute_scorecards') answers like a run of
+    the engagement: members of an engagement it covered poll it and list it, anyone else
+    gets 404 and does not list it, and no persona reads its counts or its error."""
+    from scorecards.models import ScorecardRun
+    from scorecards.runs import create_runs
+
+    covered = [world["engagement"].pk, world["sibling"]["engagement"].pk]
+    (run,) = create_runs({("month", date(2026, 3, 1)): covered}, trigger=trigger, dispatch=False)
+    ScorecardRun.objects.filter(pk=run.pk).update(
+        status="failed", scorecards_written=40, alerts_raised=7, error="Foreign: IntegrityError"
+    )
+    hidden = {"scorecards_written": None, "alerts_raised": None}
+
+    def poll(client, persona):
+        response = client.get(f"/api/v1/runs/{run.pk}/")
+        listed = client.get("/api/v1/runs/")
+        if persona != "anonymous":
+            ids = [row["id"] for row in listed.json()["results"]]
+            assert (run.pk in ids) == (response.status_code == 200), persona
+        if response.status_code == 200:
+            body = response.json()
+            assert {name: body[name] for name in hidden} == hidden
+            assert body["error"] == ScorecardRun.SHARED_RUN_ERROR
+        return response
+
+    run_cells(world, API_TABLE["GET /api/v1/runs/{id}/"], f"{trigger} run", poll)
+
+    def status_page(client, persona):
+        response = client.get(reverse("run-status", args=[run.pk]))
+        if response.status_code == 200:
+            assert response.json()["scorecards_written"] is None
+            assert "Foreign" not in response.content.decode()
+        return response
+
+    page_row = PAGE_TABLE["run-status"][1]["GET"]
+    run_cells(world, page_row, f"run-status of a {trigger} run", status_page, Client)
 
 
 def assert_nothing_of(w, response):

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from relationships.models import ScoringConfig
 from relationships.periods import period_containing
 from scorecards.compute import compute_chunk
 from scorecards.models import Alert, OutboxEvent, Scorecard, ScorecardRun
@@ -69,9 +70,13 @@ def test_periodic_run_on_a_real_worker(worker, settings):
     previous = current.previous()
     quiet = EngagementFactory(start_date=previous.start)  # no check-ins ever
     busy = EngagementFactory(start_date=previous.start)
+    # No grace days: the previous month is closed whatever day of the month this runs on.
+    for engagement in (quiet, busy):
+        ScoringConfig.objects.create(engagement=engagement, grace_days=0)
     CheckInFactory(engagement=busy, occurred_at=datetime.now(UTC) - timedelta(hours=1))
     sla = SLAFactory(engagement=busy, owner_side="provider", target=Decimal("99"))
-    MeasurementFactory(sla=sla, period_start=current.start, value=Decimal("90"))
+    for period in (previous, current):
+        MeasurementFactory(sla=sla, period_start=period.start, value=Decimal("90"))
 
     compute_periodic_task.delay()
     runs = _wait_for_runs()
@@ -86,8 +91,12 @@ def test_periodic_run_on_a_real_worker(worker, settings):
     }
     alerts = set(Alert.objects.values_list("engagement_id", "period_start", "kind", "side"))
     assert (quiet.pk, current.start, "contact_gap", "") in alerts
-    assert (busy.pk, current.start, "side_reliance_low", "provider") in alerts
+    # Decided on the closed month only; contact_gap is live.
+    assert (busy.pk, previous.start, "side_reliance_low", "provider") in alerts
+    assert (busy.pk, current.start, "side_reliance_low", "provider") not in alerts
     assert (busy.pk, current.start, "contact_gap", "") not in alerts
-    # Every new scorecard and alert went to the outbox, for the webhooks.
-    assert OutboxEvent.objects.filter(kind="scorecard.computed").count() == 4
+    statuses = dict(Scorecard.objects.values_list("period_start", "status").distinct())
+    assert statuses == {previous.start: "final", current.start: "provisional"}
+    # Every final scorecard and every new alert went to the outbox, for the webhooks.
+    assert OutboxEvent.objects.filter(kind="scorecard.computed").count() == 2
     assert OutboxEvent.objects.filter(kind="alert.raised").count() == len(alerts)

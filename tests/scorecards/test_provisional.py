@@ -118,7 +118,7 @@ def test_the_scorecard_computed_event_announces_closed_periods_only(march_and_ap
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_0010_makes_recent_scorecards_provisional_and_resolves_their_drop_alerts(
-    engagement, on
+    engagement, on, latest_migrations_after
 ):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
@@ -168,3 +168,21 @@ def test_migration_0010_makes_recent_scorecards_provisional_and_resolves_their_d
     assert april.frozen_at is None
     reviews = apps.get_model("scorecards", "ScorecardReview").objects.filter(scorecard=april)
     assert reviews.count() == 2 and not reviews.filter(stale_at__isnull=True).exists()
+
+
+def test_the_history_chart_marks_provisional_points_and_each_opens_its_period(
+    march_and_april, client, client_viewer
+):
+    engagement, _, _ = march_and_april
+    client.force_login(client_viewer)
+    page = client.get(engagement.get_absolute_url())
+    history = page.context["history"]
+    assert history["labels"] == ["2026-03-01", "2026-04-01"]
+    assert history["provisional"] == [False, True]
+    assert history["urls"] == [
+        reverse("engagement-period", args=[engagement.pk, "2026-03-01"]),
+        reverse("engagement-period", args=[engagement.pk, "2026-04-01"]),
+    ]
+    for url in history["urls"]:
+        assert client.get(url).status_code == 200
+    assert "(provisional, so far)" in page.content.decode()

@@ -36,6 +36,19 @@ def test_a_rerun_over_unchanged_inputs_scores_nothing_and_writes_nothing(rich_en
 
 
 @pytest.mark.django_db
+def test_a_scorecard_explained_in_earlier_words_keeps_them(rich_engagement):
+    """The sentences are part of the record (a signature covers them): a scorecard computed
+    before their wording changed ("day(s)", "2026-03-31") keeps its text until its inputs
+    change, and no migration rewrites it."""
+    _compute(rich_engagement)
+    scorecard = Scorecard.objects.get(period_start=MARCH)
+    earlier = {**scorecard.explanation, "summary": ["3 day(s) with a check-in to 2026-03-31."]}
+    Scorecard.objects.filter(pk=scorecard.pk).update(explanation=earlier)
+    assert _scorings(rich_engagement) == 0
+    assert Scorecard.objects.get(pk=scorecard.pk).explanation["summary"] == earlier["summary"]
+
+
+@pytest.mark.django_db
 def test_a_changed_configuration_scores_again(rich_engagement):
     _compute(rich_engagement)
     ScoringConfig.objects.update_or_create(

@@ -135,7 +135,7 @@ def test_engagement_ended_mid_period_scores_up_to_its_end():
     result = scoring.score_engagement(inputs, DEFAULT)
     assert result.stored_fields()["contact"] == Decimal("100.0")
     assert result.explanation["dimensions"]["contact"]["text"] == [
-        "2 day(s) with a check-in from 2026-03-01 to 2026-03-15 (15 days); "
+        "2 days with a check-in from 1 Mar 2026 to 15 Mar 2026 (15 days); "
         "a check-in every 7 days means 2 expected."
     ]
 
@@ -154,7 +154,7 @@ def test_engagement_starting_mid_period_shortens_the_contact_span():
     assert span_start == date(2026, 3, 18)
     inputs = full_inputs(contact=contact(span_start=span_start, held=0))
     result = scoring.score_engagement(inputs, DEFAULT)
-    assert "to 2026-03-31 (14 days)" in result.explanation["dimensions"]["contact"]["text"][0]
+    assert "to 31 Mar 2026 (14 days)" in result.explanation["dimensions"]["contact"]["text"][0]
     assert result.stored_fields()["contact"] == Decimal("0.0")
 
 
@@ -234,8 +234,55 @@ def test_the_explanation_says_why_a_view_is_missing_without_counting_below_the_t
     text = sentences(full_inputs(pulse={"provider": PulseInput(3, 72)}))
     assert text == [
         "Fewer than 3 client responses: not shown (anonymity threshold).",
-        "The provider view is 75.0 from 3 response(s).",
+        "The provider view is 75.0 from 3 responses.",
     ]
+
+
+def test_explanation_dates_and_counts_read_as_the_pages_write_them():
+    """Dates as "2 Dec 2026" (the pages' "j M Y"), and one day, issue, item or response in
+    the singular: never "2026-12-02" or "day(s)"."""
+    inputs = full_inputs(
+        as_of=date(2026, 3, 2),
+        contact=contact(cadence_days=1, held=1, last_checkin_on=date(2026, 2, 20)),
+        transparency={"provider": RatioInput(1, 1)},
+        dedication={"client": RatioInput(0, 1)},
+        goals=(GoalInput(1, "Cut backlog", date(2026, 1, 1), date(2026, 5, 1), None, 50),),
+        pulse={"client": PulseInput(1, 24)},
+        survey_threshold=1,
+    )
+    result = scoring.score_engagement(inputs, DEFAULT)
+    text = result.explanation["dimensions"]
+    assert text["contact"]["text"] == [
+        "1 day with a check-in from 1 Mar 2026 to 2 Mar 2026 (2 days); "
+        "a check-in every day means 2 expected."
+    ]
+    assert text["transparency"]["text"][1] == (
+        "The provider side raised 1 of the 1 issue it was responsible for."
+    )
+    assert text["dedication"]["text"][0] == (
+        "The client side completed 0 of its 1 action item due so far on time."
+    )
+    assert text["alignment"]["text"] == [
+        "Goal 'Cut backlog': expected 50% by 2 Mar 2026, actual 50%."
+    ]
+    assert text["sentiment"]["text"] == [
+        "The client view is 75.0 from 1 response.",
+        "Fewer than 1 provider response: not shown (anonymity threshold).",
+    ]
+    gap = next(a for a in scoring.alerts_for(inputs, result, None) if a.kind == "contact_gap")
+    assert gap.message == "No check-in on Service desk since 20 Feb 2026."
+    every_word = " ".join(line for d in text.values() for line in d["text"])
+    assert "(s)" not in every_word and "2026-" not in every_word
+
+
+@pytest.mark.parametrize(
+    "day, text",
+    [(date(2026, 12, 2), "2 Dec 2026"), (date(2027, 1, 31), "31 Jan 2027")],
+)
+def test_day_text_is_the_pages_date_format(day, text):
+    from django.template.defaultfilters import date as date_filter
+
+    assert scoring.day_text(day) == text == date_filter(day, "j M Y")
 
 
 def test_weight_overrides_change_overall_and_coverage():

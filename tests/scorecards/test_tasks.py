@@ -113,7 +113,7 @@ def test_recompute_now_queues_the_current_period(
     rich_engagement, client_manager, client_viewer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        run = request_recompute(engagement=rich_engagement, user=client_manager)
+        (run,) = request_recompute(engagement=rich_engagement, user=client_manager)
     run.refresh_from_db()
     period = period_containing("month", rich_engagement.today())
     assert (run.status, run.period_start, run.trigger) == ("succeeded", period.start, "on_demand")
@@ -237,7 +237,8 @@ def test_a_chunk_task_takes_the_same_statements_for_10_and_50_engagements(requir
         run.refresh_from_db()
         assert (run.status, run.scorecards_written) == ("succeeded", size)
         counts.append(len(captured.captured_queries))
-    assert counts == [24, 24]
+    # 25 since the survey thresholds in force are read off the configuration's history.
+    assert counts == [25, 25]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -263,3 +264,31 @@ def test_command_without_sync_in_eager_mode_runs_every_period_it_plans():
     assert [run for run in runs if run[2] != "succeeded"] == []
     assert Scorecard.objects.count() == len(runs)
     assert "queued" not in out.getvalue().lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compute_scorecards_runs_its_chain_of_periods_to_the_end(engagement, on):
+    """Outside a test transaction each run is sent as its transaction commits, as in
+    production: the first must not finish before the chain after it is linked."""
+    with on(date(2026, 5, 10)):
+        call_command("compute_scorecards", stdout=StringIO())
+    runs = ScorecardRun.objects.order_by("period_start")
+    assert [run.period_start.month for run in runs] == [1, 2, 3, 4, 5]
+    assert {run.status for run in runs} == {"succeeded"}
+
+
+@pytest.mark.django_db
+def test_a_chain_of_periods_without_a_broker_fails_as_a_whole(
+    rich_engagement, client_manager, on, django_capture_on_commit_callbacks
+):
+    from scorecards.tasks import compute_period_task
+
+    down = mock.patch.object(
+        compute_period_task, "apply_async", side_effect=KombuOperationalError("refused")
+    )
+    with on(date(2026, 5, 10)), down, pytest.raises(BrokerUnavailable):
+        with django_capture_on_commit_callbacks(execute=True):
+            request_recompute(engagement=rich_engagement, user=client_manager, period_start=MARCH)
+    runs = ScorecardRun.objects.order_by("period_start")
+    assert [run.period_start.month for run in runs] == [3, 4, 5]
+    assert {run.status for run in runs} == {"failed"}  # none is left queued for hours

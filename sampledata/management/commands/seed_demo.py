@@ -1,28 +1,38 @@
-"""A small, realistic demo: four organisations, five engagements, six to nine months of history.
+"""A small, realistic demo that runs to today: four organisations, four engagements with
+six to nine months of history, and a proposal awaiting acceptance.
 
     python manage.py seed_demo
 
 Lumen Retail is the client of two providers (Bluefin IT Services, Cobalt Data
-Works); Cobalt is in turn the client of Arcadia Cloud Hosting. Every record is
-written through the same services the dashboard and the API use, so the demo
-obeys the product's rules. Deterministic for a given day (random.Random(42),
-dates relative to today); idempotent: when the demo exists, it only prints
-the logins again. It runs in one transaction, so a failure leaves nothing half made.
+Works); Cobalt is in turn the client of Arcadia Cloud Hosting. Each engagement has
+its own SLAs, goals, issues and feedback (sampledata.demo_content). Records run up
+to yesterday in each engagement's time zone, so the period in progress has partial
+data; every period since each engagement's start is scored, final once closed and
+provisional before (PRODUCT.md §6); the latest closed period is signed by one side
+and awaits the other, and earlier ones are signed (one disputed).
+
+Every record is written through the same services the dashboard and the API use,
+so the demo obeys the product's rules. Deterministic for a given moment
+(random.Random(42), dates relative to each engagement's today); idempotent: when the
+demo exists, it only prints the guide again. It runs in one transaction, so a
+failure leaves nothing half made.
 """
 
+import logging
 import random
 import re
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import mail
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -41,237 +51,164 @@ from relationships.models import (
     Side,
     other_side,
 )
+from relationships.periods import CLOSED, IN_PROGRESS, Period, period_starting
 from relationships.services import (
     engagement_accept,
     engagement_propose,
     invitation_accept,
     organization_create,
 )
+from sampledata.demo_content import (
+    ORGANIZATIONS,
+    PROFILES,
+    PROPOSAL,
+    SIGN_COMMENTS,
+    Profile,
+)
+from scorecards.models import Scorecard, ScorecardReview, ScorecardRun
+from scorecards.runs import create_runs, run_in_process
+from scorecards.services import alert_acknowledge, scorecard_review
 
 PASSWORD = "accord-demo-2026"
 # The demo's marker: when this organisation exists, the demo is already there.
 MARKER_ORGANIZATION = "Lumen Retail"
 
-# Organisation name → (login prefix, [(role, first name, last name)]).
-ORGANIZATIONS = {
-    "Lumen Retail": (
-        "lumen",
-        [
-            ("admin", "Maya", "Lindqvist"),
-            ("manager", "Omar", "Haddad"),
-            ("viewer", "Ines", "Costa"),
-        ],
-    ),
-    "Bluefin IT Services": (
-        "bluefin",
-        [("admin", "Ravi", "Menon"), ("manager", "Sofia", "Brandt"), ("viewer", "Tom", "Okafor")],
-    ),
-    "Cobalt Data Works": (
-        "cobalt",
-        [("admin", "Lena", "Fischer"), ("manager", "Jun", "Park"), ("viewer", "Ada", "Nwosu")],
-    ),
-    "Arcadia Cloud Hosting": (
-        "arcadia",
-        [("admin", "Noah", "Reyes"), ("manager", "Priya", "Shah"), ("viewer", "Eli", "Novak")],
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How an engagement behaves: drives misses, openness, follow-through and moods."""
-
-    name: str
-    client: str
-    provider: str
-    phase: str
-    period: str
-    time_zone: str
-    started_days_ago: int
-    ends_in_days: int | None = None
-    met: tuple[float, float] = (0.85, 0.85)  # chance an SLA is met: client, provider
-    self_raised: tuple[float, float] = (0.7, 0.7)  # chance a side raises its own issue
-    on_time: tuple[float, float] = (0.7, 0.7)  # chance a side completes an action on time
-    mood: tuple[float, float] = (3.8, 3.8)  # mean pulse answer: client view, provider view
-    checkin_lapse_days: int = 0  # no check-ins in this many recent days
-
-
-PROFILES = (
-    Profile(
-        "Lumen · Bluefin service desk",
-        "Lumen Retail",
-        "Bluefin IT Services",
-        phase=Engagement.Phase.ACTIVE,
-        period="month",
-        time_zone="Europe/London",
-        started_days_ago=200,
-        met=(0.9, 0.88),
-        self_raised=(0.8, 0.85),
-        on_time=(0.8, 0.85),
-        mood=(4.2, 4.1),
-    ),
-    Profile(
-        "Lumen · Cobalt data platform",
-        "Lumen Retail",
-        "Cobalt Data Works",
-        phase=Engagement.Phase.EXPANDING,
-        period="month",
-        time_zone="America/New_York",
-        started_days_ago=195,
-        met=(0.85, 0.6),
-        self_raised=(0.75, 0.35),
-        on_time=(0.75, 0.45),
-        # The perception gap: the client is far less happy than the provider thinks.
-        mood=(1.9, 4.4),
-    ),
-    Profile(
-        "Cobalt · Arcadia hosting",
-        "Cobalt Data Works",
-        "Arcadia Cloud Hosting",
-        phase=Engagement.Phase.PILOT,
-        period="week",
-        time_zone="Asia/Singapore",
-        started_days_ago=185,
-        met=(0.7, 0.8),
-        self_raised=(0.6, 0.6),
-        on_time=(0.55, 0.65),
-        mood=(3.2, 3.6),
-        checkin_lapse_days=38,
-    ),
-    Profile(
-        "Lumen · Bluefin legacy migration",
-        "Lumen Retail",
-        "Bluefin IT Services",
-        phase=Engagement.Phase.WINDING_DOWN,
-        period="quarter",
-        time_zone="UTC",
-        started_days_ago=290,
-        ends_in_days=75,
-        met=(0.8, 0.75),
-        self_raised=(0.5, 0.7),
-        on_time=(0.6, 0.7),
-        mood=(3.4, 3.7),
-    ),
-)
-
-# (owner side, name, unit, direction, target, weight, (met range), (missed range))
-SLAS = (
-    (
-        Side.PROVIDER,
-        "Availability",
-        "%",
-        "higher_is_better",
-        "99.5",
-        "2",
-        (99.5, 99.99),
-        (97.8, 99.4),
-    ),
-    (Side.PROVIDER, "P1 response", "minutes", "lower_is_better", "60", "1", (18, 60), (65, 150)),
-    (
-        Side.CLIENT,
-        "Approvals within 2 business days",
-        "%",
-        "higher_is_better",
-        "90",
-        "1",
-        (90, 100),
-        (55, 89),
-    ),
-    (
-        Side.CLIENT,
-        "Knowledge-transfer sessions held",
-        "sessions",
-        "higher_is_better",
-        "1",
-        "1",
-        (1, 3),
-        (0, 0),
-    ),
-)
-
-FEEDBACK = {
-    Side.CLIENT: {
-        "appreciation": [
-            "The weekend cut-over went without a single ticket on Monday. Thank you.",
-            "Your team flagged the certificate expiry two weeks ahead — exactly what we need.",
-            "The new runbook made our on-call rotation much calmer.",
-        ],
-        "improvement": [
-            (
-                "Incident updates arrive in bursts instead of every 30 minutes.",
-                "Post a status update every 30 minutes during P1s, even if nothing changed.",
-            ),
-            (
-                "The monthly report mixes planned and unplanned downtime.",
-                "Split planned and unplanned downtime into two rows in the report.",
-            ),
-        ],
-    },
-    Side.PROVIDER: {
-        "appreciation": [
-            "Approvals came back the same day all month; that kept the release on track.",
-            "Thanks for joining the knowledge-transfer sessions with so many questions prepared.",
-            "Your product owner's clear priorities made sprint planning quick.",
-        ],
-        "improvement": [
-            (
-                "Change requests arrive without acceptance criteria.",
-                "Add acceptance criteria to every change request before it is sent.",
-            ),
-            (
-                "Test data for UAT is usually two days late.",
-                "Share the UAT data set at the sprint review, not at the start of UAT.",
-            ),
-        ],
-    },
-}
-
-ISSUES = {
-    Side.PROVIDER: [
-        "Backup job silently skipped two nights",
-        "P1 ticket sat unassigned over the weekend",
-        "Patch window overran into business hours",
-        "Monitoring alert routed to a departed engineer",
-    ],
-    Side.CLIENT: [
-        "Firewall change approved a week late",
-        "Requirements for the loyalty export changed after sign-off",
-        "Test accounts were not provisioned before UAT",
-        "Vendor access badge expired during the migration",
-    ],
-}
-
 
 class Command(BaseCommand):
-    help = "Create a small, realistic demo data set (idempotent) and print its logins."
+    help = (
+        "Create a small, realistic demo data set up to yesterday (idempotent), score every "
+        "period of it and print its logins."
+    )
 
     def handle(self, *args, **options):
         if Organization.objects.filter(name=MARKER_ORGANIZATION).exists():
             self.stdout.write("The demo data is already present; nothing changed.")
         else:
             with transaction.atomic():
-                Demo(random.Random(42), timezone.now()).build()
-            self.stdout.write(self.style.SUCCESS("Demo data created."))
-            # The current, previous and any missing recent periods, as the nightly run does.
-            call_command("compute_scorecards", "--sync", stdout=self.stdout)
-        self.print_logins()
+                demo = Demo(random.Random(42), timezone.now())
+                demo.build()
+                compute_every_period()
+                demo.sign_off()
+                demo.settle_alerts()
+            final, provisional = (
+                Scorecard.objects.filter(status=status).count()
+                for status in (Scorecard.Status.FINAL, Scorecard.Status.PROVISIONAL)
+            )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo data created: every period since each engagement started is "
+                    f"scored ({final} final, {provisional} provisional)."
+                )
+            )
+        self.print_guide()
 
-    def print_logins(self):
+    def print_guide(self):
+        """The logins with the organisation and side of each, and what awaits whom."""
         self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}")
-        self.stdout.write("  admin  (superuser, Django admin at /admin/)")
-        for organization, (prefix, people) in ORGANIZATIONS.items():
-            logins = ", ".join(f"{prefix}-{role}" for role, _, _ in people)
-            self.stdout.write(f"  {organization}: {logins}")
+        self.stdout.write(f"  {'admin':<16} — superuser, the Django admin at /admin/")
+        for name, (prefix, people) in ORGANIZATIONS.items():
+            organization = Organization.objects.filter(name=name).first()
+            if organization is None:
+                continue
+            parties = parties_of(organization)
+            for role, first, last in people:
+                self.stdout.write(
+                    f"  {f'{prefix}-{role}':<16} — {name} ({parties}) {role}, {first} {last}"
+                )
+        self.stdout.write("\nEngagements (client → provider):")
+        for engagement in demo_engagements():
+            self.stdout.write(f"  {engagement.name}: {engagement.client} → {engagement.provider}")
+            self.stdout.write(f"    {awaiting(engagement)}")
+
+
+def parties_of(organization: Organization) -> str:
+    """ "client", "provider", or both with the counterparts: the side each login acts on."""
+    engagements = (
+        Engagement.objects.filter(Q(client=organization) | Q(provider=organization))
+        .exclude(status=Engagement.Status.ARCHIVED)
+        .select_related("client", "provider")
+    )
+    as_client = sorted({e.provider.name for e in engagements if e.client_id == organization.pk})
+    as_provider = sorted({e.client.name for e in engagements if e.provider_id == organization.pk})
+    if as_client and as_provider:
+        return f"provider to {', '.join(as_provider)}; client of {', '.join(as_client)}"
+    return "client" if as_client else "provider"
+
+
+def demo_engagements():
+    names = [profile.name for profile in PROFILES] + [PROPOSAL[2]]
+    return (
+        Engagement.objects.filter(name__in=names)
+        .exclude(status=Engagement.Status.ARCHIVED)
+        .select_related("client", "provider")
+        .order_by("pk")
+    )
+
+
+def logins_of(engagement: Engagement, side: str, roles=(Role.ADMIN, Role.MANAGER)) -> str:
+    usernames = Membership.objects.filter(
+        organization_id=engagement.organization_id_of(side), role__in=roles
+    ).values_list("user__username", flat=True)
+    return " or ".join(sorted(usernames))
+
+
+def awaiting(engagement: Engagement) -> str:
+    """What the engagement awaits today, and from whom."""
+    if engagement.status == Engagement.Status.PROPOSED:
+        side = other_side(engagement.proposed_by_side)
+        return (
+            f"Proposed by {engagement.organization_of(engagement.proposed_by_side)}; awaits "
+            f"acceptance by {engagement.organization_of(side)}'s admin: "
+            f"{logins_of(engagement, side, roles=(Role.ADMIN,))}."
+        )
+    period = engagement.latest_closed_period()
+    scorecard = engagement.scorecards.filter(
+        period_kind=period.kind, period_start=period.start
+    ).first()
+    if scorecard is None or not scorecard.is_final:
+        # A demo seeded before the period closed, served without the nightly run.
+        return (
+            f"{period.title} has closed; its final scorecard comes with the next run "
+            "(python manage.py compute_scorecards --sync)."
+        )
+    signed = set(
+        scorecard.reviews.filter(
+            stale_at__isnull=True, decision=ScorecardReview.Decision.SIGNED
+        ).values_list("side", flat=True)
+    )
+    if scorecard.is_frozen:
+        return f"{period.title}, the latest closed period, is signed by both sides."
+    waiting = [side for side in Side.values if side not in signed]
+    who = "; ".join(
+        f"the {side} ({engagement.organization_of(side)}): {logins_of(engagement, side)}"
+        for side in waiting
+    )
+    done = f"signed by the {signed.pop()} and " if signed else ""
+    return f"{period.title}, the latest closed period, is {done}awaiting {who}."
+
+
+def compute_every_period() -> None:
+    """Score every period of each active engagement since its start, oldest first (each
+    period's trend reads the one before), as runs of the command, in this process."""
+    wanted: dict[tuple[str, date], list[int]] = {}
+    for engagement in Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"):
+        for period in engagement.periods():
+            wanted.setdefault((period.kind, period.start), []).append(engagement.pk)
+    # Celery logs each task it runs; the command prints a summary instead.
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+    for run in create_runs(wanted, trigger=ScorecardRun.Trigger.COMMAND, dispatch=False):
+        deque(run_in_process(run), maxlen=0)
+        run.refresh_from_db()
+        if run.status != ScorecardRun.Status.SUCCEEDED:
+            raise CommandError(f"Scoring {run.period_kind} from {run.period_start}: {run.error}")
 
 
 class Demo:
     def __init__(self, rng: random.Random, now: datetime):
         self.rng = rng
         self.now = now
-        # Everything happened at least an hour ago, whatever the engagement's time zone.
-        self.latest = now - timedelta(hours=1)
-        self.today = now.date()
         self.people: dict[str, dict[str, object]] = {}  # organisation → role → user
+        self.engagements: list[tuple[Profile, Engagement]] = []
         # Every demo login shares the password: hashing it once saves seconds.
         self.password_hash = make_password(PASSWORD)
 
@@ -288,19 +225,32 @@ class Demo:
             mail.outbox = []
             organizations = {MARKER_ORGANIZATION: self.organization(MARKER_ORGANIZATION)}
             for profile in PROFILES:
-                self.engagement(profile, organizations)
-        # A proposal waiting for Arcadia's admin, to show acceptance: from Cobalt, which
-        # already works with Arcadia (a proposal goes only to such a counterpart, or to
-        # a new organisation invited by e-mail).
+                self.engagements.append((profile, self.engagement(profile, organizations)))
+        # A proposal waiting for the counterpart's admin, to show acceptance: from an
+        # organisation that already works with it (a proposal goes only to such a
+        # counterpart, or to a new organisation invited by e-mail).
+        proposer, counterpart, name, phase, starts_in_days = PROPOSAL
         engagement_propose(
-            proposer=self.people["Cobalt Data Works"][Role.ADMIN],
-            own_organization=organizations["Cobalt Data Works"],
+            proposer=self.people[proposer][Role.ADMIN],
+            own_organization=organizations[proposer],
             own_side=Side.CLIENT,
-            counterpart=organizations["Arcadia Cloud Hosting"],
-            name="Cobalt · Arcadia disaster-recovery site",
-            phase=Engagement.Phase.PILOT,
-            start_date=self.today + timedelta(days=30),
+            counterpart=organizations[counterpart],
+            name=name,
+            phase=phase,
+            start_date=self.now.date() + timedelta(days=starts_in_days),
         )
+
+    # ---------------------------------------------------------------- the calendar
+    def today(self, engagement: Engagement) -> date:
+        return engagement.local_date(self.now)
+
+    def moment(self, engagement, day: date, hour: int) -> datetime | None:
+        """A local time on `day`, or None unless it was before today (the demo runs up to
+        yesterday in the engagement's time zone)."""
+        moment = timezone.make_aware(
+            datetime.combine(day, time(hour, self.rng.choice((0, 15, 30, 45)))), engagement.tz
+        )
+        return moment if moment < engagement.start_of(self.today(engagement)) else None
 
     # ---------------------------------------------------------------- parties
     def users(self, name: str) -> dict[str, object]:
@@ -332,9 +282,10 @@ class Demo:
             for role in (Role.MANAGER, Role.VIEWER)
         )
 
-    def engagement(self, profile: Profile, organizations: dict[str, Organization]):
+    def engagement(self, profile: Profile, organizations: dict[str, Organization]) -> Engagement:
         client, provider = self.people[profile.client], self.people[profile.provider]
-        start = self.today - timedelta(days=profile.started_days_ago)
+        today = timezone.localtime(self.now, ZoneInfo(profile.time_zone)).date()
+        start = today - timedelta(days=profile.started_days_ago)
         known = organizations.get(profile.provider)
         engagement = engagement_propose(
             proposer=client[Role.ADMIN],
@@ -347,9 +298,7 @@ class Demo:
             name=profile.name,
             phase=profile.phase,
             start_date=start,
-            end_date=self.today + timedelta(days=profile.ends_in_days)
-            if profile.ends_in_days
-            else None,
+            end_date=today + timedelta(days=profile.ends_in_days) if profile.ends_in_days else None,
             time_zone=profile.time_zone,
             scorecard_period=profile.period,
         )
@@ -362,12 +311,13 @@ class Demo:
         sides = {Side.CLIENT: client, Side.PROVIDER: provider}
         contacts = self.contacts(engagement, sides, start)
         slas = self.slas(engagement, profile, sides)
-        self.goals(engagement, contacts, provider[Role.MANAGER])
+        goals = self.goals(engagement, profile, contacts, provider[Role.MANAGER])
         # History from the start, so every period of the engagement has data.
         self.checkins(engagement, profile, sides, start)
-        self.feedback(engagement, sides, slas, start)
+        self.feedback(engagement, profile, sides, slas, goals, start)
         self.issues(engagement, profile, sides, start)
         self.pulse(engagement, profile, sides)
+        return engagement
 
     def contacts(self, engagement, sides, start) -> dict[str, KeyContact]:
         def contact(side, user, role, since, until=None, name=""):
@@ -388,8 +338,8 @@ class Demo:
             contact(side, users[Role.ADMIN], roles.EXECUTIVE_SPONSOR, start)
             stewards[side] = contact(side, users[Role.MANAGER], roles.RELATIONSHIP_STEWARD, start)
         contact(Side.PROVIDER, sides[Side.PROVIDER][Role.VIEWER], roles.DELIVERY_LEAD, start)
-        # A change of key contact, kept as history: the first delivery lead moved on.
-        handover = start + (self.today - start) / 2
+        # A change of key contact, kept as history: the first technical lead moved on.
+        handover = start + (self.today(engagement) - start) / 2
         contact(
             Side.PROVIDER,
             None,
@@ -401,90 +351,85 @@ class Demo:
         return stewards
 
     # ---------------------------------------------------------------- agreements
-    def slas(self, engagement, profile, sides) -> list[SLA]:
-        slas = []
-        for side, name, unit, direction, target, weight, met, missed in SLAS:
-            sla = SLA.objects.create(
+    def slas(self, engagement, profile: Profile, sides) -> list[SLA]:
+        slas = [
+            SLA.objects.create(
                 engagement=engagement,
-                owner_side=side,
-                name=name,
-                unit=unit,
-                direction=direction,
-                target=Decimal(target),
-                weight=Decimal(weight),
+                owner_side=spec.owner_side,
+                name=spec.name,
+                unit=spec.unit,
+                direction=spec.direction,
+                target=Decimal(spec.target),
+                weight=Decimal(spec.weight),
             )
-            slas.append((sla, met, missed))
-        start = engagement.start_date
-        first_monday = start + timedelta(days=-start.weekday() % 7)
+            for spec in profile.slas
+        ]
+        today = self.today(engagement)
         for side in Side.values:
             chance = profile.met[0 if side == Side.CLIENT else 1]
             rows = [
                 MeasurementRow(
                     sla_id=sla.pk,
-                    period_start=week,
-                    period_end=week + timedelta(days=6),
-                    value=self.value(met if self.rng.random() < chance else missed, unit=sla.unit),
-                    source="monitoring" if side == Side.PROVIDER else "service portal",
+                    period_start=first,
+                    period_end=last,
+                    value=self.value(spec.met if self.rng.random() < chance else spec.missed),
+                    source=spec.source,
                 )
-                for sla, met, missed in slas
-                if sla.owner_side == side
-                for week in self.weeks(first_monday)
+                for sla, spec in zip(slas, profile.slas, strict=True)
+                if spec.owner_side == side
+                for first, last in self.measured_spans(spec.every, engagement.start_date, today)
             ]
             measurements_import(
-                rows=rows, actor=sides[side][Role.MANAGER], source="demo weekly export"
+                rows=rows, actor=sides[side][Role.MANAGER], source="demo monitoring export"
             )
         # One correction, so the measurement history shows how corrections are kept.
-        availability = slas[0][0]
-        latest = availability.measurements.current().order_by("-period_start").first()
+        first = slas[0]
+        latest = first.measurements.current().order_by("-period_start").first()
         measurements_import(
             rows=[
                 MeasurementRow(
-                    availability.pk,
+                    first.pk,
                     latest.period_start,
                     latest.period_end,
                     latest.value - Decimal("0.05"),
-                    "monitoring (corrected)",
+                    f"{profile.slas[0].source} (corrected)",
                 )
             ],
-            actor=sides[Side.PROVIDER][Role.MANAGER],
+            actor=sides[first.owner_side][Role.MANAGER],
             source="manual correction",
         )
-        return [sla for sla, _, _ in slas]
+        return slas
 
-    def weeks(self, monday: date) -> Iterator[date]:
-        while monday + timedelta(days=6) < self.today:
-            yield monday
-            monday += timedelta(days=7)
+    @staticmethod
+    def measured_spans(every: str, start: date, today: date) -> Iterator[tuple[date, date]]:
+        """(first, last day) of each day, or each Monday-to-Sunday week, from the engagement's
+        start that ended before today."""
+        if every == "week":
+            start += timedelta(days=-start.weekday() % 7)  # the first Monday
+        length = timedelta(days=7 if every == "week" else 1)
+        while start + length <= today:
+            yield start, start + length - timedelta(days=1)
+            start += length
 
-    def value(self, bounds: tuple[float, float], unit: str) -> Decimal:
+    def value(self, bounds: tuple[float, float]) -> Decimal:
         low, high = bounds
-        if unit == "sessions":
-            return Decimal(self.rng.randint(int(low), int(high)))
+        if isinstance(low, int) and isinstance(high, int):
+            return Decimal(self.rng.randint(low, high))
         return Decimal(str(round(self.rng.uniform(low, high), 2)))
 
-    def goals(self, engagement, stewards, reporter):
-        today = self.today
-        # (title, start, due, achieved on, progress points as (days ago, percent))
-        goals = (
-            (
-                "Move the service desk to the new ticketing tool",
-                -170,
-                -40,
-                -45,
-                ((140, 20), (100, 55), (60, 90)),
-            ),
-            ("Cut P1 incidents by half", -120, 60, None, ((90, 5), (60, 12), (20, 20))),
-            ("Self-service password resets for all stores", -80, 100, None, ((50, 25), (15, 45))),
-            ("Shared capacity plan for next year", 20, 200, None, ()),
-        )
-        for title, start, due, achieved, progress in goals:
+    def goals(self, engagement, profile: Profile, stewards, reporter) -> list[SharedGoal]:
+        today = self.today(engagement)
+        goals = []
+        for spec in profile.goals:
             goal = SharedGoal.objects.create(
                 engagement=engagement,
-                title=title,
-                target="Agreed by both steering groups",
-                start_date=today + timedelta(days=start),
-                due_date=today + timedelta(days=due),
-                achieved_on=today + timedelta(days=achieved) if achieved is not None else None,
+                title=spec.title,
+                target=spec.target,
+                start_date=today + timedelta(days=spec.start),
+                due_date=today + timedelta(days=spec.due),
+                achieved_on=today + timedelta(days=spec.achieved)
+                if spec.achieved is not None
+                else None,
                 client_contact=stewards[Side.CLIENT],
                 provider_contact=stewards[Side.PROVIDER],
             )
@@ -496,19 +441,14 @@ class Demo:
                     note=f"{percent}% done",
                     reporter=reporter,
                 )
-                for days_ago, percent in progress
+                for days_ago, percent in spec.progress
             )
+            goals.append(goal)
+        return goals
 
     # ---------------------------------------------------------------- what happened
-    def moment(self, engagement, day: date, hour: int) -> datetime | None:
-        """A local time on `day`, or None if it has not happened yet."""
-        moment = timezone.make_aware(
-            datetime.combine(day, time(hour, self.rng.choice((0, 15, 30, 45)))), engagement.tz
-        )
-        return moment if moment <= self.latest else None
-
-    def checkins(self, engagement, profile, sides, start):
-        last_day = self.today - timedelta(days=profile.checkin_lapse_days + 1)
+    def checkins(self, engagement, profile: Profile, sides, start):
+        last_day = self.today(engagement) - timedelta(days=profile.checkin_lapse_days + 1)
         attendees = [sides[Side.CLIENT][Role.MANAGER], sides[Side.PROVIDER][Role.MANAGER]]
         contacts = list(engagement.contacts.filter(end_date__isnull=True))
         day, count = start + timedelta(days=self.rng.randint(0, 3)), 0
@@ -551,7 +491,7 @@ class Demo:
                     )
             day += timedelta(days=engagement.checkin_cadence_days + self.rng.choice((-1, 0, 0, 1)))
 
-    def follow_through(self, engagement, profile, sides, items):
+    def follow_through(self, engagement, profile: Profile, sides, items):
         """Complete items on time, late or not at all, as the side's habits say."""
         for item in items:
             roll = self.rng.random()
@@ -572,7 +512,7 @@ class Demo:
                     item=item, user=user, completed_at=completed_at
                 )
 
-    def feedback(self, engagement, sides, slas, start):
+    def feedback(self, engagement, profile: Profile, sides, slas, goals, start):
         day = start + timedelta(days=3)
         while True:
             created_at = self.moment(engagement, day, self.rng.randint(9, 17))
@@ -580,10 +520,11 @@ class Demo:
                 break
             side = self.rng.choice(Side.values)
             kind = "appreciation" if self.rng.random() < 0.6 else "improvement"
-            texts = FEEDBACK[side][kind]
+            texts = profile.feedback[side][kind]
             text, suggestion = (
                 (self.rng.choice(texts), "") if kind == "appreciation" else self.rng.choice(texts)
             )
+            about = self.rng.random()
             # Backdated, so written as a record (the service stamps "now"), after the
             # same validation the service runs.
             feedback = Feedback(
@@ -593,7 +534,8 @@ class Demo:
                 kind=kind,
                 text=text,
                 suggested_action=suggestion,
-                sla=self.rng.choice(slas) if self.rng.random() < 0.3 else None,
+                sla=self.rng.choice(slas) if about < 0.3 else None,
+                goal=self.rng.choice(goals[:3]) if 0.3 <= about < 0.45 else None,
                 created_at=created_at,
             )
             feedback.set_local_dates()
@@ -601,9 +543,10 @@ class Demo:
             feedback.save()
             day += timedelta(days=self.rng.randint(7, 16))
 
-    def issues(self, engagement, profile, sides, start):
+    def issues(self, engagement, profile: Profile, sides, start):
         day = start + timedelta(days=self.rng.randint(2, 8))
-        while day < self.today:
+        cutoff = engagement.start_of(self.today(engagement))
+        while day < self.today(engagement):
             responsible = Side.PROVIDER if self.rng.random() < 0.6 else Side.CLIENT
             index = 0 if responsible == Side.CLIENT else 1
             raised_by_self = self.rng.random() < profile.self_raised[index]
@@ -615,12 +558,12 @@ class Demo:
                 if raised_by_self
                 else timedelta(days=self.rng.randint(2, 9))
             )
-            if detected_at is None or detected_at + lag > self.latest:
+            if detected_at is None or detected_at + lag >= cutoff:
                 break
             issue = feedback_services.issue_raise(
                 engagement=engagement,
                 user=sides[raiser][Role.MANAGER],
-                title=self.rng.choice(ISSUES[responsible]),
+                title=self.rng.choice(profile.issues[responsible]),
                 description="Found during routine operations.",
                 severity=self.rng.choice(("low", "medium", "high", "critical")),
                 responsible_side=responsible,
@@ -628,7 +571,7 @@ class Demo:
                 raised_at=detected_at + lag,
             )
             resolved_at = issue.raised_at + timedelta(days=self.rng.randint(1, 12))
-            if resolved_at <= self.latest:
+            if resolved_at < cutoff:
                 feedback_services.issue_resolve(
                     issue=issue, user=sides[responsible][Role.MANAGER], resolved_at=resolved_at
                 )
@@ -636,7 +579,7 @@ class Demo:
                 self.review(engagement, profile, sides, issue)
             day += timedelta(days=self.rng.randint(10, 22))
 
-    def review(self, engagement, profile, sides, issue):
+    def review(self, engagement, profile: Profile, sides, issue):
         review = feedback_services.review_create(
             issue=issue,
             user=sides[issue.responsible_side][Role.MANAGER],
@@ -663,26 +606,96 @@ class Demo:
         ]
         self.follow_through(engagement, profile, sides, items)
 
-    def pulse(self, engagement, profile, sides):
-        # The survey period is the engagement's, so it starts by its local date.
-        today = engagement.local_date(self.now)
-        period = engagement.current_period(today)
-        for _ in range(3):
-            day = min(period.end, today)
+    def pulse(self, engagement, profile: Profile, sides):
+        """Everyone answered the survey of each period before it closed; in the period in
+        progress only the managers have, so far. The client manager changed their mind once
+        (the first answer is kept, superseded)."""
+        yesterday = self.today(engagement) - timedelta(days=1)
+        changed_mind = False
+        for period in engagement.periods():
+            if period.start > yesterday:
+                continue  # begun today: nobody has answered yet
+            in_progress = engagement.period_state(period) == IN_PROGRESS
+            roles = (Role.MANAGER,) if in_progress else (Role.ADMIN, Role.MANAGER, Role.VIEWER)
+            day = min(period.end, yesterday)
             for side, users in sides.items():
                 mood = profile.mood[0 if side == Side.CLIENT else 1]
-                for user in users.values():
+                for role in roles:
                     feedback_services.pulse_submit(
-                        engagement=engagement, user=user, answers=self.answers(mood), today=day
+                        engagement=engagement,
+                        user=users[role],
+                        answers=self.answers(mood),
+                        today=day,
                     )
-            period = period.previous()
-        # Someone changed their mind this period: the first answer is kept, superseded.
-        feedback_services.pulse_submit(
-            engagement=engagement,
-            user=sides[Side.CLIENT][Role.VIEWER],
-            answers=self.answers(profile.mood[0]),
-            today=today,
-        )
+            if not changed_mind:
+                feedback_services.pulse_submit(
+                    engagement=engagement,
+                    user=sides[Side.CLIENT][Role.MANAGER],
+                    answers=self.answers(profile.mood[0]),
+                    today=day,
+                )
+                changed_mind = True
 
     def answers(self, mood: float) -> dict[str, int]:
         return {field: min(5, max(1, round(self.rng.gauss(mood, 0.6)))) for field in PULSE_FIELDS}
+
+    # ---------------------------------------------------------------- sign-off
+    def sign_off(self):
+        """Each closed period is signed by both sides, a few days after it closed, except the
+        latest, which one side has signed and the other has not yet; a period the client
+        disputed stays open to a new review."""
+        for profile, engagement in self.engagements:
+            closed = [p for p in engagement.periods() if engagement.period_state(p) == CLOSED]
+            for back, period in enumerate(closed):
+                scorecard = engagement.scorecards.get(
+                    period_kind=period.kind, period_start=period.start
+                )
+                signers = [other_side(profile.awaiting_side)] if back == 0 else Side.values
+                moments = []
+                for side in signers:
+                    disputed = side == Side.CLIENT and back == profile.disputed_periods_back
+                    review = scorecard_review(
+                        scorecard=scorecard,
+                        user=self.people[engagement.organization_of(side).name][Role.MANAGER],
+                        decision=ScorecardReview.Decision.DISPUTED
+                        if disputed
+                        else ScorecardReview.Decision.SIGNED,
+                        comment=profile.dispute
+                        if disputed
+                        else self.rng.choice(SIGN_COMMENTS[side]),
+                    )
+                    moments.append(self.signed_at(engagement, period))
+                    ScorecardReview.objects.filter(pk=review.pk).update(created_at=moments[-1])
+                Scorecard.objects.filter(pk=scorecard.pk, frozen_at__isnull=False).update(
+                    frozen_at=max(moments)
+                )
+
+    def settle_alerts(self):
+        """The alerts of a closed period were raised by the nightly run after it closed;
+        those before the latest closed period have been acknowledged since, by a manager of
+        the side they name (either side's for the engagement's)."""
+        for _, engagement in self.engagements:
+            latest = engagement.latest_closed_period()
+            for alert in engagement.alerts.order_by("period_start", "kind", "side"):
+                period = period_starting(alert.period_kind, alert.period_start)
+                if engagement.period_state(period) != CLOSED:
+                    continue  # raised by today's run
+                closed = engagement.start_of(engagement.period_closed_from(period))
+                raised_at = min(closed + timedelta(hours=2), self.now)
+                if period.start < latest.start:
+                    side = alert.side or self.rng.choice(Side.values)
+                    user = self.people[engagement.organization_of(side).name][Role.MANAGER]
+                    alert_acknowledge(alert=alert, user=user)
+                    acknowledged_at = raised_at + timedelta(days=self.rng.randint(0, 2), hours=7)
+                    alert.acknowledged_at = min(acknowledged_at, self.now)
+                alert.raised_at = raised_at
+                alert.save(update_fields=["raised_at", "acknowledged_at"])
+
+    def signed_at(self, engagement: Engagement, period: Period) -> datetime:
+        """A working hour in the days after the period closed; never later than now."""
+        day = engagement.period_closed_from(period) + timedelta(days=self.rng.randint(0, 4))
+        moment = timezone.make_aware(
+            datetime.combine(day, time(self.rng.randint(9, 16), self.rng.choice((0, 30)))),
+            engagement.tz,
+        )
+        return min(moment, self.now)
