@@ -137,7 +137,8 @@ def _freeze_march(engagement):
         ("2026-03-02", "the month containing it starts on 2026-03-01"),
         ("2026-06-01", "after the period in progress, May 2026, which starts on 2026-05-01"),
         ("2025-12-01", "its first period starts on 2026-01-01"),
-        ("9999-12-31", "after the period in progress"),
+        ("2099-12-01", "after the period in progress"),
+        ("9999-12-31", "Enter a date from 2000-01-01 to 2099-12-31"),  # the one range first
         ("2026-03-01", "frozen"),
         ("2026-04-01", "ended on 2026-03-20; its last period starts on 2026-03-01"),
     ],
