@@ -228,3 +228,15 @@ def _on(day: date, hour: int = 12):
 def on():
     """`with on(day):` the application believes it is noon UTC on `day`, history included."""
     return _on
+
+
+@pytest.fixture
+def latest_migrations_after():
+    """For a test that migrates backwards and forwards: the database is migrated to the
+    latest migrations again afterwards, as the tests after it expect."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

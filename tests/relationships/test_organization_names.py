@@ -101,7 +101,9 @@ def test_the_check_lists_look_alikes_until_they_are_renamed():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_keys_every_organisation_and_reports_look_alikes(capsys):
+def test_the_migration_keys_every_organisation_and_reports_look_alikes(
+    capsys, latest_migrations_after
+):
     before, after = (
         ("relationships", "0009_scoring_config_grace_days"),
         ("relationships", "0011_organization_name_key_unique"),

@@ -102,18 +102,6 @@ def rich_engagement(engagement):
     return populate(engagement)
 
 
-@pytest.fixture
-def latest_migrations_after():
-    """For a test that migrates backwards and forwards: the database is migrated to the
-    latest migrations again afterwards, as the tests after it expect."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 def make_engagements(count: int) -> list:
     return [populate(EngagementFactory()) for _ in range(count)]
 
