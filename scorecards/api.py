@@ -249,7 +249,7 @@ class ScorecardRunFilter(ApiFilterSet):
 
     class Meta(ApiFilterSet.Meta):
         model = ScorecardRun
-        fields = ["engagement", "status", "trigger", "period_kind", "period_start"]
+        fields = ["engagement", "status", "trigger", "period_kind"]
 
 
 @extend_schema_view(
