@@ -376,7 +376,7 @@ class Engagement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     declined_at = models.DateTimeField(null=True, blank=True)
-    decline_reason = models.TextField(max_length=DECLINE_REASON_MAX, blank=True)
+    decline_reason = models.TextField(max_length=DECLINE_REASON_MAX, blank=True, default="")
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='engagement',
             name='decline_reason',
-            field=models.TextField(blank=True, max_length=2000),
+            field=models.TextField(blank=True, default='', max_length=2000),
         ),
         migrations.AddField(
             model_name='engagement',
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalengagement',
             name='decline_reason',
-            field=models.TextField(blank=True, max_length=2000),
+            field=models.TextField(blank=True, default='', max_length=2000),
         ),
         migrations.AddField(
             model_name='historicalengagement',
