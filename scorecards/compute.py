@@ -10,7 +10,7 @@ events in one transaction, so nothing partial is ever visible.
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 
 import orjson
@@ -24,6 +24,7 @@ from feedback.selectors import survey_publications
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
+from relationships.terms import SlaTerms, scoring_configs_in_force, sla_terms_in_force
 from scorecards import events, latest, scoring
 from scorecards.inputs import (
     ContactInput,
@@ -131,14 +132,16 @@ def _by_engagement(rows, make) -> dict[int, list]:
     return grouped
 
 
-def sla_attainment(ids, period: Period):
+def sla_attainment(ids, period: Period, terms: dict[int, SlaTerms] | None = None):
     """(engagement_id, SlaInput fields...) of the engagements' SLAs with current measurements
-    whose period start is in P, in explanation order."""
+    whose period start is in P, in explanation order. `terms`: by SLA id, the terms in force
+    for P where they differ from today's (relationships.terms); P's values meet those."""
     # Filtered before annotating: the counts cover the join's current measurements in P
     # only, and SLAs without any drop out. Counting a key column (never null) keeps the
     # measurements read off the covering (sla, period_start) index alone. Grouped by the
     # SLA's key alone (PostgreSQL): grouping by its details made it sort every measurement.
-    return (
+    terms = terms or {}
+    rows = (
         SLA.objects.filter(
             engagement_id__in=ids,
             measurements__superseded_at__isnull=True,
@@ -146,7 +149,7 @@ def sla_attainment(ids, period: Period):
         )
         .annotate(
             measured=Count("measurements__period_start"),
-            met=Count("measurements__period_start", filter=SLA.meets_target_q()),
+            met=Count("measurements__period_start", filter=_meets_terms_in_force(terms)),
         )
         .values_list(
             "engagement_id",
@@ -162,6 +165,26 @@ def sla_attainment(ids, period: Period):
         )
         .order_by("engagement_id", "owner_side", "name", "pk")
     )
+    if not terms:
+        return rows
+    rows = [
+        (engagement_id, pk, *astuple(terms[pk]), measured, met)
+        if pk in terms
+        else (engagement_id, pk, *details, measured, met)
+        for engagement_id, pk, *details, measured, met in rows
+    ]
+    return sorted(rows, key=lambda row: (row[0], row[3], row[2], row[1]))
+
+
+def _meets_terms_in_force(terms: dict[int, SlaTerms]) -> Q:
+    """On SLAs joined to their measurements: the measurement meets the target in force."""
+    if not terms:
+        return SLA.meets_target_q()
+    meets = ~Q(pk__in=list(terms)) & SLA.meets_target_q()
+    for pk, sla in terms.items():
+        higher = sla.direction == SLA.Direction.HIGHER_IS_BETTER
+        meets |= Q(pk=pk, **{f"measurements__value__{'gte' if higher else 'lte'}": sla.target})
+    return meets
 
 
 def _checkin_dates(as_of, period: Period) -> dict[int, set[date]]:
@@ -242,7 +265,7 @@ def _goals(as_of, period: Period) -> dict[int, list[GoalInput]]:
 def load_inputs(
     engagements: Iterable[Engagement], period_kind: str, period_start: date, today: date | None
 ) -> dict[int, EngagementInputs]:
-    """Everything the model reads for these engagements and period, in eight queries.
+    """Everything the model reads for these engagements and period, in ten queries.
 
     `today` None means each engagement's own date in its time zone. Engagements
     with nothing to score in the period are absent from the result.
@@ -253,13 +276,16 @@ def load_inputs(
     if not as_of:
         return {}
     ids = list(as_of)
-    slas = _by_engagement(sla_attainment(ids, period), SlaInput)
+    scored = [engagement for engagement in engagements if engagement.pk in as_of]
+    slas = _by_engagement(
+        sla_attainment(ids, period, sla_terms_in_force(scored, period)), SlaInput
+    )
     checkin_dates = _checkin_dates(as_of, period)
     last_checkins = _last_checkins(as_of)
     transparency = _transparency(as_of, period)
     dedication = _dedication(as_of, period)
     goals = _goals(as_of, period)
-    surveys = survey_publications([e for e in engagements if e.pk in as_of], period, today)
+    surveys = survey_publications(scored, period, today)
     inputs = {}
     for engagement in engagements:
         if engagement.pk not in as_of:
@@ -371,9 +397,11 @@ def compute_chunk(
                 engagement_id__in=ids, period_kind=period.kind, period_start=period.start
             ).defer("explanation")  # kilobytes each, and not needed
         }
+        configs = scoring_configs_in_force(engagements, period)
         writer = _ChunkWriter(period, existing, in_run=in_run)
         for engagement in engagements:
-            writer.add(engagement, inputs[engagement.pk], previous.get(engagement.pk))
+            pk = engagement.pk
+            writer.add(engagement, inputs[pk], previous.get(pk), configs[pk])
         return writer.save()
 
 
@@ -392,8 +420,13 @@ class _ChunkWriter:
         self.frozen_changed: list[int] = []
         self.skipped_frozen = 0
 
-    def add(self, engagement: Engagement, inputs: EngagementInputs, previous) -> None:
-        config = engagement.scoring_config_values()
+    def add(
+        self,
+        engagement: Engagement,
+        inputs: EngagementInputs,
+        previous: PreviousScore | None,
+        config: ScoringConfigValues,
+    ) -> None:
         digest = inputs_digest(inputs, config)
         current = self.existing.get(engagement.pk)
         if current is not None and current.is_frozen:

@@ -44,8 +44,9 @@ def _query_counts(action, sizes=(10, 50)) -> list[int]:
 @pytest.mark.django_db
 def test_reading_inputs_takes_the_same_queries_for_10_and_50_engagements():
     counts = _query_counts(lambda engagements: load_inputs(engagements, "month", MARCH, APRIL_10))
-    # Seven queries for the records, and the survey's: thresholds in force, published answers.
-    assert counts == [9, 9]
+    # Seven queries for the records, the SLA terms in force for the period, and the
+    # survey's: thresholds in force, published answers.
+    assert counts == [10, 10]
 
 
 @pytest.mark.django_db

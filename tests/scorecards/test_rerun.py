@@ -49,11 +49,13 @@ def test_a_scorecard_explained_in_earlier_words_keeps_them(rich_engagement):
 
 
 @pytest.mark.django_db
-def test_a_changed_configuration_scores_again(rich_engagement):
+def test_a_configuration_changed_within_the_period_scores_it_again(rich_engagement, on):
     _compute(rich_engagement)
-    ScoringConfig.objects.update_or_create(
-        engagement=rich_engagement, defaults={"survey_threshold": 1}
-    )
+    # Agreed on 20 March: in force for March (one agreed after March ended is not).
+    with on(MARCH.replace(day=20)):
+        ScoringConfig.objects.update_or_create(
+            engagement=rich_engagement, defaults={"survey_threshold": 1}
+        )
     assert _scorings(rich_engagement) == 1
     scorecard = Scorecard.objects.get(period_start=MARCH)
     assert scorecard.config["survey_threshold"] == 1

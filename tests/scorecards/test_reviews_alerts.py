@@ -131,7 +131,7 @@ def test_viewers_cannot_acknowledge(engagement, client_viewer):
 
 @pytest.mark.django_db
 def test_scoring_config_is_admin_only_validated_audited_and_applied(
-    rich_engagement, client_admin, provider_manager
+    rich_engagement, client_admin, provider_manager, on
 ):
     with pytest.raises(PermissionDenied):
         scoring_config_update(engagement=rich_engagement, user=provider_manager, weights={})
@@ -145,9 +145,13 @@ def test_scoring_config_is_admin_only_validated_audited_and_applied(
     assert set(error.value.message_dict) == {"weights", "survey_threshold"}
     assert not ScoringConfig.objects.exists()
 
-    config = scoring_config_update(
-        engagement=rich_engagement, user=client_admin, weights={"sentiment": 0}, survey_threshold=5
-    )
+    with on(datetime(2026, 3, 20).date()):  # agreed within March: in force for it
+        config = scoring_config_update(
+            engagement=rich_engagement,
+            user=client_admin,
+            weights={"sentiment": 0},
+            survey_threshold=5,
+        )
     assert config.history.get().history_user == client_admin
     scorecard = _compute(rich_engagement)
     assert scorecard.config["weights"]["sentiment"] == 0

@@ -237,8 +237,9 @@ def test_a_chunk_task_takes_the_same_statements_for_10_and_50_engagements(requir
         run.refresh_from_db()
         assert (run.status, run.scorecards_written) == ("succeeded", size)
         counts.append(len(captured.captured_queries))
-    # 25 since the survey thresholds in force are read off the configuration's history.
-    assert counts == [25, 25]
+    # 27 since the survey thresholds, the SLA terms and the scoring configuration in force
+    # are read off their history.
+    assert counts == [27, 27]
 
 
 @pytest.mark.django_db(transaction=True)
