@@ -24,7 +24,7 @@ from feedback.selectors import survey_publications
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
-from relationships.terms import SlaTerms, scoring_configs_in_force, sla_terms_in_force
+from relationships.terms_in_force import SlaTerms, scoring_configs_in_force, sla_terms_in_force
 from scorecards import events, latest, scoring
 from scorecards.inputs import (
     ContactInput,
@@ -135,7 +135,7 @@ def _by_engagement(rows, make) -> dict[int, list]:
 def sla_attainment(ids, period: Period, terms: dict[int, SlaTerms] | None = None):
     """(engagement_id, SlaInput fields...) of the engagements' SLAs with current measurements
     whose period start is in P, in explanation order. `terms`: by SLA id, the terms in force
-    for P where they differ from today's (relationships.terms); P's values meet those."""
+    for P where they differ from today's (relationships.terms_in_force); P's values meet those."""
     # Filtered before annotating: the counts cover the join's current measurements in P
     # only, and SLAs without any drop out. Counting a key column (never null) keeps the
     # measurements read off the covering (sla, period_start) index alone. Grouped by the
