@@ -46,6 +46,23 @@ PAGES = [
     ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
+    # What the Agreement section of the engagement page posts.
+    ("change-requests/<int:pk>/accept/", engagement.change_request_accept, "change-request-accept"),
+    (
+        "change-requests/<int:pk>/decline/",
+        engagement.change_request_decline,
+        "change-request-decline",
+    ),
+    (
+        "change-requests/<int:pk>/withdraw/",
+        engagement.change_request_withdraw,
+        "change-request-withdraw",
+    ),
+    (
+        "change-requests/<int:pk>/comment/",
+        engagement.change_request_comment,
+        "change-request-comment",
+    ),
 ]
 
 urlpatterns = [

@@ -55,7 +55,8 @@ class ScoringConfigForm(AccordForm):
             "grace_days": values.grace_days,
             **{weight_field(name): values.weights[name] for name in DIMENSIONS},
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         for name in DIMENSIONS:
             self.fields[weight_field(name)] = forms.FloatField(
                 min_value=0, max_value=1000, label=f"{name.capitalize()} weight"
@@ -69,7 +70,7 @@ class ScoringConfigForm(AccordForm):
             self.add_error("watch_at", "The watch limit cannot be above the healthy limit.")
         return cleaned
 
-    def service_arguments(self) -> dict:
+    def terms_values(self) -> dict:
         data = self.cleaned_data
         return {
             "weights": {name: data[weight_field(name)] for name in DIMENSIONS},

@@ -92,6 +92,7 @@ def world(
     from knox.models import get_token_model
 
     from feedback.services import pulse_submit
+    from relationships.change_requests import terms_change
     from relationships.models import GoalProgress, Membership
     from relationships.services import invitation_create
     from scorecards.models import Alert, Scorecard, ScorecardRun, WebhookSubscription
@@ -185,6 +186,14 @@ def world(
         ),
         # The client's engagement with someone else: visible to the client's people,
         # but no record of it may be attached to the standing engagement.
+        # Asked by the provider side, of an SLA of its own: the client side decides on it.
+        "change-requests": terms_change(
+            engagement=engagement,
+            user=provider_manager,
+            subject="sla",
+            sla=SLAFactory(engagement=engagement, name="Requested"),
+            values={"target": "90"},
+        ).change_request,
         "sibling": foreign_records(
             EngagementFactory(
                 client=client_org,

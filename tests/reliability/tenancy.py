@@ -277,7 +277,47 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
     ),
-    # Admins of either side.
+    # The terms: managers and admins of either side propose a change (a change request,
+    # since the engagement is active), which redirects to it.
+    "sla-propose": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "sla-change": (
+        "sla",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "goal-propose": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "goal-change": (
+        "engagement_goal",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "engagement-terms-change": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    # The provider side asked: the client side's managers and admins decide, the provider's
+    # withdraw, both comment.
+    "change-request-accept": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
+    "change-request-decline": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
+    "change-request-withdraw": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 302 403"},
+    ),
+    "change-request-comment": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
+    ),
+    # Admins of either side (a change request, since the engagement is active).
     "scoring-config-update": (
         "engagement",
         {"GET": "login 404 403 403 403 200", "POST": "login 404 403 403 403 302"},
@@ -520,6 +560,37 @@ def page_bodies(w) -> dict:
         },
         "scorecard-review": {"decision": "signed", "comment": ""},
         "engagement-decline": {"reason": "Not this year."},
+        "sla-propose": {
+            "name": "First response",
+            "owner_side": "provider",
+            "unit": "hours",
+            "direction": "lower_is_better",
+            "target": "4",
+            "weight": "1",
+        },
+        # Unticked "active": the change deactivates the SLA too.
+        "sla-change": {
+            "name": w["slas"].name,
+            "owner_side": w["slas"].owner_side,
+            "unit": w["slas"].unit,
+            "direction": w["slas"].direction,
+            "target": "97.5",
+            "weight": "2",
+        },
+        "goal-propose": {
+            "title": "Self-service portal",
+            "target": "Four in ten tickets",
+            "start_date": "2026-02-01",
+            "due_date": "2026-09-30",
+        },
+        "goal-change": {
+            "title": "Renamed goal",
+            "start_date": "2026-01-01",
+            "due_date": "2026-12-31",
+        },
+        "engagement-terms-change": {"checkin_cadence_days": 14, "scorecard_period": "month"},
+        "change-request-decline": {"reason": "Not before the migration."},
+        "change-request-comment": {"body": "Why 90?"},
     }
 
 
@@ -546,6 +617,9 @@ PAGE_KWARGS = {
     "alert": lambda w: {"pk": w["alerts"].pk},
     "action_item": lambda w: {"pk": w["action-items"].pk},
     "goal": lambda w: {"pk": w["goals"].pk},
+    "engagement_goal": lambda w: {"pk": w["engagement"].pk, "goal_pk": w["goals"].pk},
+    "sla": lambda w: {"pk": w["engagement"].pk, "sla_pk": w["slas"].pk},
+    "change_request": lambda w: {"pk": w["change-requests"].pk},
     "issue": lambda w: {"pk": w["issues"].pk},
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},

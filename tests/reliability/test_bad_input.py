@@ -294,7 +294,7 @@ def form_values(name: str, value) -> list[tuple[str, object]]:
 FORM_PAGES = sorted(
     name
     for name, (about, rows) in PAGE_TABLE.items()
-    if about in ("engagement", "goal")
+    if about in ("engagement", "goal", "engagement_goal", "sla", "change_request")
     and rows["POST"].split()[3] == "302"
     and name not in ("engagement-recompute",)
 )
@@ -310,7 +310,8 @@ def test_dashboard_form_refuses_bad_input_and_changes_nothing(world, row_counts,
         pytest.skip("no typed fields (or an upload, catalogued below)")
     problems = []
     for field, value in valid.items():
-        if field in ("kind", "owner_side", "side", "role", "severity", "responsible_side"):
+        choices = ("kind", "owner_side", "side", "role", "severity", "responsible_side")
+        if field in (*choices, "direction", "scorecard_period"):
             candidates = [("not a choice", "nonsense")]
         else:
             candidates = form_values(field, value)
