@@ -18,10 +18,16 @@ from relationships.pages import EngagementFormView
 Subject = ChangeRequest.Subject
 
 
+def require_terms_access(engagement: Engagement, user, subject: str) -> None:
+    """terms_change's own check of who may change this subject (PermissionDenied saying
+    why), before a form is shown or read."""
+    change_requests._require_terms_access(engagement, user, subject)
+
+
 def may_change_terms(engagement: Engagement, user, subject: str) -> bool:
     """Whether the user may propose (or, on a proposal of their side, make) this change."""
     try:
-        change_requests.terms_access_require(engagement=engagement, user=user, subject=subject)
+        require_terms_access(engagement, user, subject)
     except PermissionDenied:
         return False
     return True
@@ -49,9 +55,7 @@ class TermsFormView(EngagementFormView):
         return super().post(request, *args, **kwargs)
 
     def require_terms_access(self) -> None:
-        change_requests.terms_access_require(
-            engagement=self.engagement, user=self.request.user, subject=self.subject
-        )
+        require_terms_access(self.engagement, self.request.user, self.subject)
 
     @property
     def counterpart(self):

@@ -242,9 +242,9 @@ def scoring_form(survey=3) -> dict:
         **{f"weight_{name}": value for name, value in weights.items()},
         "healthy_at": "75",
         "watch_at": "50",
-        "min_coverage": "0.5",
+        "min_coverage": "0.4",
         "survey_threshold": str(survey),
-        "grace_days": "3",
+        "grace_days": "5",
     }
 
 
