@@ -28,7 +28,7 @@ from relationships.models import (
 )
 from relationships.people import person_name
 from relationships.services import UNKNOWN_COUNTERPART
-from relationships.terms import GOAL_TERMS, SLA_TERMS
+from relationships.terms import GOAL_TERMS, SLA_TERMS, decimal_text
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -288,7 +288,12 @@ class SLATermsForm(EngagementForm):
 
     def __init__(self, *args, sla: SLA | None = None, **kwargs):
         if sla is not None:
-            kwargs["initial"] = {name: getattr(sla, name) for name in SLA_TERMS}
+            # Decimals as typed ("99.5", not "99.500000").
+            values = {name: getattr(sla, name) for name in SLA_TERMS}
+            kwargs["initial"] = {
+                name: decimal_text(value) if isinstance(value, Decimal) else value
+                for name, value in values.items()
+            }
         super().__init__(*args, **kwargs)
         # The description is not a term: it is given with a new SLA and edited directly.
         del self.fields["active" if sla is None else "description"]
@@ -308,12 +313,16 @@ class GoalTermsForm(EngagementForm):
     start_date = forms.DateField(widget=DateInput)
     due_date = forms.DateField(widget=DateInput)
     client_contact = forms.ModelChoiceField(
-        queryset=KeyContact.objects.none(), required=False, label="Accountable on the client side"
+        queryset=KeyContact.objects.none(),
+        required=False,
+        label="Accountable on the client side",
+        empty_label="Nobody named",
     )
     provider_contact = forms.ModelChoiceField(
         queryset=KeyContact.objects.none(),
         required=False,
         label="Accountable on the provider side",
+        empty_label="Nobody named",
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     cancelled = forms.BooleanField(

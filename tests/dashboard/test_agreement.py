@@ -2,11 +2,12 @@
 on an active engagement and says so; the engagement page's Agreement section shows the open
 requests with what the viewer may do, and the decided ones as the audit trail."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from relationships.change_requests import change_request_comment, terms_change
 from relationships.models import SLA, ChangeRequest, Engagement, ScoringConfig, SharedGoal
@@ -57,7 +58,7 @@ def test_client_manager_proposes_a_provider_sla_target_and_nothing_changes(
     text = page_text(form)
     assert f"Your change will be sent to {provider_org.name} for agreement" in text
     assert "when one of their managers accepts it" in text
-    assert 'value="99.500000"' in form.text or 'value="99.5"' in form.text  # prefilled
+    assert 'value="99.5"' in form.text and 'value="1"' in form.text  # prefilled, as typed
 
     response = browser.post(sla_change_url(sla), {**SLA_FORM, "target": "99.9"}, follow=True)
     change_request = ChangeRequest.objects.get()
@@ -306,6 +307,26 @@ def test_on_a_proposal_the_proposer_edits_directly_and_the_counterpart_is_refuse
 
 
 # ---------------------------------------------------------------- the section's reading
+def test_a_request_past_its_expiry_is_in_the_audit_as_expired_before_the_task_ran(
+    engagement, sla, client_manager, provider_manager
+):
+    change_request = ask_target(engagement, sla, client_manager)
+    ChangeRequest.objects.filter(pk=change_request.pk).update(
+        requested_at=timezone.now() - timedelta(days=31),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    section = " ".join(
+        agreement_html(signed_in(provider_manager).get(engagement.get_absolute_url())).split()
+    )
+    assert "No open change requests" in section
+    assert "Expired" in section and "expired undecided on" in section
+    url = reverse("change-request-accept", args=[change_request.pk])
+    response = signed_in(provider_manager).post(url, follow=True)
+    assert "no longer open" in page_text(response)
+    sla.refresh_from_db()
+    assert sla.target == Decimal("99.5")
+
+
 def test_decided_requests_are_capped_with_a_link_to_older_ones(
     engagement, client_manager, provider_manager
 ):

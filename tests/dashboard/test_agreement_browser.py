@@ -59,8 +59,9 @@ def test_client_proposes_a_provider_sla_target_and_the_provider_accepts(
 
     page = sign_in(browser, live_server, client_manager)
     page.goto(engagement_url)
-    page.click("#side-provider a:has-text('Change')")
-    page.wait_for_url("**" + reverse("sla-change", args=[engagement.pk, sla.pk]))
+    change = reverse("sla-change", args=[engagement.pk, sla.pk])
+    page.click(f"#side-provider a[href='{change}']")
+    page.wait_for_url("**" + change)
     assert "for agreement" in page.locator("main").inner_text()
     page.fill("#id_target", "99.9")
     page.click("button:has-text('Propose this change')")
