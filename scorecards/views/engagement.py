@@ -15,9 +15,11 @@ from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
 from feedback.selectors import contribution_reviews
 from relationships import services as relationship_services
+from relationships.change_requests import terms_change
 from relationships.forms import EngagementDeclineForm, add_service_errors
 from relationships.models import (
     Access,
+    ChangeRequest,
     Engagement,
     KeyContact,
     ScoringConfig,
@@ -308,12 +310,19 @@ class ScoringConfigUpdateView(EngagementFormView):
         return self.form_class(data, engagement=self.engagement)
 
     def perform(self, form):
-        before = self.engagement.scoring_config_values()
-        config = services.scoring_config_update(
-            engagement=self.engagement, user=self.request.user, **form.service_arguments()
-        )
-        if config.values() == before:
+        if config_values(**form.service_arguments()) == self.engagement.scoring_config_values():
             return "Nothing changed: these are the values already in force."
+        change = terms_change(
+            engagement=self.engagement,
+            user=self.request.user,
+            subject=ChangeRequest.Subject.SCORING_CONFIG,
+            values=form.service_arguments(),
+        )
+        if change.change_request:
+            return (
+                "Change requested: it applies once an admin of the other side accepts it; "
+                "until then the configuration in force stays."
+            )
 
 
 # ---------------------------------------------------------------- actions
