@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
 from relationships import api as relationships_api
+from relationships import change_requests_api
 from scorecards import api as scorecards_api
 
 
@@ -30,6 +31,11 @@ class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.E
     """Engagements (relationships) with their scorecards (scorecards)."""
 
     serializer_class = EngagementSerializer
+    # The scoring configuration is a term: relationships.change_requests checks who may set it.
+    actions_checked_by_services = {
+        *relationships_api.EngagementViewSet.actions_checked_by_services,
+        "scoring_config",
+    }
 
 
 router = DefaultRouter()
@@ -40,6 +46,9 @@ router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
 router.register("slas", relationships_api.SLAViewSet, basename="sla")
 router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")
+router.register(
+    "change-requests", change_requests_api.ChangeRequestViewSet, basename="changerequest"
+)
 router.register("goal-progress", relationships_api.GoalProgressViewSet, basename="goalprogress")
 router.register("checkins", feedback_api.CheckInViewSet, basename="checkin")
 router.register("feedback", feedback_api.FeedbackViewSet, basename="feedback")

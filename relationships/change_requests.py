@@ -55,7 +55,7 @@ def terms_change(
     if subject not in Subject.values:
         raise ValidationError({"subject": f"Choose one of {', '.join(Subject.values)}."})
     _check_target(engagement, subject, sla, goal)
-    _require_terms_access(engagement, user, subject)
+    require_terms_access(engagement, user, subject)
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         instance = _stored(engagement, subject, sla, goal)
@@ -93,7 +93,9 @@ def _check_target(engagement: Engagement, subject: str, sla, goal) -> None:
             raise ValidationError({name: f"Choose a {name} of this engagement."})
 
 
-def _require_terms_access(engagement: Engagement, user, subject: str) -> None:
+def require_terms_access(engagement: Engagement, user, subject: str) -> None:
+    """PermissionDenied unless the user may change (or ask to change) this kind of term:
+    the proposing side while proposed, either side once active; admins for the scoring."""
     access = engagement.access_for(user).require("read")
     status = engagement.status
     if status == Engagement.Status.PROPOSED and access.side != engagement.proposed_by_side:

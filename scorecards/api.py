@@ -28,7 +28,9 @@ from core.api.base import (
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
 from feedback.selectors import survey_publication
-from relationships.models import Side
+from relationships.change_requests import terms_change
+from relationships.change_requests_api import terms_answer, terms_write_schema
+from relationships.models import ChangeRequest, Side
 from relationships.periods import PERIOD_STATES, period_containing
 from scorecards import services
 from scorecards.compute import SCORE_FIELDS
@@ -332,8 +334,7 @@ class ScoringConfigUpdateSerializer(StrictSerializer):
         min_value=1,
         max_value=1000,
         required=False,
-        help_text="Applies from the next period that begins; below 3, an active engagement "
-        "needs both sides (refused when one side asks).",
+        help_text="Applies to the periods that begin after it was agreed.",
     )
     grace_days = serializers.IntegerField(min_value=0, max_value=14, required=False)
 
@@ -457,10 +458,13 @@ class EngagementScorecards:
     @extend_schema(
         methods=["PATCH"],
         request=ScoringConfigUpdateSerializer,
-        responses={200: ScoringConfigSerializer},
-        description=(
-            "Change weights, band limits or the survey threshold (admins of either party); "
-            "audited, and applied from the next computation."
+        **terms_write_schema(
+            "Change weights, band limits, the survey threshold or the grace days (admins). "
+            "While the engagement is proposed, an admin of the proposing side sets them "
+            "(200); once active, this opens a change request (202) that applies, from the "
+            "period in progress on, when an admin of the other side accepts it. The values "
+            "already in force are refused (400).",
+            ScoringConfigSerializer,
         ),
     )
     # serializer_class: the browsable API builds its PATCH form from it.
@@ -473,10 +477,18 @@ class EngagementScorecards:
     def scoring_config(self, request, pk=None):
         engagement = self.get_object()
         if request.method == "PATCH":
-            change = ScoringConfigUpdateSerializer(data=request.data)
-            change.is_valid(raise_exception=True)
-            engagement.scoring_config = services.scoring_config_update(
-                engagement=engagement, user=request.user, **change.validated_data
+            body = ScoringConfigUpdateSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            change = terms_change(
+                engagement=engagement,
+                user=request.user,
+                subject=ChangeRequest.Subject.SCORING_CONFIG,
+                values=body.validated_data,
+            )
+            if change.applied is not None:
+                engagement.scoring_config = change.applied
+            return terms_answer(
+                change, lambda: ScoringConfigSerializer(_scoring_config_body(engagement)).data
             )
         return Response(ScoringConfigSerializer(_scoring_config_body(engagement)).data)
 
