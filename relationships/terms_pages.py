@@ -11,17 +11,12 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from relationships import change_requests
+from relationships.change_requests import require_terms_access
 from relationships.forms import EngagementTermsForm, GoalTermsForm, SLATermsForm
 from relationships.models import SLA, ChangeRequest, Engagement, SharedGoal, Side, other_side
 from relationships.pages import EngagementFormView
 
 Subject = ChangeRequest.Subject
-
-
-def require_terms_access(engagement: Engagement, user, subject: str) -> None:
-    """terms_change's own check of who may change this subject (PermissionDenied saying
-    why), before a form is shown or read."""
-    change_requests._require_terms_access(engagement, user, subject)
 
 
 def may_change_terms(engagement: Engagement, user, subject: str) -> bool:
