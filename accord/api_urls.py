@@ -38,13 +38,17 @@ class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.E
     }
 
 
+class SLAViewSet(scorecards_api.SlaTargetBacktest, relationships_api.SLAViewSet):
+    """SLAs (relationships) with the back-test of a proposed target (scorecards)."""
+
+
 router = DefaultRouter()
 router.register("organizations", relationships_api.OrganizationViewSet, basename="organization")
 router.register("memberships", relationships_api.MembershipViewSet, basename="membership")
 router.register("invitations", relationships_api.InvitationViewSet, basename="invitation")
 router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
-router.register("slas", relationships_api.SLAViewSet, basename="sla")
+router.register("slas", SLAViewSet, basename="sla")
 router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")
 router.register(
     "change-requests", change_requests_api.ChangeRequestViewSet, basename="changerequest"

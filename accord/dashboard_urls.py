@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
-from scorecards.views import alerts, engagement, exports, period, portfolio
+from scorecards.views import alerts, engagement, exports, period, portfolio, what_if
 
 # Django's account pages: (path below accounts/, view, name).
 ACCOUNT_PAGES = [
@@ -37,6 +37,7 @@ PAGES = [
         period.scorecard_review,
         "scorecard-review",
     ),
+    ("engagements/<int:pk>/what-if/", what_if.what_if, "what-if"),
     ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
     ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
     (

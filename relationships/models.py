@@ -680,11 +680,18 @@ class SLA(EngagementScoped):
         return self.name
 
     @classmethod
-    def meets_target_q(cls) -> Q:
-        """On SLAs joined to their measurements: the measurement meets its SLA's target."""
-        return Q(
-            direction=cls.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")
-        ) | Q(direction=cls.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target"))
+    def meets_target_q(cls, *, target=None, direction: str | None = None) -> Q:
+        """On SLAs joined to their measurements: the measurement meets its SLA's target, or
+        the `target` (and `direction`) proposed for it instead of its own."""
+        target = F("target") if target is None else target
+        at_least = Q(measurements__value__gte=target)
+        at_most = Q(measurements__value__lte=target)
+        if direction is not None:
+            return at_least if direction == cls.Direction.HIGHER_IS_BETTER else at_most
+        return (
+            Q(direction=cls.Direction.HIGHER_IS_BETTER) & at_least
+            | Q(direction=cls.Direction.LOWER_IS_BETTER) & at_most
+        )
 
 
 class ScoringConfig(EngagementScoped):

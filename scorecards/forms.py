@@ -4,7 +4,7 @@ from django import forms
 
 from core.forms import AccordForm
 from relationships.models import Engagement
-from relationships.scoring_config import DIMENSIONS
+from relationships.scoring_config import BAND_LIMITS, DIMENSIONS
 from scorecards.models import ScorecardReview
 
 
@@ -73,11 +73,27 @@ class ScoringConfigForm(AccordForm):
     def terms_values(self) -> dict:
         data = self.cleaned_data
         return {
-            "weights": {name: data[weight_field(name)] for name in DIMENSIONS},
-            "band_limits": {key: data[key] for key in ("healthy_at", "watch_at", "min_coverage")},
+            **self.scoring_arguments(),
             "survey_threshold": data["survey_threshold"],
             "grace_days": data["grace_days"],
         }
+
+    def scoring_arguments(self) -> dict:
+        """The weights and band limits: what scores and bands are computed with."""
+        data = self.cleaned_data
+        return {
+            "weights": {name: data[weight_field(name)] for name in DIMENSIONS},
+            "band_limits": {key: data[key] for key in BAND_LIMITS},
+        }
+
+
+class WhatIfForm(ScoringConfigForm):
+    """The weights and band limits to try on past periods (a GET form: nothing is saved)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("survey_threshold", "grace_days"):
+            del self.fields[name]
 
 
 # Own id prefix: the engagement page holds several forms with a "comment"-like field.

@@ -1,14 +1,17 @@
 """The engagement page's Agreement section (PRODUCT.md §7): the open change requests with
 what the viewer may do about them, then the decided ones, the audit trail of the terms."""
 
+from decimal import Decimal
+
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from relationships.change_requests import change_requests_of
 from relationships.forms import ChangeRequestCommentForm, ChangeRequestDeclineForm
-from relationships.models import Access, ChangeRequest, Engagement, other_side
+from relationships.models import SLA, Access, ChangeRequest, Engagement, other_side
 from relationships.periods import period_containing
+from scorecards.backtest import scoring_backtest, sla_target_backtest, whatif_config
 
 DECIDED_SHOWN = 10
 # Each request's forms get their own ids: the section holds one pair per open request.
@@ -19,6 +22,7 @@ FORM_IDS = {
 FORM_CLASSES = {"decline": ChangeRequestDeclineForm, "comment": ChangeRequestCommentForm}
 ACTIONS = ("accept", "decline", "withdraw", "comment")
 Status = ChangeRequest.Status
+Subject = ChangeRequest.Subject
 
 
 def agreement_form(kind: str, change_request_id: int, data=None):
@@ -33,7 +37,9 @@ def agreement_section(
     the decided ones, most recently decided first (?decided=<page>)."""
     forms = forms or {}
     open_requests = list(change_requests_of(engagement, open=True))
+    slas = SLA.objects.in_bulk([r.sla_id for r in open_requests if r.sla_id])
     for change_request in open_requests:
+        add_backtest(engagement, change_request, slas.get(change_request.sla_id))
         change_request.may = {
             action: change_request.refusal(request.user, action, viewer) is None
             for action in ACTIONS
@@ -48,6 +54,30 @@ def agreement_section(
     for change_request in page:
         describe_decision(engagement, change_request)
     return {"open": open_requests, "decided": page}
+
+
+def add_backtest(engagement: Engagement, change_request: ChangeRequest, sla: SLA | None) -> None:
+    """What the request would have meant in the past, so both sides see what they agree to:
+    a scoring change's rescored periods (`backtest`), an SLA target or direction change's
+    attainment over the last closed periods (`sla_backtest`); None for other requests."""
+    proposed = change_request.proposed
+    change_request.backtest = change_request.sla_backtest = None
+    if change_request.subject == Subject.SCORING_CONFIG and (
+        {"weights", "band_limits"} & set(proposed)
+    ):
+        config = whatif_config(
+            engagement=engagement,
+            weights=proposed.get("weights", {}),
+            band_limits=proposed.get("band_limits", {}),
+        )
+        change_request.backtest = scoring_backtest(engagement=engagement, config=config)
+    elif sla is not None and {"target", "direction"} & set(proposed):
+        sla.engagement = engagement
+        change_request.sla_backtest = sla_target_backtest(
+            sla=sla,
+            target=Decimal(proposed.get("target", sla.target)),
+            direction=proposed.get("direction"),
+        )
 
 
 def describe_decision(engagement: Engagement, change_request: ChangeRequest) -> None:

@@ -348,8 +348,15 @@ def test_the_page_reads_open_requests_and_comments_in_a_fixed_number_of_queries(
     engagement, client_manager, provider_manager, django_assert_max_num_queries
 ):
     def open_requests(count):
+        # Weights: a target's request adds its back-test's one query (test below).
         for _ in range(count):
-            request = ask_target(engagement, SLAFactory(engagement=engagement), client_manager)
+            request = terms_change(
+                engagement=engagement,
+                user=client_manager,
+                subject="sla",
+                sla=SLAFactory(engagement=engagement),
+                values={"weight": "2"},
+            ).change_request
             for user in (client_manager, provider_manager):
                 change_request_comment(change_request=request, user=user, body="Why?")
 
@@ -361,3 +368,19 @@ def test_the_page_reads_open_requests_and_comments_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = browser.get(engagement.get_absolute_url())
     assert agreement_html(response).count("Why?") == 12
+
+
+def test_a_target_or_scoring_request_carries_its_back_test(
+    engagement, sla, client_manager, client_admin, provider_manager
+):
+    ask_target(engagement, sla, client_manager)
+    terms_change(
+        engagement=engagement,
+        user=client_admin,
+        subject="scoring_config",
+        values={"weights": {"reliance": 60}},
+    )
+    section = agreement_html(signed_in(provider_manager).get(engagement.get_absolute_url()))
+    assert "the SLA's attainment over the last closed periods" in section
+    assert 'class="table table-cards sla-backtest"' in section
+    assert "rescored as proposed" in section or "nothing to back-test" in section

@@ -118,6 +118,9 @@ API_TABLE = {
     "POST /api/v1/slas/": "401 400 403 201 201 201",
     # Any member answers the survey, viewers included.
     "POST /api/v1/pulse-responses/": "401 400 201 201 201 201",
+    # What-if and back-tests read with a body: any member, nothing written.
+    "POST /api/v1/engagements/{id}/what-if/": "401 404 200 200 200 200",
+    "POST /api/v1/slas/{id}/target-backtest/": "401 404 200 200 200 200",
     # Changing engagement records: managers and admins of either side.
     "PUT /api/v1/contacts/{id}/": "401 404 403 200 200 200",
     "PATCH /api/v1/contacts/{id}/": "401 404 403 200 200 200",
@@ -217,6 +220,11 @@ PAGE_TABLE = {
     "engagement-period-pick": (
         "engagement",
         {"GET": "login 404 302 302 302 302", "POST": "login 405 405 405 405 405"},
+    ),
+    # The what-if page is a GET form: any member tries weights; nothing is written.
+    "what-if": (
+        "engagement",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
     ),
     "scorecard-export": (
         "engagement",
@@ -413,6 +421,11 @@ def api_bodies(w) -> dict:
         "PATCH /api/v1/engagements/{id}/": {"name": "Service desk 2"},
         "POST /api/v1/engagements/{id}/decline/": {"reason": "Not this year."},
         "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 4},
+        "POST /api/v1/engagements/{id}/what-if/": {
+            "weights": {"reliance": 40},
+            "band_limits": {"healthy_at": 80},
+        },
+        "POST /api/v1/slas/{id}/target-backtest/": {"target": "95"},
         "POST /api/v1/feedback/": {
             "engagement": e,
             "kind": "appreciation",
