@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from feedback import api as feedback_api
 from relationships import api as relationships_api
 from relationships import change_requests_api
+from relationships.change_requests_api import terms_write_schema
 from scorecards import api as scorecards_api
 
 
@@ -25,6 +26,12 @@ class EngagementSerializer(
             "Engagements where one of your organisations is a party, with their latest "
             "scorecard's period, overall score and band."
         )
+    ),
+    update=extend_schema(
+        **terms_write_schema(relationships_api.ENGAGEMENT_CHANGE, EngagementSerializer)
+    ),
+    partial_update=extend_schema(
+        **terms_write_schema(relationships_api.ENGAGEMENT_CHANGE, EngagementSerializer)
     ),
 )
 class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.EngagementViewSet):

@@ -1,7 +1,7 @@
 """REST API of change requests to the terms (PRODUCT.md §7), and the term writes of the
 SLA, goal and engagement endpoints, which open one on an active engagement (202)."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.base import ApiFilterSet, ReadViewSet, StrictSerializer, TenantViewSet
+from core.api.errors import NON_FIELD
 from relationships import change_requests
 from relationships.change_requests import TermsChange, require_terms_access, terms_change
 from relationships.models import (
@@ -163,7 +164,16 @@ class ChangeRequestFilter(ApiFilterSet):
         fields = ["engagement", "status", "subject", "requested_side"]
 
 
-DECISION = "Answers the change request as it now is."
+def _under_values(errors: dict, values: dict) -> dict:
+    """The service's errors about the given values as errors of the `values` field, keyed
+    by the value's name ("values.target"); others (sla, goal, the whole request) as they are."""
+    nested = {name: messages for name, messages in errors.items() if name in values}
+    others = {
+        NON_FIELD if name == NON_FIELD_ERRORS else name: messages
+        for name, messages in errors.items()
+        if name not in values
+    }
+    return {**others, "values": nested} if nested else others
 
 
 @extend_schema_view(
@@ -211,14 +221,19 @@ class ChangeRequestViewSet(ReadViewSet, TenantViewSet):
                     "its terms directly."
                 }
             )
-        change = terms_change(
-            engagement=engagement,
-            user=request.user,
-            subject=data["subject"],
-            values=data["values"],
-            sla=data.get("sla"),
-            goal=data.get("goal"),
-        )
+        try:
+            change = terms_change(
+                engagement=engagement,
+                user=request.user,
+                subject=data["subject"],
+                values=data["values"],
+                sla=data.get("sla"),
+                goal=data.get("goal"),
+            )
+        except ValidationError as error:
+            raise serializers.ValidationError(
+                _under_values(error.message_dict, data["values"])
+            ) from None
         return self._answer(change.change_request, status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -135,6 +135,14 @@ def world(
         ),
         "contacts": KeyContactFactory(engagement=engagement, side="client"),
         "slas": sla,
+        # Open, asked by the provider's manager, about an SLA of its own (the others stay free).
+        "change-requests": terms_change(
+            engagement=engagement,
+            user=provider_manager,
+            subject="sla",
+            sla=SLAFactory(engagement=engagement, name="Response time"),
+            values={"target": "4"},
+        ).change_request,
         "goals": goal,
         "goal-progress": GoalProgress.objects.create(goal=goal, date=period_start, percent=30),
         "checkins": CheckInFactory(engagement=engagement),
@@ -186,14 +194,6 @@ def world(
         ),
         # The client's engagement with someone else: visible to the client's people,
         # but no record of it may be attached to the standing engagement.
-        # Asked by the provider side, of an SLA of its own: the client side decides on it.
-        "change-requests": terms_change(
-            engagement=engagement,
-            user=provider_manager,
-            subject="sla",
-            sla=SLAFactory(engagement=engagement, name="Requested"),
-            values={"target": "90"},
-        ).change_request,
         "sibling": foreign_records(
             EngagementFactory(
                 client=client_org,
