@@ -5,6 +5,8 @@ from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
 from relationships import api as relationships_api
+from relationships import change_requests_api
+from relationships.change_requests_api import terms_write_schema
 from scorecards import api as scorecards_api
 
 
@@ -25,11 +27,26 @@ class EngagementSerializer(
             "scorecard's period, overall score and band."
         )
     ),
+    update=extend_schema(
+        **terms_write_schema(relationships_api.ENGAGEMENT_CHANGE, EngagementSerializer)
+    ),
+    partial_update=extend_schema(
+        **terms_write_schema(relationships_api.ENGAGEMENT_CHANGE, EngagementSerializer)
+    ),
 )
 class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.EngagementViewSet):
     """Engagements (relationships) with their scorecards (scorecards)."""
 
     serializer_class = EngagementSerializer
+    # The scoring configuration is a term: relationships.change_requests checks who may set it.
+    actions_checked_by_services = {
+        *relationships_api.EngagementViewSet.actions_checked_by_services,
+        "scoring_config",
+    }
+
+
+class SLAViewSet(scorecards_api.SlaTargetBacktest, relationships_api.SLAViewSet):
+    """SLAs (relationships) with the back-test of a proposed target (scorecards)."""
 
 
 router = DefaultRouter()
@@ -38,8 +55,11 @@ router.register("memberships", relationships_api.MembershipViewSet, basename="me
 router.register("invitations", relationships_api.InvitationViewSet, basename="invitation")
 router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
-router.register("slas", relationships_api.SLAViewSet, basename="sla")
+router.register("slas", SLAViewSet, basename="sla")
 router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")
+router.register(
+    "change-requests", change_requests_api.ChangeRequestViewSet, basename="changerequest"
+)
 router.register("goal-progress", relationships_api.GoalProgressViewSet, basename="goalprogress")
 router.register("checkins", feedback_api.CheckInViewSet, basename="checkin")
 router.register("feedback", feedback_api.FeedbackViewSet, basename="feedback")

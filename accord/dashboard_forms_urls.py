@@ -3,6 +3,7 @@
 from django.urls import path
 
 from feedback import views as feedback
+from relationships import terms_pages
 from relationships import views as relationships
 from relationships.views import GoalProgressCreateView
 
@@ -18,6 +19,12 @@ ENGAGEMENT_PAGES = [
     ("contacts/change/", relationships.KeyContactChangeView.as_view(), "key-contact-change"),
     ("archive/", relationships.engagement_archive, "engagement-archive"),
     ("accept/", relationships.engagement_accept, "engagement-accept"),
+    # The terms: applied on a proposal of the user's side, else a change request.
+    ("slas/new/", terms_pages.SLAProposeView.as_view(), "sla-propose"),
+    ("slas/<int:sla_pk>/change/", terms_pages.SLAChangeView.as_view(), "sla-change"),
+    ("goals/new/", terms_pages.GoalProposeView.as_view(), "goal-propose"),
+    ("goals/<int:goal_pk>/change/", terms_pages.GoalChangeView.as_view(), "goal-change"),
+    ("terms/cadence/", terms_pages.EngagementTermsView.as_view(), "engagement-terms-change"),
 ]
 # One-button actions and pages of other records: (path, view, name).
 OTHER_PAGES = [

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
-from scorecards.views import alerts, engagement, exports, period, portfolio
+from scorecards.views import alerts, engagement, exports, period, portfolio, what_if
 
 # Django's account pages: (path below accounts/, view, name).
 ACCOUNT_PAGES = [
@@ -37,6 +37,7 @@ PAGES = [
         period.scorecard_review,
         "scorecard-review",
     ),
+    ("engagements/<int:pk>/what-if/", what_if.what_if, "what-if"),
     ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
     ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
     (
@@ -46,6 +47,23 @@ PAGES = [
     ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
+    # What the Agreement section of the engagement page posts.
+    ("change-requests/<int:pk>/accept/", engagement.change_request_accept, "change-request-accept"),
+    (
+        "change-requests/<int:pk>/decline/",
+        engagement.change_request_decline,
+        "change-request-decline",
+    ),
+    (
+        "change-requests/<int:pk>/withdraw/",
+        engagement.change_request_withdraw,
+        "change-request-withdraw",
+    ),
+    (
+        "change-requests/<int:pk>/comment/",
+        engagement.change_request_comment,
+        "change-request-comment",
+    ),
 ]
 
 urlpatterns = [

@@ -197,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "expire-change-requests": {
+        "task": "relationships.expire_change_requests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
 }
 
 # Webhooks: secrets are encrypted at rest with this key (Fernet, urlsafe base64 of 32 bytes).

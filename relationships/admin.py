@@ -16,6 +16,8 @@ from core.content_security import style_attributes_allowed
 from relationships import services
 from relationships.models import (
     SLA,
+    ChangeRequest,
+    ChangeRequestComment,
     Engagement,
     GoalProgress,
     ImportBatch,
@@ -295,3 +297,42 @@ class SharedGoalAdmin(HistoryAdmin):
     list_select_related = ["engagement"]
     autocomplete_fields = ["engagement", "client_contact", "provider_contact"]
     inlines = [GoalProgressInline]
+
+
+class ChangeRequestCommentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ChangeRequestComment
+    extra = 0
+    fields = ["created_at", "author", "side", "body"]
+    readonly_fields = fields
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit of the terms: old and new values, who asked, who agreed, when. Requests
+    are asked and decided by the parties (relationships.change_requests), never here."""
+
+    list_display = [
+        "id",
+        "engagement",
+        "subject_label",
+        "status",
+        "requested_side",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "applies_from",
+    ]
+    list_filter = ["status", "subject", "requested_side"]
+    list_select_related = ["engagement", "requested_by", "decided_by"]
+    search_fields = ["engagement__name"]
+    date_hierarchy = "requested_at"
+    inlines = [ChangeRequestCommentInline]
+    readonly_fields = ["subject_label", "changes_text"]
+
+    @admin.display(description="Changes (what: current → proposed)")
+    def changes_text(self, change_request):
+        return "; ".join(
+            f"{what}: {current} → {proposed}"
+            for what, current, proposed in change_request.changes()
+        )

@@ -28,6 +28,7 @@ from core.api.base import (
 )
 from core.api.plumbing import ApiTokenAuthentication, BasicAuthentication
 from relationships import services
+from relationships.change_requests_api import TermWrites, terms_write_schema
 from relationships.models import (
     DECLINE_REASON_MAX,
     SLA,
@@ -277,7 +278,6 @@ class EngagementSerializer(StrictModelSerializer):
             "archived_at",
             "start_date",
             "time_zone",
-            "scorecard_period",
         ]
 
     def get_your_side(self, engagement) -> Side | None:
@@ -375,17 +375,27 @@ class EngagementFilter(ApiFilterSet):
         fields = ["status", "phase", "client", "provider", "scorecard_period"]
 
 
+ENGAGEMENT_CHANGE = (
+    "Change name, phase or end date (managers and admins of an active engagement), or the "
+    "terms `checkin_cadence_days` and `scorecard_period`: set by the proposing side while "
+    "the engagement is proposed; once active, a change request (202) that applies when a "
+    "manager of the other side accepts it. A write changing both is refused (400), nothing "
+    "changed."
+)
+
+
 @extend_schema_view(
     list=extend_schema(description="Engagements where one of your organisations is a party."),
     retrieve=extend_schema(description="One of your engagements."),
-    **change_schema("Change name, phase, end date or check-in cadence (managers and admins)."),
+    update=extend_schema(**terms_write_schema(ENGAGEMENT_CHANGE, EngagementSerializer)),
+    partial_update=extend_schema(**terms_write_schema(ENGAGEMENT_CHANGE, EngagementSerializer)),
     destroy=extend_schema(
         description="Archive the engagement (admins). Engagements are never deleted.",
         responses={204: OpenApiResponse(description="Archived.")},
     ),
 )
 class EngagementViewSet(
-    mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadViewSet, TenantViewSet
+    TermWrites, mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadViewSet, TenantViewSet
 ):
     queryset = Engagement.objects.select_related("client", "provider")
     serializer_class = EngagementSerializer
@@ -394,6 +404,13 @@ class EngagementViewSet(
     # Accepting and archiving are checked by their services (the counterpart's
     # admin accepts a proposed engagement, which require_writer would refuse).
     actions_checked_by_services = {"accept", "decline", "archive", "destroy"}
+    term_subject = "engagement"
+
+    def term_target(self, instance) -> dict:
+        return {}
+
+    def term_engagement(self, instance) -> Engagement:
+        return instance
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -580,12 +597,30 @@ class SLAFilter(ApiFilterSet):
         fields = ["engagement", "owner_side", "active", "direction"]
 
 
+SLA_CHANGE = (
+    "Change an SLA; deactivate it with `active: false` (SLAs are not deleted). Its terms "
+    "(name, owner_side, unit, direction, target, weight, active) change as the new SLA's "
+    "do; the description changes directly (managers and admins of an active engagement). "
+    "A write changing both is refused (400), nothing changed."
+)
+
+
 @extend_schema_view(
     list=extend_schema(description="SLAs of your engagements, owned by either side."),
-    create=extend_schema(description="Agree a new SLA (managers and admins)."),
-    **change_schema("Change an SLA; deactivate it with `active: false` (SLAs are not deleted)."),
+    create=extend_schema(
+        **terms_write_schema(
+            "Agree a new SLA (managers and admins). While the engagement is proposed, its "
+            "proposing side adds it (201); once active, this opens a change request (202) "
+            "and the SLA exists once a manager of the other side accepts it.",
+            SLASerializer,
+            create=True,
+        )
+    ),
+    update=extend_schema(**terms_write_schema(SLA_CHANGE, SLASerializer)),
+    partial_update=extend_schema(**terms_write_schema(SLA_CHANGE, SLASerializer)),
 )
-class SLAViewSet(EditableViewSet):
+class SLAViewSet(TermWrites, EditableViewSet):
+    term_subject = "sla"
     queryset = SLA.objects.all()
     serializer_class = SLASerializer
     update_serializer_class = SLAUpdateSerializer
@@ -632,12 +667,30 @@ class SharedGoalFilter(ApiFilterSet):
         fields = ["engagement", "cancelled"]
 
 
+GOAL_CHANGE = (
+    "Change a goal, mark it achieved or cancel it (`cancelled: true`). Its terms (title, "
+    "target, start_date, due_date, client_contact, provider_contact, cancelled) change as a "
+    "new goal's do; description and achieved_on change directly (managers and admins of an "
+    "active engagement). A write changing both is refused (400), nothing changed."
+)
+
+
 @extend_schema_view(
     list=extend_schema(description="Shared goals of your engagements with their latest progress."),
-    create=extend_schema(description="Agree a shared goal (managers and admins)."),
-    **change_schema("Change a goal, mark it achieved or cancelled."),
+    create=extend_schema(
+        **terms_write_schema(
+            "Agree a shared goal (managers and admins). While the engagement is proposed, "
+            "its proposing side adds it (201); once active, this opens a change request "
+            "(202) and the goal exists once a manager of the other side accepts it.",
+            SharedGoalSerializer,
+            create=True,
+        )
+    ),
+    update=extend_schema(**terms_write_schema(GOAL_CHANGE, SharedGoalSerializer)),
+    partial_update=extend_schema(**terms_write_schema(GOAL_CHANGE, SharedGoalSerializer)),
 )
-class SharedGoalViewSet(EditableViewSet):
+class SharedGoalViewSet(TermWrites, EditableViewSet):
+    term_subject = "goal"
     queryset = SharedGoal.objects.annotate(
         latest_percent=Subquery(
             GoalProgress.objects.filter(goal=OuterRef("pk"))

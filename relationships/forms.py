@@ -6,6 +6,7 @@ engagement's own objects, so a foreign id is "not one of the available choices".
 """
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from core.forms import AccordForm
 from relationships.models import (
+    CHANGE_REQUEST_COMMENT_MAX,
     DECLINE_REASON_MAX,
     SLA,
     Engagement,
@@ -26,6 +28,7 @@ from relationships.models import (
 )
 from relationships.people import person_name
 from relationships.services import UNKNOWN_COUNTERPART
+from relationships.terms import GOAL_TERMS, SLA_TERMS, decimal_text
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -255,3 +258,128 @@ class InvitationSignupForm(AccordForm):
         if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_again"):
             self.add_error("password_again", "The two passwords differ.")
         return cleaned
+
+
+# ---------------------------------------------------------------- the terms (PRODUCT.md §7)
+class SLATermsForm(EngagementForm):
+    """A new SLA's terms, or an SLA's terms to change (prefilled with the ones in force):
+    relationships.change_requests.terms_change decides what changes and how."""
+
+    name = forms.CharField(max_length=200)
+    owner_side = forms.ChoiceField(
+        choices=Side.choices, label="Owned by", help_text="The side whose work it measures."
+    )
+    unit = forms.CharField(max_length=32, help_text="e.g. %, hours, tickets.")
+    direction = forms.ChoiceField(choices=SLA.Direction.choices)
+    target = forms.DecimalField(max_digits=18, decimal_places=6)
+    weight = forms.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        initial=1,
+        help_text="Its share among the owning side's SLAs in the reliance score.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    active = forms.BooleanField(
+        required=False,
+        label="Active",
+        help_text="Untick to deactivate it: it no longer counts once the change applies.",
+    )
+
+    def __init__(self, *args, sla: SLA | None = None, **kwargs):
+        if sla is not None:
+            # Decimals as typed ("99.5", not "99.500000").
+            values = {name: getattr(sla, name) for name in SLA_TERMS}
+            kwargs["initial"] = {
+                name: decimal_text(value) if isinstance(value, Decimal) else value
+                for name, value in values.items()
+            }
+        super().__init__(*args, **kwargs)
+        # The description is not a term: it is given with a new SLA and edited directly.
+        del self.fields["active" if sla is None else "description"]
+
+    def terms_values(self) -> dict:
+        return {
+            name: str(value) if isinstance(value, Decimal) else value
+            for name, value in self.cleaned_data.items()
+        }
+
+
+class GoalTermsForm(EngagementForm):
+    """A new shared goal's terms, or a goal's terms to change (prefilled)."""
+
+    title = forms.CharField(max_length=200)
+    target = forms.CharField(max_length=200, required=False, help_text="What achieved looks like.")
+    start_date = forms.DateField(widget=DateInput)
+    due_date = forms.DateField(widget=DateInput)
+    client_contact = forms.ModelChoiceField(
+        queryset=KeyContact.objects.none(),
+        required=False,
+        label="Accountable on the client side",
+        empty_label="Nobody named",
+    )
+    provider_contact = forms.ModelChoiceField(
+        queryset=KeyContact.objects.none(),
+        required=False,
+        label="Accountable on the provider side",
+        empty_label="Nobody named",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    cancelled = forms.BooleanField(
+        required=False, help_text="Tick to cancel the goal: it no longer shows as due."
+    )
+
+    def __init__(self, *args, goal=None, **kwargs):
+        if goal is not None:
+            kwargs["initial"] = {name: getattr(goal, name) for name in GOAL_TERMS}
+        super().__init__(*args, **kwargs)
+        del self.fields["cancelled" if goal is None else "description"]
+        for side in Side.values:
+            field = self.fields[f"{side}_contact"]
+            field.queryset = KeyContact.objects.filter(engagement=self.engagement, side=side)
+            field.label_from_instance = lambda contact: (
+                f"{contact.name}, {contact.get_role_display()}"
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, due = cleaned.get("start_date"), cleaned.get("due_date")
+        if start and due and due < start:
+            self.add_error("due_date", "The due date cannot be before the start date.")
+        return cleaned
+
+    def terms_values(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class EngagementTermsForm(EngagementForm):
+    """The check-in cadence and the period kind, prefilled with the ones in force."""
+
+    checkin_cadence_days = forms.IntegerField(
+        min_value=1, max_value=365, label="Check-in cadence (days)"
+    )
+    scorecard_period = forms.ChoiceField(choices=Engagement.PeriodKind.choices, label="Period kind")
+
+    def __init__(self, *args, engagement: Engagement, **kwargs):
+        kwargs["initial"] = {name: getattr(engagement, name) for name in self.base_fields}
+        super().__init__(*args, engagement=engagement, **kwargs)
+
+    def terms_values(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class ChangeRequestDeclineForm(AccordForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=DECLINE_REASON_MAX,
+        label="Why do you decline?",
+        help_text="Both sides read it with your decision.",
+    )
+
+
+class ChangeRequestCommentForm(AccordForm):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=CHANGE_REQUEST_COMMENT_MAX,
+        label="Comment",
+    )

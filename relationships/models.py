@@ -680,18 +680,26 @@ class SLA(EngagementScoped):
         return self.name
 
     @classmethod
-    def meets_target_q(cls) -> Q:
-        """On SLAs joined to their measurements: the measurement meets its SLA's target."""
-        return Q(
-            direction=cls.Direction.HIGHER_IS_BETTER, measurements__value__gte=F("target")
-        ) | Q(direction=cls.Direction.LOWER_IS_BETTER, measurements__value__lte=F("target"))
+    def meets_target_q(cls, *, target=None, direction: str | None = None) -> Q:
+        """On SLAs joined to their measurements: the measurement meets its SLA's target, or
+        the `target` (and `direction`) proposed for it instead of its own."""
+        target = F("target") if target is None else target
+        at_least = Q(measurements__value__gte=target)
+        at_most = Q(measurements__value__lte=target)
+        if direction is not None:
+            return at_least if direction == cls.Direction.HIGHER_IS_BETTER else at_most
+        return (
+            Q(direction=cls.Direction.HIGHER_IS_BETTER) & at_least
+            | Q(direction=cls.Direction.LOWER_IS_BETTER) & at_most
+        )
 
 
 class ScoringConfig(EngagementScoped):
     """An engagement's own weights, band limits, survey threshold and grace days.
 
-    Either side's admin may change it; the change is audited and applies from
-    the next computation. Engagements without one use the model's defaults.
+    One of the terms (relationships.change_requests): on an active engagement an admin of
+    one side asks, an admin of the other accepts; the history records who agreed.
+    Engagements without one use the model's defaults.
     """
 
     engagement = models.OneToOneField(
@@ -940,3 +948,198 @@ class ApiToken(AbstractAuthToken):
         if self.last_used_at is None or now - self.last_used_at >= self.LAST_USED_RESOLUTION:
             self.last_used_at = now
             ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+
+
+CHANGE_REQUEST_VALID_FOR = timedelta(days=30)
+
+
+class ChangeRequest(EngagementScoped):
+    """A change to the terms of an active engagement, asked by one side; it applies when
+    the other side accepts it (PRODUCT.md §7). The services live in
+    relationships.change_requests; the request keeps the values it replaced."""
+
+    class Subject(models.TextChoices):
+        SLA = "sla", "SLA"
+        GOAL = "goal", "Shared goal"
+        SCORING_CONFIG = "scoring_config", "Scoring configuration"
+        ENGAGEMENT = "engagement", "Check-in cadence and period kind"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="change_requests"
+    )
+    subject = models.CharField(max_length=16, choices=Subject.choices)
+    # The SLA or goal changed; for a new one, set when it is accepted (and so created).
+    sla = models.ForeignKey(
+        SLA, null=True, blank=True, on_delete=models.CASCADE, related_name="change_requests"
+    )
+    goal = models.ForeignKey(
+        "SharedGoal",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+    )
+    # What the request changes, e.g. "sla:12", "sla-new:<name key>", "scoring_config":
+    # at most one open request per thing.
+    thing = models.CharField(max_length=NAME_KEY_LENGTH + 20)
+    # Only the changed term fields, as JSON (decimals and dates as text, contacts by id).
+    proposed = models.JSONField(default=dict)
+    # The term fields of the thing when the request was made, and when it was accepted.
+    current = models.JSONField(default=dict, blank=True)
+    replaced = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_side = models.CharField(max_length=8, choices=Side.choices)
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(max_length=DECLINE_REASON_MAX, blank=True, default="")
+    # The first day of the period in progress when it was accepted: it applies from there.
+    applies_from = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "thing"],
+                condition=Q(status="open"),
+                name="one_open_change_request_per_thing",
+                violation_error_message="There is already an open change request for this.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="open"), name="change_request_open"
+            ),
+            models.Index(fields=["engagement", "status"]),
+        ]
+
+    def __str__(self):
+        return f"Change request #{self.pk}: {self.subject_label}"
+
+    def save(self, *args, **kwargs):
+        if self.expires_at is None:
+            self.expires_at = self.requested_at + CHANGE_REQUEST_VALID_FOR
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('engagement-detail', args=[self.engagement_id])}#change-request-{self.pk}"
+
+    @property
+    def is_new(self) -> bool:
+        """A request that creates an SLA or a goal, rather than changing one."""
+        return "-new:" in self.thing
+
+    @property
+    def is_open(self) -> bool:
+        """Open and not past its expiry, whether or not the expiry task has run."""
+        return self.status == self.Status.OPEN and timezone.now() < self.expires_at
+
+    @property
+    def subject_label(self) -> str:
+        if self.subject == self.Subject.SCORING_CONFIG:
+            return "scoring configuration"
+        if self.subject == self.Subject.ENGAGEMENT:
+            return "check-in cadence and period kind"
+        what, name_field = (
+            ("SLA", "name")
+            if self.subject == self.Subject.SLA
+            else (
+                "shared goal",
+                "title",
+            )
+        )
+        name = self.proposed.get(name_field) if self.is_new else self.current.get(name_field)
+        return f"{'new ' if self.is_new else ''}{what} “{name}”"
+
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(what, current, proposed) for display; current is the value when requested."""
+        from relationships.terms import change_rows
+
+        return change_rows(self.subject, self.current, self.proposed)
+
+    def replaced_changes(self) -> list[tuple[str, str, str]]:
+        """After acceptance: (what, replaced, accepted), the values it replaced."""
+        from relationships.terms import change_rows
+
+        if self.replaced is None:
+            return []
+        return change_rows(self.subject, self.replaced, self.proposed)
+
+    # ---- who may do what: the one place, which the services call too
+    def refusal(self, user, action: str, access: Access | None = None) -> str | None:
+        """Why `user` may not `action` (accept, decline, withdraw, comment) this request
+        now, or None if they may. `access`: the user's on the engagement, if known."""
+        access = access or self.engagement.access_for(user)
+        if not access.can_read:
+            return REFUSALS["read"]
+        if access.role not in WRITER_ROLES:
+            return "Only managers and admins of the engagement's parties can do this."
+        if access.status != Engagement.Status.ACTIVE:
+            return f"This engagement is {access.status}; its change requests are closed."
+        if not self.is_open:
+            state = self.Status.EXPIRED if self.status == self.Status.OPEN else self.status
+            return f"This change request is {state}, no longer open."
+        own_side = access.side == self.requested_side
+        if action in ("accept", "decline"):
+            if own_side:
+                return (
+                    f"The {other_side(self.requested_side)} decides on a request of the "
+                    f"{self.requested_side}; your side asked for this one."
+                )
+            if (
+                action == "accept"
+                and self.subject == self.Subject.SCORING_CONFIG
+                and access.role != Role.ADMIN
+            ):
+                return "A change to the scoring configuration needs an admin of the other side."
+        elif action == "withdraw" and not own_side:
+            return "Only the side that asked for a change can withdraw it; decline it instead."
+        return None
+
+    def may_accept(self, user, access: Access | None = None) -> bool:
+        return self.refusal(user, "accept", access) is None
+
+    def may_decline(self, user, access: Access | None = None) -> bool:
+        return self.refusal(user, "decline", access) is None
+
+    def may_withdraw(self, user, access: Access | None = None) -> bool:
+        return self.refusal(user, "withdraw", access) is None
+
+    def may_comment(self, user, access: Access | None = None) -> bool:
+        return self.refusal(user, "comment", access) is None
+
+
+CHANGE_REQUEST_COMMENT_MAX = 5000
+
+
+class ChangeRequestComment(EngagementScoped):
+    engagement_path = "change_request__engagement"
+
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    side = models.CharField(max_length=8, choices=Side.choices)
+    body = models.TextField(max_length=CHANGE_REQUEST_COMMENT_MAX)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["change_request", "created_at", "id"]
+
+    def __str__(self):
+        return f"Comment on change request #{self.change_request_id}"

@@ -31,15 +31,16 @@ def query_without_page(request) -> str:
     return query.urlencode()
 
 
-def button_action(request, action, *, success: str, engagement):
-    """A one-button POST: run the service, say how it went, go back to the engagement page."""
+def button_action(request, action, *, success: str, engagement, to: str | None = None):
+    """A one-button POST: run the service, say how it went, go back to the engagement page
+    (or to `to`, a part of it)."""
     try:
         action()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, success)
-    return redirect(engagement)
+    return redirect(to or engagement)
 
 
 class EngagementFormView(LoginRequiredMixin, View):
@@ -96,9 +97,15 @@ class EngagementFormView(LoginRequiredMixin, View):
                 if unchanged:
                     messages.info(request, unchanged)
                 else:
-                    messages.success(request, self.success_message)
-                return redirect(self.engagement.get_absolute_url() + self.success_anchor)
+                    messages.success(request, self.get_success_message())
+                return redirect(self.get_success_url())
         return self.render(form, status=400)
+
+    def get_success_message(self) -> str:
+        return self.success_message
+
+    def get_success_url(self) -> str:
+        return self.engagement.get_absolute_url() + self.success_anchor
 
     def perform(self, form) -> str | None:
         """Do what the form asks; a message instead of `success_message` when nothing changed."""

@@ -28,9 +28,17 @@ from core.api.base import (
 from core.api.errors import ErrorSerializer, ServiceUnavailable
 from feedback.models import PULSE_FIELDS
 from feedback.selectors import survey_publication
-from relationships.models import Side
+from relationships.change_requests import terms_change
+from relationships.change_requests_api import terms_answer, terms_write_schema
+from relationships.models import SLA, ChangeRequest, Side
 from relationships.periods import PERIOD_STATES, period_containing
 from scorecards import services
+from scorecards.backtest import (
+    CLOSED_PERIODS,
+    scoring_backtest,
+    sla_target_backtest,
+    whatif_config,
+)
 from scorecards.compute import SCORE_FIELDS
 from scorecards.exports import scorecards_csv
 from scorecards.models import Alert, Band, Scorecard, ScorecardReview, ScorecardRun
@@ -267,6 +275,92 @@ class ScorecardRunViewSet(ReadViewSet, TenantViewSet):
     ordering_fields = ["created_at", "finished_at"]
 
 
+# ---------------------------------------------------------------- what-if and back-test
+class ReadsByPost:
+    """Operations that read with a request body (`reading_actions`): any member may use
+    them; they write nothing, so the write check of a POST does not apply."""
+
+    reading_actions: frozenset = frozenset()
+
+    def check_write(self, obj):
+        if self.action not in self.reading_actions:
+            super().check_write(obj)
+
+
+class WhatIfRequestSerializer(StrictSerializer):
+    weights = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Weights by dimension name; a dimension left out keeps the weight in force.",
+    )
+    band_limits = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Any of healthy_at, watch_at, min_coverage; one left out keeps its value "
+        "in force.",
+    )
+
+
+class ScoringBacktestRowSerializer(serializers.Serializer):
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
+    status = serializers.ChoiceField(
+        choices=Scorecard.Status.choices, help_text="provisional: the period so far."
+    )
+    stored_overall = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    stored_band = serializers.ChoiceField(choices=Band.choices)
+    overall = serializers.DecimalField(
+        max_digits=4, decimal_places=1, allow_null=True, help_text="Rescored."
+    )
+    band = serializers.ChoiceField(choices=Band.choices, help_text="Rescored.")
+    difference = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        allow_null=True,
+        help_text="Rescored overall minus the stored one.",
+    )
+    band_changed = serializers.BooleanField()
+
+
+class SlaBacktestRequestSerializer(StrictSerializer):
+    target = serializers.DecimalField(max_digits=18, decimal_places=6)
+    direction = serializers.ChoiceField(
+        choices=SLA.Direction.choices, required=False, help_text="The SLA's own if left out."
+    )
+
+
+class SlaBacktestRowSerializer(serializers.Serializer):
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
+    measured = serializers.IntegerField(help_text="Current values whose period starts in it.")
+    met_now = serializers.IntegerField(help_text="Of those, meeting the target in force.")
+    met_proposed = serializers.IntegerField(help_text="Of those, meeting the proposed target.")
+    percent_now = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    percent_proposed = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+
+
+class SlaTargetBacktest(ReadsByPost):
+    """The SLA viewset's back-test of a proposed target (accord.api_urls adds it)."""
+
+    reading_actions = frozenset({"target_backtest"})
+
+    @extend_schema(
+        request=SlaBacktestRequestSerializer,
+        responses={200: SlaBacktestRowSerializer(many=True)},
+        description=(
+            f"What the SLA would have attained under another target (and direction) in each "
+            f"of its engagement's last {CLOSED_PERIODS} closed periods, newest first, beside "
+            "what it attained under its target in force, from its current values. Any member; "
+            "nothing is written."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="target-backtest")
+    def target_backtest(self, request, pk=None):
+        sla = self.get_object()
+        proposal = SlaBacktestRequestSerializer(data=request.data)
+        proposal.is_valid(raise_exception=True)
+        rows = sla_target_backtest(sla=sla, **proposal.validated_data)
+        return Response(SlaBacktestRowSerializer(rows, many=True).data)
+
+
 # ---------------------------------------------------------------- engagements
 # An engagement's latest scorecard in its answers (no docstring: the schema takes the first).
 class LatestScorecardFields(serializers.Serializer):
@@ -332,8 +426,7 @@ class ScoringConfigUpdateSerializer(StrictSerializer):
         min_value=1,
         max_value=1000,
         required=False,
-        help_text="Applies from the next period that begins; below 3, an active engagement "
-        "needs both sides (refused when one side asks).",
+        help_text="Applies to the periods that begin after it was agreed.",
     )
     grace_days = serializers.IntegerField(min_value=0, max_value=14, required=False)
 
@@ -374,9 +467,12 @@ def _scoring_config_body(engagement) -> dict:
     }
 
 
-class EngagementScorecards:
+class EngagementScorecards(ReadsByPost):
     """The engagement viewset's scorecard part: each engagement's latest scorecard, its
-    scorecard history and export, recompute, scoring configuration and pulse results."""
+    scorecard history and export, recompute, scoring configuration, its what-if and
+    pulse results."""
+
+    reading_actions = frozenset({"what_if"})
 
     def get_queryset(self):
         return with_latest_scorecard(super().get_queryset())
@@ -457,10 +553,13 @@ class EngagementScorecards:
     @extend_schema(
         methods=["PATCH"],
         request=ScoringConfigUpdateSerializer,
-        responses={200: ScoringConfigSerializer},
-        description=(
-            "Change weights, band limits or the survey threshold (admins of either party); "
-            "audited, and applied from the next computation."
+        **terms_write_schema(
+            "Change weights, band limits, the survey threshold or the grace days (admins). "
+            "While the engagement is proposed, an admin of the proposing side sets them "
+            "(200); once active, this opens a change request (202) that applies, from the "
+            "period in progress on, when an admin of the other side accepts it. The values "
+            "already in force are refused (400).",
+            ScoringConfigSerializer,
         ),
     )
     # serializer_class: the browsable API builds its PATCH form from it.
@@ -473,12 +572,40 @@ class EngagementScorecards:
     def scoring_config(self, request, pk=None):
         engagement = self.get_object()
         if request.method == "PATCH":
-            change = ScoringConfigUpdateSerializer(data=request.data)
-            change.is_valid(raise_exception=True)
-            engagement.scoring_config = services.scoring_config_update(
-                engagement=engagement, user=request.user, **change.validated_data
+            body = ScoringConfigUpdateSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            change = terms_change(
+                engagement=engagement,
+                user=request.user,
+                subject=ChangeRequest.Subject.SCORING_CONFIG,
+                values=body.validated_data,
+            )
+            if change.applied is not None:
+                engagement.scoring_config = change.applied
+            return terms_answer(
+                change, lambda: ScoringConfigSerializer(_scoring_config_body(engagement)).data
             )
         return Response(ScoringConfigSerializer(_scoring_config_body(engagement)).data)
+
+    @extend_schema(
+        request=WhatIfRequestSerializer,
+        responses={200: ScoringBacktestRowSerializer(many=True)},
+        description=(
+            "What if the scoring had other weights and band limits: the newest provisional "
+            f"scorecard and the last {CLOSED_PERIODS} final ones, newest first, each with its "
+            "stored overall and band beside those rescored from its stored inputs under the "
+            "values given (validated like the scoring configuration). Any member; nothing "
+            "is written."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="what-if")
+    def what_if(self, request, pk=None):
+        engagement = self.get_object()
+        tried = WhatIfRequestSerializer(data=request.data)
+        tried.is_valid(raise_exception=True)
+        config = whatif_config(engagement=engagement, **tried.validated_data)
+        rows = scoring_backtest(engagement=engagement, config=config)
+        return Response(ScoringBacktestRowSerializer(rows, many=True).data)
 
     @extend_schema(
         responses={200: PulseAggregatesSerializer},

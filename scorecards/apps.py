@@ -6,5 +6,6 @@ class ScorecardsConfig(AppConfig):
     verbose_name = "Scorecards"
 
     def ready(self):
-        # Connects the receivers that keep each engagement's latest scorecard row.
-        from scorecards import latest  # noqa: F401
+        # Connects the receivers that keep each engagement's latest scorecard row, and the
+        # one that writes the terms' events to the webhook outbox.
+        from scorecards import latest, terms_events  # noqa: F401

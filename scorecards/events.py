@@ -30,8 +30,9 @@ def engagement_url(engagement_id: int) -> str:
     return links.site_url() + Engagement(pk=engagement_id).get_absolute_url()
 
 
-def _payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> dict:
-    """The event's kind, its engagement, and its subject (scorecard or alert) with a link."""
+def payload(kind: str, engagement: Engagement, subject: str, fields: dict) -> dict:
+    """The event's kind, its engagement, and its subject (a scorecard, an alert, a change
+    request, a dispute) with a link."""
     return {
         "event": kind,
         "engagement": {
@@ -53,7 +54,7 @@ def scorecard_computed(engagement: Engagement, scorecard: Scorecard) -> dict:
         "band": scorecard.band,
         **{name: _number(getattr(scorecard, name)) for name in _SCORECARD_NUMBERS},
     }
-    return _payload(SCORECARD_COMPUTED, engagement, "scorecard", fields)
+    return payload(SCORECARD_COMPUTED, engagement, "scorecard", fields)
 
 
 def alert_raised(engagement: Engagement, alert: Alert) -> dict:
@@ -64,4 +65,4 @@ def alert_raised(engagement: Engagement, alert: Alert) -> dict:
         "message": alert.message,
         "period_start": alert.period_start.isoformat(),
     }
-    return _payload(ALERT_RAISED, engagement, "alert", fields)
+    return payload(ALERT_RAISED, engagement, "alert", fields)

@@ -4,7 +4,7 @@ from django import forms
 
 from core.forms import AccordForm
 from relationships.models import Engagement
-from relationships.scoring_config import DIMENSIONS
+from relationships.scoring_config import BAND_LIMITS, DIMENSIONS
 from scorecards.models import ScorecardReview
 
 
@@ -55,7 +55,8 @@ class ScoringConfigForm(AccordForm):
             "grace_days": values.grace_days,
             **{weight_field(name): values.weights[name] for name in DIMENSIONS},
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         for name in DIMENSIONS:
             self.fields[weight_field(name)] = forms.FloatField(
                 min_value=0, max_value=1000, label=f"{name.capitalize()} weight"
@@ -69,14 +70,30 @@ class ScoringConfigForm(AccordForm):
             self.add_error("watch_at", "The watch limit cannot be above the healthy limit.")
         return cleaned
 
-    def service_arguments(self) -> dict:
+    def terms_values(self) -> dict:
         data = self.cleaned_data
         return {
-            "weights": {name: data[weight_field(name)] for name in DIMENSIONS},
-            "band_limits": {key: data[key] for key in ("healthy_at", "watch_at", "min_coverage")},
+            **self.scoring_arguments(),
             "survey_threshold": data["survey_threshold"],
             "grace_days": data["grace_days"],
         }
+
+    def scoring_arguments(self) -> dict:
+        """The weights and band limits: what scores and bands are computed with."""
+        data = self.cleaned_data
+        return {
+            "weights": {name: data[weight_field(name)] for name in DIMENSIONS},
+            "band_limits": {key: data[key] for key in BAND_LIMITS},
+        }
+
+
+class WhatIfForm(ScoringConfigForm):
+    """The weights and band limits to try on past periods (a GET form: nothing is saved)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("survey_threshold", "grace_days"):
+            del self.fields[name]
 
 
 # Own id prefix: the engagement page holds several forms with a "comment"-like field.

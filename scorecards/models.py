@@ -374,6 +374,12 @@ class WebhookSubscription(models.Model):
     class Event(models.TextChoices):
         SCORECARD_COMPUTED = "scorecard.computed", "Scorecard computed"
         ALERT_RAISED = "alert.raised", "Alert raised"
+        CHANGE_REQUEST_OPENED = "change_request.opened", "Change request opened"
+        CHANGE_REQUEST_ACCEPTED = "change_request.accepted", "Change request accepted"
+        CHANGE_REQUEST_DECLINED = "change_request.declined", "Change request declined"
+        CHANGE_REQUEST_WITHDRAWN = "change_request.withdrawn", "Change request withdrawn"
+        CHANGE_REQUEST_EXPIRED = "change_request.expired", "Change request expired"
+        MEASUREMENT_DISPUTED = "measurement.disputed", "Recorded value disputed"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="webhooks"

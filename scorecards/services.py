@@ -1,4 +1,4 @@
-"""Scorecard actions people take: recompute now, review (sign or dispute), acknowledge, configure.
+"""Scorecard actions people take: recompute now, review (sign or dispute), acknowledge.
 
 Keyword-only functions that check the actor's right to act and raise
 ValidationError (field errors), PermissionDenied or BrokerUnavailable; the
@@ -12,9 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from relationships.models import Engagement, ScoringConfig
+from relationships.models import Engagement
 from relationships.periods import Period, period_containing
-from relationships.scoring_config import DEFAULTS, config_values
 from scorecards.compute import SCORE_FIELDS
 from scorecards.models import (
     Alert,
@@ -197,69 +196,6 @@ def alert_acknowledge(*, alert: Alert, user) -> Alert:
     if updated:
         alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
     return alert
-
-
-# ---------------------------------------------------------------- configuration
-@transaction.atomic
-def scoring_config_update(
-    *,
-    engagement: Engagement,
-    user,
-    weights: dict | None = None,
-    band_limits: dict | None = None,
-    survey_threshold: int | None = None,
-    grace_days: int | None = None,
-) -> ScoringConfig:
-    """An admin of either party changes the engagement's scoring; None keeps a value.
-    Saving the values already in force changes nothing and records nothing.
-
-    Audited by simple-history; applies from the next computation, except the survey
-    threshold, which applies from the next period that begins (ScoringConfig.survey_thresholds).
-    """
-    engagement.access_for(user).require("administer")
-    config = ScoringConfig.objects.select_for_update().filter(engagement=engagement).first()
-    config = config or ScoringConfig(engagement=engagement)
-    given = {
-        "weights": weights,
-        "band_limits": band_limits,
-        "survey_threshold": survey_threshold,
-        "grace_days": grace_days,
-    }
-    proposed = {
-        name: getattr(config, name) if value is None else value for name, value in given.items()
-    }
-    errors = {}
-    for name, value in proposed.items():
-        try:
-            config_values(**{name: value})
-        except (ValueError, TypeError, AttributeError) as exc:
-            errors[name] = str(exc)
-    if not errors:
-        try:
-            config_values(**proposed)
-        except ValueError as exc:
-            errors["weights"] = str(exc)
-    if not errors and _lowers_threshold_alone(config, proposed["survey_threshold"]):
-        errors["survey_threshold"] = (
-            f"Lowering the survey threshold below {DEFAULTS.survey_threshold} needs the other "
-            "side's admin to agree; one side cannot change it alone."
-        )
-    if errors:
-        raise ValidationError(errors)
-    if config_values(**proposed) == engagement.scoring_config_values():
-        return config  # nothing changed: no new entry in the audit trail
-    for name, value in proposed.items():
-        setattr(config, name, value)
-    config.updated_by = user
-    config._history_user = user
-    config.save()
-    return config
-
-
-def _lowers_threshold_alone(config: ScoringConfig, threshold: int) -> bool:
-    """PRODUCT.md §7: below the default, a lower threshold could single out a respondent,
-    so it needs both sides; an admin changes the scoring alone."""
-    return threshold < DEFAULTS.survey_threshold and threshold < config.survey_threshold
 
 
 # ---------------------------------------------------------------- reading

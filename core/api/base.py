@@ -57,6 +57,8 @@ class ApiFilterSet(filters.FilterSet):
     """
 
     dates: tuple[str, ...] = ()
+    # The lookup of a date in `dates` that is not a date column: a timestamp's `__date`.
+    date_lookups: dict[str, str] = {}
 
     class Meta:
         filter_overrides = {
@@ -67,20 +69,22 @@ class ApiFilterSet(filters.FilterSet):
     def get_filters(cls):
         found = super().get_filters()
         for field_name in cls.dates:
-            found.update(date_filters(field_name))
+            found.update(date_filters(field_name, cls.date_lookups.get(field_name, field_name)))
         return found
 
 
-def date_filters(field_name: str) -> dict[str, filters.DateFilter]:
+def date_filters(field_name: str, lookup: str = "") -> dict[str, filters.DateFilter]:
     """The API's filters of a date field, named after it: `<field>` (that day),
-    `<field>_after` and `<field>_before` (both inclusive)."""
+    `<field>_after` and `<field>_before` (both inclusive); `lookup` reads the date when
+    the field is not one (a timestamp's `<field>__date`)."""
+    lookup = lookup or field_name
     return {
-        field_name: filters.DateFilter(field_name=field_name, help_text="On this day."),
+        field_name: filters.DateFilter(field_name=lookup, help_text="On this day."),
         f"{field_name}_after": filters.DateFilter(
-            field_name=field_name, lookup_expr="gte", help_text="On or after this day."
+            field_name=lookup, lookup_expr="gte", help_text="On or after this day."
         ),
         f"{field_name}_before": filters.DateFilter(
-            field_name=field_name, lookup_expr="lte", help_text="On or before this day."
+            field_name=lookup, lookup_expr="lte", help_text="On or before this day."
         ),
     }
 

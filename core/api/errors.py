@@ -5,6 +5,7 @@ and database conflicts all end up in that shape, so integrations parse one
 structure and never see a traceback for bad input.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -54,7 +55,11 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+        detail = as_serializer_error(exc)
+        # A service's error about no one field ("__all__") reads as the serializers' do.
+        if NON_FIELD_ERRORS in detail:
+            detail.setdefault(NON_FIELD, []).extend(detail.pop(NON_FIELD_ERRORS))
+        exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, Http404):

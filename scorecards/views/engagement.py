@@ -4,36 +4,40 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
 from feedback.selectors import contribution_reviews
+from relationships import change_requests
 from relationships import services as relationship_services
 from relationships.forms import EngagementDeclineForm, add_service_errors
 from relationships.models import (
     Access,
+    ChangeRequest,
     Engagement,
     KeyContact,
     ScoringConfig,
     Side,
     other_side,
 )
-from relationships.pages import EngagementFormView, id_param
+from relationships.pages import button_action, id_param
 from relationships.periods import CLOSED
 from relationships.scoring_config import DIMENSIONS, config_values, differences
 from relationships.selectors import goals_with_progress, slas_with_attainment
 from relationships.tenancy import engagement_with_access
+from relationships.terms_pages import TermsFormView, may_change_terms
 from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm, ScoringConfigForm, weight_field
 from scorecards.models import Scorecard, ScorecardReview, ScorecardRun
 from scorecards.scoring import goal_actual, goal_expected
 from scorecards.selectors import score_history, scorecard_history
+from scorecards.views.agreement import agreement_form, agreement_section
 
 RECENT = 10
 DECLINE_FORM_IDS = "decline_%s"
@@ -121,6 +125,7 @@ def _render_engagement(
     *,
     review_form=None,
     decline_form=None,
+    agreement_forms=None,
     status=200,
 ):
     today = engagement.today()
@@ -229,7 +234,15 @@ def _render_engagement(
         ).order_by("-resolved_at")[:RECENT],
         "scoring": scoring_summary(engagement),
         "run": run,
+        "may_change": {
+            "terms": may_change_terms(engagement, request.user, ChangeRequest.Subject.SLA),
+            "scoring": may_change_terms(
+                engagement, request.user, ChangeRequest.Subject.SCORING_CONFIG
+            ),
+        },
     }
+    if not before_agreement:
+        context["agreement"] = agreement_section(request, engagement, viewer, forms=agreement_forms)
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
     context["decline_form"] = decline_form or EngagementDeclineForm(auto_id=DECLINE_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
@@ -288,32 +301,13 @@ def scoring_summary(engagement: Engagement) -> dict:
     }
 
 
-class ScoringConfigUpdateView(EngagementFormView):
+class ScoringConfigUpdateView(TermsFormView):
     form_class = ScoringConfigForm
-    action = "administer"
+    subject = ChangeRequest.Subject.SCORING_CONFIG
     # The service names whole groups; their errors go beside the group's first field.
     service_error_fields = {"weights": weight_field(DIMENSIONS[0]), "band_limits": "watch_at"}
     title = "Change the scoring"
-    intro = (
-        "Both sides see the configuration and who changed it. A change applies from the next "
-        "computation; existing scorecards keep the configuration they were computed with."
-    )
-    success_message = (
-        "Scoring configuration saved. It applies from the next computation; "
-        "both sides see the change."
-    )
     success_anchor = "#scoring"
-
-    def get_form(self, data=None, files=None):
-        return self.form_class(data, engagement=self.engagement)
-
-    def perform(self, form):
-        before = self.engagement.scoring_config_values()
-        config = services.scoring_config_update(
-            engagement=self.engagement, user=self.request.user, **form.service_arguments()
-        )
-        if config.values() == before:
-            return "Nothing changed: these are the values already in force."
 
 
 # ---------------------------------------------------------------- actions
@@ -378,4 +372,96 @@ def run_status(request, pk):
             "scorecards_written": figures["scorecards_written"],
             "error": figures["error"],
         }
+    )
+
+
+# ---------------------------------------------------------------- change requests
+def _change_request(request, pk, action: str) -> tuple[ChangeRequest, Engagement, Access]:
+    """The request (404 unless the user sees its engagement); 403 if the user may not
+    `action` it while it is open, before any typing mistake is looked at."""
+    change_request = get_object_or_404(ChangeRequest.objects.restrict(request.user), pk=pk)
+    engagement, access = _engagement(request.user, change_request.engagement_id)
+    change_request.engagement = engagement
+    refusal = change_request.refusal(request.user, action, access)
+    if refusal is not None and change_request.is_open:
+        raise PermissionDenied(refusal)
+    return change_request, engagement, access
+
+
+@login_required
+@require_POST
+def change_request_accept(request, pk):
+    change_request, engagement, _ = _change_request(request, pk, "accept")
+    return button_action(
+        request,
+        lambda: change_requests.change_request_accept(
+            change_request=change_request, user=request.user
+        ),
+        success="Change accepted: it applies from the period in progress on.",
+        engagement=engagement,
+        to=change_request.get_absolute_url(),
+    )
+
+
+@login_required
+@require_POST
+def change_request_withdraw(request, pk):
+    change_request, engagement, _ = _change_request(request, pk, "withdraw")
+    return button_action(
+        request,
+        lambda: change_requests.change_request_withdraw(
+            change_request=change_request, user=request.user
+        ),
+        success="Change request withdrawn; nothing changed.",
+        engagement=engagement,
+        to=change_request.get_absolute_url(),
+    )
+
+
+def _change_request_form(request, pk, kind: str, act, success: str):
+    """Decline (with a reason) or comment: the page again (400) with the error beside the
+    request's field if the text is missing or too long."""
+    change_request, engagement, access = _change_request(request, pk, kind)
+    form = agreement_form(kind, change_request.pk, request.POST)
+    if form.is_valid():
+        try:
+            act(change_request, form.cleaned_data)
+        except ValidationError as exc:
+            if not set(exc.message_dict) & set(form.fields):  # decided meanwhile
+                messages.error(request, " ".join(exc.messages))
+                return redirect(change_request.get_absolute_url())
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(change_request.get_absolute_url())
+    return _render_engagement(
+        request, engagement, access, agreement_forms={(change_request.pk, kind): form}, status=400
+    )
+
+
+@login_required
+@require_POST
+def change_request_decline(request, pk):
+    return _change_request_form(
+        request,
+        pk,
+        "decline",
+        lambda change_request, data: change_requests.change_request_decline(
+            change_request=change_request, user=request.user, reason=data["reason"]
+        ),
+        "Change request declined; nothing changed. Both sides read your reason.",
+    )
+
+
+@login_required
+@require_POST
+def change_request_comment(request, pk):
+    return _change_request_form(
+        request,
+        pk,
+        "comment",
+        lambda change_request, data: change_requests.change_request_comment(
+            change_request=change_request, user=request.user, body=data["body"]
+        ),
+        "Comment added.",
     )

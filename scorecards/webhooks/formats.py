@@ -87,6 +87,8 @@ class Message:
 def _message(kind: str, payload: dict) -> Message:
     engagement = payload.get("engagement") or {}
     name = engagement.get("name", "")
+    if kind in _TERMS_SUBJECTS:
+        return _terms_message(kind, payload, str(name))
     if kind == WebhookSubscription.Event.ALERT_RAISED:
         alert = payload.get("alert") or {}
         return Message(
@@ -114,6 +116,39 @@ def _message(kind: str, payload: dict) -> Message:
             ("Perception gap", _number(card.get("perception_gap"))),
             ("Coverage", _number(card.get("coverage"))),
         ),
+    )
+
+
+# The terms' events (relationships.signals.terms_event): the payload key of their subject.
+_TERMS_SUBJECTS = {
+    **{
+        event.value: "change_request"
+        for event in WebhookSubscription.Event
+        if event.value.startswith("change_request.")
+    },
+    WebhookSubscription.Event.MEASUREMENT_DISPUTED.value: "dispute",
+}
+
+
+def _terms_message(kind: str, payload: dict, name: str) -> Message:
+    """A change request's or a dispute's event: what, who, and its text-valued fields."""
+    subject = payload.get(_TERMS_SUBJECTS[kind]) or {}
+    facts = [("Engagement", name)]
+    for change in subject.get("changes") or ():
+        if isinstance(change, dict):
+            facts.append(
+                (
+                    str(change.get("what", "")),
+                    f"{change.get('current', '')} → {change.get('proposed', '')}",
+                )
+            )
+    for key, value in subject.items():
+        if key not in ("id", "url", "changes", "what") and isinstance(value, str | int) and value:
+            facts.append((key.replace("_", " ").capitalize(), str(value)))
+    return Message(
+        title=f"{dict(WebhookSubscription.Event.choices)[kind]}: {name}",
+        text=str(subject.get("what") or ""),
+        facts=tuple(facts[:10]),
     )
 
 

@@ -49,11 +49,13 @@ def test_proposal_is_inert_until_the_counterparts_admin_accepts(
         "direction": "higher_is_better",
         "target": "99.5",
     }
-    # Before acceptance nobody adds data: neither the provider's people nor the client's.
-    for user in (provider_admin, provider_manager, client_admin, client_manager):
+    # Before acceptance the proposing side sets the terms (the counterpart's acceptance
+    # accepts them); the counterpart does not edit them.
+    for user in (provider_admin, provider_manager):
         refused = api(user).post("/api/v1/slas/", sla_body, format="json")
         assert refused.status_code == 403, user
         assert "proposed" in refused.json()["detail"]
+    assert api(client_manager).post("/api/v1/slas/", sla_body, format="json").status_code == 201
     issue = {
         "engagement": engagement.pk,
         "title": "Late start",
@@ -74,8 +76,12 @@ def test_proposal_is_inert_until_the_counterparts_admin_accepts(
     # Accepting twice is a clear 400.
     assert api(provider_admin).post(accept_url).status_code == 400
 
-    created = api(provider_manager).post("/api/v1/slas/", sla_body, format="json")
-    assert created.status_code == 201
+    # Once active, a new SLA is a change request the other side accepts.
+    asked = api(provider_manager).post(
+        "/api/v1/slas/", {**sla_body, "name": "Response time"}, format="json"
+    )
+    assert asked.status_code == 202
+    assert list(engagement.slas.values_list("name", flat=True)) == ["Availability"]
 
 
 def test_outsider_cannot_see_or_accept_a_proposal(
@@ -232,7 +238,7 @@ def test_scorecard_history_and_csv_export(api, engagement, provider_viewer, outs
 
 
 def test_scoring_config_read_by_members_changed_by_admins(
-    api, engagement, client_viewer, client_manager, provider_admin
+    api, engagement, client_viewer, client_manager, provider_admin, client_admin
 ):
     url = f"/api/v1/engagements/{engagement.pk}/scoring-config/"
     defaults = api(client_viewer).get(url).json()
@@ -240,11 +246,15 @@ def test_scoring_config_read_by_members_changed_by_admins(
     change = {"survey_threshold": 4, "weights": {"reliance": 40}}
     assert api(client_viewer).patch(url, change, format="json").status_code == 403
     assert api(client_manager).patch(url, change, format="json").status_code == 403
-    changed = api(provider_admin).patch(url, change, format="json")
-    assert changed.status_code == 200
+    asked = api(provider_admin).patch(url, change, format="json")
+    assert asked.status_code == 202
+    assert api(client_viewer).get(url).json() == defaults  # nothing changes until agreed
+    accepted = api(client_admin).post(f"/api/v1/change-requests/{asked.json()['id']}/accept/")
+    assert accepted.status_code == 200
+    changed = api(client_viewer).get(url)
     assert changed.json()["survey_threshold"] == 4
     assert changed.json()["weights"]["reliance"] == 40.0
-    assert changed.json()["updated_by"] == provider_admin.pk
+    assert changed.json()["updated_by"] == client_admin.pk
     bad = api(provider_admin).patch(url, {"weights": {"luck": 5}}, format="json")
     assert bad.status_code == 400 and "weights" in bad.json()["errors"]
     unknown = api(provider_admin).patch(url, {"colour": "red"}, format="json")

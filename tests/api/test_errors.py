@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from relationships.models import SLA, SharedGoal
+from relationships.models import SLA, ChangeRequest, SharedGoal
 
 pytestmark = pytest.mark.django_db
 
@@ -97,11 +97,10 @@ def test_dates_out_of_order_are_refused(api, engagement, client_manager):
 
 
 def test_duplicate_sla_name_is_a_400_not_a_500(api, engagement, client_manager):
-    client = api(client_manager)
-    assert client.post("/api/v1/slas/", sla_body(engagement), format="json").status_code == 201
-    response = client.post("/api/v1/slas/", sla_body(engagement), format="json")
+    SLA.objects.create(**{**sla_body(engagement), "engagement": engagement})
+    response = api(client_manager).post("/api/v1/slas/", sla_body(engagement), format="json")
     assert response.status_code == 400
-    assert SLA.objects.count() == 1
+    assert SLA.objects.count() == 1 and not ChangeRequest.objects.exists()
 
 
 def test_nested_errors_name_the_row_and_field(api, engagement, client_manager):

@@ -123,29 +123,31 @@ def test_a_side_below_the_threshold_leaves_no_trace(
     assert "respondent" not in export.content.decode().lower()
 
 
-def test_one_side_cannot_lower_the_threshold_below_3(api, engagement, client_admin):
+def test_one_side_cannot_lower_the_threshold_below_3(
+    api, engagement, client_admin, provider_manager, provider_admin
+):
+    """Below 3 a threshold could single out a respondent: it takes the other side's admin."""
     url = f"/api/v1/engagements/{engagement.pk}/scoring-config/"
-    refused = api(client_admin).patch(url, {"survey_threshold": 1}, format="json")
-    assert refused.status_code == 400
-    assert "other side" in refused.json()["errors"]["survey_threshold"][0]
+    asked = api(client_admin).patch(url, {"survey_threshold": 1}, format="json")
+    assert asked.status_code == 202
     assert not ScoringConfig.objects.exists()
-    # Raising it, or keeping it at 3 or more, is one side's to do.
-    assert api(client_admin).patch(url, {"survey_threshold": 4}, format="json").status_code == 200
-    assert api(client_admin).patch(url, {"survey_threshold": 3}, format="json").status_code == 200
-    refused = api(client_admin).patch(url, {"survey_threshold": 2}, format="json")
-    assert refused.status_code == 400
-    assert ScoringConfig.objects.get().survey_threshold == 3
+    accept = f"/api/v1/change-requests/{asked.json()['id']}/accept/"
+    refused = api(provider_manager).post(accept)
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    assert not ScoringConfig.objects.exists()
+    assert api(provider_admin).post(accept).status_code == 200
+    assert ScoringConfig.objects.get().survey_threshold == 1
 
 
 def test_a_threshold_applies_from_the_next_period_that_begins(
-    on, api, engagement, provider_org, client_admin, client_viewer
+    on, api, engagement, provider_org, client_admin, client_viewer, provider_admin
 ):
-    """The other side's admin cannot change the threshold of the period already under way."""
+    """A threshold agreed during a period does not change the period already under way."""
     url = f"/api/v1/engagements/{engagement.pk}/scoring-config/"
     with on(date(2026, 3, 10)):
-        assert api(client_admin).patch(url, {"survey_threshold": 5}, format="json").json()[
-            "survey_threshold"
-        ] == 5
+        asked = api(client_admin).patch(url, {"survey_threshold": 5}, format="json").json()
+        accept = f"/api/v1/change-requests/{asked['id']}/accept/"
+        assert api(provider_admin).post(accept).json()["applies_from"] == "2026-03-01"
         for index in range(3):
             answer(api, respondent(provider_org, f"provider-{index}"), engagement, 4)
     with on(date(2026, 4, 10)):

@@ -64,6 +64,9 @@ def test_viewers_read_but_cannot_write(api, records, engagement, prefix, persona
     assert response.json()["code"] == "permission_denied"
 
 
+TERMS = ("slas", "goals")
+
+
 @pytest.mark.parametrize("prefix", PREFIXES)
 @pytest.mark.parametrize(
     "persona", ["client_manager", "provider_manager", "client_admin", "provider_admin"]
@@ -74,8 +77,10 @@ def test_managers_and_admins_of_each_side_create(
     client = api(request.getfixturevalue(persona))
     body = new_record_payloads(engagement, records)[prefix]
     response = client.post(f"/api/v1/{prefix}/", body, format="json")
-    assert response.status_code == 201, response.json()
-    created = client.get(f"/api/v1/{prefix}/{response.json()['id']}/")
+    # A new SLA or goal of an active engagement is a term: a change request (202).
+    resource = "change-requests" if prefix in TERMS else prefix
+    assert response.status_code == (202 if prefix in TERMS else 201), response.json()
+    created = client.get(f"/api/v1/{resource}/{response.json()['id']}/")
     assert created.status_code == 200
 
 
@@ -123,8 +128,11 @@ def test_viewer_cannot_change_an_sla_and_manager_can(api, records, client_viewer
     sla = records["slas"]
     url = f"/api/v1/slas/{sla.pk}/"
     assert api(client_viewer).patch(url, {"active": False}, format="json").status_code == 403
+    # Deactivating an SLA of an active engagement is a change request to the other side.
     response = api(client_manager).patch(url, {"active": False}, format="json")
-    assert response.status_code == 200 and response.json()["active"] is False
+    assert response.status_code == 202 and response.json()["proposed"] == {"active": False}
+    sla.refresh_from_db()
+    assert sla.active
 
 
 def test_action_item_complete_and_cancel(api, records, provider_manager, client_viewer):

@@ -1,10 +1,11 @@
-"""Scoring configuration on the engagement page: shown to both sides, changed by admins."""
+"""Scoring configuration on the engagement page: shown to both sides; an admin of either
+side proposes a change, which applies when an admin of the other side accepts it."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from relationships.models import ScoringConfig
+from relationships.models import ChangeRequest, ScoringConfig
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -42,43 +43,52 @@ def test_both_sides_see_the_defaults_when_nobody_changed_them(client, engagement
     assert "Change the scoring" not in html
 
 
-def test_admin_changes_scoring_and_the_other_side_sees_who(
-    client, engagement, client_admin, provider_manager
+def test_admin_proposes_scoring_the_other_admin_accepts_and_both_see_who(
+    client, engagement, client_admin, provider_admin, provider_manager
 ):
     client.force_login(client_admin)
     form = client.get(url(engagement))
     assert form.status_code == 200
     assert 'value="30.0"' in form.content.decode()  # reliance default prefilled
-    assert "applies from the next computation" in form.content.decode()
+    assert "when one of their admins accepts it" in form.content.decode()
     response = client.post(url(engagement), VALID)
     assert response.status_code == 302
-    assert response["Location"].endswith("#scoring")
+    change_request = ChangeRequest.objects.get()
+    assert response["Location"] == change_request.get_absolute_url()
+    assert not ScoringConfig.objects.exists()  # nothing changes until the other side agrees
+
+    client.force_login(provider_admin)
+    accept = reverse("change-request-accept", args=[change_request.pk])
+    assert client.post(accept).status_code == 302
     config = ScoringConfig.objects.get(engagement=engagement)
     assert config.weights["reliance"] == 40
     assert config.band_limits == {"healthy_at": 80, "watch_at": 55, "min_coverage": 0.5}
     assert config.survey_threshold == 4
     client.force_login(provider_manager)
     html = detail(client, engagement)
-    assert "Last changed by client-admin" in html
+    assert "Last changed by provider-admin" in html
     assert "overall from 80" in html
     assert "4 respondents per side" in html
-    assert "next computation" in html
     # The change log says what changed, not only who and when.
     assert "reliance weight 30.0 → 40.0" in html and "survey threshold 3 → 4" in html
 
 
-def test_saving_the_values_in_force_changes_nothing_and_says_so(client, engagement, client_admin):
+def test_proposing_the_values_in_force_is_refused_and_says_so(client, engagement, client_admin):
     client.force_login(client_admin)
-    assert client.post(url(engagement), VALID).status_code == 302
-    saved_again = client.post(url(engagement), VALID, follow=True)
-    assert "Nothing changed: these are the values already in force." in saved_again.content.decode()
-    assert ScoringConfig.history.filter(engagement_id=engagement.pk).count() == 1
+    defaults = {**VALID, "weight_reliance": "30", "weight_contact": "15", "healthy_at": "75"}
+    defaults |= {"weight_alignment": "15", "watch_at": "50", "min_coverage": "0.4"}
+    defaults |= {"survey_threshold": "3"}
+    response = client.post(url(engagement), defaults)
+    assert response.status_code == 400
+    assert "Nothing to change" in response.content.decode()
+    assert not ChangeRequest.objects.exists()
 
 
-def test_provider_admin_may_change_it_too(client, engagement, provider_admin):
+def test_provider_admin_may_propose_too(client, engagement, provider_admin):
     client.force_login(provider_admin)
     assert client.post(url(engagement), VALID).status_code == 302
-    assert ScoringConfig.objects.get(engagement=engagement).updated_by == provider_admin
+    assert ChangeRequest.objects.get().requested_side == "provider"
+    assert not ScoringConfig.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,7 @@ def world(
     from knox.models import get_token_model
 
     from feedback.services import pulse_submit
+    from relationships.change_requests import terms_change
     from relationships.models import GoalProgress, Membership
     from relationships.services import invitation_create
     from scorecards.models import Alert, Scorecard, ScorecardRun, WebhookSubscription
@@ -134,6 +135,14 @@ def world(
         ),
         "contacts": KeyContactFactory(engagement=engagement, side="client"),
         "slas": sla,
+        # Open, asked by the provider's manager, about an SLA of its own (the others stay free).
+        "change-requests": terms_change(
+            engagement=engagement,
+            user=provider_manager,
+            subject="sla",
+            sla=SLAFactory(engagement=engagement, name="Response time"),
+            values={"target": "4"},
+        ).change_request,
         "goals": goal,
         "goal-progress": GoalProgress.objects.create(goal=goal, date=period_start, percent=30),
         "checkins": CheckInFactory(engagement=engagement),

@@ -56,6 +56,7 @@ API_TABLE = {
     # (an outsider's list is checked to hold nothing of the engagement).
     "GET /api/v1/action-items/": "401 200 200 200 200 200",
     "GET /api/v1/alerts/": "401 200 200 200 200 200",
+    "GET /api/v1/change-requests/": "401 200 200 200 200 200",
     "GET /api/v1/checkins/": "401 200 200 200 200 200",
     "GET /api/v1/contacts/": "401 200 200 200 200 200",
     "GET /api/v1/engagements/": "401 200 200 200 200 200",
@@ -78,6 +79,7 @@ API_TABLE = {
     # Engagement records: members of either side read, outsiders get 404.
     "GET /api/v1/action-items/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/alerts/{id}/": "401 404 200 200 200 200",
+    "GET /api/v1/change-requests/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/checkins/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/contacts/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/": "401 404 200 200 200 200",
@@ -110,23 +112,19 @@ API_TABLE = {
     "POST /api/v1/contacts/": "401 400 403 201 201 201",
     "POST /api/v1/feedback/": "401 400 403 201 201 201",
     "POST /api/v1/goal-progress/": "401 400 403 201 201 201",
-    "POST /api/v1/goals/": "401 400 403 201 201 201",
     "POST /api/v1/issues/": "401 400 403 201 201 201",
     "POST /api/v1/measurements/": "401 400 403 201 201 201",
     "POST /api/v1/measurements/bulk/": "401 400 403 201 201 201",
     "POST /api/v1/reviews/": "401 400 403 201 201 201",
-    "POST /api/v1/slas/": "401 400 403 201 201 201",
     # Any member answers the survey, viewers included.
     "POST /api/v1/pulse-responses/": "401 400 201 201 201 201",
+    # What-if and back-tests read with a body: any member, nothing written.
+    "POST /api/v1/engagements/{id}/what-if/": "401 404 200 200 200 200",
+    "POST /api/v1/slas/{id}/target-backtest/": "401 404 200 200 200 200",
     # Changing engagement records: managers and admins of either side.
     "PUT /api/v1/contacts/{id}/": "401 404 403 200 200 200",
     "PATCH /api/v1/contacts/{id}/": "401 404 403 200 200 200",
     "PUT /api/v1/engagements/{id}/": "401 404 403 200 200 200",
-    "PATCH /api/v1/engagements/{id}/": "401 404 403 200 200 200",
-    "PUT /api/v1/goals/{id}/": "401 404 403 200 200 200",
-    "PATCH /api/v1/goals/{id}/": "401 404 403 200 200 200",
-    "PUT /api/v1/slas/{id}/": "401 404 403 200 200 200",
-    "PATCH /api/v1/slas/{id}/": "401 404 403 200 200 200",
     "POST /api/v1/alerts/{id}/acknowledge/": "401 404 403 200 200 200",
     "POST /api/v1/issues/{id}/resolve/": "401 404 403 200 200 200",
     "POST /api/v1/engagements/{id}/recompute/": "401 404 403 202 202 202",
@@ -134,8 +132,24 @@ API_TABLE = {
     # The action item is the client side's: only that side completes or cancels it.
     "POST /api/v1/action-items/{id}/cancel/": "401 404 403 200 403 200",
     "POST /api/v1/action-items/{id}/complete/": "401 404 403 200 403 200",
-    # Admins only: scoring, archiving, and accepting a proposal from the other side.
-    "PATCH /api/v1/engagements/{id}/scoring-config/": "401 404 403 403 403 200",
+    # The terms of an active engagement: managers and admins of either side ask (202), a
+    # change request opens and nothing changes; the scoring configuration, admins only.
+    "POST /api/v1/change-requests/": "401 400 403 202 202 202",
+    "POST /api/v1/goals/": "401 400 403 202 202 202",
+    "POST /api/v1/slas/": "401 400 403 202 202 202",
+    "PATCH /api/v1/engagements/{id}/": "401 404 403 202 202 202",
+    "PUT /api/v1/goals/{id}/": "401 404 403 202 202 202",
+    "PATCH /api/v1/goals/{id}/": "401 404 403 202 202 202",
+    "PUT /api/v1/slas/{id}/": "401 404 403 202 202 202",
+    "PATCH /api/v1/slas/{id}/": "401 404 403 202 202 202",
+    "PATCH /api/v1/engagements/{id}/scoring-config/": "401 404 403 403 403 202",
+    # The provider manager's open request: the client's side decides, the provider's
+    # side withdraws, either side's writers comment.
+    "POST /api/v1/change-requests/{id}/accept/": "401 404 403 200 403 200",
+    "POST /api/v1/change-requests/{id}/decline/": "401 404 403 200 403 200",
+    "POST /api/v1/change-requests/{id}/withdraw/": "401 404 403 403 200 403",
+    "POST /api/v1/change-requests/{id}/comment/": "401 404 403 201 201 201",
+    # Admins only: archiving, and accepting a proposal from the other side.
     "POST /api/v1/engagements/{id}/archive/": "401 404 403 403 403 200",
     "DELETE /api/v1/engagements/{id}/": "401 404 403 403 403 204",
     "POST /api/v1/engagements/{id}/accept/": "401 404 403 403 403 200",
@@ -218,6 +232,11 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 302 302 302 302", "POST": "login 405 405 405 405 405"},
     ),
+    # The what-if page is a GET form: any member tries weights; nothing is written.
+    "what-if": (
+        "engagement",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
     "scorecard-export": (
         "engagement",
         {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
@@ -277,7 +296,47 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
     ),
-    # Admins of either side.
+    # The terms: managers and admins of either side propose a change (a change request,
+    # since the engagement is active), which redirects to it.
+    "sla-propose": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "sla-change": (
+        "sla",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "goal-propose": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "goal-change": (
+        "engagement_goal",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    "engagement-terms-change": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    # The provider side asked: the client side's managers and admins decide, the provider's
+    # withdraw, both comment.
+    "change-request-accept": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
+    "change-request-decline": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
+    "change-request-withdraw": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 302 403"},
+    ),
+    "change-request-comment": (
+        "change_request",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
+    ),
+    # Admins of either side (a change request, since the engagement is active).
     "scoring-config-update": (
         "engagement",
         {"GET": "login 404 403 403 403 200", "POST": "login 404 403 403 403 302"},
@@ -365,14 +424,24 @@ def api_bodies(w) -> dict:
             "name": "Field service",
             "start_date": "2026-04-01",
         },
-        "PUT /api/v1/engagements/{id}/": {
-            "name": "Service desk 2",
-            "phase": "expanding",
-            "checkin_cadence_days": 14,
-        },
-        "PATCH /api/v1/engagements/{id}/": {"name": "Service desk 2"},
+        # Its name and phase change directly; its check-in cadence is a term.
+        "PUT /api/v1/engagements/{id}/": {"name": "Service desk 2", "phase": "expanding"},
+        "PATCH /api/v1/engagements/{id}/": {"checkin_cadence_days": 14},
         "POST /api/v1/engagements/{id}/decline/": {"reason": "Not this year."},
         "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 4},
+        "POST /api/v1/engagements/{id}/what-if/": {
+            "weights": {"reliance": 40},
+            "band_limits": {"healthy_at": 80},
+        },
+        "POST /api/v1/slas/{id}/target-backtest/": {"target": "95"},
+        "POST /api/v1/change-requests/": {
+            "engagement": e,
+            "subject": "sla",
+            "sla": w["slas"].pk,
+            "values": {"target": "95"},
+        },
+        "POST /api/v1/change-requests/{id}/decline/": {"reason": "Not this quarter."},
+        "POST /api/v1/change-requests/{id}/comment/": {"body": "Why 95?"},
         "POST /api/v1/feedback/": {
             "engagement": e,
             "kind": "appreciation",
@@ -520,6 +589,37 @@ def page_bodies(w) -> dict:
         },
         "scorecard-review": {"decision": "signed", "comment": ""},
         "engagement-decline": {"reason": "Not this year."},
+        "sla-propose": {
+            "name": "First response",
+            "owner_side": "provider",
+            "unit": "hours",
+            "direction": "lower_is_better",
+            "target": "4",
+            "weight": "1",
+        },
+        # Unticked "active": the change deactivates the SLA too.
+        "sla-change": {
+            "name": w["slas"].name,
+            "owner_side": w["slas"].owner_side,
+            "unit": w["slas"].unit,
+            "direction": w["slas"].direction,
+            "target": "97.5",
+            "weight": "2",
+        },
+        "goal-propose": {
+            "title": "Self-service portal",
+            "target": "Four in ten tickets",
+            "start_date": "2026-02-01",
+            "due_date": "2026-09-30",
+        },
+        "goal-change": {
+            "title": "Renamed goal",
+            "start_date": "2026-01-01",
+            "due_date": "2026-12-31",
+        },
+        "engagement-terms-change": {"checkin_cadence_days": 14, "scorecard_period": "month"},
+        "change-request-decline": {"reason": "Not before the migration."},
+        "change-request-comment": {"body": "Why 4 hours?"},
     }
 
 
@@ -546,6 +646,9 @@ PAGE_KWARGS = {
     "alert": lambda w: {"pk": w["alerts"].pk},
     "action_item": lambda w: {"pk": w["action-items"].pk},
     "goal": lambda w: {"pk": w["goals"].pk},
+    "engagement_goal": lambda w: {"pk": w["engagement"].pk, "goal_pk": w["goals"].pk},
+    "sla": lambda w: {"pk": w["engagement"].pk, "sla_pk": w["slas"].pk},
+    "change_request": lambda w: {"pk": w["change-requests"].pk},
     "issue": lambda w: {"pk": w["issues"].pk},
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},

@@ -21,6 +21,7 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from relationships.scoring_config import DIMENSIONS
 from tests.reliability.conftest import PULSE_ANSWERS, TALLY
 from tests.reliability.tenancy import (
     OPERATIONS,
@@ -294,7 +295,7 @@ def form_values(name: str, value) -> list[tuple[str, object]]:
 FORM_PAGES = sorted(
     name
     for name, (about, rows) in PAGE_TABLE.items()
-    if about in ("engagement", "goal")
+    if about in ("engagement", "goal", "engagement_goal", "sla", "change_request")
     and rows["POST"].split()[3] == "302"
     and name not in ("engagement-recompute",)
 )
@@ -310,7 +311,8 @@ def test_dashboard_form_refuses_bad_input_and_changes_nothing(world, row_counts,
         pytest.skip("no typed fields (or an upload, catalogued below)")
     problems = []
     for field, value in valid.items():
-        if field in ("kind", "owner_side", "side", "role", "severity", "responsible_side"):
+        choices = ("kind", "owner_side", "side", "role", "severity", "responsible_side")
+        if field in (*choices, "direction", "scorecard_period"):
             candidates = [("not a choice", "nonsense")]
         else:
             candidates = form_values(field, value)
@@ -332,6 +334,45 @@ def test_dashboard_form_refuses_bad_input_and_changes_nothing(world, row_counts,
                 "hear_often",
             )
     problems += _check(world, row_counts, lambda: client.post(url, {}), "empty form", "")
+    assert problems == []
+
+
+# Dashboard forms sent by GET (they show something and write nothing): page name → a valid
+# query. Each field spoilt in turn must answer 400 with the field's error and change nothing.
+GET_FORMS = {
+    "what-if": {
+        "healthy_at": 80,
+        "watch_at": 55,
+        "min_coverage": 0.4,
+        **{f"weight_{name}": 10 for name in DIMENSIONS},
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(GET_FORMS))
+def test_dashboard_get_form_refuses_bad_input_and_changes_nothing(world, row_counts, name):
+    url = reverse(name, kwargs=PAGE_KWARGS[PAGE_TABLE[name][0]](world))
+    client = client_as(world, WRITER, Client)
+    valid = GET_FORMS[name]
+    assert client.get(url, valid).status_code == 200
+    problems = []
+    for field, value in valid.items():
+        bad_values = [*form_values(field, value), *other_digits("number", value), ("empty", "")]
+        for what, bad in bad_values:
+            problems += _check(
+                world,
+                row_counts,
+                lambda body={**valid, field: bad}: client.get(url, body),
+                f"{field}: {what}",
+                f'id="id_{field}_error"',
+            )
+    problems += _check(
+        world,
+        row_counts,
+        lambda: client.get(url, {**valid, "watch_at": 90}),
+        "watch above healthy",
+        'id="id_watch_at_error"',
+    )
     assert problems == []
 
 

@@ -301,6 +301,11 @@ PAGE_REFERENCES = [
     ("action-item-create", "checkin", "checkin"),
     ("action-item-create", "review", "review"),
     ("measurement-create", "sla", "sla"),
+    *(
+        (name, f"{side}_contact", f"{side}_contact")
+        for name in ("goal-propose", "goal-change")
+        for side in ("client", "provider")
+    ),
 ]
 
 
@@ -341,7 +346,7 @@ def _form_views():
 def test_forms_refuse_objects_of_another_engagement(world, row_counts, name, field, kind, owner):
     target = world[owner][kind]
     body = {**page_bodies(world)[name], field: target.pk}
-    url = reverse(name, kwargs=PAGE_KWARGS["engagement"](world))
+    url = reverse(name, kwargs=PAGE_KWARGS[PAGE_TABLE[name][0]](world))
     before = row_counts()
     response = client_as(world, "client_manager", Client).post(url, body)
     TALLY["foreign_references"] += 1

@@ -5,9 +5,10 @@ from relationships.models import ScoringConfig
 from scorecards.compute import compute_chunk
 from scorecards.models import Alert, Scorecard, ScorecardReview, ScorecardRun
 from scorecards.runs import start_run
-from scorecards.services import scorecard_review, scoring_config_update
+from scorecards.services import scorecard_review
 from tests.factories import UserFactory
 from tests.scorecards.conftest import APRIL_10, MARCH
+from tests.terms import agreed
 
 
 @pytest.fixture
@@ -19,10 +20,16 @@ def operator(client):
 
 @pytest.mark.django_db
 def test_admin_pages_show_scorecard_records(
-    operator, rich_engagement, client_admin, client_manager
+    operator, rich_engagement, client_admin, client_manager, provider_admin
 ):
     compute_chunk([rich_engagement.pk], "month", MARCH, APRIL_10)
-    scoring_config_update(engagement=rich_engagement, user=client_admin, survey_threshold=4)
+    agreed(
+        engagement=rich_engagement,
+        subject="scoring_config",
+        values={"survey_threshold": 4},
+        asker=client_admin,
+        accepter=provider_admin,
+    )
     scorecard = Scorecard.objects.get()
     scorecard_review(scorecard=scorecard, user=client_manager, decision="signed")
     run = ScorecardRun.objects.create(trigger="command", period_kind="month", period_start=MARCH)

@@ -5,17 +5,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from feedback.models import CheckIn
+from relationships.change_requests import terms_change
 from relationships.measurements import measurement_record
-from relationships.models import Measurement, ScoringConfig
+from relationships.models import ChangeRequest, Measurement, ScoringConfig
 from scorecards.compute import compute_chunk
 from scorecards.models import Alert, OutboxEvent, Scorecard
 from scorecards.services import (
     alert_acknowledge,
     scorecard_review,
-    scoring_config_update,
 )
 from tests.factories import CheckInFactory
 from tests.scorecards.conftest import APRIL_10, MARCH
+from tests.terms import agreed
 
 
 def _compute(engagement):
@@ -131,36 +132,53 @@ def test_viewers_cannot_acknowledge(engagement, client_viewer):
 
 @pytest.mark.django_db
 def test_scoring_config_is_admin_only_validated_audited_and_applied(
-    rich_engagement, client_admin, provider_manager, on
+    rich_engagement, client_admin, provider_manager, provider_admin, on
 ):
     with pytest.raises(PermissionDenied):
-        scoring_config_update(engagement=rich_engagement, user=provider_manager, weights={})
+        terms_change(
+            engagement=rich_engagement,
+            user=provider_manager,
+            subject="scoring_config",
+            values={"weights": {}},
+        )
     with pytest.raises(ValidationError) as error:
-        scoring_config_update(
+        terms_change(
             engagement=rich_engagement,
             user=client_admin,
-            weights={"luck": 5},
-            survey_threshold=0,
+            subject="scoring_config",
+            values={"weights": {"luck": 5}, "survey_threshold": 0},
         )
     assert set(error.value.message_dict) == {"weights", "survey_threshold"}
-    assert not ScoringConfig.objects.exists()
+    assert not ScoringConfig.objects.exists() and not ChangeRequest.objects.exists()
 
     with on(datetime(2026, 3, 20).date()):  # agreed within March: in force for it
-        config = scoring_config_update(
+        agreed(
             engagement=rich_engagement,
-            user=client_admin,
-            weights={"sentiment": 0},
-            survey_threshold=5,
+            subject="scoring_config",
+            values={"weights": {"sentiment": 0}, "survey_threshold": 5},
+            asker=client_admin,
+            accepter=provider_admin,
         )
-    assert config.history.get().history_user == client_admin
+    config = ScoringConfig.objects.get()
+    assert config.history.get().history_user == provider_admin
     scorecard = _compute(rich_engagement)
     assert scorecard.config["weights"]["sentiment"] == 0
     assert scorecard.config["survey_threshold"] == 5
-    # None keeps what was set; saving the values in force records nothing.
-    scoring_config_update(engagement=rich_engagement, user=client_admin, band_limits={})
+    # Asking for the values in force is refused, and records nothing.
+    with pytest.raises(ValidationError, match="Nothing to change"):
+        terms_change(
+            engagement=rich_engagement,
+            user=client_admin,
+            subject="scoring_config",
+            values={"band_limits": {}},
+        )
     config.refresh_from_db()
     assert config.survey_threshold == 5 and config.history.count() == 1
-    scoring_config_update(
-        engagement=rich_engagement, user=client_admin, band_limits={"watch_at": 40}
+    agreed(
+        engagement=rich_engagement,
+        subject="scoring_config",
+        values={"band_limits": {"watch_at": 40}},
+        asker=provider_admin,
+        accepter=client_admin,
     )
     assert config.history.count() == 2
