@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from feedback.models import ActionItem, CheckIn, Issue
 from feedback.selectors import survey_publications
+from relationships.disputes import open_disputes_count
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
@@ -147,6 +148,9 @@ def sla_attainment(ids, period: Period):
         .annotate(
             measured=Count("measurements__period_start"),
             met=Count("measurements__period_start", filter=SLA.meets_target_q()),
+            # A subquery per SLA on the open disputes' own index (grouped by the SLA's
+            # key, not by it): the measurements stay read off their covering index.
+            disputed=open_disputes_count("pk", period),
         )
         .values_list(
             "engagement_id",
@@ -159,6 +163,7 @@ def sla_attainment(ids, period: Period):
             "unit",
             "measured",
             "met",
+            "disputed",
         )
         .order_by("engagement_id", "owner_side", "name", "pk")
     )
