@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
 from relationships import api as relationships_api
+from relationships.disputes_api import MeasurementDisputeViewSet
 from scorecards import api as scorecards_api
 
 
@@ -40,6 +41,7 @@ router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("contacts", relationships_api.KeyContactViewSet, basename="keycontact")
 router.register("slas", relationships_api.SLAViewSet, basename="sla")
 router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgoal")
+router.register("measurement-disputes", MeasurementDisputeViewSet, basename="measurementdispute")
 router.register("goal-progress", relationships_api.GoalProgressViewSet, basename="goalprogress")
 router.register("checkins", feedback_api.CheckInViewSet, basename="checkin")
 router.register("feedback", feedback_api.FeedbackViewSet, basename="feedback")

@@ -161,9 +161,7 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
     with transaction.atomic():
         now = timezone.now()
         batch = ImportBatch.objects.create(actor=actor, source=source, row_count=len(rows))
-        insert = partial(
-            _insert, actor=actor, sides=writable, batch=batch, source=source, now=now
-        )
+        insert = partial(_insert, actor=actor, sides=writable, batch=batch, source=source, now=now)
         result = ImportResult(batch=batch, created=_insert_new(rows, insert))
         if result.created < len(rows):
             existing = _current_values(keys, before=batch)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AbstractAuthToken
@@ -738,9 +738,7 @@ class ScoringConfig(EngagementScoped):
         return f"Scoring configuration of {self.engagement}"
 
     def values(self) -> ScoringConfigValues:
-        return config_values(
-            self.weights, self.band_limits, self.survey_threshold, self.grace_days
-        )
+        return config_values(self.weights, self.band_limits, self.survey_threshold, self.grace_days)
 
     @classmethod
     def survey_thresholds(cls, engagements, period: Period) -> dict[int, int]:
@@ -760,9 +758,7 @@ class ScoringConfig(EngagementScoped):
         )
         for engagement_id, moment, kind, threshold in rows:
             if moment < starts[engagement_id]:
-                thresholds[engagement_id] = (
-                    DEFAULTS.survey_threshold if kind == "-" else threshold
-                )
+                thresholds[engagement_id] = DEFAULTS.survey_threshold if kind == "-" else threshold
         return thresholds
 
 
@@ -790,6 +786,16 @@ class ImportBatch(models.Model):
 class MeasurementQuerySet(EngagementScopedQuerySet):
     def current(self):
         return self.filter(superseded_at__isnull=True)
+
+    def with_open_dispute(self):
+        """Each value with `open_dispute_id`, its open dispute's id (or None), in the query."""
+        return self.annotate(
+            open_dispute_id=Subquery(
+                MeasurementDispute.objects.filter(
+                    measurement_id=OuterRef("pk"), status=MeasurementDispute.Status.OPEN
+                ).values("pk")[:1]
+            )
+        )
 
 
 class Measurement(EngagementScoped):
