@@ -7,33 +7,67 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from relationships.measurements import MAX_VALUE, measurement_record
-from relationships.models import Engagement, Measurement, MeasurementDispute, other_side
+from relationships.models import (
+    Access,
+    Engagement,
+    Measurement,
+    MeasurementDispute,
+    other_side,
+)
 from relationships.periods import Period
 from relationships.signals import terms_event
 
 REASON_MAX = 2000
 
 
+# ---------------------------------------------------------------- who may do what
+def recorded_by_other_side(measurement: Measurement) -> bool:
+    """Recorded by the side that does not own the SLA: marked, and open to dispute."""
+    return measurement.recorded_by_side == other_side(measurement.sla.owner_side)
+
+
+def may_dispute(measurement: Measurement, access: Access) -> bool:
+    """The managers and admins of the side that owns the SLA dispute its values."""
+    return access.can_write and access.side == measurement.sla.owner_side
+
+
+def require_disputer(measurement: Measurement, access: Access) -> None:
+    """PermissionDenied, saying why, unless the access may dispute the measurement's values."""
+    if not may_dispute(measurement, access.require("write")):
+        raise PermissionDenied(
+            f"Only the {measurement.sla.owner_side} side, which owns this SLA, "
+            "can dispute its values."
+        )
+
+
+def may_withdraw(dispute: MeasurementDispute, access: Access) -> bool:
+    """The disputing side's managers and admins withdraw."""
+    return access.can_write and access.side == dispute.side
+
+
+def may_accept(dispute: MeasurementDispute, access: Access) -> bool:
+    """The other side's (the recorder's) managers and admins accept a proposed value."""
+    return access.can_write and access.side == other_side(dispute.side)
+
+
+# ---------------------------------------------------------------- services
 def measurement_dispute(
     *, measurement: Measurement, user, reason: str, corrected_value: Decimal | None = None
 ) -> MeasurementDispute:
     """Open a dispute of a current value recorded by the side that does not own its SLA;
     only a manager or admin of the owning side may."""
     sla = measurement.sla
-    access = measurement.access_for(user).require("write")
-    if access.side != sla.owner_side:
-        raise PermissionDenied(
-            f"Only the {sla.owner_side} side, which owns this SLA, can dispute its values."
-        )
+    access = measurement.access_for(user)
+    require_disputer(measurement, access)
     errors = {}
     if not measurement.is_current:
         errors["measurement"] = "This value has been corrected since; dispute the current one."
-    elif measurement.recorded_by_side != other_side(sla.owner_side):
+    elif not recorded_by_other_side(measurement):
         errors["measurement"] = "Only a value recorded by the other side can be disputed."
     reason = (reason or "").strip()
     if not reason:
@@ -102,8 +136,7 @@ def _open_for_update(dispute: MeasurementDispute) -> MeasurementDispute:
 
 def measurement_dispute_withdraw(*, dispute: MeasurementDispute, user) -> MeasurementDispute:
     """The disputing side withdraws its dispute; the value stands as recorded."""
-    access = dispute.access_for(user).require("write")
-    if access.side != dispute.side:
+    if not may_withdraw(dispute, dispute.access_for(user).require("write")):
         raise PermissionDenied(f"Only the {dispute.side} side, which disputed it, can withdraw it.")
     with transaction.atomic():
         dispute = _open_for_update(dispute)
@@ -117,8 +150,7 @@ def measurement_dispute_withdraw(*, dispute: MeasurementDispute, user) -> Measur
 def measurement_correction_accept(*, dispute: MeasurementDispute, user) -> MeasurementDispute:
     """The recorder's side accepts the proposed value: it is recorded as a correction of the
     disputed one (kept in its history), which ends the dispute `corrected`."""
-    access = dispute.access_for(user).require("write")
-    if access.side == dispute.side:
+    if not may_accept(dispute, dispute.access_for(user).require("write")):
         raise PermissionDenied("Only the side that recorded the value can accept a correction.")
     with transaction.atomic():
         dispute = _open_for_update(dispute)
@@ -140,6 +172,20 @@ def measurement_correction_accept(*, dispute: MeasurementDispute, user) -> Measu
 
 
 # ---------------------------------------------------------------- reads
+def values_recorded_by_other_sides(engagement: Engagement, period: Period) -> QuerySet:
+    """The engagement's current values with period start in P recorded by the side that does
+    not own their SLA, each with its open dispute's id."""
+    return (
+        Measurement.objects.current()
+        .filter(sla__engagement=engagement, period_start__range=(period.start, period.end))
+        .exclude(recorded_by_side="")
+        .exclude(recorded_by_side=F("sla__owner_side"))
+        .select_related("sla", "recorded_by")
+        .with_open_dispute()
+        .order_by("sla__owner_side", "sla__name", "period_start")
+    )
+
+
 def disputes_in_period(engagement: Engagement, period: Period) -> QuerySet:
     """The disputes of the engagement's values whose period start is in P, with what a list
     of them shows, newest first."""

@@ -31,15 +31,16 @@ def query_without_page(request) -> str:
     return query.urlencode()
 
 
-def button_action(request, action, *, success: str, engagement):
-    """A one-button POST: run the service, say how it went, go back to the engagement page."""
+def button_action(request, action, *, success: str, engagement, to: str = ""):
+    """A one-button POST: run the service, say how it went, go back to the engagement page
+    (or to `to`)."""
     try:
         action()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, success)
-    return redirect(engagement)
+    return redirect(to or engagement)
 
 
 class EngagementFormView(LoginRequiredMixin, View):
@@ -97,8 +98,11 @@ class EngagementFormView(LoginRequiredMixin, View):
                     messages.info(request, unchanged)
                 else:
                     messages.success(request, self.success_message)
-                return redirect(self.engagement.get_absolute_url() + self.success_anchor)
+                return redirect(self.success_url())
         return self.render(form, status=400)
+
+    def success_url(self) -> str:
+        return self.engagement.get_absolute_url() + self.success_anchor
 
     def perform(self, form) -> str | None:
         """Do what the form asks; a message instead of `success_message` when nothing changed."""
