@@ -175,3 +175,17 @@ def test_the_period_page_reads_disputes_in_a_fixed_number_of_queries(
                 )
         assert MeasurementDispute.objects.count() == 7
         assert queries() == one
+
+
+def test_the_engagement_page_marks_values_of_the_other_side_and_disputes(
+    as_user, on, engagement, march, provider_manager, client_manager
+):
+    with on(date(2026, 3, 25)):  # March in progress: the page's period
+        text = page_text(as_user(client_manager).get(engagement.get_absolute_url()))
+        assert "recorded by the client" in text
+        assert "disputed" not in text
+        as_user(provider_manager).post(
+            reverse("measurement-dispute", args=[march.pk]), {"reason": "Wrong probe."}
+        )
+        page = as_user(client_manager).get(engagement.get_absolute_url()).content.decode()
+    assert f'href="{period_url(engagement)}#disputes">1 disputed</a>' in page
