@@ -50,7 +50,7 @@ class MeasurementDisputeSerializer(serializers.ModelSerializer):
 
 class MeasurementDisputeInputSerializer(StrictSerializer):
     measurement = serializers.PrimaryKeyRelatedField(
-        queryset=Measurement.objects.select_related("sla__engagement"),
+        queryset=Measurement.objects.none(),  # the requester's: see get_fields
         help_text="The current value to dispute, recorded by the side that does not own its SLA.",
     )
     reason = serializers.CharField(max_length=disputes.REASON_MAX)
@@ -62,12 +62,15 @@ class MeasurementDisputeInputSerializer(StrictSerializer):
         help_text="The value the owning side proposes instead; the recorder's side may accept it.",
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Only values the user sees: any other id is "does not exist", leaking nothing.
-        self.fields["measurement"].queryset = Measurement.objects.restrict(user).select_related(
-            "sla__engagement"
-        )
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # Only values the requester sees: any other id "does not exist", leaking nothing.
+            fields["measurement"].queryset = Measurement.objects.restrict(
+                request.user
+            ).select_related("sla__engagement")
+        return fields
 
 
 class MeasurementDisputeFilter(ApiFilterSet):
@@ -101,7 +104,7 @@ class MeasurementDisputeViewSet(mixins.CreateModelMixin, ReadViewSet, TenantView
         "a current value recorded by the other side). One open dispute per value.",
     )
     def create(self, request):
-        given = MeasurementDisputeInputSerializer(data=request.data, user=request.user)
+        given = MeasurementDisputeInputSerializer(data=request.data, context={"request": request})
         given.is_valid(raise_exception=True)
         dispute = disputes.measurement_dispute(user=request.user, **given.validated_data)
         return Response(self.get_serializer(dispute).data, status=status.HTTP_201_CREATED)

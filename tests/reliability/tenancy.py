@@ -65,6 +65,7 @@ API_TABLE = {
     "GET /api/v1/invitations/": "401 200 200 200 200 200",
     "GET /api/v1/issues/": "401 200 200 200 200 200",
     "GET /api/v1/measurements/": "401 200 200 200 200 200",
+    "GET /api/v1/measurement-disputes/": "401 200 200 200 200 200",
     "GET /api/v1/memberships/": "401 200 200 200 200 200",
     "GET /api/v1/organizations/": "401 200 200 200 200 200",
     "GET /api/v1/pulse-responses/": "401 200 200 200 200 200",
@@ -90,6 +91,7 @@ API_TABLE = {
     "GET /api/v1/goals/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/issues/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/measurements/{id}/": "401 404 200 200 200 200",
+    "GET /api/v1/measurement-disputes/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/reviews/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/runs/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/scorecards/{id}/": "401 404 200 200 200 200",
@@ -134,6 +136,12 @@ API_TABLE = {
     # The action item is the client side's: only that side completes or cancels it.
     "POST /api/v1/action-items/{id}/cancel/": "401 404 403 200 403 200",
     "POST /api/v1/action-items/{id}/complete/": "401 404 403 200 403 200",
+    # Disputed values (the SLA is the provider's, the value the client's): the provider's
+    # managers and admins dispute and withdraw, the client's accept the proposed correction.
+    # An outsider names a value it cannot see, which is refused as a field error.
+    "POST /api/v1/measurement-disputes/": "401 400 403 403 201 403",
+    "POST /api/v1/measurement-disputes/{id}/withdraw/": "401 404 403 403 200 403",
+    "POST /api/v1/measurement-disputes/{id}/accept-correction/": "401 404 403 200 403 200",
     # Admins only: scoring, archiving, and accepting a proposal from the other side.
     "PATCH /api/v1/engagements/{id}/scoring-config/": "401 404 403 403 403 200",
     "POST /api/v1/engagements/{id}/archive/": "401 404 403 403 403 200",
@@ -277,6 +285,20 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
     ),
+    # Disputed values (the provider's SLA, a value the client recorded): the provider's
+    # managers and admins dispute (a form) and withdraw, the client's accept the correction.
+    "measurement-dispute": (
+        "measurement",
+        {"GET": "login 404 403 403 200 403", "POST": "login 404 403 403 302 403"},
+    ),
+    "measurement-dispute-withdraw": (
+        "dispute",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 302 403"},
+    ),
+    "measurement-correction-accept": (
+        "dispute",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
     # Admins of either side.
     "scoring-config-update": (
         "engagement",
@@ -411,6 +433,11 @@ def api_bodies(w) -> dict:
             "period_end": "2026-04-30",
             "value": "99.7",
         },
+        "POST /api/v1/measurement-disputes/": {
+            "measurement": w["measurements"].pk,
+            "reason": "Our probe saw 99.9.",
+            "corrected_value": "99.5",
+        },
         "POST /api/v1/measurements/bulk/": {
             "rows": [
                 {
@@ -496,6 +523,7 @@ def page_bodies(w) -> dict:
             "period_end": "2026-04-30",
             "value": "99.7",
         },
+        "measurement-dispute": {"reason": "Our probe saw 99.5.", "corrected_value": "99.5"},
         "pulse-survey": dict.fromkeys(PULSE_ANSWERS, 3),
         "key-contact-change": {
             "side": "client",
@@ -546,6 +574,8 @@ PAGE_KWARGS = {
     "alert": lambda w: {"pk": w["alerts"].pk},
     "action_item": lambda w: {"pk": w["action-items"].pk},
     "goal": lambda w: {"pk": w["goals"].pk},
+    "measurement": lambda w: {"pk": w["measurements"].pk},
+    "dispute": lambda w: {"pk": w["measurement-disputes"].pk},
     "issue": lambda w: {"pk": w["issues"].pk},
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},
