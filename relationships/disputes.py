@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from relationships.measurements import MAX_VALUE, measurement_record
@@ -195,7 +194,7 @@ def disputes_in_period(engagement: Engagement, period: Period) -> QuerySet:
     ).select_related("sla", "measurement__recorded_by", "disputed_by", "resolved_by")
 
 
-def open_disputes_count(sla_ref: str, period: Period) -> Coalesce:
+def open_disputes_count(sla_ref: str, period: Period) -> Subquery:
     """The number of open disputes of the SLA (`sla_ref`, an OuterRef path to its id) whose
     value's period start is in P: an annotation, from the open disputes' partial index.
     An open dispute's value is current, since a correction ends it."""
@@ -205,8 +204,15 @@ def open_disputes_count(sla_ref: str, period: Period) -> Coalesce:
             measurement__period_start__range=(period.start, period.end),
         )
         .order_by()
-        .values("sla_id")
-        .annotate(n=Count("pk"))
-        .values("n")
+        .values(n=_RowCount("pk"))
     )
-    return Coalesce(Subquery(counted), 0)
+    return Subquery(counted, output_field=IntegerField())
+
+
+class _RowCount(Func):
+    """COUNT(...) in a subquery without GROUP BY: one row, 0 when nothing matches. Not an
+    aggregate to Django, so the outer query groups by the SLA's key alone, not by the
+    subquery (which would run it once per joined measurement)."""
+
+    function = "COUNT"
+    output_field = IntegerField()
