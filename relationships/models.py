@@ -738,7 +738,9 @@ class ScoringConfig(EngagementScoped):
         return f"Scoring configuration of {self.engagement}"
 
     def values(self) -> ScoringConfigValues:
-        return config_values(self.weights, self.band_limits, self.survey_threshold, self.grace_days)
+        return config_values(
+            self.weights, self.band_limits, self.survey_threshold, self.grace_days
+        )
 
     @classmethod
     def survey_thresholds(cls, engagements, period: Period) -> dict[int, int]:
@@ -758,7 +760,9 @@ class ScoringConfig(EngagementScoped):
         )
         for engagement_id, moment, kind, threshold in rows:
             if moment < starts[engagement_id]:
-                thresholds[engagement_id] = DEFAULTS.survey_threshold if kind == "-" else threshold
+                thresholds[engagement_id] = (
+                    DEFAULTS.survey_threshold if kind == "-" else threshold
+                )
         return thresholds
 
 
