@@ -7,6 +7,7 @@ from feedback import api as feedback_api
 from relationships import api as relationships_api
 from relationships import change_requests_api
 from relationships.change_requests_api import terms_write_schema
+from relationships.disputes_api import MeasurementDisputeViewSet
 from scorecards import api as scorecards_api
 
 
@@ -60,6 +61,7 @@ router.register("goals", relationships_api.SharedGoalViewSet, basename="sharedgo
 router.register(
     "change-requests", change_requests_api.ChangeRequestViewSet, basename="changerequest"
 )
+router.register("measurement-disputes", MeasurementDisputeViewSet, basename="measurementdispute")
 router.register("goal-progress", relationships_api.GoalProgressViewSet, basename="goalprogress")
 router.register("checkins", feedback_api.CheckInViewSet, basename="checkin")
 router.register("feedback", feedback_api.FeedbackViewSet, basename="feedback")

@@ -33,6 +33,21 @@ OTHER_PAGES = [
     ("issues/<int:pk>/resolve/", feedback.issue_resolve, "issue-resolve"),
     ("issues/<int:pk>/review/", feedback.issue_review_open, "issue-review-open"),
     ("goals/<int:pk>/progress/new/", GoalProgressCreateView.as_view(), "goal-progress-create"),
+    (
+        "measurements/<int:pk>/dispute/",
+        relationships.MeasurementDisputeView.as_view(),
+        "measurement-dispute",
+    ),
+    (
+        "measurement-disputes/<int:pk>/withdraw/",
+        relationships.measurement_dispute_withdraw,
+        "measurement-dispute-withdraw",
+    ),
+    (
+        "measurement-disputes/<int:pk>/accept-correction/",
+        relationships.measurement_correction_accept,
+        "measurement-correction-accept",
+    ),
     ("engagements/propose/", relationships.engagement_propose, "engagement-propose"),
     ("organizations/<int:pk>/invitations/", relationships.invitation_list, "invitation-list"),
     ("invitations/<str:token>/", relationships.invitation_accept, "invitation-accept"),

@@ -24,6 +24,7 @@ from relationships.models import (
     Invitation,
     KeyContact,
     Measurement,
+    MeasurementDispute,
     Membership,
     Organization,
     SharedGoal,
@@ -251,10 +252,11 @@ class MeasurementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "supersedes_link",
         "source",
         "recorded_by",
+        "recorded_by_side",
         "recorded_at",
         "import_batch",
     ]
-    list_filter = [CurrentFilter, "sla__owner_side", "sla__engagement", "sla"]
+    list_filter = [CurrentFilter, "sla__owner_side", "recorded_by_side", "sla__engagement", "sla"]
     search_fields = ["sla__name", "sla__engagement__name", "source"]
     list_select_related = ["sla", "recorded_by", "import_batch", "supersedes"]
     date_hierarchy = "period_start"
@@ -269,6 +271,26 @@ class MeasurementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "-"
         url = reverse("admin:relationships_measurement_change", args=[obj.supersedes_id])
         return format_html('<a href="{}">{}</a>', url, obj.supersedes.value)
+
+
+@admin.register(MeasurementDispute)
+class MeasurementDisputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Disputes change through their services only (the dashboard and the API)."""
+
+    list_display = [
+        "measurement",
+        "side",
+        "disputed_by",
+        "status",
+        "corrected_value",
+        "created_at",
+        "resolved_by",
+        "resolved_at",
+    ]
+    list_filter = ["status", "side", "sla__engagement"]
+    search_fields = ["sla__name", "sla__engagement__name", "reason"]
+    list_select_related = ["measurement__sla", "disputed_by", "resolved_by"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ImportBatch)

@@ -53,6 +53,21 @@ class MeasurementSerializer(serializers.ModelSerializer):
         source="sla.owner_side", choices=Side.choices, read_only=True, help_text="The SLA's owner."
     )
     is_current = serializers.BooleanField(read_only=True)
+    recorded_by_side = serializers.CharField(
+        read_only=True,
+        help_text="The recorder's side in the engagement (client or provider); empty if unknown.",
+    )
+    recorded_by_owner = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the side that owns the SLA recorded it; a value recorded by the "
+        "other side is marked so, and the owning side may dispute it.",
+    )
+    open_dispute = serializers.IntegerField(
+        source="open_dispute_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the value's open dispute (measurement-disputes), if any.",
+    )
 
     class Meta:
         model = Measurement
@@ -66,6 +81,9 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "value",
             "source",
             "recorded_by",
+            "recorded_by_side",
+            "recorded_by_owner",
+            "open_dispute",
             "recorded_at",
             "import_batch",
             "supersedes",
@@ -86,9 +104,13 @@ class MeasurementDetailSerializer(MeasurementSerializer):
         read_only_fields = fields
 
     def get_history(self, measurement) -> list[dict]:
-        chain = Measurement.objects.filter(
-            sla_id=measurement.sla_id, period_start=measurement.period_start
-        ).select_related("sla")
+        chain = (
+            Measurement.objects.filter(
+                sla_id=measurement.sla_id, period_start=measurement.period_start
+            )
+            .select_related("sla")
+            .with_open_dispute()
+        )
         return MeasurementSerializer(chain.order_by("recorded_at", "id"), many=True).data
 
 
@@ -229,7 +251,7 @@ class MeasurementViewSet(ReadViewSet, TenantViewSet):
     """SLA measurements. Recording a different value for an SLA and period start that
     already has one is a correction: the old value is kept and marked superseded."""
 
-    queryset = Measurement.objects.select_related("sla")
+    queryset = Measurement.objects.select_related("sla").with_open_dispute()
     serializer_class = MeasurementSerializer
     filterset_class = MeasurementFilter
     ordering_fields = ["period_start", "recorded_at", "id"]

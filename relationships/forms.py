@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 
 from core.forms import AccordForm
+from relationships.disputes import REASON_MAX
 from relationships.models import (
     CHANGE_REQUEST_COMMENT_MAX,
     DECLINE_REASON_MAX,
@@ -132,6 +133,20 @@ class MeasurementForm(EngagementForm):
         self.fields["sla"].label_from_instance = lambda sla: (
             f"{sla.name} ({sla.get_owner_side_display()}, {sla.unit})"
         )
+
+
+class MeasurementDisputeForm(EngagementForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REASON_MAX,
+        help_text="Why the value is wrong; the other side sees it.",
+    )
+    corrected_value = forms.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        required=False,
+        help_text="Optional: the value you propose instead, which the other side may accept.",
+    )
 
 
 class MeasurementUploadForm(EngagementForm):

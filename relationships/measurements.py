@@ -19,6 +19,8 @@ from relationships.models import (
     Engagement,
     ImportBatch,
     Measurement,
+    MeasurementDispute,
+    acting_side,
 )
 
 MAX_VALUE = Decimal("1e12")
@@ -63,14 +65,16 @@ def measurement_record(
     return Measurement.objects.current().get(sla=sla, period_start=period_start)
 
 
-def writable_sla_ids(*, actor, sla_ids: Collection[int]) -> set[int]:
-    """The ids among sla_ids of the SLAs the actor may record values for, in one query."""
-    return set(
+def writable_sla_sides(*, actor, sla_ids: Collection[int]) -> dict[int, str]:
+    """The SLAs among sla_ids the actor may record values for (any SLA of an engagement
+    they write to, whichever side owns it), each with the side the actor records for;
+    in one query."""
+    return dict(
         SLA.objects.filter(
             _sla_among(sla_ids), engagement__in=Engagement.objects.writable_by(actor)
         )
-        .order_by()  # a set: SLA's default ordering would sort 10,000 rows for nothing
-        .values_list("pk", flat=True)
+        .order_by()  # SLA's default ordering would sort 10,000 rows for nothing
+        .values_list("pk", acting_side(actor, "engagement"))
     )
 
 
@@ -134,8 +138,8 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             ]
         seen.setdefault(key, index)
     sla_ids = {row.sla_id for row in rows}
-    writable = writable_sla_ids(actor=actor, sla_ids=sla_ids)
-    unwritable = sla_ids - writable
+    writable = writable_sla_sides(actor=actor, sla_ids=sla_ids)
+    unwritable = sla_ids - writable.keys()
     if (
         unwritable
         and SLA.objects.filter(
@@ -157,7 +161,7 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
     with transaction.atomic():
         now = timezone.now()
         batch = ImportBatch.objects.create(actor=actor, source=source, row_count=len(rows))
-        insert = partial(_insert, actor=actor, batch=batch, source=source, now=now)
+        insert = partial(_insert, actor=actor, sides=writable, batch=batch, source=source, now=now)
         result = ImportResult(batch=batch, created=_insert_new(rows, insert))
         if result.created < len(rows):
             existing = _current_values(keys, before=batch)
@@ -168,6 +172,7 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             ]
             old_pks = [old_pk for _, old_pk in corrections]
             _supersede(old_pks, now=now)
+            _end_disputes(old_pks, actor=actor, now=now)
             result.corrected = insert([row for row, _ in corrections], supersedes=old_pks)
             result.unchanged = len(existing) - len(corrections)
             if result.created + result.corrected + result.unchanged < len(rows):
@@ -204,6 +209,7 @@ _COLUMNS = (
     "value",
     "source",
     "supersedes_id",
+    "recorded_by_side",
     "recorded_by_id",
     "recorded_at",
     "import_batch_id",
@@ -221,6 +227,7 @@ def _insert(
     supersedes: Sequence[int] = (),
     *,
     actor,
+    sides: dict[int, str],
     batch: ImportBatch,
     source: str,
     now,
@@ -228,7 +235,8 @@ def _insert(
 ) -> int:
     """Insert the rows in one statement, whatever their number, but none for an (SLA,
     period start) that has a current value already; the number inserted. supersedes
-    holds the id each row corrects, if any (all or none). read_first (PostgreSQL):
+    holds the id each row corrects, if any (all or none); sides the side the actor
+    records each SLA's values for. read_first (PostgreSQL):
     skip those found by reading, not by the unique index (see _insert_new)."""
     if not rows:
         return 0
@@ -242,8 +250,10 @@ def _insert(
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "
                 "SELECT u.*, %s, %s, %s FROM unnest("
-                "%s::bigint[], %s::date[], %s::date[], %s::numeric[], %s::varchar[], %s::bigint[]"
-                ") AS u (sla_id, period_start, period_end, value, source, supersedes_id) "
+                "%s::bigint[], %s::date[], %s::date[], %s::numeric[], %s::varchar[], %s::bigint[], "
+                "%s::varchar[]"
+                ") AS u (sla_id, period_start, period_end, value, source, supersedes_id, "
+                "recorded_by_side) "
                 + (_UNLESS_READ.format(table=table) if read_first else _UNLESS_CURRENT),
                 [
                     actor_id,
@@ -255,6 +265,7 @@ def _insert(
                     _pg_array(row.value for row in rows),
                     _pg_text_array(row.source or source for row in rows),
                     _pg_array(supersedes),
+                    _pg_text_array(sides[row.sla_id] for row in rows),
                 ],
             )
         else:
@@ -271,6 +282,7 @@ def _insert(
                         ops.adapt_decimalfield_value(row.value, 18, 6),
                         row.source or source,
                         old_pk,
+                        sides[row.sla_id],
                         actor_id,
                         recorded_at,
                         batch.pk,
@@ -294,6 +306,24 @@ def _supersede(pks: list[int], *, now) -> None:
             "SET superseded_at = %s WHERE id = ANY(%s::bigint[])",
             [now, _pg_array(pks)],
         )
+
+
+def _end_disputes(superseded_pks: list[int], *, actor, now) -> None:
+    """A correction ends the open dispute of the value it supersedes: the value it was
+    about no longer counts (PRODUCT.md §7)."""
+    if not superseded_pks:
+        return
+    open_disputes = MeasurementDispute.objects.filter(status=MeasurementDispute.Status.OPEN)
+    if connection.vendor == "postgresql":
+        # As _supersede: one array, not 10,000 parameters.
+        open_disputes = open_disputes.filter(
+            measurement_id__in=RawSQL("SELECT unnest(%s::bigint[])", [_pg_array(superseded_pks)])
+        )
+    else:
+        open_disputes = open_disputes.filter(measurement_id__in=superseded_pks)
+    open_disputes.update(
+        status=MeasurementDispute.Status.CORRECTED, resolved_by=actor, resolved_at=now
+    )
 
 
 def _pg_array(values) -> str:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AbstractAuthToken
@@ -268,6 +268,17 @@ class EngagementQuerySet(models.QuerySet):
             "administer": self.administered_by,
         }[action]
         return restriction(user)
+
+
+def acting_side(user, engagement_path: str = "") -> Case:
+    """The side the user acts for in each engagement of a query (the engagement reached by
+    `engagement_path`), as Engagement.access_for decides: the client's when a member of it."""
+    client_id = f"{engagement_path}__client_id" if engagement_path else "client_id"
+    return Case(
+        When(**{f"{client_id}__in": _member_organization_ids(user)}, then=Value(Side.CLIENT)),
+        default=Value(Side.PROVIDER),
+        output_field=models.CharField(),
+    )
 
 
 @dataclass(frozen=True)
@@ -788,6 +799,16 @@ class MeasurementQuerySet(EngagementScopedQuerySet):
     def current(self):
         return self.filter(superseded_at__isnull=True)
 
+    def with_open_dispute(self):
+        """Each value with `open_dispute_id`, its open dispute's id (or None), in the query."""
+        return self.annotate(
+            open_dispute_id=Subquery(
+                MeasurementDispute.objects.filter(
+                    measurement_id=OuterRef("pk"), status=MeasurementDispute.Status.OPEN
+                ).values("pk")[:1]
+            )
+        )
+
 
 class Measurement(EngagementScoped):
     """One SLA value for a period. A correction supersedes the row and keeps it."""
@@ -815,6 +836,9 @@ class Measurement(EngagementScoped):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The recorder's side in the engagement when they recorded it; blank when unknown
+    # (rows older than the mark whose recorder is no longer a member).
+    recorded_by_side = models.CharField(max_length=8, choices=Side.choices, blank=True)
 
     objects = MeasurementQuerySet.as_manager()
 
@@ -851,6 +875,68 @@ class Measurement(EngagementScoped):
     @property
     def is_current(self) -> bool:
         return self.superseded_at is None
+
+    @property
+    def recorded_by_owner(self) -> bool:
+        """Whether the side that owns the SLA recorded it (PRODUCT.md §7: others' are marked)."""
+        return self.recorded_by_side == self.sla.owner_side
+
+
+class MeasurementDispute(EngagementScoped):
+    """The owning side's objection to a value the other side recorded for its SLA.
+
+    The value keeps counting while the dispute is open; it ends `corrected` when a
+    correction supersedes the value (the recorder's side accepting the proposed one, or
+    recording another), or `withdrawn` by the disputing side.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CORRECTED = "corrected", "Corrected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    engagement_path = "sla__engagement"
+
+    measurement = models.ForeignKey(
+        Measurement, on_delete=models.CASCADE, related_name="disputes", db_index=False
+    )
+    # The measurement's SLA, kept on the dispute so that scoring counts a period's open
+    # disputes per SLA from the small partial index below, never reading measurements.
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="+", db_index=False)
+    side = models.CharField(max_length=8, choices=Side.choices)  # the disputing (owning) side
+    disputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    corrected_value = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measurement"],
+                condition=Q(status="open"),
+                name="one_open_dispute_per_measurement",
+                violation_error_message="This value is already disputed.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sla"], condition=Q(status="open"), name="open_dispute_sla"),
+            models.Index(fields=["measurement"], name="dispute_measurement"),
+        ]
+
+    def __str__(self):
+        return f"Dispute of {self.measurement} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
 
 
 class SharedGoal(EngagementScoped):

@@ -2,11 +2,13 @@
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
+from relationships.disputes import open_disputes_count
 from relationships.models import SLA, Engagement, GoalProgress, Measurement
 
 
 def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
-    """Active SLAs with their latest value and this period's attainment, in one query."""
+    """Active SLAs with their latest value (and the side that recorded it) and this period's
+    attainment and open disputes, in one query."""
     current = Q(measurements__superseded_at__isnull=True) & Q(
         measurements__period_start__range=(period.start, period.end)
     )
@@ -14,6 +16,8 @@ def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
     return list(
         engagement.slas.filter(active=True).annotate(
             latest_value=Subquery(latest.values("value")[:1]),
+            latest_recorded_by_side=Subquery(latest.values("recorded_by_side")[:1]),
+            period_disputed=open_disputes_count("pk", period),
             period_measurements=Count("measurements", filter=current),
             period_met=Count("measurements", filter=current & SLA.meets_target_q()),
         )

@@ -6,24 +6,35 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import links
-from relationships import services, validation
+from relationships import disputes, services, validation
 from relationships.forms import (
     EngagementProposeForm,
     GoalProgressForm,
     InvitationForm,
     InvitationSignupForm,
     KeyContactChangeForm,
+    MeasurementDisputeForm,
     MeasurementForm,
     MeasurementUploadForm,
     add_service_errors,
 )
 from relationships.measurements import MAX_BULK_ROWS, measurement_record, measurements_import
-from relationships.models import SLA, Engagement, Organization, SharedGoal, other_side
+from relationships.models import (
+    SLA,
+    Engagement,
+    Measurement,
+    MeasurementDispute,
+    Organization,
+    SharedGoal,
+    other_side,
+)
 from relationships.pages import EngagementFormView, button_action
+from relationships.periods import period_containing
 from relationships.tenancy import engagement_with_access
 
 
@@ -135,6 +146,85 @@ class MeasurementUploadView(EngagementFormView):
         if problems:
             raise ValidationError(problems)
         return rows
+
+
+# ---------------------------------------------------------------- disputed values
+def period_page_of(measurement: Measurement) -> str:
+    """The review of the period the value counts in (the period page, by its URL's name)."""
+    engagement = measurement.sla.engagement
+    period = period_containing(engagement.scorecard_period, measurement.period_start)
+    page = reverse("engagement-period", args=[engagement.pk, period.start.isoformat()])
+    return page + "#disputes"
+
+
+class MeasurementDisputeView(EngagementFormView):
+    """The owning side disputes a value the other side recorded (the period page's form)."""
+
+    form_class = MeasurementDisputeForm
+    title = "Dispute a value"
+    submit_label = "Dispute"
+    success_message = (
+        "Value disputed. It keeps counting, listed as disputed, until the other side accepts "
+        "a correction or you withdraw the dispute."
+    )
+
+    def engagement_and_access(self):
+        user = self.request.user
+        self.measurement = get_object_or_404(
+            Measurement.objects.restrict(user).select_related("sla__engagement", "recorded_by"),
+            pk=self.kwargs["pk"],
+        )
+        access = self.measurement.access_for(user)
+        disputes.require_disputer(self.measurement, access)
+        return self.measurement.sla.engagement, access
+
+    def get_context_data(self, **kwargs):
+        m = self.measurement
+        intro = (
+            f"{m.sla.name}: {m.value.normalize():f} {m.sla.unit} for {m.period_start:%-d %b %Y}"
+            f" to {m.period_end:%-d %b %Y}, recorded by the {m.recorded_by_side or 'unknown'} side."
+        )
+        return super().get_context_data(intro=intro, **kwargs)
+
+    def perform(self, form):
+        disputes.measurement_dispute(
+            measurement=self.measurement, user=self.request.user, **form.cleaned_data
+        )
+
+    def get_success_url(self) -> str:
+        return period_page_of(self.measurement)
+
+
+def _dispute_button(service, *, success: str):
+    """A POST-only view running `service` on one dispute of the user's engagements."""
+
+    @login_required
+    @require_POST
+    def view(request, pk):
+        dispute = get_object_or_404(
+            MeasurementDispute.objects.restrict(request.user).select_related(
+                "sla__engagement", "measurement"
+            ),
+            pk=pk,
+        )
+        return button_action(
+            request,
+            lambda: service(dispute=dispute, user=request.user),
+            success=success,
+            engagement=dispute.sla.engagement,
+            to=period_page_of(dispute.measurement),
+        )
+
+    return view
+
+
+measurement_dispute_withdraw = _dispute_button(
+    disputes.measurement_dispute_withdraw, success="Dispute withdrawn: the value stands."
+)
+measurement_correction_accept = _dispute_button(
+    disputes.measurement_correction_accept,
+    success="Correction accepted: the proposed value is recorded and the dispute is closed.",
+)
 
 
 def _posted(request):

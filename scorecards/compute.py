@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from feedback.models import ActionItem, CheckIn, Issue
 from feedback.selectors import survey_publications
+from relationships.disputes import open_disputes_count
 from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
 from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
@@ -150,6 +151,9 @@ def sla_attainment(ids, period: Period, terms: dict[int, SlaTerms] | None = None
         .annotate(
             measured=Count("measurements__period_start"),
             met=Count("measurements__period_start", filter=_meets_terms_in_force(terms)),
+            # A subquery per SLA on the open disputes' own index (grouped by the SLA's
+            # key, not by it): the measurements stay read off their covering index.
+            disputed=open_disputes_count("pk", period),
         )
         .values_list(
             "engagement_id",
@@ -162,16 +166,15 @@ def sla_attainment(ids, period: Period, terms: dict[int, SlaTerms] | None = None
             "unit",
             "measured",
             "met",
+            "disputed",
         )
         .order_by("engagement_id", "owner_side", "name", "pk")
     )
     if not terms:
         return rows
+    # Columns 2 to 7 are the SLA's terms (SlaTerms' fields, in its order); then the counts.
     rows = [
-        (engagement_id, pk, *astuple(terms[pk]), measured, met)
-        if pk in terms
-        else (engagement_id, pk, *details, measured, met)
-        for engagement_id, pk, *details, measured, met in rows
+        (*row[:2], *astuple(terms[row[1]]), *row[8:]) if row[1] in terms else row for row in rows
     ]
     return sorted(rows, key=lambda row: (row[0], row[3], row[2], row[1]))
 

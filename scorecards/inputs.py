@@ -39,6 +39,7 @@ class SlaInput:
     unit: str
     measurements: int  # current measurements with period start in P (>= 1)
     met: int  # of those, meeting target
+    disputed: int = 0  # of those, under an open dispute by the owner (they still count)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,15 @@ def _decimal(text: str | None) -> Decimal | None:
     return text and Decimal(text)
 
 
+def _sla_data(sla: SlaInput) -> dict:
+    data = {**vars(sla), "target": str(sla.target), "weight": str(sla.weight)}
+    if not sla.disputed:
+        # Absent rather than 0, as in explanations stored before disputes: the inputs of a
+        # period without disputes keep their digest, so its signed scorecard stays signed.
+        del data["disputed"]
+    return data
+
+
 def serialise(
     inputs: EngagementInputs, config: ScoringConfigValues, previous: PreviousScore | None
 ) -> dict:
@@ -128,10 +138,7 @@ def serialise(
             "span_start": contact.span_start.isoformat(),
             "last_checkin_on": _day(contact.last_checkin_on),
         },
-        "reliance": [
-            {**vars(s), "target": str(s.target), "weight": str(s.weight)}
-            for s in sorted(inputs.slas, key=SLA_ORDER)
-        ],
+        "reliance": [_sla_data(s) for s in sorted(inputs.slas, key=SLA_ORDER)],
         "transparency": {side: {**vars(r)} for side, r in sorted(inputs.transparency.items())},
         "dedication": {side: {**vars(r)} for side, r in sorted(inputs.dedication.items())},
         "alignment": [

@@ -400,9 +400,12 @@ def _explain(
     reliance_text = text["reliance"]
     for s in slas:
         op = "≥" if s.direction == "higher_is_better" else "≤"
+        disputed = ""
+        if s.disputed:  # "met 3 of 4, 1 value disputed by the provider."
+            disputed = f", {count_text(s.disputed, 'value')} disputed by the {s.side}"
         reliance_text.append(
             f"{s.side} SLA '{s.name}' (target {op} {_plain(s.target)} "
-            f"{s.unit}, weight {_plain(s.weight)}) met {s.met} of {s.measurements}."
+            f"{s.unit}, weight {_plain(s.weight)}) met {s.met} of {s.measurements}{disputed}."
         )
     sides_with_slas = {s.side for s in slas}
     for side in SIDES:

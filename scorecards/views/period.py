@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api.base import date_range_query
+from relationships import disputes
 from relationships.forms import add_service_errors
 from relationships.models import Engagement, Side
 from relationships.periods import IN_PROGRESS, Period
@@ -142,6 +143,7 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         "newer": period_url(engagement, periods[index - 1]) if index > 0 else None,
         "older": period_url(engagement, periods[index + 1]) if index + 1 < len(periods) else None,
         "inputs": _input_links(engagement, period),
+        **_disputed_values(engagement, viewer, period),
         "recompute_refusal": viewer.can_write and _recompute_refusal(engagement, period),
         "run": run_to_show(request, engagement),
     }
@@ -156,6 +158,23 @@ def period_pick(request, pk):
     start = request.GET.get("start") or engagement.current_period().start.isoformat()
     period = _period_of(engagement, start)
     return redirect(period_url(engagement, period))
+
+
+def _disputed_values(engagement: Engagement, viewer, period: Period) -> dict:
+    """The period's values recorded by the side not owning their SLA, and its disputes, each
+    with what the viewer may do about it."""
+    values = list(disputes.values_recorded_by_other_sides(engagement, period))
+    for value in values:
+        value.can_dispute = value.open_dispute_id is None and disputes.may_dispute(value, viewer)
+    listed = list(disputes.disputes_in_period(engagement, period))
+    for dispute in listed:
+        dispute.can_withdraw = dispute.is_open and disputes.may_withdraw(dispute, viewer)
+        dispute.can_accept = (
+            dispute.is_open
+            and dispute.corrected_value is not None
+            and disputes.may_accept(dispute, viewer)
+        )
+    return {"other_side_values": values, "disputes": listed}
 
 
 def _input_links(engagement: Engagement, period: Period) -> list[tuple[str, str]]:

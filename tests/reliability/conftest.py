@@ -93,7 +93,7 @@ def world(
 
     from feedback.services import pulse_submit
     from relationships.change_requests import terms_change
-    from relationships.models import GoalProgress, Membership
+    from relationships.models import GoalProgress, MeasurementDispute, Membership
     from relationships.services import invitation_create
     from scorecards.models import Alert, Scorecard, ScorecardRun, WebhookSubscription
     from scorecards.webhooks.subscriptions import subscription_save
@@ -151,7 +151,19 @@ def world(
         "fresh_issue": IssueFactory(engagement=engagement),
         "reviews": ContributionReviewFactory(issue=issue),
         "action-items": ActionItemFactory(engagement=engagement, owner_side="client"),
-        "measurements": MeasurementFactory(sla=sla, period_start=period_start),
+        # Recorded by the client for the provider's SLA: the provider may dispute it.
+        "measurements": MeasurementFactory(
+            sla=sla, period_start=period_start, recorded_by_side="client"
+        ),
+        "measurement-disputes": MeasurementDispute.objects.create(
+            measurement=MeasurementFactory(
+                sla=sla, period_start=date(2026, 3, 2), recorded_by_side="client"
+            ),
+            sla=sla,
+            side="provider",
+            reason="Our probe saw 99.5.",
+            corrected_value=Decimal("99.5"),
+        ),
         "pulse-responses": pulse_submit(
             engagement=engagement, user=client_manager, answers=dict.fromkeys(PULSE_ANSWERS, 4)
         ),
@@ -233,7 +245,8 @@ def foreign_records(foreign) -> dict:
     )
     return {
         "engagement": foreign,
-        "sla": SLAFactory(engagement=foreign),
+        "sla": (sla := SLAFactory(engagement=foreign)),
+        "measurement": MeasurementFactory(sla=sla, recorded_by_side="client"),
         "goal": SharedGoalFactory(engagement=foreign),
         "issue": issue,
         "review": ContributionReviewFactory(issue=issue),

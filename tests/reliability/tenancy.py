@@ -66,6 +66,7 @@ API_TABLE = {
     "GET /api/v1/invitations/": "401 200 200 200 200 200",
     "GET /api/v1/issues/": "401 200 200 200 200 200",
     "GET /api/v1/measurements/": "401 200 200 200 200 200",
+    "GET /api/v1/measurement-disputes/": "401 200 200 200 200 200",
     "GET /api/v1/memberships/": "401 200 200 200 200 200",
     "GET /api/v1/organizations/": "401 200 200 200 200 200",
     "GET /api/v1/pulse-responses/": "401 200 200 200 200 200",
@@ -92,6 +93,7 @@ API_TABLE = {
     "GET /api/v1/goals/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/issues/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/measurements/{id}/": "401 404 200 200 200 200",
+    "GET /api/v1/measurement-disputes/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/reviews/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/runs/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/scorecards/{id}/": "401 404 200 200 200 200",
@@ -149,6 +151,12 @@ API_TABLE = {
     "POST /api/v1/change-requests/{id}/decline/": "401 404 403 200 403 200",
     "POST /api/v1/change-requests/{id}/withdraw/": "401 404 403 403 200 403",
     "POST /api/v1/change-requests/{id}/comment/": "401 404 403 201 201 201",
+    # Disputed values (the SLA is the provider's, the value the client's): the provider's
+    # managers and admins dispute and withdraw, the client's accept the proposed correction.
+    # An outsider names a value it cannot see, which is refused as a field error.
+    "POST /api/v1/measurement-disputes/": "401 400 403 403 201 403",
+    "POST /api/v1/measurement-disputes/{id}/withdraw/": "401 404 403 403 200 403",
+    "POST /api/v1/measurement-disputes/{id}/accept-correction/": "401 404 403 200 403 200",
     # Admins only: archiving, and accepting a proposal from the other side.
     "POST /api/v1/engagements/{id}/archive/": "401 404 403 403 403 200",
     "DELETE /api/v1/engagements/{id}/": "401 404 403 403 403 204",
@@ -336,6 +344,20 @@ PAGE_TABLE = {
         "change_request",
         {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 302 302"},
     ),
+    # Disputed values (the provider's SLA, a value the client recorded): the provider's
+    # managers and admins dispute (a form) and withdraw, the client's accept the correction.
+    "measurement-dispute": (
+        "measurement",
+        {"GET": "login 404 403 403 200 403", "POST": "login 404 403 403 302 403"},
+    ),
+    "measurement-dispute-withdraw": (
+        "dispute",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 302 403"},
+    ),
+    "measurement-correction-accept": (
+        "dispute",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 302 403 302"},
+    ),
     # Admins of either side (a change request, since the engagement is active).
     "scoring-config-update": (
         "engagement",
@@ -480,6 +502,11 @@ def api_bodies(w) -> dict:
             "period_end": "2026-04-30",
             "value": "99.7",
         },
+        "POST /api/v1/measurement-disputes/": {
+            "measurement": w["measurements"].pk,
+            "reason": "Our probe saw 99.9.",
+            "corrected_value": "99.5",
+        },
         "POST /api/v1/measurements/bulk/": {
             "rows": [
                 {
@@ -565,6 +592,7 @@ def page_bodies(w) -> dict:
             "period_end": "2026-04-30",
             "value": "99.7",
         },
+        "measurement-dispute": {"reason": "Our probe saw 99.5.", "corrected_value": "99.5"},
         "pulse-survey": dict.fromkeys(PULSE_ANSWERS, 3),
         "key-contact-change": {
             "side": "client",
@@ -649,6 +677,8 @@ PAGE_KWARGS = {
     "engagement_goal": lambda w: {"pk": w["engagement"].pk, "goal_pk": w["goals"].pk},
     "sla": lambda w: {"pk": w["engagement"].pk, "sla_pk": w["slas"].pk},
     "change_request": lambda w: {"pk": w["change-requests"].pk},
+    "measurement": lambda w: {"pk": w["measurements"].pk},
+    "dispute": lambda w: {"pk": w["measurement-disputes"].pk},
     "issue": lambda w: {"pk": w["issues"].pk},
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},

@@ -38,8 +38,13 @@ pytestmark = pytest.mark.django_db
 MEGABYTE = "x" * (1024 * 1024)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-# The persona that may write everywhere the catalogue writes.
+# The persona that may write everywhere the catalogue writes, but where only one side may.
 WRITER = "client_admin"
+# Disputing a value is the SLA's owner's (the provider's; the client recorded the value).
+WRITERS = {
+    "POST /api/v1/measurement-disputes/": "provider_manager",
+    "measurement-dispute": "provider_manager",
+}
 
 
 def spoiled_values(name: str, value) -> list[tuple[str, object]]:
@@ -245,7 +250,7 @@ def test_api_write_refuses_bad_input_and_changes_nothing(world, row_counts, oper
         pytest.skip(f"{operation} takes no input (an action on the record in its URL)")
     method, path = operation.split(" ", 1)
     url = api_url(world, path)
-    client = client_as(world, WRITER)
+    client = client_as(world, WRITERS.get(operation, WRITER))
     problems = []
     for _operation, what, body, must_name in cases:
 
@@ -295,9 +300,12 @@ def form_values(name: str, value) -> list[tuple[str, object]]:
 FORM_PAGES = sorted(
     name
     for name, (about, rows) in PAGE_TABLE.items()
-    if about in ("engagement", "goal", "engagement_goal", "sla", "change_request")
-    and rows["POST"].split()[3] == "302"
-    and name not in ("engagement-recompute",)
+    if (
+        about in ("engagement", "goal", "engagement_goal", "sla", "change_request")
+        and rows["POST"].split()[3] == "302"
+        and name not in ("engagement-recompute",)
+    )
+    or name in WRITERS
 )
 
 
@@ -305,7 +313,7 @@ FORM_PAGES = sorted(
 def test_dashboard_form_refuses_bad_input_and_changes_nothing(world, row_counts, name):
     about = PAGE_TABLE[name][0]
     url = reverse(name, kwargs=PAGE_KWARGS[about](world))
-    client = client_as(world, WRITER, Client)
+    client = client_as(world, WRITERS.get(name, WRITER), Client)
     valid = page_bodies(world).get(name)
     if not valid or name == "measurement-upload":
         pytest.skip("no typed fields (or an upload, catalogued below)")

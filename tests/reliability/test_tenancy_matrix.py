@@ -214,6 +214,7 @@ REFERENCED = {
     "engagement": "engagement",
     "organization": "organization",
     "sla": "sla",
+    "measurement": "measurement",
     "goal": "goal",
     "issue": "issue",
     "review": "review",
@@ -238,6 +239,7 @@ ANCHORS = {
     "goal-progress goal",
     "reviews issue",
     "measurements sla",
+    "measurement-disputes measurement",
     "engagements counterpart",
 }
 

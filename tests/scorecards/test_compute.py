@@ -190,3 +190,40 @@ def test_sla_attainment_reads_only_what_the_covering_index_holds(require_postgre
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'measurement_sla_period'")
         assert cursor.fetchone()[0].endswith("INCLUDE (value, superseded_at)")
+
+
+@pytest.mark.django_db
+def test_open_disputes_of_the_periods_values_are_counted_in_the_same_query(
+    rich_engagement, django_assert_num_queries
+):
+    from relationships.models import Measurement, MeasurementDispute
+    from relationships.periods import period_starting
+    from scorecards.compute import sla_attainment
+
+    def dispute(measurement, status="open"):
+        return MeasurementDispute.objects.create(
+            measurement=measurement,
+            sla=measurement.sla,
+            side="provider",
+            reason="Wrong",
+            status=status,
+        )
+
+    values = Measurement.objects.current().filter(sla__engagement=rich_engagement)
+    sla = values.order_by("sla__name").first().sla
+    in_march = list(values.filter(sla=sla).order_by("period_start"))
+    dispute(in_march[0])
+    dispute(in_march[1], status="withdrawn")
+    dispute(in_march[2], status="corrected")
+    other = values.exclude(sla=sla).order_by("sla__name").first()
+    dispute(other)
+    query = sla_attainment([rich_engagement.pk], period_starting("month", MARCH))
+    # Grouped by the SLA alone: grouping by the count's subquery would run it per measurement.
+    assert "SELECT" not in str(query.query).split("GROUP BY")[1]
+    with django_assert_num_queries(1):
+        rows = list(query)
+    disputed = {row[1]: row[-1] for row in rows}
+    assert disputed == {**dict.fromkeys(disputed, 0), sla.pk: 1, other.sla_id: 1}
+    inputs = load_inputs([rich_engagement], "month", MARCH, APRIL_10)[rich_engagement.pk]
+    assert {s.sla_id: s.disputed for s in inputs.slas if s.disputed} == {sla.pk: 1, other.sla_id: 1}
+    assert {s.measurements for s in inputs.slas} == {3}  # disputed values keep counting

@@ -517,3 +517,45 @@ def test_random_scorecards_rescore_from_their_stored_explanation(seed):
         stored = orjson.loads(orjson.dumps(result.explanation))
         assert scoring.recompute_from_explanation(stored) == result.stored_fields()
         assert scoring.score_engagement(*deserialise(stored["data"])).explanation == stored
+
+
+def test_disputed_values_are_explained_and_read_back_exactly():
+    disputed = (
+        replace(sla(1, "provider", 2, 3, 4), disputed=1),
+        replace(sla(3, "client", 1, 1, 3), disputed=2),
+        sla(2, "provider", 1, 1, 2),
+    )
+    inputs = full_inputs(slas=disputed)
+    result = scoring.score_engagement(inputs, DEFAULT)
+    reliance = result.explanation["dimensions"]["reliance"]["text"]
+    assert (
+        "provider SLA 'SLA 1' (target ≥ 99 %, weight 2) met 3 of 4, "
+        "1 value disputed by the provider." in reliance
+    )
+    assert (
+        "client SLA 'SLA 3' (target ≥ 99 %, weight 1) met 1 of 3, 2 values disputed by the client."
+        in reliance
+    )
+    assert "provider SLA 'SLA 2' (target ≥ 99 %, weight 1) met 1 of 2." in reliance
+    data = orjson.loads(orjson.dumps(result.explanation["data"]))
+    assert [s.get("disputed") for s in data["reliance"]] == [2, 1, None]
+    read_back = deserialise(data)[0]
+    assert read_back.slas == tuple(sorted(disputed, key=SLA_ORDER))
+    # A disputed value keeps counting: the score is the undisputed inputs' score.
+    assert (
+        result.stored_fields()
+        == scoring.score_engagement(
+            full_inputs(slas=tuple(replace(s, disputed=0) for s in disputed)), DEFAULT
+        ).stored_fields()
+    )
+
+
+def test_explanations_stored_before_disputes_read_as_none_disputed_with_their_digest():
+    from scorecards.compute import inputs_digest
+
+    inputs = full_inputs()
+    data = serialise(inputs, DEFAULT, None)
+    assert all("disputed" not in s for s in data["reliance"])  # as stored before disputes
+    read_back = deserialise(data)[0]
+    assert {s.disputed for s in read_back.slas} == {0}
+    assert inputs_digest(read_back, DEFAULT) == inputs_digest(inputs, DEFAULT)
