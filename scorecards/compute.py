@@ -185,8 +185,7 @@ def _meets_terms_in_force(terms: dict[int, SlaTerms]) -> Q:
         return SLA.meets_target_q()
     meets = ~Q(pk__in=list(terms)) & SLA.meets_target_q()
     for pk, sla in terms.items():
-        higher = sla.direction == SLA.Direction.HIGHER_IS_BETTER
-        meets |= Q(pk=pk, **{f"measurements__value__{'gte' if higher else 'lte'}": sla.target})
+        meets |= Q(pk=pk) & SLA.meets_target_q(target=sla.target, direction=sla.direction)
     return meets
 
 
