@@ -310,8 +310,6 @@ class ScoringConfigUpdateView(EngagementFormView):
         return self.form_class(data, engagement=self.engagement)
 
     def perform(self, form):
-        if config_values(**form.service_arguments()) == self.engagement.scoring_config_values():
-            return "Nothing changed: these are the values already in force."
         change = terms_change(
             engagement=self.engagement,
             user=self.request.user,

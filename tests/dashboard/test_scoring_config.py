@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from relationships.models import ScoringConfig
+from relationships.change_requests import change_request_accept
+from relationships.models import ChangeRequest, ScoringConfig
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -42,24 +43,34 @@ def test_both_sides_see_the_defaults_when_nobody_changed_them(client, engagement
     assert "Change the scoring" not in html
 
 
-def test_admin_changes_scoring_and_the_other_side_sees_who(
-    client, engagement, client_admin, provider_manager
+def agree(engagement, accepter):
+    """The other side's admin accepts the open request (its pages are the Agreement section's)."""
+    change_request_accept(
+        change_request=ChangeRequest.objects.get(engagement=engagement, status="open"),
+        user=accepter,
+    )
+
+
+def test_admin_asks_to_change_scoring_and_the_other_side_sees_who_agreed(
+    client, engagement, client_admin, provider_manager, provider_admin
 ):
     client.force_login(client_admin)
     form = client.get(url(engagement))
     assert form.status_code == 200
     assert 'value="30.0"' in form.content.decode()  # reliance default prefilled
     assert "applies from the next computation" in form.content.decode()
-    response = client.post(url(engagement), VALID)
-    assert response.status_code == 302
-    assert response["Location"].endswith("#scoring")
+    response = client.post(url(engagement), VALID, follow=True)
+    assert response.redirect_chain[0][0].endswith("#scoring")
+    assert "Change requested" in response.content.decode()
+    assert not ScoringConfig.objects.exists()  # until the other side's admin accepts
+    agree(engagement, provider_admin)
     config = ScoringConfig.objects.get(engagement=engagement)
     assert config.weights["reliance"] == 40
     assert config.band_limits == {"healthy_at": 80, "watch_at": 55, "min_coverage": 0.5}
     assert config.survey_threshold == 4
     client.force_login(provider_manager)
     html = detail(client, engagement)
-    assert "Last changed by client-admin" in html
+    assert "Last changed by provider-admin" in html
     assert "overall from 80" in html
     assert "4 respondents per side" in html
     assert "next computation" in html
@@ -67,18 +78,25 @@ def test_admin_changes_scoring_and_the_other_side_sees_who(
     assert "reliance weight 30.0 → 40.0" in html and "survey threshold 3 → 4" in html
 
 
-def test_saving_the_values_in_force_changes_nothing_and_says_so(client, engagement, client_admin):
+def test_asking_for_the_values_in_force_changes_nothing_and_says_so(
+    client, engagement, client_admin, provider_admin
+):
     client.force_login(client_admin)
     assert client.post(url(engagement), VALID).status_code == 302
-    saved_again = client.post(url(engagement), VALID, follow=True)
-    assert "Nothing changed: these are the values already in force." in saved_again.content.decode()
+    agree(engagement, provider_admin)
+    asked_again = client.post(url(engagement), VALID)
+    assert asked_again.status_code == 400
+    assert "Nothing to change: these are the values in force." in asked_again.content.decode()
     assert ScoringConfig.history.filter(engagement_id=engagement.pk).count() == 1
+    assert ChangeRequest.objects.count() == 1
 
 
-def test_provider_admin_may_change_it_too(client, engagement, provider_admin):
+def test_provider_admin_may_ask_too(client, engagement, provider_admin, client_admin):
     client.force_login(provider_admin)
     assert client.post(url(engagement), VALID).status_code == 302
-    assert ScoringConfig.objects.get(engagement=engagement).updated_by == provider_admin
+    assert ChangeRequest.objects.get().requested_side == "provider"
+    agree(engagement, client_admin)
+    assert ScoringConfig.objects.get(engagement=engagement).updated_by == client_admin
 
 
 @pytest.mark.parametrize(
