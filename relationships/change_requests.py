@@ -367,10 +367,14 @@ def _announce(change_request: ChangeRequest, what: str) -> None:
 def change_requests_of(engagement: Engagement, *, open: bool = True):
     """The engagement's open requests (not past their expiry), or all the others, newest
     first, with who asked, who decided and the comments loaded."""
-    now = timezone.now()
+    still_open = models.Q(status=Status.OPEN, expires_at__gt=timezone.now())
     requests = ChangeRequest.objects.filter(engagement=engagement)
-    still_open = models.Q(status=Status.OPEN, expires_at__gt=now)
-    requests = requests.filter(still_open) if open else requests.exclude(still_open)
+    return with_people(requests.filter(still_open) if open else requests.exclude(still_open))
+
+
+def with_people(requests):
+    """Change requests with their engagement, who asked, who decided and the comments
+    (with their authors) loaded: a list of them reads in three queries."""
     return requests.select_related("engagement", "requested_by", "decided_by").prefetch_related(
         Prefetch("comments", queryset=ChangeRequestComment.objects.select_related("author"))
     )

@@ -556,3 +556,27 @@ def test_change_request_events_read_sensibly_in_slack_and_teams(
         assert "Target" in text and "99.5 → 99.9" in text
         assert "not now" in text
     assert "<!channel>" not in json.dumps(render(event.kind, event.payload, "slack"))
+
+
+def test_the_selector_splits_open_from_decided_in_three_queries(
+    api, engagement, client_manager, provider_manager, django_assert_num_queries
+):
+    from relationships.change_requests import change_requests_of
+
+    asked = [
+        _ask_target(api, client_manager, SLAFactory(engagement=engagement)).json()["id"]
+        for _ in range(3)
+    ]
+    api(provider_manager).post(f"{URL}{asked[0]}/comment/", {"body": "Hm"}, format="json")
+    api(client_manager).post(f"{URL}{asked[1]}/withdraw/")
+
+    with django_assert_num_queries(2):
+        open_ones = [
+            (r.pk, r.requested_by.username, [c.author.username for c in r.comments.all()])
+            for r in change_requests_of(engagement)
+        ]
+    assert sorted(open_ones) == [
+        (asked[0], "client-manager", ["provider-manager"]),
+        (asked[2], "client-manager", []),
+    ]
+    assert [r.pk for r in change_requests_of(engagement, open=False)] == [asked[1]]
