@@ -20,6 +20,7 @@ from relationships.models import (
     DECLINE_REASON_MAX,
     SLA,
     WRITER_ROLES,
+    Access,
     ChangeRequest,
     ChangeRequestComment,
     Engagement,
@@ -55,9 +56,9 @@ def terms_change(
     if subject not in Subject.values:
         raise ValidationError({"subject": f"Choose one of {', '.join(Subject.values)}."})
     _check_target(engagement, subject, sla, goal)
-    require_terms_access(engagement, user, subject)
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        access = require_terms_access(engagement, user, subject)
         instance = _stored(engagement, subject, sla, goal)
         new = instance.pk is None and subject in (Subject.SLA, Subject.GOAL)
         parsed = terms.parse(subject, values, new=new)
@@ -76,6 +77,7 @@ def terms_change(
         change_request = _open(
             engagement=engagement,
             user=user,
+            side=access.side,
             subject=subject,
             instance=instance,
             proposed=proposed,
@@ -93,7 +95,7 @@ def _check_target(engagement: Engagement, subject: str, sla, goal) -> None:
             raise ValidationError({name: f"Choose a {name} of this engagement."})
 
 
-def require_terms_access(engagement: Engagement, user, subject: str) -> None:
+def require_terms_access(engagement: Engagement, user, subject: str) -> Access:
     """PermissionDenied unless the user may change (or ask to change) this kind of term:
     the proposing side while proposed, either side once active; admins for the scoring."""
     access = engagement.access_for(user).require("read")
@@ -109,6 +111,7 @@ def require_terms_access(engagement: Engagement, user, subject: str) -> None:
         raise PermissionDenied("Only an admin of either party can change the scoring.")
     if access.role not in WRITER_ROLES:
         raise PermissionDenied("Only managers and admins of the engagement's parties can do this.")
+    return access
 
 
 def _stored(engagement: Engagement, subject: str, sla, goal) -> models.Model:
@@ -164,7 +167,7 @@ def _save(subject: str, candidate: models.Model, user, changed: list[str]) -> mo
     return candidate
 
 
-def _open(*, engagement, user, subject, instance, proposed) -> ChangeRequest:
+def _open(*, engagement, user, side, subject, instance, proposed) -> ChangeRequest:
     now = timezone.now()
     change_request = ChangeRequest(
         engagement=engagement,
@@ -175,7 +178,7 @@ def _open(*, engagement, user, subject, instance, proposed) -> ChangeRequest:
         proposed=proposed,
         current=terms.snapshot(subject, instance),
         requested_by=user,
-        requested_side=engagement.access_for(user).side,
+        requested_side=side,
         requested_at=now,
     )
     # One that expired unseen (the task has not run yet) no longer blocks a new one.
@@ -204,13 +207,14 @@ def _open(*, engagement, user, subject, instance, proposed) -> ChangeRequest:
 
 
 # ---------------------------------------------------------------- deciding
-def _require(change_request: ChangeRequest, user, action: str) -> None:
-    refusal = change_request.refusal(user, action)
+def _require(change_request: ChangeRequest, user, action: str) -> Access:
+    """The user's access if they may `action` the request; otherwise PermissionDenied, or
+    for a writer of a request no longer open, a ValidationError on its status."""
+    access = change_request.engagement.access_for(user)
+    refusal = change_request.refusal(user, action, access)
     if refusal is None:
-        return
-    if change_request.engagement.access_for(user).role in WRITER_ROLES and not (
-        change_request.is_open
-    ):
+        return access
+    if access.role in WRITER_ROLES and not change_request.is_open:
         raise ValidationError({"status": refusal})
     raise PermissionDenied(refusal)
 
@@ -294,11 +298,11 @@ def change_request_comment(
     *, change_request: ChangeRequest, user, body: str
 ) -> ChangeRequestComment:
     """Either side's managers and admins discuss an open request."""
-    _require(change_request, user, "comment")
+    access = _require(change_request, user, "comment")
     comment = ChangeRequestComment(
         change_request=change_request,
         author=user,
-        side=change_request.engagement.access_for(user).side,
+        side=access.side,
         body=(body or "").strip(),
     )
     if not comment.body:
@@ -363,10 +367,14 @@ def _announce(change_request: ChangeRequest, what: str) -> None:
 def change_requests_of(engagement: Engagement, *, open: bool = True):
     """The engagement's open requests (not past their expiry), or all the others, newest
     first, with who asked, who decided and the comments loaded."""
-    now = timezone.now()
+    still_open = models.Q(status=Status.OPEN, expires_at__gt=timezone.now())
     requests = ChangeRequest.objects.filter(engagement=engagement)
-    still_open = models.Q(status=Status.OPEN, expires_at__gt=now)
-    requests = requests.filter(still_open) if open else requests.exclude(still_open)
+    return with_people(requests.filter(still_open) if open else requests.exclude(still_open))
+
+
+def with_people(requests):
+    """Change requests with their engagement, who asked, who decided and the comments
+    (with their authors) loaded: a list of them reads in three queries."""
     return requests.select_related("engagement", "requested_by", "decided_by").prefetch_related(
         Prefetch("comments", queryset=ChangeRequestComment.objects.select_related("author"))
     )

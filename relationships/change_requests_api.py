@@ -2,7 +2,6 @@
 SLA, goal and engagement endpoints, which open one on an active engagement (202)."""
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -184,11 +183,7 @@ def _under_values(errors: dict, values: dict) -> dict:
     retrieve=extend_schema(description="One change request, with its comments."),
 )
 class ChangeRequestViewSet(ReadViewSet, TenantViewSet):
-    queryset = ChangeRequest.objects.select_related(
-        "engagement", "requested_by", "decided_by"
-    ).prefetch_related(
-        Prefetch("comments", queryset=ChangeRequestComment.objects.select_related("author"))
-    )
+    queryset = change_requests.with_people(ChangeRequest.objects.all())
     serializer_class = ChangeRequestSerializer
     filterset_class = ChangeRequestFilter
     ordering_fields = ["requested_at", "expires_at", "decided_at", "id"]

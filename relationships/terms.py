@@ -129,6 +129,8 @@ def parse(subject: str, values: dict, *, new: bool) -> dict:
 
 def _parse_value(subject: str, name: str, raw):
     if subject == Subject.SCORING_CONFIG:
+        if has_non_ascii(raw):
+            raise ValidationError(ASCII_DIGITS_MESSAGE)
         try:
             config_values(**{name: raw})
         except (ValueError, TypeError, AttributeError) as error:
@@ -152,6 +154,8 @@ def _parse_value(subject: str, name: str, raw):
         raise ValidationError("Give true or false.")
     if isinstance(field, models.DecimalField | models.IntegerField) and isinstance(raw, bool):
         raise ValidationError("Give a number.")
+    if isinstance(field, models.DecimalField) and isinstance(raw, float):
+        raw = repr(raw)  # the number as written in JSON, not its binary neighbour
     if isinstance(field, models.CharField | models.TextField):
         if not isinstance(raw, str):
             raise ValidationError("Give text.")

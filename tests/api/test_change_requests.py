@@ -149,7 +149,7 @@ def test_a_new_sla_exists_once_accepted(api, engagement, provider_manager, clien
                 "name": "Approvals within 2 days",
                 "unit": "%",
                 "direction": "higher_is_better",
-                "target": "90",
+                "target": 90.1,  # a JSON number: the decimal as written
                 "description": "Change approvals",
             },
         },
@@ -164,7 +164,7 @@ def test_a_new_sla_exists_once_accepted(api, engagement, provider_manager, clien
     sla = SLA.objects.get()
     assert (sla.name, sla.target, sla.description) == (
         "Approvals within 2 days",
-        Decimal("90"),
+        Decimal("90.1"),
         "Change approvals",
     )
     assert accepted.json()["sla"] == sla.pk
@@ -380,6 +380,7 @@ def test_accepting_fails_cleanly_when_the_thing_changed_meanwhile(
     [
         ({"target": "lots"}, "target"),
         ({"target": "١٢"}, "target"),
+        ({"target": "1.0000001"}, "target"),
         ({"weight": "0"}, "weight"),
         ({"direction": "sideways"}, "direction"),
         ({"active": "maybe"}, "active"),
@@ -403,13 +404,31 @@ def test_bad_values_are_refused_and_create_nothing(
     assert not ChangeRequest.objects.exists()
 
 
-def test_a_scoring_config_request_with_a_bad_weight_is_refused(api, engagement, client_admin):
-    answer = api(client_admin).patch(
-        f"/api/v1/engagements/{engagement.pk}/scoring-config/",
-        {"weights": {"luck": 5}},
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"weights": {"luck": 5}}, "weights"),
+        ({"weights": {"reliance": "٣٠"}}, "weights"),
+        ({"weights": dict.fromkeys(("reliance", "contact", "transparency"), 0)}, None),
+        ({"band_limits": {"watch_at": 90}}, "band_limits"),
+        ({"survey_threshold": 0}, "survey_threshold"),
+        ({"grace_days": 15}, "grace_days"),
+        ({"grace_days": True}, "grace_days"),
+    ],
+)
+def test_bad_scoring_values_are_refused_and_create_nothing(
+    api, engagement, client_admin, values, field
+):
+    answer = api(client_admin).post(
+        URL,
+        {"engagement": engagement.pk, "subject": "scoring_config", "values": values},
         format="json",
     )
-    assert answer.status_code == 400 and "weights" in answer.json()["errors"]
+    if field is None:  # some weights at 0 are fine: the others carry the score
+        assert answer.status_code == 202
+        return
+    assert answer.status_code == 400, answer.json()
+    assert f"values.{field}" in answer.json()["errors"], answer.json()
     assert not ChangeRequest.objects.exists()
 
 
@@ -518,3 +537,46 @@ def test_goal_contacts_are_checked(api, engagement, client_manager):
     assert right.json()["changes"] == [
         {"what": "Provider contact", "current": "—", "proposed": provider_contact.name}
     ]
+
+
+def test_change_request_events_read_sensibly_in_slack_and_teams(
+    api, open_request, provider_manager
+):
+    import json
+
+    from scorecards.webhooks.formats import render
+
+    api(provider_manager).post(
+        f"{URL}{open_request.pk}/decline/", {"reason": "<!channel> not now"}, format="json"
+    )
+    event = OutboxEvent.objects.get(kind="change_request.declined")
+    for format in ("slack", "teams"):
+        text = json.dumps(render(event.kind, event.payload, format), ensure_ascii=False)
+        assert "Change request declined: Service desk" in text
+        assert "Target" in text and "99.5 → 99.9" in text
+        assert "not now" in text
+    assert "<!channel>" not in json.dumps(render(event.kind, event.payload, "slack"))
+
+
+def test_the_selector_splits_open_from_decided_in_three_queries(
+    api, engagement, client_manager, provider_manager, django_assert_num_queries
+):
+    from relationships.change_requests import change_requests_of
+
+    asked = [
+        _ask_target(api, client_manager, SLAFactory(engagement=engagement)).json()["id"]
+        for _ in range(3)
+    ]
+    api(provider_manager).post(f"{URL}{asked[0]}/comment/", {"body": "Hm"}, format="json")
+    api(client_manager).post(f"{URL}{asked[1]}/withdraw/")
+
+    with django_assert_num_queries(2):
+        open_ones = [
+            (r.pk, r.requested_by.username, [c.author.username for c in r.comments.all()])
+            for r in change_requests_of(engagement)
+        ]
+    assert sorted(open_ones) == [
+        (asked[0], "client-manager", ["provider-manager"]),
+        (asked[2], "client-manager", []),
+    ]
+    assert [r.pk for r in change_requests_of(engagement, open=False)] == [asked[1]]
