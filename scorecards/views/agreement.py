@@ -33,7 +33,7 @@ def agreement_form(kind: str, change_request_id: int, data=None):
 def agreement_section(
     request, engagement: Engagement, viewer: Access, *, forms: dict | None = None
 ) -> dict:
-    """The open requests (each with `may`, its forms and the back-test slot) and a page of
+    """The open requests (each with `may`, its forms and its back-test) and a page of
     the decided ones, most recently decided first (?decided=<page>)."""
     forms = forms or {}
     open_requests = list(change_requests_of(engagement, open=True))
