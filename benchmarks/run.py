@@ -50,7 +50,10 @@ TARGETS = {
     "portfolio_p95_ms": 250,
     "growth_recompute": 12.0,
     "growth_read": 2.0,
+    "backtest_ms": 200,
 }
+# The what-if back-test: how many times it is timed, after one warm-up request.
+BACKTEST_RUNS = 50
 
 
 def main():
@@ -62,6 +65,11 @@ def main():
     parser.add_argument("--warmup-seconds", type=int, default=15)
     parser.add_argument("--ingest-rows", type=int, default=200_000)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument(
+        "--backtest-only",
+        action="store_true",
+        help="only the what-if back-test of one engagement over 12 closed periods",
+    )
     args = parser.parse_args()
     # Read before the run writes floor_explain.txt, which would mark every record uncommitted.
     commit = git_commit()
@@ -77,10 +85,14 @@ def main():
     manage("collectstatic", "--noinput", "-v0")
     bench = Bench(args)
     load_before = os.getloadavg()
-    figures = bench.reference()
-    growth = bench.growth() if args.growth else None
+    if args.backtest_only:
+        figures = bench.backtest_only()
+        growth = None
+    else:
+        figures = bench.reference()
+        growth = bench.growth() if args.growth else None
     figures["load"] = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
-    report = render(args, commit, figures, growth)
+    report = (render_backtest if args.backtest_only else render)(args, commit, figures, growth)
     print(report)
     if not args.no_record:
         with open(HERE / "RESULTS.md", "a") as results:
@@ -126,6 +138,14 @@ class Bench:
             figures.update(self.ingest())
             progress(figures)
             figures.update(self.reads(self.args.read_seconds))
+        figures.update(self.backtest())
+        return figures
+
+    def backtest_only(self) -> dict:
+        engagements, slas, days = SIZES[self.args.size]
+        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
+        figures["generate"] = self.generate(engagements, slas, days)
+        figures.update(self.backtest())
         return figures
 
     def growth(self) -> list[dict]:
@@ -313,6 +333,57 @@ class Bench:
                 status = client.get(path).status_code
             counts[name] = f"{len(queries)} (HTTP {status})"
         return counts
+
+    # ------------------------------------------------------------ what-if
+    def backtest(self) -> dict:
+        """The what-if back-test of one engagement: its last 12 closed periods and the one in
+        progress rescored under other weights and band limits, through the API operation
+        (in process, signed in) and the selector alone; median and p95 of BACKTEST_RUNS.
+
+        Its periods are computed first as the periodic runs would have, oldest first, on the
+        tenth day after the data ends: the data's last month is then closed, the next one
+        in progress.
+        """
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from accord.celery import app
+        from relationships.models import Engagement
+        from scorecards import compute
+        from scorecards.backtest import scoring_backtest, whatif_config
+
+        app.conf.task_always_eager = True  # the outbox drains the computations enqueue
+        engagement = Engagement.objects.order_by("pk").first()
+        today = self.data_end + timedelta(days=10)
+        for period in reversed(engagement.periods(today)):
+            compute.compute_chunk([engagement.pk], "month", period.start, today)
+        tried = {"weights": {"reliance": 50, "sentiment": 5}, "band_limits": {"healthy_at": 80}}
+        client = Client()
+        client.force_login(bench_user())
+        url = f"/api/v1/engagements/{engagement.pk}/what-if/"
+
+        def request():
+            response = client.post(url, tried, content_type="application/json")
+            assert response.status_code == 200, response.content[:200]
+            return response
+
+        rows = len(request().json())
+        api = timed(request)
+
+        def selector():
+            fresh = Engagement.objects.select_related("scoring_config").get(pk=engagement.pk)
+            scoring_backtest(engagement=fresh, config=whatif_config(engagement=fresh, **tried))
+
+        with CaptureQueriesContext(connection) as queries:
+            selector()
+        alone = timed(selector)
+        return {
+            "backtest_rows": rows,
+            "backtest_queries": len(queries),
+            "backtest_api_ms": api,
+            "backtest_selector_ms": alone,
+        }
 
     # ------------------------------------------------------------ ingestion
     def ingest(self) -> dict:
@@ -601,6 +672,47 @@ def git_commit() -> str:
     return git("rev-parse", "--short", "HEAD").strip() + dirty
 
 
+def timed(action, runs: int = BACKTEST_RUNS) -> tuple[float, float]:
+    """(median, p95) in milliseconds of `runs` calls of `action`."""
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), statistics.quantiles(timings, n=20)[-1]
+
+
+def backtest_rows(f: dict) -> list[str]:
+    (api_median, api_p95), (median, p95) = f["backtest_api_ms"], f["backtest_selector_ms"]
+    target = TARGETS["backtest_ms"]
+    return [
+        f"| what-if back-test, POST engagements/{{id}}/what-if/ ({f['backtest_rows']} periods), "
+        f"median / p95 of {BACKTEST_RUNS} | "
+        f"{api_median:.0f} / {api_p95:.0f} ms | p95 ≤ {target} ms | | "
+        f"{verdict(api_p95 <= target)} |",
+        f"| — the engagement read and the selector alone (scoring_backtest; "
+        f"{f['backtest_queries']} queries) | {median:.0f} / {p95:.0f} ms | | | |",
+    ]
+
+
+def render_backtest(args, commit: str, f: dict, growth=None) -> str:
+    return "\n".join(
+        [
+            f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · size {args.size} · back-test only "
+            f"· commit {commit}",
+            "",
+            f"Machine: {machine()}. Data: {f['size']}, generate_data: {f['generate']}. One "
+            f"engagement's periods computed as of {Bench(args).data_end + timedelta(days=10)}; "
+            "the API operation in process (Django's test client, signed in, DEBUG off). Load "
+            f"average (1 min): {f['load']}.",
+            "",
+            "| figure | value | target | ratio | verdict |",
+            "| --- | --- | --- | --- | --- |",
+            *backtest_rows(f),
+        ]
+    )
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -653,6 +765,7 @@ def render(args, commit: str, f: dict, growth: list[dict] | None) -> str:
         f"{f['portfolio_p95_ms']:.0f} ms ({f['portfolio_rps']:.0f} req/s, "
         f"{f['portfolio_failures']:.0f} failed) | p95 ≤ {t['portfolio_p95_ms']} ms | | "
         f"{verdict(f['portfolio_p95_ms'] <= t['portfolio_p95_ms'])} |",
+        *backtest_rows(f),
     ]
     if growth:
         lines += [
