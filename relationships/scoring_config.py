@@ -70,6 +70,16 @@ def config_values(
     )
 
 
+def setting_problem(name: str, value) -> str | None:
+    """What is wrong with one setting (`weights`, `band_limits`, `survey_threshold` or
+    `grace_days`) taken on its own, or None: a field's error in a form or the API."""
+    try:
+        config_values(**{name: value})
+    except (ValueError, TypeError, AttributeError) as error:
+        return str(error)
+    return None
+
+
 def differences(old: ScoringConfigValues, new: ScoringConfigValues) -> list[tuple]:
     """What changed from `old` to `new`, as (what, old value, new value), in a fixed order."""
     changed = [

@@ -20,7 +20,7 @@ from relationships.models import (
     ScoringConfig,
     SharedGoal,
 )
-from relationships.scoring_config import config_values, differences
+from relationships.scoring_config import config_values, differences, setting_problem
 
 Subject = ChangeRequest.Subject
 
@@ -131,10 +131,9 @@ def _parse_value(subject: str, name: str, raw):
     if subject == Subject.SCORING_CONFIG:
         if has_non_ascii(raw):
             raise ValidationError(ASCII_DIGITS_MESSAGE)
-        try:
-            config_values(**{name: raw})
-        except (ValueError, TypeError, AttributeError) as error:
-            raise ValidationError(str(error)) from None
+        problem = setting_problem(name, raw)
+        if problem:
+            raise ValidationError(problem)
         if isinstance(raw, dict):
             return {key: float(value) for key, value in raw.items()}
         return raw

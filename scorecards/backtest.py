@@ -17,7 +17,12 @@ from django.db.models import Count, Q
 
 from relationships.models import SLA, Engagement
 from relationships.periods import Period
-from relationships.scoring_config import BAND_LIMITS, ScoringConfigValues, config_values
+from relationships.scoring_config import (
+    BAND_LIMITS,
+    ScoringConfigValues,
+    config_values,
+    setting_problem,
+)
 from scorecards.inputs import deserialise
 from scorecards.models import Scorecard
 from scorecards.scoring import round_half_up, score_engagement
@@ -63,12 +68,11 @@ def whatif_config(
             **band_limits,
         },
     }
-    errors = {}
-    for name, value in proposed.items():
-        try:
-            config_values(**{name: value})
-        except (ValueError, TypeError, AttributeError) as exc:
-            errors[name] = str(exc)
+    errors = {
+        name: problem
+        for name, value in proposed.items()
+        if (problem := setting_problem(name, value))
+    }
     if errors:
         raise ValidationError(errors)
     return config_values(
