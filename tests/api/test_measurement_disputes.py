@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from relationships.models import Measurement, MeasurementDispute
-from relationships.signals import terms_event
+from scorecards.models import OutboxEvent
 from tests.factories import SLAFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,19 +76,10 @@ def test_either_side_records_for_any_sla_and_the_other_sides_value_is_marked(
     assert by_client["open_dispute"] is None
 
 
-def test_the_owning_side_disputes_and_the_signal_is_sent(
+def test_the_owning_side_disputes_and_both_sides_hear_of_it(
     api, provider_manager, client_manager, by_client, engagement
 ):
-    sent = []
-
-    def receiver(sender, **kwargs):
-        sent.append((sender, kwargs))
-
-    terms_event.connect(receiver)
-    try:
-        response = dispute(api, provider_manager, by_client["id"], corrected_value="99.8")
-    finally:
-        terms_event.disconnect(receiver)
+    response = dispute(api, provider_manager, by_client["id"], corrected_value="99.8")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["status"], body["side"], body["recorded_by_side"], body["value"]) == (
@@ -98,13 +89,11 @@ def test_the_owning_side_disputes_and_the_signal_is_sent(
         "97.500000",
     )
     assert body["corrected_value"] == "99.800000"
-    assert len(sent) == 1
-    sender, kwargs = sent[0]
-    assert sender is MeasurementDispute
-    assert kwargs["engagement"] == engagement
-    assert (kwargs["event"], kwargs["subject"]) == ("measurement.disputed", "dispute")
-    assert kwargs["fields"]["id"] == body["id"]
-    assert kwargs["fields"]["reason"] == "Our monitoring says 99.8"
+    (event,) = OutboxEvent.objects.filter(kind="measurement.disputed")
+    assert event.engagement == engagement
+    assert event.payload["event"] == "measurement.disputed"
+    assert event.payload["dispute"]["id"] == body["id"]
+    assert event.payload["dispute"]["reason"] == "Our monitoring says 99.8"
     measurement = api(client_manager).get(f"{MEASUREMENTS}{by_client['id']}/").json()
     assert measurement["open_dispute"] == body["id"]
 
