@@ -507,6 +507,27 @@ PROPOSAL = (
     30,
 )
 
+# Terms under discussion on the service desk (PRODUCT.md §7): the client asks for a higher
+# availability target and the provider comments; the provider asked for other weights and
+# the client declined; the client recorded a value of the provider's SLA for the latest
+# closed period (a store's outage log), which the provider disputes.
+AGREEMENT = SERVICE_DESK
+TARGET_REQUEST = (
+    "Service desk availability",
+    "99.7",
+    "We can commit to 99.7 once the second site is live in the new year.",
+)
+DECLINED_WEIGHTS = (
+    {"reliance": 35, "sentiment": 5},
+    "The survey is how our store managers are heard; we keep its weight.",
+)
+DISPUTED_VALUE = (
+    "Service desk availability",
+    "97.9",
+    "store 114 outage log",
+    "Our monitoring shows the desk up all day; store 114 lost its own network.",
+)
+
 # Comments of a side that signs a scorecard.
 SIGN_COMMENTS = {
     Side.CLIENT: (

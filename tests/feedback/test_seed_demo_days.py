@@ -20,9 +20,17 @@ from django.core.management import call_command
 from django.db.models import Max
 
 from feedback.models import ActionItem, CheckIn, Feedback, Issue, PulseResponse
-from relationships.models import Engagement, GoalProgress, Measurement, Membership, other_side
+from relationships.models import (
+    ChangeRequest,
+    Engagement,
+    GoalProgress,
+    Measurement,
+    MeasurementDispute,
+    Membership,
+    other_side,
+)
 from relationships.periods import CLOSED, IN_PROGRESS
-from sampledata.demo_content import PROFILES
+from sampledata.demo_content import AGREEMENT, PROFILES
 from scorecards.models import Alert, LatestScorecard, Scorecard, ScorecardReview
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +128,24 @@ def test_no_drop_alert_comes_from_a_provisional_period(demo):
     )
     assert drops.exists()  # the demo shows some, on closed periods
     assert provisional.isdisjoint(drops)
+
+
+def test_the_service_desk_shows_terms_under_discussion_and_a_disputed_value(demo):
+    engagement = Engagement.objects.get(name=AGREEMENT.name)
+    requests = {
+        request.subject: request
+        for request in ChangeRequest.objects.filter(engagement=engagement)
+    }
+    assert (requests["sla"].status, requests["sla"].requested_side) == ("open", "client")
+    assert requests["sla"].comments.get().side == "provider"
+    assert requests["scoring_config"].status == "declined"
+    dispute = MeasurementDispute.objects.get(sla__engagement=engagement)
+    latest = engagement.latest_closed_period()
+    assert (dispute.status, dispute.side) == ("open", "provider")
+    assert dispute.measurement.period_start == latest.end
+    assert dispute.measurement.recorded_by_side == "client"
+    scorecard = engagement.scorecards.get(period_start=latest.start)
+    assert "1 value disputed by the provider" in str(scorecard.explanation)
 
 
 def local_dates(engagement, moments) -> set[date]:

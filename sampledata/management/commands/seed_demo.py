@@ -38,9 +38,16 @@ from django.utils import timezone
 
 from feedback import services as feedback_services
 from feedback.models import PULSE_FIELDS, Feedback
-from relationships.measurements import MeasurementRow, measurements_import
+from relationships.change_requests import (
+    change_request_comment,
+    change_request_decline,
+    terms_change,
+)
+from relationships.disputes import measurement_dispute
+from relationships.measurements import MeasurementRow, measurement_record, measurements_import
 from relationships.models import (
     SLA,
+    ChangeRequest,
     Engagement,
     GoalProgress,
     KeyContact,
@@ -59,10 +66,14 @@ from relationships.services import (
     organization_create,
 )
 from sampledata.demo_content import (
+    AGREEMENT,
+    DECLINED_WEIGHTS,
+    DISPUTED_VALUE,
     ORGANIZATIONS,
     PROFILES,
     PROPOSAL,
     SIGN_COMMENTS,
+    TARGET_REQUEST,
     Profile,
 )
 from scorecards.models import Scorecard, ScorecardReview, ScorecardRun
@@ -226,6 +237,7 @@ class Demo:
             organizations = {MARKER_ORGANIZATION: self.organization(MARKER_ORGANIZATION)}
             for profile in PROFILES:
                 self.engagements.append((profile, self.engagement(profile, organizations)))
+        self.agreement(next(e for p, e in self.engagements if p is AGREEMENT))
         # A proposal waiting for the counterpart's admin, to show acceptance: from an
         # organisation that already works with it (a proposal goes only to such a
         # counterpart, or to a new organisation invited by e-mail).
@@ -238,6 +250,47 @@ class Demo:
             name=name,
             phase=phase,
             start_date=self.now.date() + timedelta(days=starts_in_days),
+        )
+
+    def agreement(self, engagement: Engagement) -> None:
+        """Terms under discussion and a disputed value (demo_content.AGREEMENT)."""
+        client, provider = (
+            self.people[engagement.organization_of(side).name] for side in Side.values
+        )
+        name, target, comment = TARGET_REQUEST
+        asked = terms_change(
+            engagement=engagement,
+            user=client[Role.MANAGER],
+            subject=ChangeRequest.Subject.SLA,
+            sla=engagement.slas.get(name=name),
+            values={"target": target},
+        ).change_request
+        change_request_comment(change_request=asked, user=provider[Role.MANAGER], body=comment)
+        weights, reason = DECLINED_WEIGHTS
+        asked = terms_change(
+            engagement=engagement,
+            user=provider[Role.ADMIN],
+            subject=ChangeRequest.Subject.SCORING_CONFIG,
+            values={"weights": weights},
+        ).change_request
+        change_request_decline(change_request=asked, user=client[Role.ADMIN], reason=reason)
+        name, value, source, reason = DISPUTED_VALUE
+        sla = engagement.slas.get(name=name)
+        day = engagement.latest_closed_period(self.today(engagement)).end
+        monitored = sla.measurements.current().get(period_start=day).value
+        recorded = measurement_record(
+            sla=sla,
+            period_start=day,
+            period_end=day,
+            value=Decimal(value),
+            source=source,
+            user=client[Role.MANAGER],
+        )
+        measurement_dispute(
+            measurement=recorded,
+            user=provider[Role.MANAGER],
+            reason=reason,
+            corrected_value=monitored,
         )
 
     # ---------------------------------------------------------------- the calendar
