@@ -180,6 +180,46 @@ class SurveyReport:
     threshold: int
     sides: dict[str, SideReport]
 
+    def directions(self) -> list["SurveyDirection"]:
+        """Per published side, how it sees the other: its ratings beside the other side's
+        predictions of them, its recommendation and its texts."""
+        directions = []
+        for side, rater in self.sides.items():
+            rated = self.sides.get(other_side(side))
+            mirror = rated.mirror if rated else [None] * len(rater.statements)
+            directions.append(
+                SurveyDirection(
+                    rater=rater, rated=rated, rows=list(zip(rater.statements, mirror, strict=True))
+                )
+            )
+        return directions
+
+    def blind_spots(self) -> list[tuple[SideReport, MirrorLine]]:
+        return [(side, line) for side in self.sides.values() for line in side.blind_spots]
+
+
+@dataclass(frozen=True)
+class SurveyDirection:
+    """How `rater` sees the other side; `rated` is the other side's report, None when not
+    published, and then `rows` pair each rating with None instead of a mirror line."""
+
+    rater: SideReport
+    rated: SideReport | None
+    rows: list[tuple[StatementRating, MirrorLine | None]]
+
+    def chart(self) -> dict:
+        """The chart's data (a rating and a prediction per statement; null when none)."""
+        return {
+            "title": f"How the {self.rater.side} sees the {other_side(self.rater.side)}",
+            "labels": [rating.field.replace("_", " ").capitalize() for rating, _ in self.rows],
+            "rating_label": f"{self.rater.label} rating",
+            "prediction_label": f"{self.rater.other_label} prediction",
+            "ratings": [float(rating.mean) for rating, _ in self.rows],
+            "predictions": [
+                float(line.gap.prediction) if line and line.gap else None for _, line in self.rows
+            ],
+        }
+
 
 def _mean(values: list[int]) -> Fraction:
     return Fraction(sum(values), len(values))

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
-from feedback.selectors import contribution_reviews
+from feedback.selectors import contribution_reviews, survey_report
 from relationships import services as relationship_services
 from relationships.forms import EngagementDeclineForm, add_service_errors
 from relationships.models import (
@@ -229,6 +229,7 @@ def _render_engagement(
         ).order_by("-resolved_at")[:RECENT],
         "scoring": scoring_summary(engagement),
         "run": run,
+        "blind_spots_report": survey_report(engagement, engagement.latest_closed_period(today)),
     }
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)
     context["decline_form"] = decline_form or EngagementDeclineForm(auto_id=DECLINE_FORM_IDS)
