@@ -1,0 +1,102 @@
+"""End to end in headless Chromium: three people on each side answer the survey, the
+period closes (a fixed "today"), and the period page's survey report shows a blind spot
+on each side, drawn as paired bars with a table beside."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from feedback.models import PULSE_FIELDS, PulseResponse
+from tests.dashboard.test_browser import CANVAS_HAS_INK, shot
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
+]
+
+SHOTS = Path("/work/shots/survey2")
+NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def answer_survey(browser, live_server, engagement, username, *, rating, mirror, text):
+    """Sign in as `username` and answer: every statement `rating`, every mirror `mirror`,
+    the recommendation 2 × rating, and a "continue" text."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + reverse("portfolio"))
+    page.goto(live_server.url + reverse("pulse-survey", args=[engagement.pk]))
+    for field in PULSE_FIELDS:
+        page.check(f"#id_{field}_{rating - 1}")
+        page.check(f"#id_mirror_{field}_{mirror - 1}")
+    page.check(f"#id_nps_{2 * rating}")
+    page.fill("#id_continue_doing", text)
+    page.click("form[action$='/survey/'] button[type=submit]")
+    page.wait_for_selector(".message-success")
+    return page
+
+
+def test_three_per_side_answer_and_the_closed_period_shows_blind_spots(
+    browser, live_server, on, engagement, client_viewer
+):
+    # Each side thinks it does well (predicts 5) where the other rates it 3: d = 2.
+    people = [(engagement.client, f"client-{i}") for i in range(3)]
+    people += [(engagement.provider, f"provider-{i}") for i in range(3)]
+    with on(date(2026, 3, 10)):
+        for organization, username in people:
+            MembershipFactory(user=UserFactory(username=username), organization=organization)
+            page = answer_survey(
+                browser,
+                live_server,
+                engagement,
+                username,
+                rating=3,
+                mirror=5,
+                text=f"Keep the weekly call ({username[:6]})",
+            )
+        page.set_viewport_size({"width": 390, "height": 900})
+        assert page.evaluate(NO_OVERFLOW)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "survey-page-390.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(SHOTS / "survey-page-1280.png"), full_page=True)
+    assert PulseResponse.objects.current().count() == 6
+
+    with on(date(2026, 4, 10)):  # March has closed
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(live_server.url + reverse("login"))
+        page.fill("#id_username", client_viewer.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + reverse("portfolio"))
+        page.goto(
+            live_server.url
+            + reverse("engagement-period", args=[engagement.pk, "2026-03-01"])
+            + "#survey"
+        )
+        survey = page.locator("#survey")
+        assert survey.locator(".mirror-blind_spot").count() == 12  # six statements, two sides
+        assert "How the client sees the provider" in survey.inner_text()
+        assert "Keep the weekly call (provid)" in survey.inner_text()
+        for side in ("client", "provider"):
+            canvas = page.locator(f"#survey-chart-{side}")
+            canvas.wait_for()
+            assert canvas.evaluate(CANVAS_HAS_INK)
+        survey.screenshot(path=str(SHOTS / "period-survey-chart-1280.png"))
+        shot(page, "20-period-survey-report")
+        page.set_viewport_size({"width": 390, "height": 900})
+        assert page.evaluate(NO_OVERFLOW)
+        page.screenshot(path=str(SHOTS / "period-page-390.png"), full_page=True)
+
+        # The engagement page sums the blind spots up.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(live_server.url + reverse("engagement-detail", args=[engagement.pk]))
+        spots = page.locator("#blind-spots")
+        assert spots.locator("li").count() == 12
+        spots.screenshot(path=str(SHOTS / "engagement-blind-spots-1280.png"))
