@@ -1,6 +1,6 @@
 """End to end in headless Chromium: three people on each side answer the survey, the
-period closes (a fixed "today"), and the period page's survey report shows a blind spot
-on each side, drawn as paired bars with a table beside."""
+period closes (a fixed "today"), and the period page's survey report shows the provider's
+blind spot, drawn as paired bars with a table beside."""
 
 from datetime import date
 from pathlib import Path
@@ -42,7 +42,7 @@ def answer_survey(browser, live_server, engagement, username, *, rating, mirror,
     return page
 
 
-def test_three_per_side_answer_and_the_closed_period_shows_blind_spots(
+def test_three_per_side_answer_and_the_closed_period_shows_a_blind_spot(
     browser, live_server, on, engagement, client_viewer
 ):
     # Each side thinks it does well (predicts 5) where the other rates it 3: d = 2.
@@ -81,7 +81,8 @@ def test_three_per_side_answer_and_the_closed_period_shows_blind_spots(
             + "#survey"
         )
         survey = page.locator("#survey")
-        assert survey.locator(".mirror-blind_spot").count() == 12  # six statements, two sides
+        assert survey.locator(".mirror-blind_spot").count() == 6  # the provider's
+        assert survey.locator(".mirror-agreed_strength").count() == 6  # the client's
         assert "How the client sees the provider" in survey.inner_text()
         assert "Keep the weekly call (provid)" in survey.inner_text()
         for side in ("client", "provider"):
@@ -98,5 +99,6 @@ def test_three_per_side_answer_and_the_closed_period_shows_blind_spots(
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(live_server.url + reverse("engagement-detail", args=[engagement.pk]))
         spots = page.locator("#blind-spots")
-        assert spots.locator("li").count() == 12
+        assert spots.locator("li").count() == 6
+        assert "Provider side on “They deliver what they promise.”" in spots.inner_text()
         spots.screenshot(path=str(SHOTS / "engagement-blind-spots-1280.png"))
