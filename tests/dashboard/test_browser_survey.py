@@ -22,6 +22,12 @@ SHOTS = Path("/work/shots/survey2")
 NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
+def fits(page):
+    """Nothing wider than the phone's viewport, once the charts have followed the resize
+    (Chart.js redraws on a resize observer, a frame or two later)."""
+    page.wait_for_function(NO_OVERFLOW, timeout=5000)
+
+
 def answer_survey(browser, live_server, engagement, username, *, rating, mirror, text):
     """Sign in as `username` and answer: every statement `rating`, every mirror `mirror`,
     the recommendation 2 × rating, and a "continue" text."""
@@ -45,23 +51,26 @@ def answer_survey(browser, live_server, engagement, username, *, rating, mirror,
 def test_three_per_side_answer_and_the_closed_period_shows_a_blind_spot(
     browser, live_server, on, engagement, client_viewer
 ):
-    # Each side thinks it does well (predicts 5) where the other rates it 3: d = 2.
-    people = [(engagement.client, f"client-{i}") for i in range(3)]
-    people += [(engagement.provider, f"provider-{i}") for i in range(3)]
+    # The client rates the provider 3 and predicts 4, which the provider gives it (agreed
+    # strengths); the provider predicts 5 where the client gives it 3: blind spots, d = 2.
+    people = [(engagement.client, f"client-{i}", 3, 4) for i in range(3)]
+    people += [(engagement.provider, f"provider-{i}", 4, 5) for i in range(3)]
     with on(date(2026, 3, 10)):
-        for organization, username in people:
+        for organization, username, rating, mirror in people:
             MembershipFactory(user=UserFactory(username=username), organization=organization)
             page = answer_survey(
                 browser,
                 live_server,
                 engagement,
                 username,
-                rating=3,
-                mirror=5,
+                rating=rating,
+                mirror=mirror,
                 text=f"Keep the weekly call ({username[:6]})",
             )
+        page.goto(live_server.url + reverse("pulse-survey", args=[engagement.pk]))
+        assert page.locator("#id_mirror_trust_overall_4").is_checked()  # their own answers
         page.set_viewport_size({"width": 390, "height": 900})
-        assert page.evaluate(NO_OVERFLOW)
+        fits(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "survey-page-390.png"), full_page=True)
         page.set_viewport_size({"width": 1280, "height": 900})
@@ -92,7 +101,7 @@ def test_three_per_side_answer_and_the_closed_period_shows_a_blind_spot(
         survey.screenshot(path=str(SHOTS / "period-survey-chart-1280.png"))
         shot(page, "20-period-survey-report")
         page.set_viewport_size({"width": 390, "height": 900})
-        assert page.evaluate(NO_OVERFLOW)
+        fits(page)
         page.screenshot(path=str(SHOTS / "period-page-390.png"), full_page=True)
 
         # The engagement page sums the blind spots up.
