@@ -20,7 +20,9 @@ from core.api.base import (
 )
 from feedback import services
 from feedback.models import (
+    MIRROR_FIELDS,
     PULSE_FIELDS,
+    SURVEY_ANSWER_FIELDS,
     ActionItem,
     CheckIn,
     ContributionReview,
@@ -28,7 +30,9 @@ from feedback.models import (
     Issue,
     PulseResponse,
 )
+from feedback.survey_report import CATEGORY_LABELS
 from relationships.models import Side
+from relationships.periods import PERIOD_STATES
 
 
 # ---------------------------------------------------------------- check-ins
@@ -355,12 +359,15 @@ class PulseResponseSerializer(StrictModelSerializer):
             "side",
             "period_kind",
             "period_start",
-            *PULSE_FIELDS,
+            *SURVEY_ANSWER_FIELDS,
             "submitted_at",
             "superseded_at",
         ]
         read_only_fields = ["side", "period_kind", "period_start", "submitted_at", "superseded_at"]
-        extra_kwargs = {field: {"required": True} for field in PULSE_FIELDS}
+        extra_kwargs = {
+            **{field: {"required": True} for field in PULSE_FIELDS},
+            **{field: {"allow_null": True} for field in (*MIRROR_FIELDS, "nps")},
+        }
 
 
 class PulseResponseFilter(ApiFilterSet):
@@ -376,8 +383,12 @@ class PulseResponseFilter(ApiFilterSet):
     list=extend_schema(description="Your own pulse survey answers; nobody else's are ever shown."),
     create=extend_schema(
         description=(
-            "Answer the six pulse questions (1-5) for the engagement's current period; any "
-            "member of either party may. A second answer in the period replaces the first."
+            "Answer the survey for the engagement's current period; any member of either "
+            "party may. The six statements (1-5) are required; their mirrors "
+            "(`mirror_<statement>`, 1-5: how you think the other side will rate you), `nps` "
+            "(0-10) and the texts `start_doing`, `stop_doing`, `continue_doing` (up to 2,000 "
+            "characters) are optional. A second answer in the period replaces the first; "
+            "answers always count for the current period, so a closed period's never change."
         )
     ),
 )
@@ -402,3 +413,95 @@ class PulseResponseViewSet(RecordViewSet):
         serializer.instance = services.pulse_submit(
             engagement=engagement, user=self.request.user, answers=data
         )
+
+
+# ---------------------------------------------------------------- survey report
+class StatementRatingSerializer(serializers.Serializer):
+    statement = serializers.CharField(source="field")
+    question = serializers.CharField()
+    mean = serializers.FloatField()
+    distribution = serializers.ListField(
+        child=serializers.IntegerField(), help_text="How many answered 1, 2, 3, 4 and 5."
+    )
+
+
+class MirrorLineSerializer(serializers.Serializer):
+    statement = serializers.CharField(source="field")
+    question = serializers.CharField()
+    rating = serializers.FloatField(
+        source="gap.rating", allow_null=True, help_text="How the other side rated this side."
+    )
+    prediction = serializers.FloatField(
+        source="gap.prediction", allow_null=True, help_text="How this side predicted it."
+    )
+    gap = serializers.FloatField(
+        source="gap.gap", allow_null=True, help_text="prediction - rating."
+    )
+    category = serializers.ChoiceField(
+        source="gap.category",
+        choices=list(CATEGORY_LABELS),
+        allow_null=True,
+        help_text="Null when fewer than the threshold gave a prediction.",
+    )
+
+
+class RnpsSerializer(serializers.Serializer):
+    score = serializers.FloatField(help_text="% promoters (9-10) - % detractors (0-6).")
+    low = serializers.FloatField(help_text="The 90% confidence interval's lower end.")
+    high = serializers.FloatField()
+    promoters = serializers.IntegerField()
+    passives = serializers.IntegerField()
+    detractors = serializers.IntegerField()
+    answers = serializers.IntegerField()
+    small_sample = serializers.BooleanField(help_text="Fewer than 10 answers.")
+
+
+class SurveySideSerializer(serializers.Serializer):
+    published = serializers.BooleanField(
+        help_text="False until the period is closed, and for a side below the threshold; "
+        "then everything else is null or empty."
+    )
+    respondents = serializers.IntegerField(allow_null=True)
+    statements = StatementRatingSerializer(
+        many=True, help_text="How this side rated the other, per statement."
+    )
+    rnps = RnpsSerializer(
+        allow_null=True,
+        help_text="This side's recommendation of the other; null below the threshold.",
+    )
+    texts = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="start_doing, stop_doing, continue_doing: in an order that names nobody.",
+    )
+    mirror = MirrorLineSerializer(
+        many=True,
+        help_text="The other side's rating of this side against this side's prediction; "
+        "empty unless both sides are published.",
+    )
+
+
+class SurveyReportSerializer(serializers.Serializer):
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
+    state = serializers.ChoiceField(choices=PERIOD_STATES)
+    threshold = serializers.IntegerField(help_text="The survey threshold in force for the period.")
+    client = SurveySideSerializer()
+    provider = SurveySideSerializer()
+
+    def to_representation(self, report):
+        body = {
+            "period": report.period,
+            "state": report.state,
+            "threshold": report.threshold,
+        }
+        for side in Side.values:
+            shown = report.sides.get(side)
+            body[side] = {
+                "published": shown is not None,
+                "respondents": shown and shown.respondents,
+                "statements": shown.statements if shown else [],
+                "rnps": shown and shown.rnps,
+                "texts": shown.texts if shown else {},
+                "mirror": shown.mirror if shown else [],
+            }
+        return super().to_representation(body)

@@ -9,7 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.forms import AccordForm
-from feedback.models import PULSE_QUESTIONS, CheckIn, ContributionReview, Feedback, Issue
+from feedback.models import (
+    NPS_QUESTION,
+    PULSE_QUESTIONS,
+    SURVEY_TEXTS,
+    TEXT_LIMIT,
+    CheckIn,
+    ContributionReview,
+    Feedback,
+    Issue,
+)
 from relationships.forms import (
     DateInput,
     EngagementForm,
@@ -186,14 +195,50 @@ FollowUpFormSet = forms.formset_factory(
 
 
 class PulseSurveyForm(AccordForm):
-    """The six standard questions, each a 1–5 radio group (a fieldset with a legend)."""
+    """The survey of PRODUCT.md §8: per statement a required rating and an optional mirror
+    (each a 1–5 radio group), the optional recommendation (0–10) and three optional texts."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, counterpart: str, **kwargs):
         super().__init__(*args, **kwargs)
         for field, question in PULSE_QUESTIONS:
             self.fields[field] = forms.TypedChoiceField(
                 label=question, choices=LIKERT_CHOICES, coerce=int, widget=forms.RadioSelect
             )
+            self.fields[f"mirror_{field}"] = forms.TypedChoiceField(
+                label="How do you think they will rate you on this? (optional)",
+                choices=LIKERT_CHOICES,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+        self.fields["nps"] = forms.TypedChoiceField(
+            label=NPS_QUESTION.format(counterpart=counterpart),
+            choices=[(score, str(score)) for score in range(11)],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            widget=forms.RadioSelect,
+            help_text="0: not at all likely, 10: extremely likely. Optional.",
+        )
+        for field, question in SURVEY_TEXTS:
+            self.fields[field] = forms.CharField(
+                label=question,
+                required=False,
+                max_length=TEXT_LIMIT,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=f"Optional; up to {TEXT_LIMIT:,} characters. Shown without your name.",
+            )
+
+    def statements(self):
+        """(number, rating, mirror) per statement, for the page's fieldsets."""
+        return [
+            (number, self[field], self[f"mirror_{field}"])
+            for number, (field, _question) in enumerate(PULSE_QUESTIONS, start=1)
+        ]
+
+    def texts(self):
+        return [self[field] for field, _question in SURVEY_TEXTS]
 
 
 def engagement_forms(engagement, access) -> dict:

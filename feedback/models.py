@@ -286,6 +286,19 @@ PULSE_QUESTIONS = (
     ("trust_overall", "I trust this relationship overall."),
 )
 PULSE_FIELDS = tuple(field for field, _ in PULSE_QUESTIONS)
+# The optional mirror of each statement (PRODUCT.md §8): "how do you think they will rate you?"
+MIRROR_FIELDS = tuple(f"mirror_{field}" for field in PULSE_FIELDS)
+NPS_RANGE = [MinValueValidator(0), MaxValueValidator(10)]
+NPS_QUESTION = "How likely are you to recommend {counterpart} as a partner to a peer?"
+# The three optional texts: (field, question), each up to TEXT_LIMIT characters.
+SURVEY_TEXTS = (
+    ("start_doing", "What should they start doing?"),
+    ("stop_doing", "What should they stop doing?"),
+    ("continue_doing", "What should they continue doing?"),
+)
+TEXT_FIELDS = tuple(field for field, _ in SURVEY_TEXTS)
+TEXT_LIMIT = 2000
+SURVEY_ANSWER_FIELDS = (*PULSE_FIELDS, *MIRROR_FIELDS, "nps", *TEXT_FIELDS)
 
 
 class PulseResponseQuerySet(EngagementScopedQuerySet):
@@ -297,14 +310,18 @@ class PulseResponse(EngagementScoped):
     """One person's answers for an engagement and scorecard period.
 
     Shown to nobody but the respondent: not registered in the admin, not in the
-    audit trail. A second submission in a period supersedes the first.
+    audit trail. A second submission in a period supersedes the first. Kept when the
+    respondent's account is deleted, so a published figure never changes (PRODUCT.md §8).
     """
 
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="pulse_responses"
     )
     respondent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pulse_responses"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="pulse_responses",
     )
     side = models.CharField(max_length=8, choices=Side.choices)
     period_kind = models.CharField(max_length=8)
@@ -315,6 +332,24 @@ class PulseResponse(EngagementScoped):
     follow_through = models.PositiveSmallIntegerField(validators=LIKERT)
     same_goals = models.PositiveSmallIntegerField(validators=LIKERT)
     trust_overall = models.PositiveSmallIntegerField(validators=LIKERT)
+    mirror_hear_often = models.PositiveSmallIntegerField(null=True, blank=True, validators=LIKERT)
+    mirror_deliver_promises = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=LIKERT
+    )
+    mirror_raise_problems_early = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=LIKERT
+    )
+    mirror_follow_through = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=LIKERT
+    )
+    mirror_same_goals = models.PositiveSmallIntegerField(null=True, blank=True, validators=LIKERT)
+    mirror_trust_overall = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=LIKERT
+    )
+    nps = models.PositiveSmallIntegerField(null=True, blank=True, validators=NPS_RANGE)
+    start_doing = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    stop_doing = models.TextField(blank=True, max_length=TEXT_LIMIT)
+    continue_doing = models.TextField(blank=True, max_length=TEXT_LIMIT)
     submitted_at = models.DateTimeField(default=timezone.now)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
@@ -336,6 +371,20 @@ class PulseResponse(EngagementScoped):
                 )
                 for field in PULSE_FIELDS
             ],
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True})
+                    | Q(**{f"{field}__gte": 1}) & Q(**{f"{field}__lte": 5}),
+                    name=f"pulse_{field}_1_to_5",
+                    violation_error_message="Predictions must be between 1 and 5.",
+                )
+                for field in MIRROR_FIELDS
+            ],
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | Q(nps__lte=10),
+                name="pulse_nps_0_to_10",
+                violation_error_message="The recommendation must be between 0 and 10.",
+            ),
         ]
         indexes = [models.Index(fields=["engagement", "period_start"])]
 

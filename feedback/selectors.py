@@ -1,13 +1,24 @@
 """Read-side queries of the feedback domain, for the dashboard and the API."""
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 from django.db.models import Avg, Count, F, Prefetch, Q, Sum, prefetch_related_objects
 
-from feedback.models import PULSE_FIELDS, ActionItem, ContributionReview, PulseResponse
-from relationships.models import Engagement, ScoringConfig, Side
+from feedback.models import (
+    MIRROR_FIELDS,
+    PULSE_FIELDS,
+    PULSE_QUESTIONS,
+    TEXT_FIELDS,
+    ActionItem,
+    ContributionReview,
+    PulseResponse,
+)
+from feedback.survey_report import BLIND_SPOT, MirrorGap, Rnps, distribution, mirror_gap, rnps
+from relationships.models import Engagement, ScoringConfig, Side, other_side
 from relationships.periods import CLOSED, Period
 
 
@@ -92,7 +103,8 @@ def survey_publications(
         .filter(engagement_id__in=closed, period_kind=period.kind, period_start=period.start)
         .values("engagement_id", "side")
         .annotate(
-            respondents=Count("respondent_id", distinct=True),
+            # One current response per respondent; kept when their account is deleted.
+            respondents=Count("id"),
             answer_total=Sum(answers),
             **{name: Avg(name) for name in PULSE_FIELDS},
         )
@@ -116,3 +128,170 @@ def survey_publications(
 def survey_publication(engagement: Engagement, period: Period) -> SurveyPublication:
     return survey_publications([engagement], period)[engagement.pk]
 
+
+@dataclass(frozen=True)
+class StatementRating:
+    """How a side rated the other on one statement."""
+
+    field: str
+    question: str
+    mean: Fraction
+    distribution: list[int]  # how many answered 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class MirrorLine:
+    """A side's prediction of how the other side would rate it on one statement, against
+    the rating; `gap` None when fewer than the threshold predicted it."""
+
+    field: str
+    question: str
+    gap: MirrorGap | None
+
+
+@dataclass(frozen=True)
+class SideReport:
+    """One side's published answers: how it rated the other side (`statements`, `rnps`,
+    `texts`) and how the other side's rating of it compares with its predictions
+    (`mirror`, empty when the other side is not published)."""
+
+    side: str
+    label: str
+    other_label: str
+    respondents: int
+    statements: list[StatementRating]
+    rnps: Rnps | None  # None when fewer than the threshold answered the question
+    texts: dict[str, list[str]]  # per text question, in an order that names nobody
+    mirror: list[MirrorLine]
+
+    @property
+    def blind_spots(self) -> list[MirrorLine]:
+        return [line for line in self.mirror if line.gap and line.gap.category == BLIND_SPOT]
+
+
+@dataclass(frozen=True)
+class SurveyReport:
+    """A period's survey report (PRODUCT.md §8): only the sides `survey_publications`
+    publishes, and within them only figures at least the threshold answered."""
+
+    engagement: Engagement
+    period: Period
+    state: str
+    threshold: int
+    sides: dict[str, SideReport]
+
+    def directions(self) -> list["SurveyDirection"]:
+        """Per published side, how it sees the other: its ratings beside the other side's
+        predictions of them, its recommendation and its texts."""
+        directions = []
+        for side, rater in self.sides.items():
+            rated = self.sides.get(other_side(side))
+            mirror = rated.mirror if rated else [None] * len(rater.statements)
+            directions.append(
+                SurveyDirection(
+                    rater=rater, rated=rated, rows=list(zip(rater.statements, mirror, strict=True))
+                )
+            )
+        return directions
+
+    def blind_spots(self) -> list[tuple[SideReport, MirrorLine]]:
+        return [(side, line) for side in self.sides.values() for line in side.blind_spots]
+
+
+@dataclass(frozen=True)
+class SurveyDirection:
+    """How `rater` sees the other side; `rated` is the other side's report, None when not
+    published, and then `rows` pair each rating with None instead of a mirror line."""
+
+    rater: SideReport
+    rated: SideReport | None
+    rows: list[tuple[StatementRating, MirrorLine | None]]
+
+    def chart(self) -> dict:
+        """The chart's data (a rating and a prediction per statement; null when none)."""
+        return {
+            "title": f"How the {self.rater.side} sees the {other_side(self.rater.side)}",
+            "labels": [rating.field.replace("_", " ").capitalize() for rating, _ in self.rows],
+            "rating_label": f"{self.rater.label} rating",
+            "prediction_label": f"{self.rater.other_label} prediction",
+            "ratings": [float(rating.mean) for rating, _ in self.rows],
+            "predictions": [
+                float(line.gap.prediction) if line and line.gap else None for _, line in self.rows
+            ],
+        }
+
+
+def _mean(values: list[int]) -> Fraction:
+    return Fraction(sum(values), len(values))
+
+
+def _anonymous_order(texts: list[str]) -> list[str]:
+    # By a hash of the text: stable between reads, unrelated to who wrote it or when.
+    return sorted(texts, key=lambda text: hashlib.sha256(text.encode()).hexdigest())
+
+
+def survey_report(
+    engagement: Engagement, period: Period, today: date | None = None
+) -> SurveyReport:
+    """The survey report of `period`. Three queries (four without the scoring configuration)."""
+    publication = survey_publications([engagement], period, today)[engagement.pk]
+    threshold = publication.threshold
+    rows = list(
+        PulseResponse.objects.current()
+        .filter(
+            engagement=engagement,
+            period_kind=period.kind,
+            period_start=period.start,
+            side__in=list(publication.sides),
+        )
+        .values("side", *PULSE_FIELDS, *MIRROR_FIELDS, "nps", *TEXT_FIELDS)
+        .order_by()
+    )
+    by_side = {side: [row for row in rows if row["side"] == side] for side in publication.sides}
+    labels = dict(Side.choices)
+    sides = {}
+    for side, answers in by_side.items():
+        other = other_side(side)
+        other_answers = by_side.get(other)
+        mirror = []
+        for field, question in PULSE_QUESTIONS if other_answers else ():
+            predictions = [row[f"mirror_{field}"] for row in answers]
+            predictions = [value for value in predictions if value is not None]
+            gap = (
+                mirror_gap(
+                    rating=_mean([row[field] for row in other_answers]),
+                    prediction=_mean(predictions),
+                )
+                if len(predictions) >= threshold
+                else None
+            )
+            mirror.append(MirrorLine(field=field, question=question, gap=gap))
+        scores = [row["nps"] for row in answers if row["nps"] is not None]
+        sides[side] = SideReport(
+            side=side,
+            label=labels[side],
+            other_label=labels[other],
+            respondents=len(answers),
+            statements=[
+                StatementRating(
+                    field=field,
+                    question=question,
+                    mean=_mean([row[field] for row in answers]),
+                    distribution=distribution([row[field] for row in answers]),
+                )
+                for field, question in PULSE_QUESTIONS
+            ],
+            rnps=rnps(scores) if len(scores) >= threshold else None,
+            texts={
+                field: _anonymous_order([row[field] for row in answers if row[field]])
+                for field in TEXT_FIELDS
+            },
+            mirror=mirror,
+        )
+    return SurveyReport(
+        engagement=engagement,
+        period=period,
+        state=publication.state,
+        threshold=threshold,
+        sides=sides,
+    )

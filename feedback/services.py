@@ -13,12 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count
 from django.utils import timezone
 
 from core.inputs import validate_moment
 from feedback.models import (
+    MIRROR_FIELDS,
     PULSE_FIELDS,
+    SURVEY_ANSWER_FIELDS,
+    TEXT_FIELDS,
+    TEXT_LIMIT,
     ActionItem,
     CheckIn,
     ContributionReview,
@@ -26,7 +29,7 @@ from feedback.models import (
     Issue,
     PulseResponse,
 )
-from relationships.models import Engagement, KeyContact, Side
+from relationships.models import Engagement, KeyContact
 
 # Clocks of browsers and integrations drift a little; beyond this a time is "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -315,25 +318,45 @@ def action_item_cancel(*, item: ActionItem, user) -> ActionItem:
 
 
 # ---------------------------------------------------------------- pulse survey
-def _clean_answers(answers: Mapping) -> dict[str, int]:
+def _whole_number(value, low: int, high: int) -> int | None:
+    """`value` as a whole number from low to high, else None (True and 2.5 are not)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(value, bool) or str(number) != str(value).strip():
+        return None
+    return number if low <= number <= high else None
+
+
+def _clean_answers(answers: Mapping) -> dict:
+    """The six statements are required (1–5); their mirrors (1–5), the recommendation
+    (0–10) and the three texts are optional. An omitted optional answer is blank."""
     errors: dict[str, list[str]] = {}
-    cleaned: dict[str, int] = {}
-    for field in PULSE_FIELDS:
+    cleaned: dict = {}
+    scales = [(field, 1, 5, True) for field in PULSE_FIELDS]
+    scales += [(field, 1, 5, False) for field in MIRROR_FIELDS]
+    scales.append(("nps", 0, 10, False))
+    for field, low, high, required in scales:
         value = answers.get(field)
         if value is None or value == "":
-            errors[field] = ["Answer every question."]
+            if required:
+                errors[field] = ["Answer every statement."]
+            cleaned[field] = None
             continue
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = None
-        if isinstance(value, bool) or number is None or str(number) != str(value).strip():
-            errors[field] = ["Answer with a whole number from 1 to 5."]
-        elif not 1 <= number <= 5:
-            errors[field] = ["Answer with a whole number from 1 to 5."]
+        number = _whole_number(value, low, high)
+        if number is None:
+            errors[field] = [f"Answer with a whole number from {low} to {high}."]
+        cleaned[field] = number
+    for field in TEXT_FIELDS:
+        text = answers.get(field) or ""
+        if not isinstance(text, str):
+            errors[field] = ["Answer with text."]
+        elif len(text) > TEXT_LIMIT:
+            errors[field] = [f"Keep it to {TEXT_LIMIT:,} characters."]
         else:
-            cleaned[field] = number
-    for field in set(answers) - set(PULSE_FIELDS):
+            cleaned[field] = text.strip()
+    for field in set(answers) - set(SURVEY_ANSWER_FIELDS):
         errors[str(field)] = ["Not a question of the pulse survey."]
     if errors:
         raise ValidationError(errors)
@@ -346,7 +369,8 @@ def pulse_submit(
 ) -> PulseResponse:
     """Answer the pulse survey for the current period; any member of either party may.
 
-    A second answer in the same period supersedes the first, which is kept.
+    A second answer in the same period supersedes the first, which is kept. Answers
+    always go to the current period, so a closed period's answers never change.
     """
     access = engagement.access_for(user).require("read")
     if not access.writable:
@@ -374,30 +398,3 @@ def pulse_submit(
     )
     response.save()
     return response
-
-
-def pulse_aggregates(*, engagement: Engagement, period_start: date, threshold: int) -> dict:
-    """Per side: respondents, and mean per question and overall once enough people answered.
-
-    Below the anonymity threshold a side shows only how many responded, so no
-    individual's answers can be inferred.
-    """
-    rows = {
-        row["side"]: row
-        for row in PulseResponse.objects.current()
-        .filter(engagement=engagement, period_start=period_start)
-        .values("side")
-        .annotate(respondents=Count("id"), **{field: Avg(field) for field in PULSE_FIELDS})
-    }
-    result = {}
-    for side in Side.values:
-        row = rows.get(side)
-        respondents = row["respondents"] if row else 0
-        if respondents and respondents >= threshold:
-            means = {field: float(row[field]) for field in PULSE_FIELDS}
-            overall = sum(means.values()) / len(PULSE_FIELDS)
-        else:
-            means = dict.fromkeys(PULSE_FIELDS)
-            overall = None
-        result[side] = {"respondents": respondents, "means": means, "overall": overall}
-    return result

@@ -2,13 +2,20 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from feedback import selectors, services
 from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
-from feedback.models import PULSE_FIELDS, PULSE_QUESTIONS, ActionItem, Issue, PulseResponse
-from relationships.models import Engagement, Side
+from feedback.models import (
+    PULSE_QUESTIONS,
+    SURVEY_ANSWER_FIELDS,
+    ActionItem,
+    Issue,
+    PulseResponse,
+)
+from relationships.models import Engagement, Side, other_side
 from relationships.pages import EngagementFormView, button_action, id_param
 
 # The pages that hand a form's data straight to a service: (form, service, title, success).
@@ -100,8 +107,11 @@ class PulseSurveyView(EngagementFormView):
             .first()
         )
         self.previous = previous
-        initial = {field: getattr(previous, field) for field in PULSE_FIELDS} if previous else {}
-        return self.form_class(data, initial=initial)
+        initial = (
+            {field: getattr(previous, field) for field in SURVEY_ANSWER_FIELDS} if previous else {}
+        )
+        counterpart = self.engagement.organization_of(other_side(self.access.side))
+        return self.form_class(data, initial=initial, counterpart=counterpart.name)
 
     def perform(self, form):
         services.pulse_submit(
@@ -118,6 +128,9 @@ class PulseSurveyView(EngagementFormView):
             previous=self.previous,
             threshold=self.engagement.survey_threshold_for(self.period),
             published_period=published_period,
+            report_url=reverse(
+                "engagement-period", args=[self.engagement.pk, published_period.start.isoformat()]
+            ),
             published_threshold=publication.threshold,
             sides=[
                 _side_summary(label, publication.sides.get(side)) for side, label in Side.choices

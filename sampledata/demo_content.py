@@ -82,6 +82,9 @@ class Profile:
     on_time: tuple[float, float] = (0.7, 0.7)  # chance a side completes an action on time
     mood: tuple[float, float] = (3.8, 3.8)  # mean pulse answer: client view, provider view
     checkin_lapse_days: int = 0  # no check-ins in this many recent days
+    # Sides that predict the best rating where the other side rates them lowest: their
+    # blind spot in the survey report (PRODUCT.md §8).
+    blind_spot_sides: tuple[str, ...] = ()
     # A period before the latest closed one that the client disputed (periods back from it).
     disputed_periods_back: int | None = None
     dispute: str = ""
@@ -91,6 +94,24 @@ HIGHER, LOWER = "higher_is_better", "lower_is_better"
 
 # The stories below are tables: kept compact, one record per few lines.
 # fmt: off
+
+# The survey's texts, by the side that writes them: (start, stop, continue) suggestions.
+SURVEY_TEXTS = {
+    Side.CLIENT: (
+        ("Share the weekly plan before Monday.", "Closing tickets before the store confirms.",
+         "The Friday summary of open incidents."),
+        ("Tell us about risks when you first see them.", "Rescheduling changes at short notice.",
+         "Naming one owner for each escalation."),
+        ("", "Sending reports as attachments only.", "Walking the stores through new tools."),
+    ),
+    Side.PROVIDER: (
+        ("Approve changes within the agreed two days.", "Adding scope in status meetings.",
+         "Joining the monthly review with decisions ready."),
+        ("Tell us about store openings a month ahead.", "Escalating to our executives first.",
+         "Keeping the contact list current."),
+        ("Give feedback on the pilot in writing.", "", "The shared planning board."),
+    ),
+}
 
 SERVICE_DESK = Profile(
     "Lumen · Bluefin service desk",
@@ -205,6 +226,7 @@ DATA_PLATFORM = Profile(
     on_time=(0.75, 0.45),
     # The perception gap: the client is far less happy than the provider thinks.
     mood=(1.9, 4.4),
+    blind_spot_sides=(Side.PROVIDER,),
     awaiting_side=Side.PROVIDER,
     disputed_periods_back=1,
     dispute=(
@@ -312,6 +334,8 @@ HOSTING = Profile(
     self_raised=(0.6, 0.6),
     on_time=(0.55, 0.65),
     mood=(3.2, 3.6),
+    # Each side thinks it is better at something than the other finds it.
+    blind_spot_sides=(Side.CLIENT, Side.PROVIDER),
     checkin_lapse_days=38,
     awaiting_side=Side.CLIENT,
     slas=(

@@ -26,8 +26,9 @@ from core.api.base import (
     TenantViewSet,
 )
 from core.api.errors import ErrorSerializer, ServiceUnavailable
+from feedback.api import SurveyReportSerializer
 from feedback.models import PULSE_FIELDS
-from feedback.selectors import survey_publication
+from feedback.selectors import survey_publication, survey_report
 from relationships.change_requests import terms_change
 from relationships.change_requests_api import terms_answer, terms_write_schema
 from relationships.models import SLA, ChangeRequest, Side
@@ -469,8 +470,8 @@ def _scoring_config_body(engagement) -> dict:
 
 class EngagementScorecards(ReadsByPost):
     """The engagement viewset's scorecard part: each engagement's latest scorecard, its
-    scorecard history and export, recompute, scoring configuration, its what-if and
-    pulse results."""
+    scorecard history and export, recompute, scoring configuration, its what-if, pulse
+    results and survey report."""
 
     reading_actions = frozenset({"what_if"})
 
@@ -624,12 +625,7 @@ class EngagementScorecards(ReadsByPost):
     )
     def pulse_aggregates(self, request, pk=None):
         engagement = self.get_object()
-        day = self.query.get("period_start")
-        period = (
-            period_containing(engagement.scorecard_period, day)
-            if day
-            else engagement.latest_closed_period()
-        )
+        period = self._survey_period(engagement)
         publication = survey_publication(engagement, period)
         body = {
             "period_start": period.start,
@@ -646,3 +642,33 @@ class EngagementScorecards(ReadsByPost):
                 "overall": shown and shown.overall,
             }
         return Response(PulseAggregatesSerializer(body).data)
+
+    def _survey_period(self, engagement):
+        day = self.query.get("period_start")
+        if day:
+            return period_containing(engagement.scorecard_period, day)
+        return engagement.latest_closed_period()
+
+    @extend_schema(
+        responses={200: SurveyReportSerializer},
+        description=(
+            "The survey report of a period (PRODUCT.md §8), read-only: per side, how it "
+            "rated the other side per statement (mean and distribution), its mirror (the "
+            "other side's rating of it against its own prediction, with the gap's category: "
+            "blind spot, hidden strength, ...), its recommendation score (rNPS) with a 90% "
+            "interval, and its start/stop/continue texts without names. Published once the "
+            "period is closed, never changed after, and only for a side where at least the "
+            "threshold in force answered (the mirror needs both sides; the mirror and rNPS "
+            "also need that many answers to their questions)."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="survey-report",
+        query_serializer=PulseAggregatesQuerySerializer,
+    )
+    def survey_report(self, request, pk=None):
+        engagement = self.get_object()
+        report = survey_report(engagement, self._survey_period(engagement))
+        return Response(SurveyReportSerializer(report).data)

@@ -279,9 +279,7 @@ def load_inputs(
         return {}
     ids = list(as_of)
     scored = [engagement for engagement in engagements if engagement.pk in as_of]
-    slas = _by_engagement(
-        sla_attainment(ids, period, sla_terms_in_force(scored, period)), SlaInput
-    )
+    slas = _by_engagement(sla_attainment(ids, period, sla_terms_in_force(scored, period)), SlaInput)
     checkin_dates = _checkin_dates(as_of, period)
     last_checkins = _last_checkins(as_of)
     transparency = _transparency(as_of, period)

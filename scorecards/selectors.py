@@ -132,9 +132,9 @@ def overall_history(engagement_ids, periods: int) -> dict[int, list]:
 def newest_provisional(engagement_ids) -> dict[int, Scorecard]:
     """Each engagement's newest provisional scorecard of its own kind (scores only), if any:
     shown beside the headline as "so far". One query, over these engagements only."""
-    rows = newest_provisional_only(
-        Scorecard.objects.filter(engagement_id__in=engagement_ids)
-    ).only("engagement_id", "period_kind", "period_start", "period_end", "as_of", "overall")
+    rows = newest_provisional_only(Scorecard.objects.filter(engagement_id__in=engagement_ids)).only(
+        "engagement_id", "period_kind", "period_start", "period_end", "as_of", "overall"
+    )
     return {scorecard.engagement_id: scorecard for scorecard in rows}
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
-from feedback.selectors import contribution_reviews
+from feedback.selectors import contribution_reviews, survey_report
 from relationships import change_requests
 from relationships import services as relationship_services
 from relationships.forms import EngagementDeclineForm, add_service_errors
@@ -240,6 +240,7 @@ def _render_engagement(
                 engagement, request.user, ChangeRequest.Subject.SCORING_CONFIG
             ),
         },
+        "blind_spots_report": survey_report(engagement, engagement.latest_closed_period(today)),
     }
     if not before_agreement:
         context["agreement"] = agreement_section(request, engagement, viewer, forms=agreement_forms)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.api.base import date_range_query
+from feedback.selectors import survey_report
 from relationships import disputes
 from relationships.forms import add_service_errors
 from relationships.models import Engagement, Side
@@ -115,6 +116,7 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         .first()
     )
     reviews = reviews_by_side(scorecard) if scorecard else {}
+    survey = survey_report(engagement, period)
     periods = engagement.periods()
     index = periods.index(period)
     context = {
@@ -146,6 +148,9 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
         **_disputed_values(engagement, viewer, period),
         "recompute_refusal": viewer.can_write and _recompute_refusal(engagement, period),
         "run": run_to_show(request, engagement),
+        "survey": survey,
+        "survey_charts": [direction.chart() for direction in survey.directions()],
+        "side_choices": Side.choices,
     }
     return render(request, "dashboard/period.html", context, status=status)
 

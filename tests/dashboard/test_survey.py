@@ -18,14 +18,53 @@ def survey(engagement):
     return reverse("pulse-survey", args=[engagement.pk])
 
 
-def test_page_shows_six_questions_as_fieldsets_and_the_period(as_user, engagement, client_viewer):
+def test_page_shows_the_questions_as_fieldsets_the_period_and_the_threshold(
+    as_user, engagement, client_viewer
+):
     response = as_user(client_viewer).get(survey(engagement))
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("<fieldset") == 6
-    assert page.count('type="radio"') == 30
+    # Six statements and their mirrors, then the recommendation (0-10).
+    assert page.count("<fieldset") == 13
+    assert page.count('type="radio"') == 6 * 5 * 2 + 11
     assert "<legend>1. We hear from the other side often enough.</legend>" in page
+    assert page.count("How do you think they will rate you on this? (optional)") == 6
+    provider = engagement.organization_of("provider").name
+    assert f"How likely are you to recommend {provider} as a partner to a peer?" in page
+    assert page.count("<textarea") == 3
     assert engagement.current_period().label in page
+    assert "only if at least 3 of its people answered" in page
+    assert "shown to nobody but you" in page
+
+
+def test_mirrors_recommendation_and_texts_are_saved_and_prefilled(
+    as_user, engagement, client_viewer
+):
+    client = as_user(client_viewer)
+    answers = {**ANSWERS, "mirror_trust_overall": "5", "nps": "0", "stop_doing": "Late notes."}
+    assert client.post(survey(engagement), answers).status_code == 302
+    pulse = PulseResponse.objects.get()
+    assert (pulse.mirror_trust_overall, pulse.mirror_hear_often, pulse.nps) == (5, None, 0)
+    assert (pulse.stop_doing, pulse.start_doing) == ("Late notes.", "")
+    page = client.get(survey(engagement)).content.decode()
+    assert 'name="nps" value="0" id="id_nps_0" checked' in page
+    assert "Late notes.</textarea>" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"mirror_same_goals": "6"}, "mirror_same_goals"),
+        ({"nps": "11"}, "nps"),
+        ({"nps": "-1"}, "nps"),
+        ({"continue_doing": "x" * 2001}, "continue_doing"),
+    ],
+)
+def test_bad_optional_answers_are_refused(as_user, engagement, client_viewer, change, field):
+    response = as_user(client_viewer).post(survey(engagement), {**ANSWERS, **change})
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not PulseResponse.objects.exists()
 
 
 def test_viewer_submits_and_the_side_is_derived(as_user, engagement, client_viewer):

@@ -156,3 +156,18 @@ def test_on_a_later_day_the_guide_says_what_the_next_run_brings(seeded):
         out = seed()
     assert "already present" in out
     assert out.count("December 2026 has closed; its final scorecard comes with the next run") == 2
+
+
+def test_demo_survey_shows_a_blind_spot_on_each_side(seeded):
+    from feedback.selectors import survey_report
+
+    engagement = Engagement.objects.get(name="Cobalt · Arcadia hosting")
+    report = survey_report(engagement, engagement.latest_closed_period())
+    assert {side.side for side, _line in report.blind_spots()} == {"client", "provider"}
+    for side in report.sides.values():
+        assert side.rnps is not None
+        assert any(side.texts.values())
+    # The perception gap's engagement: the provider overrates how the client sees it.
+    platform = Engagement.objects.get(name="Lumen · Cobalt data platform")
+    spots = survey_report(platform, platform.latest_closed_period()).blind_spots()
+    assert {side.side for side, _line in spots} == {"provider"}

@@ -487,55 +487,6 @@ def test_database_keeps_one_current_response(require_postgres, engagement, clien
         )
 
 
-def test_aggregates_hide_a_side_below_the_threshold(
-    engagement, client_admin, client_manager, client_viewer, provider_viewer, answers
-):
-    february = date(2026, 2, 10)
-    for user, trust in ((client_admin, 1), (client_manager, 2), (client_viewer, 3)):
-        services.pulse_submit(
-            engagement=engagement,
-            user=user,
-            answers={**answers, "trust_overall": trust},
-            today=february,
-        )
-    services.pulse_submit(
-        engagement=engagement, user=provider_viewer, answers=answers, today=february
-    )
-    # A superseded answer does not count.
-    services.pulse_submit(
-        engagement=engagement,
-        user=client_viewer,
-        answers={**answers, "trust_overall": 5},
-        today=february,
-    )
-
-    result = services.pulse_aggregates(
-        engagement=engagement, period_start=date(2026, 2, 1), threshold=3
-    )
-
-    client = result["client"]
-    assert client["respondents"] == 3
-    # trust: (1 + 2 + 5) / 3; the others are the same for all three.
-    assert client["means"]["trust_overall"] == pytest.approx(8 / 3)
-    assert client["means"]["hear_often"] == pytest.approx(4)
-    assert client["overall"] == pytest.approx((4 + 3 + 5 + 4 + 2 + 8 / 3) / 6)
-    assert result["provider"] == {
-        "respondents": 1,
-        "means": dict.fromkeys(client["means"]),
-        "overall": None,
-    }
-
-
-def test_aggregates_take_a_constant_number_of_queries(
-    engagement, django_assert_num_queries, client_viewer, answers
-):
-    services.pulse_submit(engagement=engagement, user=client_viewer, answers=answers)
-    with django_assert_num_queries(1):
-        services.pulse_aggregates(
-            engagement=engagement, period_start=engagement.current_period().start, threshold=1
-        )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_answers_leave_exactly_one_current(
     require_postgres, engagement, client_viewer, answers

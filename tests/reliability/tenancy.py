@@ -85,6 +85,7 @@ API_TABLE = {
     "GET /api/v1/contacts/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/pulse-aggregates/": "401 404 200 200 200 200",
+    "GET /api/v1/engagements/{id}/survey-report/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/scorecards/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/scorecards/export/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/scoring-config/": "401 404 200 200 200 200",

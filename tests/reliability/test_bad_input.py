@@ -47,6 +47,17 @@ WRITERS = {
 }
 
 
+SURVEY_V2_BAD_ANSWERS = (
+    ("mirror_hear_often", 0),
+    ("mirror_trust_overall", 6),
+    ("mirror_same_goals", 2.5),
+    ("nps", -1),
+    ("nps", 11),
+    ("nps", 7.5),
+    ("start_doing", "x" * 2001),
+)
+
+
 def spoiled_values(name: str, value) -> list[tuple[str, object]]:
     """Bad values for one field, chosen by the kind of its valid value."""
     bad = [("an object", {"nested": 1}), ("a list of objects", [{"nested": 1}])]
@@ -121,6 +132,10 @@ def api_cases(world) -> list[tuple[str, str, dict, str]]:
         for field in PULSE_ANSWERS[:2]:
             spoiled = {**pulse, field: answer}
             cases.append(("POST /api/v1/pulse-responses/", f"Likert {answer}", spoiled, field))
+    # Survey v2's optional answers: a mirror 1-5, the recommendation 0-10, texts to 2,000.
+    for field, answer in SURVEY_V2_BAD_ANSWERS:
+        spoiled = {**pulse, field: answer}
+        cases.append(("POST /api/v1/pulse-responses/", f"{field} {answer!s:.12}", spoiled, field))
     foreign_sla = world["foreign"]["sla"].pk
     measurement = api_bodies(world)["POST /api/v1/measurements/"]
     cases.append(
@@ -333,13 +348,15 @@ def test_dashboard_form_refuses_bad_input_and_changes_nothing(world, row_counts,
                 field,
             )
     if name == "pulse-survey":
-        for answer in ("0", "6", "3.5"):
+        spoiled = [("hear_often", answer) for answer in ("0", "6", "3.5")]
+        spoiled += [(field, str(answer)) for field, answer in SURVEY_V2_BAD_ANSWERS]
+        for field, answer in spoiled:
             problems += _check(
                 world,
                 row_counts,
-                lambda answer=answer: client.post(url, {**valid, "hear_often": answer}),
-                f"Likert {answer}",
-                "hear_often",
+                lambda field=field, answer=answer: client.post(url, {**valid, field: answer}),
+                f"{field} {answer:.12}",
+                field,
             )
     problems += _check(world, row_counts, lambda: client.post(url, {}), "empty form", "")
     assert problems == []

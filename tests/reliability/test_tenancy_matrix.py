@@ -390,6 +390,16 @@ def test_aggregates_below_the_threshold_show_no_figures(world):
     assert body["threshold"] == 3 and body["client"]["respondents"] is None
     assert body["client"]["published"] is False and body["client"]["overall"] is None
     assert set(body["client"]["means"].values()) == {None}
+    url = f"/api/v1/engagements/{world['engagement'].pk}/survey-report/"
+    report = client_as(world, "provider_manager").get(url, {"period_start": period.start}).json()
+    assert report["client"] == {
+        "published": False,
+        "respondents": None,
+        "statements": [],
+        "rnps": None,
+        "texts": {},
+        "mirror": [],
+    }
 
 
 @pytest.mark.parametrize("name", ["engagement-detail", "pulse-survey", "portfolio"])

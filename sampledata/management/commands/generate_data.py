@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from feedback.models import (
     PULSE_FIELDS,
+    TEXT_FIELDS,
     ActionItem,
     CheckIn,
     ContributionReview,
@@ -58,6 +59,8 @@ BENCH_USERNAME = "bench"
 BENCH_PASSWORD = "accord-bench-password"
 SOURCE = "generate_data"
 COPY_BATCH_ROWS = 50_000
+# The survey's optional texts, left blank: written, as their columns have no database default.
+SURVEY_TEXTS_UNANSWERED = ("",) * len(TEXT_FIELDS)
 DOMAIN_APPS = ("relationships", "feedback", "scorecards")
 
 TIME_ZONES = (
@@ -1026,6 +1029,7 @@ class Generator:
                                 MONTH,
                                 period.start,
                                 *values,
+                                *SURVEY_TEXTS_UNANSWERED,
                                 at,
                                 superseded_at,
                             )
@@ -1041,6 +1045,7 @@ class Generator:
                 "period_kind",
                 "period_start",
                 *PULSE_FIELDS,
+                *TEXT_FIELDS,
                 "submitted_at",
                 "superseded_at",
             ),

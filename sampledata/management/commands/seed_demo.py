@@ -73,6 +73,7 @@ from sampledata.demo_content import (
     PROFILES,
     PROPOSAL,
     SIGN_COMMENTS,
+    SURVEY_TEXTS,
     TARGET_REQUEST,
     Profile,
 )
@@ -662,7 +663,8 @@ class Demo:
     def pulse(self, engagement, profile: Profile, sides):
         """Everyone answered the survey of each period before it closed; in the period in
         progress only the managers have, so far. The client manager changed their mind once
-        (the first answer is kept, superseded)."""
+        (the first answer is kept, superseded). Besides the six statements people predict
+        the other side's ratings, recommend (or not) and leave a few texts."""
         yesterday = self.today(engagement) - timedelta(days=1)
         changed_mind = False
         for period in engagement.periods():
@@ -671,13 +673,24 @@ class Demo:
             in_progress = engagement.period_state(period) == IN_PROGRESS
             roles = (Role.MANAGER,) if in_progress else (Role.ADMIN, Role.MANAGER, Role.VIEWER)
             day = min(period.end, yesterday)
+            ratings = {
+                side: [self.answers(profile.mood[0 if side == Side.CLIENT else 1]) for _ in roles]
+                for side in sides
+            }
+            # The survey's extra answers draw on their own generator, so that the rest of
+            # the demo is the same as before they existed.
+            extras = random.Random(f"{profile.name}|{period.start}")
             for side, users in sides.items():
-                mood = profile.mood[0 if side == Side.CLIENT else 1]
-                for role in roles:
+                for role, answers in zip(roles, ratings[side], strict=True):
                     feedback_services.pulse_submit(
                         engagement=engagement,
                         user=users[role],
-                        answers=self.answers(mood),
+                        answers={
+                            **answers,
+                            **self.survey_extras(
+                                extras, profile, side, ratings[other_side(side)], answers
+                            ),
+                        },
                         today=day,
                     )
             if not changed_mind:
@@ -691,6 +704,25 @@ class Demo:
 
     def answers(self, mood: float) -> dict[str, int]:
         return {field: min(5, max(1, round(self.rng.gauss(mood, 0.6)))) for field in PULSE_FIELDS}
+
+    @staticmethod
+    def survey_extras(rng, profile: Profile, side: str, their_ratings, own: dict) -> dict:
+        """One respondent's mirror, recommendation and texts. The mirror is about what the
+        other side's people answered, give or take a point; a side with a blind spot
+        predicts the best rating where the other side rated it lowest."""
+        totals = {field: sum(answers[field] for answers in their_ratings) for field in PULSE_FIELDS}
+        lowest = min(PULSE_FIELDS, key=lambda field: (totals[field], field))
+        extras = {}
+        for field in PULSE_FIELDS:
+            guess = round(totals[field] / len(their_ratings)) + rng.choice((-1, 0, 0, 0, 1))
+            if side in profile.blind_spot_sides and field == lowest:
+                guess = 5
+            extras[f"mirror_{field}"] = min(5, max(1, guess))
+        mean = sum(own.values()) / len(own)
+        extras["nps"] = min(10, max(0, round((mean - 1) * 2.5 + rng.choice((-1, 0, 1)))))
+        start, stop, keep = rng.choice(SURVEY_TEXTS[side])
+        extras.update(start_doing=start, stop_doing=stop, continue_doing=keep)
+        return extras
 
     # ---------------------------------------------------------------- sign-off
     def sign_off(self):
