@@ -3,15 +3,21 @@
 The writes are the tenancy matrix's: every POST, PUT, PATCH and DELETE of the
 schema, sent by a persona the matrix expects to succeed. The audit entry is a
 django-simple-history row whose history_user is that persona; for bulk
-measurement writes an ImportBatch whose actor is that persona; for the two
-records that exist to say who did something (an alert's acknowledgement, a
-requested scorecard run) the record itself, naming that persona.
+measurement writes an ImportBatch whose actor is that persona; for the records
+that exist to say who did something (an alert's acknowledgement, a requested
+scorecard run, a change request asked or decided and its comments, a dispute
+opened or resolved) the record itself, naming that persona.
 """
 
 import pytest
 from django.apps import apps
 
-from relationships.models import ImportBatch
+from relationships.models import (
+    ChangeRequest,
+    ChangeRequestComment,
+    ImportBatch,
+    MeasurementDispute,
+)
 from scorecards.models import Alert, ScorecardRun
 from tests.reliability.conftest import PERSONAS, TALLY
 from tests.reliability.tenancy import (
@@ -33,6 +39,9 @@ UNAUDITED = {
     # Survey answers are anonymous: shown to nobody but the respondent, not even in
     # the audit trail (feedback.models.PulseResponse).
     "POST /api/v1/pulse-responses/",
+    # Reads sent as POST (a body of weights or a target): they write nothing at all.
+    "POST /api/v1/engagements/{id}/what-if/",
+    "POST /api/v1/slas/{id}/target-backtest/",
 }
 
 
@@ -41,6 +50,11 @@ def audit_entries_by(user) -> int:
         ImportBatch.objects.filter(actor=user).count()
         + Alert.objects.filter(acknowledged_by=user).count()
         + ScorecardRun.objects.filter(requested_by=user).count()
+        + ChangeRequest.objects.filter(requested_by=user).count()
+        + ChangeRequest.objects.filter(decided_by=user).count()
+        + ChangeRequestComment.objects.filter(author=user).count()
+        + MeasurementDispute.objects.filter(disputed_by=user).count()
+        + MeasurementDispute.objects.filter(resolved_by=user).count()
     )
     for model in apps.get_models():
         if model.__name__.startswith("Historical") and hasattr(model, "history_user"):
