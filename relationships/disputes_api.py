@@ -75,7 +75,8 @@ class MeasurementDisputeInputSerializer(StrictSerializer):
 
 class MeasurementDisputeFilter(ApiFilterSet):
     engagement = IdFilter(field_name="sla__engagement")
-    dates = ("measurement__period_start",)
+    dates = ("period_start",)
+    date_lookups = {"period_start": "measurement__period_start"}
 
     class Meta(ApiFilterSet.Meta):
         model = MeasurementDispute

@@ -57,7 +57,8 @@ class ApiFilterSet(filters.FilterSet):
     """
 
     dates: tuple[str, ...] = ()
-    # The lookup of a date in `dates` that is not a date column: a timestamp's `__date`.
+    # The lookup of a date in `dates` that is not a date column of the list: a timestamp's
+    # `__date`, or a related record's date.
     date_lookups: dict[str, str] = {}
 
     class Meta:
