@@ -353,7 +353,8 @@ class SlaTargetBacktest(ReadsByPost):
             "nothing is written."
         ),
     )
-    @action(detail=True, methods=["post"], url_path="target-backtest")
+    # A plain list of at most 12 rows, not a page (and so declared in the schema).
+    @action(detail=True, methods=["post"], url_path="target-backtest", pagination_class=None)
     def target_backtest(self, request, pk=None):
         sla = self.get_object()
         proposal = SlaBacktestRequestSerializer(data=request.data)
@@ -599,7 +600,8 @@ class EngagementScorecards(ReadsByPost):
             "is written."
         ),
     )
-    @action(detail=True, methods=["post"], url_path="what-if")
+    # A plain list of at most 13 rows, not a page (and so declared in the schema).
+    @action(detail=True, methods=["post"], url_path="what-if", pagination_class=None)
     def what_if(self, request, pk=None):
         engagement = self.get_object()
         tried = WhatIfRequestSerializer(data=request.data)
