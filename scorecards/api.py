@@ -311,7 +311,11 @@ class ScoringBacktestRowSerializer(serializers.Serializer):
     overall = serializers.DecimalField(
         max_digits=4, decimal_places=1, allow_null=True, help_text="Rescored."
     )
-    band = serializers.ChoiceField(choices=Band.choices, help_text="Rescored.")
+    band = serializers.ChoiceField(
+        choices=Band.choices,
+        allow_blank=True,
+        help_text="Rescored; empty for a scorecard stored without its inputs.",
+    )
     difference = serializers.DecimalField(
         max_digits=5,
         decimal_places=1,
