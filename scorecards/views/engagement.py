@@ -389,16 +389,13 @@ def _change_request(request, pk, action: str) -> tuple[ChangeRequest, Engagement
     return change_request, engagement, access
 
 
-@login_required
-@require_POST
-def change_request_accept(request, pk):
-    change_request, engagement, _ = _change_request(request, pk, "accept")
+def _change_request_button(request, pk, action: str, service, success: str):
+    """Accept or withdraw: one button, then back to the request."""
+    change_request, engagement, _ = _change_request(request, pk, action)
     return button_action(
         request,
-        lambda: change_requests.change_request_accept(
-            change_request=change_request, user=request.user
-        ),
-        success="Change accepted: it applies from the period in progress on.",
+        lambda: service(change_request=change_request, user=request.user),
+        success=success,
         engagement=engagement,
         to=change_request.get_absolute_url(),
     )
@@ -406,16 +403,25 @@ def change_request_accept(request, pk):
 
 @login_required
 @require_POST
-def change_request_withdraw(request, pk):
-    change_request, engagement, _ = _change_request(request, pk, "withdraw")
-    return button_action(
+def change_request_accept(request, pk):
+    return _change_request_button(
         request,
-        lambda: change_requests.change_request_withdraw(
-            change_request=change_request, user=request.user
-        ),
-        success="Change request withdrawn; nothing changed.",
-        engagement=engagement,
-        to=change_request.get_absolute_url(),
+        pk,
+        "accept",
+        change_requests.change_request_accept,
+        "Change accepted: it applies from the period in progress on.",
+    )
+
+
+@login_required
+@require_POST
+def change_request_withdraw(request, pk):
+    return _change_request_button(
+        request,
+        pk,
+        "withdraw",
+        change_requests.change_request_withdraw,
+        "Change request withdrawn; nothing changed.",
     )
 
 
