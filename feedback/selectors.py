@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from django.db.models import Avg, Count, F, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, Q, Sum, prefetch_related_objects
 
 from feedback.models import (
     MIRROR_FIELDS,
@@ -17,7 +17,17 @@ from feedback.models import (
     ContributionReview,
     PulseResponse,
 )
-from feedback.survey_report import BLIND_SPOT, MirrorGap, Rnps, distribution, mirror_gap, rnps
+from feedback.survey_report import (
+    BLIND_SPOT,
+    DETRACTOR_UP_TO,
+    PROMOTER_FROM,
+    MirrorGap,
+    Rnps,
+    distribution,
+    mirror_gap,
+    rnps,
+    statement_label,
+)
 from relationships.models import Engagement, ScoringConfig, Side, other_side
 from relationships.periods import CLOSED, Period
 
@@ -59,15 +69,23 @@ def contribution_reviews(engagement: Engagement) -> list[ContributionReview]:
 # ---------------------------------------------------------------- pulse survey
 @dataclass(frozen=True)
 class PublishedSide:
-    """What may be shown of one side's answers to a period's survey."""
+    """What may be shown of one side's answers to a period's survey: the six statements'
+    totals, and of the optional answers only those at least the threshold gave."""
 
     respondents: int
     answer_total: int  # sum over responses of the six answers
-    means: dict[str, float]  # per question
+    rating_totals: dict[str, int]  # per statement, the sum of this side's ratings of the other
+    # per statement, this side's predictions of the other's rating of it: (sum, count)
+    predictions: dict[str, tuple[int, int]]
+    nps: tuple[int, int, int] | None  # (promoters, passives, detractors)
+
+    @property
+    def means(self) -> dict[str, float]:
+        return {name: total / self.respondents for name, total in self.rating_totals.items()}
 
     @property
     def overall(self) -> float:
-        return sum(self.means.values()) / len(self.means)
+        return self.answer_total / self.respondents / len(self.rating_totals)
 
 
 @dataclass(frozen=True)
@@ -106,19 +124,40 @@ def survey_publications(
             # One current response per respondent; kept when their account is deleted.
             respondents=Count("id"),
             answer_total=Sum(answers),
-            **{name: Avg(name) for name in PULSE_FIELDS},
+            **{f"{name}_sum": Sum(name) for name in PULSE_FIELDS},
+            **{f"{name}_sum": Sum(name) for name in MIRROR_FIELDS},
+            **{f"{name}_count": Count(name) for name in MIRROR_FIELDS},
+            nps_count=Count("nps"),
+            promoters=Count("nps", filter=Q(nps__gte=PROMOTER_FROM)),
+            detractors=Count("nps", filter=Q(nps__lte=DETRACTOR_UP_TO)),
         )
         .order_by()
     )
     sides: dict[int, dict[str, PublishedSide]] = {pk: {} for pk in states}
     for row in rows:
-        engagement_id = row["engagement_id"]
-        if row["respondents"] >= thresholds[engagement_id]:
-            sides[engagement_id][row["side"]] = PublishedSide(
-                respondents=row["respondents"],
-                answer_total=row["answer_total"],
-                means={name: float(row[name]) for name in PULSE_FIELDS},
-            )
+        threshold = thresholds[row["engagement_id"]]
+        if row["respondents"] < threshold:
+            continue
+        answered = row["nps_count"]
+        sides[row["engagement_id"]][row["side"]] = PublishedSide(
+            respondents=row["respondents"],
+            answer_total=row["answer_total"],
+            rating_totals={name: row[f"{name}_sum"] for name in PULSE_FIELDS},
+            predictions={
+                name: (row[f"mirror_{name}_sum"], row[f"mirror_{name}_count"])
+                for name in PULSE_FIELDS
+                if row[f"mirror_{name}_count"] >= threshold
+            },
+            nps=(
+                (
+                    row["promoters"],
+                    answered - row["promoters"] - row["detractors"],
+                    row["detractors"],
+                )
+                if answered >= threshold
+                else None
+            ),
+        )
     return {
         pk: SurveyPublication(state=states[pk], threshold=thresholds[pk], sides=sides[pk])
         for pk in states
@@ -211,7 +250,7 @@ class SurveyDirection:
         """The chart's data (a rating and a prediction per statement; null when none)."""
         return {
             "title": f"How the {self.rater.side} sees the {other_side(self.rater.side)}",
-            "labels": [rating.field.replace("_", " ").capitalize() for rating, _ in self.rows],
+            "labels": [statement_label(rating.field) for rating, _ in self.rows],
             "rating_label": f"{self.rater.label} rating",
             "prediction_label": f"{self.rater.other_label} prediction",
             "ratings": [float(rating.mean) for rating, _ in self.rows],
@@ -219,10 +258,6 @@ class SurveyDirection:
                 float(line.gap.prediction) if line and line.gap else None for _, line in self.rows
             ],
         }
-
-
-def _mean(values: list[int]) -> Fraction:
-    return Fraction(sum(values), len(values))
 
 
 def _anonymous_order(texts: list[str]) -> list[str]:
@@ -235,7 +270,6 @@ def survey_report(
 ) -> SurveyReport:
     """The survey report of `period`. Three queries (four without the scoring configuration)."""
     publication = survey_publications([engagement], period, today)[engagement.pk]
-    threshold = publication.threshold
     rows = list(
         PulseResponse.objects.current()
         .filter(
@@ -244,54 +278,54 @@ def survey_report(
             period_start=period.start,
             side__in=list(publication.sides),
         )
-        .values("side", *PULSE_FIELDS, *MIRROR_FIELDS, "nps", *TEXT_FIELDS)
+        .values("side", *PULSE_FIELDS, *TEXT_FIELDS)
         .order_by()
     )
-    by_side = {side: [row for row in rows if row["side"] == side] for side in publication.sides}
     labels = dict(Side.choices)
     sides = {}
-    for side, answers in by_side.items():
-        other = other_side(side)
-        other_answers = by_side.get(other)
-        mirror = []
-        for field, question in PULSE_QUESTIONS if other_answers else ():
-            predictions = [row[f"mirror_{field}"] for row in answers]
-            predictions = [value for value in predictions if value is not None]
-            gap = (
-                mirror_gap(
-                    rating=_mean([row[field] for row in other_answers]),
-                    prediction=_mean(predictions),
-                )
-                if len(predictions) >= threshold
-                else None
-            )
-            mirror.append(MirrorLine(field=field, question=question, gap=gap))
-        scores = [row["nps"] for row in answers if row["nps"] is not None]
+    for side, published in publication.sides.items():
+        answers = [row for row in rows if row["side"] == side]
+        other = publication.sides.get(other_side(side))
         sides[side] = SideReport(
             side=side,
             label=labels[side],
-            other_label=labels[other],
-            respondents=len(answers),
+            other_label=labels[other_side(side)],
+            respondents=published.respondents,
             statements=[
                 StatementRating(
                     field=field,
                     question=question,
-                    mean=_mean([row[field] for row in answers]),
+                    mean=Fraction(published.rating_totals[field], published.respondents),
                     distribution=distribution([row[field] for row in answers]),
                 )
                 for field, question in PULSE_QUESTIONS
             ],
-            rnps=rnps(scores) if len(scores) >= threshold else None,
+            rnps=published.nps and rnps(*published.nps),
             texts={
                 field: _anonymous_order([row[field] for row in answers if row[field]])
                 for field in TEXT_FIELDS
             },
-            mirror=mirror,
+            mirror=[
+                MirrorLine(field=field, question=question, gap=mirror_of(published, other, field))
+                for field, question in (PULSE_QUESTIONS if other else ())
+            ],
         )
     return SurveyReport(
         engagement=engagement,
         period=period,
         state=publication.state,
-        threshold=threshold,
+        threshold=publication.threshold,
         sides=sides,
+    )
+
+
+def mirror_of(predicting: PublishedSide, rating: PublishedSide, field: str) -> MirrorGap | None:
+    """How `predicting` thought the other side would rate it on `field`, against `rating`'s
+    actual rating; None when fewer than the threshold predicted it."""
+    if field not in predicting.predictions:
+        return None
+    total, count = predicting.predictions[field]
+    return mirror_gap(
+        rating=Fraction(rating.rating_totals[field], rating.respondents),
+        prediction=Fraction(total, count),
     )

@@ -24,10 +24,18 @@ CATEGORY_LABELS = {
     HIDDEN_STRENGTH: "Hidden strength",
 }
 
+# rNPS: promoters answer 9–10, detractors 0–6, passives 7–8.
+PROMOTER_FROM = 9
+DETRACTOR_UP_TO = 6
 # rNPS: under this many answers the interval is wide and the figure is flagged.
 SMALL_SAMPLE = 10
 # Two-sided 90% interval of the normal distribution.
 Z_90 = 1.6448536269514722
+
+
+def statement_label(field: str) -> str:
+    """A statement's short name ("deliver_promises" → "Deliver promises")."""
+    return field.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -80,21 +88,19 @@ class Rnps:
         return self.answers < SMALL_SAMPLE
 
 
-def rnps(scores: list[int]) -> Rnps | None:
-    """Relationship NPS of 0–10 answers with its 90% interval (normal approximation:
+def rnps(promoters: int, passives: int, detractors: int) -> Rnps | None:
+    """Relationship NPS of counted 0–10 answers with its 90% interval (normal approximation:
     the variance of a promoter (+1) / passive (0) / detractor (−1) answer is
     p + q − (p − q)², p and q the shares of promoters and detractors); None without answers.
     """
-    promoters = sum(1 for score in scores if score >= 9)
-    detractors = sum(1 for score in scores if score <= 6)
-    count = len(scores)
+    count = promoters + passives + detractors
     if not count:
         return None
     p, q = promoters / count, detractors / count
     margin = Z_90 * math.sqrt((p + q - (p - q) ** 2) / count)
     return Rnps(
         promoters=promoters,
-        passives=count - promoters - detractors,
+        passives=passives,
         detractors=detractors,
         score=100 * (p - q),
         low=max(-100.0, 100 * (p - q - margin)),

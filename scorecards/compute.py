@@ -20,9 +20,9 @@ from django.db.models.fields import DateField
 from django.utils import timezone
 
 from feedback.models import ActionItem, CheckIn, Issue
-from feedback.selectors import survey_publications
+from feedback.selectors import PublishedSide, survey_publications
 from relationships.disputes import open_disputes_count
-from relationships.models import SLA, Engagement, GoalProgress, SharedGoal
+from relationships.models import SLA, Engagement, GoalProgress, SharedGoal, other_side
 from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
 from relationships.terms_in_force import SlaTerms, scoring_configs_in_force, sla_terms_in_force
@@ -305,14 +305,30 @@ def load_inputs(
             transparency=transparency[engagement.pk],
             dedication=dedication[engagement.pk],
             goals=tuple(goals[engagement.pk]),
-            pulse={
-                side: PulseInput(published.respondents, published.answer_total)
-                for side, published in surveys[engagement.pk].sides.items()
-            },
+            pulse=_pulse(surveys[engagement.pk].sides),
             final=surveys[engagement.pk].state == CLOSED,
             survey_threshold=surveys[engagement.pk].threshold,
         )
     return inputs
+
+
+def _pulse(published: dict[str, PublishedSide]) -> dict[str, PulseInput]:
+    """The published sides' survey inputs; a side's mirror needs the other side published."""
+    pulse = {}
+    for side, answers in published.items():
+        rating = published.get(other_side(side))
+        pulse[side] = PulseInput(
+            respondents=answers.respondents,
+            answer_total=answers.answer_total,
+            nps=answers.nps,
+            mirror={
+                name: (*prediction, rating.rating_totals[name], rating.respondents)
+                for name, prediction in answers.predictions.items()
+            }
+            if rating
+            else {},
+        )
+    return pulse
 
 
 # ---------------------------------------------------------------- digests and values

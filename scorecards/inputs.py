@@ -70,6 +70,12 @@ class PulseInput:
 
     respondents: int
     answer_total: int  # sum over responses of the six answers
+    # For the explanation's wording only (PRODUCT.md §8: not scored in model v1), and only
+    # what the survey report publishes: the side's relationship NPS answers (promoters,
+    # passives, detractors), and per statement its prediction of the other side's rating of
+    # it beside that rating: (prediction sum, predictions, rating sum, ratings).
+    nps: tuple[int, int, int] | None = None
+    mirror: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,26 @@ def _sla_data(sla: SlaInput) -> dict:
     return data
 
 
+def _pulse_data(pulse: PulseInput) -> dict:
+    # Absent rather than empty, as in explanations stored before the survey's version 2: a
+    # period answered without mirrors or NPS keeps its digest, so its signature stays.
+    data = {"respondents": pulse.respondents, "answer_total": pulse.answer_total}
+    if pulse.nps:
+        data["nps"] = list(pulse.nps)
+    if pulse.mirror:
+        data["mirror"] = {name: list(line) for name, line in sorted(pulse.mirror.items())}
+    return data
+
+
+def _pulse_input(data: dict) -> PulseInput:
+    return PulseInput(
+        respondents=data["respondents"],
+        answer_total=data["answer_total"],
+        nps=tuple(data["nps"]) if "nps" in data else None,
+        mirror={name: tuple(line) for name, line in data.get("mirror", {}).items()},
+    )
+
+
 def serialise(
     inputs: EngagementInputs, config: ScoringConfigValues, previous: PreviousScore | None
 ) -> dict:
@@ -150,7 +176,7 @@ def serialise(
             }
             for g in sorted(inputs.goals, key=GOAL_ORDER)
         ],
-        "sentiment": {side: {**vars(p)} for side, p in sorted(inputs.pulse.items())},
+        "sentiment": {side: _pulse_data(p) for side, p in sorted(inputs.pulse.items())},
         "final": inputs.final,
         "survey_threshold": inputs.survey_threshold,
         "config": config.as_dict(),
@@ -189,7 +215,7 @@ def deserialise(data: dict) -> tuple[EngagementInputs, ScoringConfigValues, Prev
             )
             for g in data["alignment"]
         ),
-        pulse={side: PulseInput(**p) for side, p in data["sentiment"].items()},
+        pulse={side: _pulse_input(p) for side, p in data["sentiment"].items()},
         final=data["final"],
         survey_threshold=data["survey_threshold"],
     )

@@ -17,6 +17,8 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from feedback.survey_report import BLIND_SPOT, HIDDEN_STRENGTH, mirror_gap, rnps, statement_label
+from relationships.models import other_side
 from relationships.periods import Period
 from relationships.scoring_config import DIMENSIONS, ScoringConfigValues
 from scorecards.inputs import (
@@ -25,6 +27,7 @@ from scorecards.inputs import (
     EngagementInputs,
     GoalInput,
     PreviousScore,
+    PulseInput,
     SlaInput,
     deserialise,
     serialise,
@@ -377,6 +380,38 @@ _RATIO_SENTENCES = {
 }
 
 
+def _survey_sentences(side: str, pulse: PulseInput) -> list[str]:
+    """What the survey's optional answers add to the words (PRODUCT.md §8; not scored):
+    the side's relationship NPS, and where its view of itself parts from the other's."""
+    other = other_side(side)
+    sentences = []
+    if pulse.nps and (nps := rnps(*pulse.nps)):
+        sample = "; a small sample" if nps.small_sample else ""
+        sentences.append(
+            f"The {side}'s relationship NPS for the {other} is {nps.score:+.0f} "
+            f"({count_text(nps.promoters, 'promoter')}, {count_text(nps.passives, 'passive')}, "
+            f"{count_text(nps.detractors, 'detractor')}; 90% interval {nps.low:+.0f} to "
+            f"{nps.high:+.0f}{sample})."
+        )
+    notable = 0
+    for name, (predicted, predictions, rated, ratings) in sorted(pulse.mirror.items()):
+        gap = mirror_gap(
+            rating=Fraction(rated, ratings), prediction=Fraction(predicted, predictions)
+        )
+        if gap.category in (BLIND_SPOT, HIDDEN_STRENGTH):
+            notable += 1
+            sentences.append(
+                f"{gap.label} of the {side} on '{statement_label(name)}': it expected "
+                f"{_fmt(gap.prediction)}, the {other} rated it {_fmt(gap.rating)}."
+            )
+    if pulse.mirror and not notable:
+        sentences.append(
+            f"The {side}'s predictions of how the {other} rates it are within a point of "
+            f"the {other}'s ratings on {count_text(len(pulse.mirror), 'statement')}."
+        )
+    return sentences
+
+
 def _explain(
     inputs: EngagementInputs,
     config: ScoringConfigValues,
@@ -432,6 +467,7 @@ def _explain(
                 f"The {side} view is {_fmt(result.sentiment_views[side])} from "
                 f"{count_text(p.respondents, 'response')}."
             )
+            text["sentiment"].extend(_survey_sentences(side, p))
     for g, exp, act in goals:
         text["alignment"].append(
             f"Goal '{g.title}': expected {_percent(exp)}% by {day_text(as_of)}, "

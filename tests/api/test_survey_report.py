@@ -163,3 +163,50 @@ def test_the_report_takes_a_constant_number_of_queries(
             answer(api, client_org, f"more-{index}", engagement, start_doing=f"Idea {index}")
     with on(date(2026, 4, 10)), django_assert_max_num_queries(12):
         report(api, client_viewer, engagement)
+
+
+def test_the_closed_periods_explanation_says_the_blind_spot_hidden_strength_and_rnps(
+    on,
+    api,
+    engagement,
+    client_org,
+    provider_org,
+    client_manager,
+    provider_viewer,
+    django_capture_on_commit_callbacks,
+):
+    """The new answers reach the scorecard's words, not its score (PRODUCT.md §8), and only
+    what the report publishes: the hand-computed figures of `three_each`. Client rNPS:
+    p = 2/3, q = 1/3, 33.3 ± 1.645 × √((1 − 1/9) / 3) = ± 89.5, so −56 to 100 (clipped)."""
+    with on(date(2026, 3, 10)):
+        three_each(api, engagement, client_org, provider_org)
+    with on(date(2026, 4, 10)), django_capture_on_commit_callbacks(execute=True):
+        response = api(client_manager).post(
+            f"/api/v1/engagements/{engagement.pk}/recompute/",
+            {"period_start": "2026-03-01"},
+            format="json",
+        )
+    assert response.status_code == 202, response.json()
+    url = f"/api/v1/scorecards/?engagement={engagement.pk}&period_start=2026-03-01"
+    (listed,) = api(provider_viewer).get(url).json()["results"]
+    scorecard = api(provider_viewer).get(f"/api/v1/scorecards/{listed['id']}/").json()
+    words = scorecard["explanation"]["dimensions"]["sentiment"]["text"]
+    assert words == [
+        "The client view is 70.8 from 3 responses.",
+        "The client's relationship NPS for the provider is +33 (2 promoters, 0 passives, "
+        "1 detractor; 90% interval -56 to +100; a small sample).",
+        "Hidden strength of the client on 'Same goals': it expected 3.0, the provider rated "
+        "it 5.0.",
+        "The provider view is 79.2 from 3 responses.",
+        "The provider's relationship NPS for the client is +0 (0 promoters, 3 passives, "
+        "0 detractors; 90% interval +0 to +0; a small sample).",
+        "Blind spot of the provider on 'Deliver promises': it expected 4.7, the client "
+        "rated it 3.0.",
+    ]
+    # Model v1 unchanged: each view is the mean of the six statements alone, on 0–100:
+    # client 3 × (5 × 4 + 3) = 69 of 18 answers, provider 3 × (5 × 4 + 5) = 75.
+    views = scorecard["explanation"]["dimensions"]["sentiment"]["views"]
+    assert views == {
+        "client": pytest.approx((69 / 18 - 1) / 4 * 100, abs=0.01),
+        "provider": pytest.approx((75 / 18 - 1) / 4 * 100, abs=0.01),
+    }

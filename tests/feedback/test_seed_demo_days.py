@@ -133,8 +133,7 @@ def test_no_drop_alert_comes_from_a_provisional_period(demo):
 def test_the_service_desk_shows_terms_under_discussion_and_a_disputed_value(demo):
     engagement = Engagement.objects.get(name=AGREEMENT.name)
     requests = {
-        request.subject: request
-        for request in ChangeRequest.objects.filter(engagement=engagement)
+        request.subject: request for request in ChangeRequest.objects.filter(engagement=engagement)
     }
     assert (requests["sla"].status, requests["sla"].requested_side) == ("open", "client")
     assert requests["sla"].comments.get().side == "provider"

@@ -35,8 +35,8 @@ def _respond(engagement, organization, count, **answers):
     from feedback.services import pulse_submit
     from tests.factories import MembershipFactory, UserFactory
 
-    for index in range(count):
-        user = UserFactory(username=f"{organization.name[:5]}-{len(answers)}-{index}")
+    for _ in range(count):
+        user = UserFactory()
         MembershipFactory(user=user, organization=organization, role="viewer")
         pulse_submit(
             engagement=engagement, user=user, answers={**dict.fromkeys(PULSE_FIELDS, 4), **answers}
@@ -74,3 +74,16 @@ def test_mirror_and_rnps_need_the_threshold_of_answers_to_their_question(on, eng
     assert client.respondents == 3 and client.rnps is None
     assert [line.gap for line in client.mirror] == [None] * 6
     assert report.sides["provider"].rnps.score == 100
+
+
+def test_nine_and_ten_promote_seven_and_eight_are_passive_six_and_under_detract(on, engagement):
+    from datetime import date
+
+    with on(date(2026, 3, 10)):
+        for nps in (10, 9, 8, 7, 6, 0):
+            _respond(engagement, engagement.client, 1, nps=nps)
+    march = engagement.current_period(date(2026, 3, 10))
+    with on(date(2026, 4, 10)):
+        report = selectors.survey_report(engagement, march)
+    rnps = report.sides["client"].rnps
+    assert (rnps.promoters, rnps.passives, rnps.detractors) == (2, 2, 2)

@@ -56,7 +56,7 @@ def test_category_labels_read_as_the_product_names_them():
 def test_rnps_of_5_promoters_3_passives_2_detractors():
     # 50% − 20% = 30; variance (0.5 + 0.2 − 0.3²) / 10 = 0.061, sd 0.24698;
     # 90%: ± 1.64485 × 0.24698 = ± 0.40625, so 30 ± 40.62.
-    result = rnps([10, 9, 9, 10, 9, 8, 7, 7, 6, 0])
+    result = rnps(5, 3, 2)
     assert (result.promoters, result.passives, result.detractors) == (5, 3, 2)
     assert result.score == pytest.approx(30)
     assert result.low == pytest.approx(-10.6248, abs=1e-3)
@@ -65,7 +65,7 @@ def test_rnps_of_5_promoters_3_passives_2_detractors():
 
 
 def test_rnps_small_sample_under_10_answers_and_interval_clipped():
-    result = rnps([9, 9, 9, 10, 10, 10, 10, 9, 6])
+    result = rnps(8, 0, 1)
     assert result.small_sample is True
     # 8/9 − 1/9 = 77.8; variance (1 − (7/9)²)/9 = 0.04389, sd 0.2095, margin 34.46.
     assert result.score == pytest.approx(700 / 9)
@@ -74,17 +74,16 @@ def test_rnps_small_sample_under_10_answers_and_interval_clipped():
 
 
 def test_rnps_of_unanimous_answers_has_no_spread_and_none_without_answers():
-    everyone = rnps([10] * 12)
+    everyone = rnps(12, 0, 0)
     assert (everyone.score, everyone.low, everyone.high) == (100, 100, 100)
-    nobody_recommends = rnps([0, 6, 3])
+    nobody_recommends = rnps(0, 0, 3)
     assert (nobody_recommends.score, nobody_recommends.low) == (-100, -100)
-    assert rnps([]) is None
+    assert rnps(0, 0, 0) is None
 
 
-def test_passives_7_and_8_count_in_the_base_only():
-    result = rnps([7, 8, 9, 6])
-    assert (result.promoters, result.passives, result.detractors) == (1, 2, 1)
-    assert result.score == 0
+def test_passives_count_in_the_base_only():
+    result = rnps(1, 2, 1)
+    assert result.score == 0 and result.answers == 4
 
 
 def test_distribution_counts_each_point_of_the_scale():

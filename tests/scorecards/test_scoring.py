@@ -9,6 +9,7 @@ from fractions import Fraction
 import orjson
 import pytest
 
+from feedback.models import PULSE_FIELDS
 from relationships.periods import period_containing
 from relationships.scoring_config import config_values
 from scorecards import scoring
@@ -493,7 +494,15 @@ def random_case(rng: random.Random):
             for start in [as_of - timedelta(days=rng.randrange(100))]
         ),
         pulse={
-            side: PulseInput(respondents, rng.randrange(6 * respondents, 30 * respondents + 1))
+            side: PulseInput(
+                respondents,
+                rng.randrange(6 * respondents, 30 * respondents + 1),
+                nps=rng.choice([None, (rng.randrange(5), rng.randrange(5), rng.randrange(1, 5))]),
+                mirror={
+                    name: (rng.randrange(3, 16), 3, rng.randrange(3, 16), 3)
+                    for name in rng.sample(PULSE_FIELDS, rng.randrange(3))
+                },
+            )
             for side in ("client", "provider")
             if rng.random() < 0.7
             for respondents in [rng.randrange(1, 8)]
@@ -559,3 +568,35 @@ def test_explanations_stored_before_disputes_read_as_none_disputed_with_their_di
     read_back = deserialise(data)[0]
     assert {s.disputed for s in read_back.slas} == {0}
     assert inputs_digest(read_back, DEFAULT) == inputs_digest(inputs, DEFAULT)
+
+
+def test_nps_and_mirror_are_words_only_and_absent_when_nobody_gave_them():
+    from scorecards.compute import inputs_digest
+
+    plain = full_inputs()
+    client = plain.pulse["client"]
+    # Client: 3 promoters, 1 passive, 1 detractor; it predicted 5, 5, 5 for trust, the
+    # provider rated it 2, 2, 3 (d = 5 − 7/3 ≥ 1: a blind spot).
+    answered = replace(
+        plain,
+        pulse={
+            **plain.pulse,
+            "client": replace(client, nps=(3, 1, 1), mirror={"trust_overall": (15, 3, 7, 3)}),
+        },
+    )
+    words = scoring.score_engagement(answered, DEFAULT)
+    assert words.stored_fields() == scoring.score_engagement(plain, DEFAULT).stored_fields()
+    text = words.explanation["dimensions"]["sentiment"]["text"]
+    assert (
+        "The client's relationship NPS for the provider is +40 (3 promoters, 1 passive, "
+        in (text[1])
+    )
+    assert text[2] == (
+        "Blind spot of the client on 'Trust overall': it expected 5.0, the provider rated it 2.3."
+    )
+    data = serialise(plain, DEFAULT, None)
+    # Answers without them serialise as before the survey's version 2: same digest.
+    assert data["sentiment"]["client"] == {"respondents": 3, "answer_total": 36}
+    assert deserialise(data)[0].pulse == plain.pulse
+    assert inputs_digest(answered, DEFAULT) != inputs_digest(plain, DEFAULT)
+    assert deserialise(serialise(answered, DEFAULT, None))[0].pulse == answered.pulse
