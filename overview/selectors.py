@@ -215,11 +215,21 @@ def engagements_compared(engagements) -> list[ComparedEngagement]:
     ]
 
 
-def dimension_rows(compared: list[ComparedEngagement]) -> list[tuple[str, list]]:
-    """(dimension, each engagement's latest closed score of it) for the side-by-side table."""
+# The side-by-side table's figures of the latest closed scorecard: (label, field).
+COMPARED_FIGURES = (
+    ("Overall", "overall"),
+    ("Client side", "client_score"),
+    ("Provider side", "provider_score"),
+    *((name.capitalize(), name) for name in DIMENSIONS),
+    ("Perception gap", "perception_gap"),
+)
+
+
+def figure_rows(compared: list[ComparedEngagement]) -> list[tuple[str, list]]:
+    """(figure, each engagement's value of it; None without a closed scorecard)."""
     return [
-        (name.capitalize(), [getattr(item.scorecard, name, None) for item in compared])
-        for name in DIMENSIONS
+        (label, [getattr(item.scorecard, name, None) for item in compared])
+        for label, name in COMPARED_FIGURES
     ]
 
 

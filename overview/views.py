@@ -12,7 +12,7 @@ from overview.selectors import (
     COMPARE_PERIODS,
     chart_rows,
     compare_chart,
-    dimension_rows,
+    figure_rows,
     engagements_compared,
     member_organization,
     organisation_rollup,
@@ -47,7 +47,7 @@ def compare(request):
         {
             "form": form,
             "compared": compared,
-            "dimension_rows": dimension_rows(compared),
+            "figure_rows": figure_rows(compared),
             "chart": chart,
             "chart_rows": chart_rows(chart) if chart else [],
             "limit": COMPARE_LIMIT,
