@@ -9,13 +9,14 @@ QUERY_LIMIT = 200
 
 
 class CompareForm(AccordForm):
-    """Up to COMPARE_LIMIT of the user's engagements (a GET form: nothing is written)."""
+    """Up to COMPARE_LIMIT of the user's engagements (a GET form: nothing is written; the
+    page without a query shows the picker alone)."""
 
     engagement = forms.ModelMultipleChoiceField(
         queryset=Engagement.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label="Engagements to compare",
-        required=False,
+        error_messages={"required": "Pick at least one engagement to compare."},
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -34,6 +35,10 @@ class CompareForm(AccordForm):
 
 
 class SearchForm(AccordForm):
-    """The header's search box (a GET form)."""
+    """The header's search box (a GET form; the page without a query shows the box alone)."""
 
-    q = forms.CharField(label="Search", max_length=QUERY_LIMIT, required=False)
+    q = forms.CharField(
+        label="Search",
+        max_length=QUERY_LIMIT,
+        error_messages={"required": "Type a word to search for."},
+    )

@@ -12,8 +12,8 @@ from overview.selectors import (
     COMPARE_PERIODS,
     chart_rows,
     compare_chart,
-    figure_rows,
     engagements_compared,
+    figure_rows,
     member_organization,
     organisation_rollup,
 )
@@ -36,7 +36,7 @@ def organisation_detail(request, pk):
 def compare(request):
     form = CompareForm(request.GET or None, user=request.user)
     compared, chart = [], None
-    if form.is_valid() and form.cleaned_data["engagement"]:
+    if form.is_valid():
         compared = engagements_compared(
             form.cleaned_data["engagement"].select_related("client", "provider")
         )
@@ -62,7 +62,7 @@ def compare(request):
 def search_page(request):
     form = SearchForm(request.GET or None)
     results = None
-    if form.is_valid() and form.cleaned_data["q"]:
+    if form.is_valid():
         results = search(request.user, form.cleaned_data["q"])
     return render(
         request,

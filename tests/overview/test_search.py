@@ -122,9 +122,14 @@ def test_the_page_groups_results_and_the_header_has_the_box(records, provider_ma
     assert 'id="site-search-q"' in portfolio.content.decode()
 
 
-def test_an_empty_search_shows_the_box_and_a_too_long_one_is_refused(provider_manager):
+def test_the_page_alone_shows_the_box_and_an_empty_or_too_long_search_is_refused(
+    provider_manager,
+):
     client = signed_in(provider_manager)
     assert "matches" not in page_text(client.get(reverse("search")))
+    response = client.get(reverse("search"), {"q": "  "})
+    assert response.status_code == 400
+    assert "Type a word to search for." in page_text(response)
     response = client.get(reverse("search"), {"q": "x" * 201})
     assert response.status_code == 400
     assert "at most 200 characters" in page_text(response)
