@@ -6,11 +6,12 @@ migration 0001 hold; SQLite (trying Accord on a bare machine): `icontains` on th
 Tenancy as everywhere: each kind's `restrict(user)` (engagements: `visible_to`).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, IntegerField, Q, Value
 
 from feedback.models import CheckIn, Issue
 from relationships.models import SLA, Engagement, SharedGoal
@@ -91,36 +92,53 @@ def _matching(searched: Searched, user, query: str):
     return records.filter(condition)
 
 
+def _matches(searched: Searched, index: int, user, query: str):
+    """(kind's index, pk, engagement id, text, section value) of the kind's matches, the same
+    columns for every kind so that they make one UNION ALL."""
+    return (
+        _matching(searched, user, query)
+        .order_by()
+        .annotate(
+            searched_kind=Value(index, output_field=IntegerField()),
+            searched_engagement=F("pk" if searched.model is Engagement else "engagement_id"),
+            searched_text=F(searched.title),
+            searched_section=F(searched.section_by) if searched.section_by else Value(""),
+        )
+        .values_list(
+            "searched_kind", "pk", "searched_engagement", "searched_text", "searched_section"
+        )
+    )
+
+
 def search(user, query: str) -> SearchResults:
     """The user's records matching `query`, grouped by engagement (engagements by name).
 
-    One query per kind and one for the engagements: no ORDER BY, so PostgreSQL stops after
-    LIMIT + 1 matches from the index however many there are; the matches read are then
-    ordered here: by kind, newest first, within an engagement.
+    Two queries: every kind's matches in one UNION ALL, then their engagements. On
+    PostgreSQL each kind reads at most LIMIT + 1 matches, without ORDER BY, so it stops
+    early from its index however many there are (SQLite takes no LIMIT inside a UNION: it
+    reads them all, and the limit applies here); the matches are then ordered here: by
+    kind, newest first, within an engagement.
     """
+    parts = [_matches(searched, index, user, query) for index, searched in enumerate(SEARCHED)]
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [part[: LIMIT + 1] for part in parts]
+    by_kind = defaultdict(list)
+    for row in parts[0].union(*parts[1:], all=True):
+        by_kind[row[0]].append(row)
     found = []
     truncated = []
-    for searched in SEARCHED:
-        engagement_field = "pk" if searched.model is Engagement else "engagement_id"
-        rows = list(
-            _matching(searched, user, query)
-            .order_by()
-            .values_list(
-                "pk", engagement_field, searched.title, searched.section_by or searched.title
-            )[: LIMIT + 1]
-        )
+    for index, searched in enumerate(SEARCHED):
+        rows = sorted(by_kind[index], key=lambda row: -row[1])
         if len(rows) > LIMIT:
             truncated.append(searched.label)
-            rows = rows[:LIMIT]
-        found += [(searched, *row) for row in rows]
+        found += rows[:LIMIT]
     engagements = Engagement.objects.filter(pk__in={row[2] for row in found}).select_related(
         "client", "provider"
     )
     groups = {engagement.pk: EngagementHits(engagement) for engagement in engagements}
     urls = {pk: group.engagement.get_absolute_url() for pk, group in groups.items()}
-    for searched, _, engagement_id, text, section in sorted(
-        found, key=lambda row: (SEARCHED.index(row[0]), -row[1])
-    ):
+    for index, _, engagement_id, text, section in found:
+        searched = SEARCHED[index]
         url = urls[engagement_id] + searched.section.format(section)
         groups[engagement_id].hits.append(Hit(label=searched.label, text=text, url=url))
     ordered = sorted(groups.values(), key=lambda g: (g.engagement.name.casefold(), g.engagement.pk))
