@@ -29,6 +29,7 @@ VIEW_TITLES = {
     Side.CLIENT: "How our clients see us",
     Side.PROVIDER: "How our providers see us",
 }
+SURVEYED = (Engagement.Status.ACTIVE, Engagement.Status.ARCHIVED)
 COMPARE_LIMIT = 4
 COMPARE_PERIODS = 12
 
@@ -123,7 +124,8 @@ def counterpart_views(organization: Organization, engagements) -> list[Counterpa
     engagement."""
     by_period = defaultdict(list)
     for engagement in engagements:
-        if engagement.status != Engagement.Status.PROPOSED:
+        # A proposal never accepted has had no survey.
+        if engagement.status in SURVEYED:
             by_period[engagement.latest_closed_period()].append(engagement)
     ratings = {side: defaultdict(list) for side in Side.values}  # side -> field -> means
     counted = defaultdict(int)

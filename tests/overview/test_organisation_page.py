@@ -170,3 +170,14 @@ def test_the_page_reads_a_fixed_number_of_queries(on, five_clients, provider_org
         with CaptureQueriesContext(connection) as many:
             client.get(url)
     assert len(few) == len(many)
+
+
+def test_a_proposal_or_a_declined_one_has_no_view_to_count(
+    on, five_clients, provider_org, provider_admin
+):
+    for name, status in (("Data platform", "proposed"), ("Field service", "declined")):
+        five_clients[name].status = status
+        five_clients[name].save()
+    with on(AFTER_MARCH_CLOSED):
+        [view] = organisation_rollup(provider_admin, provider_org).views
+    assert (view.engagements, view.published) == (4, 2)
