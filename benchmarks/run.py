@@ -412,7 +412,7 @@ class Bench:
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
-        from overview.search import search
+        from overview.search import matches, search
 
         user = bench_user()
         client = Client()
@@ -427,6 +427,14 @@ class Bench:
             page()
             with CaptureQueriesContext(connection) as queries:
                 results = search(user, word)
+            sql_text, params = matches(user, word).query.sql_with_params()
+
+            def explained(sql_text=sql_text, params=params):
+                with connection.cursor() as cursor:
+                    cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql_text}", params)
+                    plan = cursor.fetchone()[0][0]
+                return plan["Planning Time"] + plan["Execution Time"]
+
             figures[word] = {
                 "matches": results.count,
                 "engagements": len(results.groups),
@@ -434,6 +442,7 @@ class Bench:
                 "queries": len(queries),
                 "page_ms": timed(page),
                 "selector_ms": timed(lambda word=word: search(user, word)),
+                "sql_ms": statistics.median(explained() for _ in range(BACKTEST_RUNS)),
             }
         return {"search": figures}
 
@@ -759,6 +768,8 @@ def search_rows(f: dict) -> list[str]:
             f"{verdict(page_p95 < target)} |",
             f"| — the search alone (overview.search.search; {w['queries']} queries) | "
             f"{median:.0f} / {p95:.0f} ms | | | |",
+            f"| — its matches' SQL in the database (EXPLAIN ANALYZE: planning and execution; "
+            f"median) | {w['sql_ms']:.1f} ms | | | |",
         ]
     return rows
 

@@ -110,6 +110,15 @@ def _matches(searched: Searched, index: int, user, query: str):
     )
 
 
+def matches(user, query: str):
+    """Every kind's matches (`_matches`) in one UNION ALL, at most LIMIT + 1 of each kind
+    where the database takes a LIMIT inside a UNION (PostgreSQL; not SQLite)."""
+    parts = [_matches(searched, index, user, query) for index, searched in enumerate(SEARCHED)]
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [part[: LIMIT + 1] for part in parts]
+    return parts[0].union(*parts[1:], all=True)
+
+
 def search(user, query: str) -> SearchResults:
     """The user's records matching `query`, grouped by engagement (engagements by name).
 
@@ -119,11 +128,8 @@ def search(user, query: str) -> SearchResults:
     reads them all, and the limit applies here); the matches are then ordered here: by
     kind, newest first, within an engagement.
     """
-    parts = [_matches(searched, index, user, query) for index, searched in enumerate(SEARCHED)]
-    if connection.features.supports_slicing_ordering_in_compound:
-        parts = [part[: LIMIT + 1] for part in parts]
     by_kind = defaultdict(list)
-    for row in parts[0].union(*parts[1:], all=True):
+    for row in matches(user, query):
         by_kind[row[0]].append(row)
     found = []
     truncated = []
