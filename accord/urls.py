@@ -26,6 +26,7 @@ api_docs = csp_update({"style-src": [SWAGGER_UI_STYLE_HASH]})(
 )
 
 
+
 @require_GET
 def favicon(request):
     """Browsers ask for /favicon.ico whatever a page links: send them to the static file
