@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
+from overview.api import OrganizationRollup
 from relationships import api as relationships_api
 from relationships import change_requests_api
 from relationships.change_requests_api import terms_write_schema
@@ -46,12 +47,16 @@ class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.E
     }
 
 
+class OrganizationViewSet(OrganizationRollup, relationships_api.OrganizationViewSet):
+    """Organisations (relationships) with their members' roll-up (overview)."""
+
+
 class SLAViewSet(scorecards_api.SlaTargetBacktest, relationships_api.SLAViewSet):
     """SLAs (relationships) with the back-test of a proposed target (scorecards)."""
 
 
 router = DefaultRouter()
-router.register("organizations", relationships_api.OrganizationViewSet, basename="organization")
+router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("memberships", relationships_api.MembershipViewSet, basename="membership")
 router.register("invitations", relationships_api.InvitationViewSet, basename="invitation")
 router.register("engagements", EngagementViewSet, basename="engagement")

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
+from overview import views as overview
 from scorecards.views import alerts, engagement, exports, period, portfolio, what_if
 
 # Django's account pages: (path below accounts/, view, name).
@@ -47,6 +48,10 @@ PAGES = [
     ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
+    # Across engagements (overview): an organisation's page for its members, compare, search.
+    ("organisations/<int:pk>/", overview.organisation_detail, "organisation-detail"),
+    ("compare/", overview.compare, "compare"),
+    ("search/", overview.search_page, "search"),
     # What the Agreement section of the engagement page posts.
     ("change-requests/<int:pk>/accept/", engagement.change_request_accept, "change-request-accept"),
     (

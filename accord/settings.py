@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "relationships",
     "feedback",
     "scorecards",
+    "overview",
     "sampledata",
 ]
 

@@ -51,9 +51,13 @@ TARGETS = {
     "growth_recompute": 12.0,
     "growth_read": 2.0,
     "backtest_ms": 200,
+    "search_ms": 100,
 }
 # The what-if back-test: how many times it is timed, after one warm-up request.
 BACKTEST_RUNS = 50
+# Search: one word of generate_data's issue titles ("Unplanned outage"), so it matches about
+# one issue in twelve, and another that matches nothing.
+SEARCH_WORDS = ("outage", "zeppelin")
 
 
 def main():
@@ -70,6 +74,7 @@ def main():
         action="store_true",
         help="only the what-if back-test of one engagement over 12 closed periods",
     )
+    parser.add_argument("--search-only", action="store_true", help="only the search of one word")
     args = parser.parse_args()
     # Read before the run writes floor_explain.txt, which would mark every record uncommitted.
     commit = git_commit()
@@ -88,11 +93,16 @@ def main():
     if args.backtest_only:
         figures = bench.backtest_only()
         growth = None
+    elif args.search_only:
+        figures = bench.search_only()
+        growth = None
     else:
         figures = bench.reference()
         growth = bench.growth() if args.growth else None
     figures["load"] = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
-    report = (render_backtest if args.backtest_only else render)(args, commit, figures, growth)
+    renderer = render_backtest if args.backtest_only else render
+    renderer = render_search if args.search_only else renderer
+    report = renderer(args, commit, figures, growth)
     print(report)
     if not args.no_record:
         with open(HERE / "RESULTS.md", "a") as results:
@@ -139,6 +149,7 @@ class Bench:
             progress(figures)
             figures.update(self.reads(self.args.read_seconds))
         figures.update(self.backtest())
+        figures.update(self.search())
         return figures
 
     def backtest_only(self) -> dict:
@@ -146,6 +157,13 @@ class Bench:
         figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
         figures["generate"] = self.generate(engagements, slas, days)
         figures.update(self.backtest())
+        return figures
+
+    def search_only(self) -> dict:
+        engagements, slas, days = SIZES[self.args.size]
+        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
+        figures["generate"] = self.generate(engagements, slas, days)
+        figures.update(self.search())
         return figures
 
     def growth(self) -> list[dict]:
@@ -384,6 +402,49 @@ class Bench:
             "backtest_api_ms": api,
             "backtest_selector_ms": alone,
         }
+
+    # ------------------------------------------------------------ search
+    def search(self) -> dict:
+        """A one-word search as `bench`, who sees every engagement: the search page through
+        Django's test client (in process, signed in) and `overview.search.search` alone;
+        median and p95 of BACKTEST_RUNS after one warm-up, per word of SEARCH_WORDS."""
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from overview.search import matches, search
+
+        user = bench_user()
+        client = Client()
+        client.force_login(user)
+        figures = {}
+        for word in SEARCH_WORDS:
+
+            def page(word=word):
+                response = client.get("/search/", {"q": word})
+                assert response.status_code == 200, response.content[:200]
+
+            page()
+            with CaptureQueriesContext(connection) as queries:
+                results = search(user, word)
+            sql_text, params = matches(user, word).query.sql_with_params()
+
+            def explained(sql_text=sql_text, params=params):
+                with connection.cursor() as cursor:
+                    cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql_text}", params)
+                    plan = cursor.fetchone()[0][0]
+                return plan["Planning Time"] + plan["Execution Time"]
+
+            figures[word] = {
+                "matches": results.count,
+                "engagements": len(results.groups),
+                "truncated": ", ".join(results.truncated) or "none",
+                "queries": len(queries),
+                "page_ms": timed(page),
+                "selector_ms": timed(lambda word=word: search(user, word)),
+                "sql_ms": statistics.median(explained() for _ in range(BACKTEST_RUNS)),
+            }
+        return {"search": figures}
 
     # ------------------------------------------------------------ ingestion
     def ingest(self) -> dict:
@@ -695,6 +756,41 @@ def backtest_rows(f: dict) -> list[str]:
     ]
 
 
+def search_rows(f: dict) -> list[str]:
+    target = TARGETS["search_ms"]
+    rows = []
+    for word, w in f["search"].items():
+        (page_median, page_p95), (median, p95) = w["page_ms"], w["selector_ms"]
+        rows += [
+            f"| search page, GET /search/?q={word} ({w['matches']} matches shown in "
+            f"{w['engagements']} engagements; more than shown: {w['truncated']}), median / p95 "
+            f"of {BACKTEST_RUNS} | {page_median:.0f} / {page_p95:.0f} ms | p95 < {target} ms | | "
+            f"{verdict(page_p95 < target)} |",
+            f"| — the search alone (overview.search.search; {w['queries']} queries) | "
+            f"{median:.0f} / {p95:.0f} ms | | | |",
+            f"| — its matches' SQL in the database (EXPLAIN ANALYZE: planning and execution; "
+            f"median) | {w['sql_ms']:.1f} ms | | | |",
+        ]
+    return rows
+
+
+def render_search(args, commit: str, f: dict, growth=None) -> str:
+    return "\n".join(
+        [
+            f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · size {args.size} · search only "
+            f"· commit {commit}",
+            "",
+            f"Machine: {machine()}. Data: {f['size']}, generate_data: {f['generate']}. As "
+            "`bench`, who sees every engagement; the page in process (Django's test client, "
+            f"signed in, DEBUG off). Load average (1 min): {f['load']}.",
+            "",
+            "| figure | value | target | ratio | verdict |",
+            "| --- | --- | --- | --- | --- |",
+            *search_rows(f),
+        ]
+    )
+
+
 def render_backtest(args, commit: str, f: dict, growth=None) -> str:
     return "\n".join(
         [
@@ -766,6 +862,7 @@ def render(args, commit: str, f: dict, growth: list[dict] | None) -> str:
         f"{f['portfolio_failures']:.0f} failed) | p95 ≤ {t['portfolio_p95_ms']} ms | | "
         f"{verdict(f['portfolio_p95_ms'] <= t['portfolio_p95_ms'])} |",
         *backtest_rows(f),
+        *search_rows(f),
     ]
     if growth:
         lines += [

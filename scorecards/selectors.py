@@ -105,9 +105,9 @@ def engagements_with_latest_scores(user) -> QuerySet:
     )
 
 
-def overall_history(engagement_ids, periods: int) -> dict[int, list]:
-    """The last `periods` closed periods' overall scores of each engagement, oldest first,
-    in one query."""
+def closed_history(engagement_ids, periods: int) -> dict[int, list[tuple]]:
+    """(period start, overall) of the last `periods` closed periods of each engagement, oldest
+    first, in one query."""
     ranked = (
         Scorecard.objects.filter(
             engagement_id__in=engagement_ids,
@@ -121,12 +121,21 @@ def overall_history(engagement_ids, periods: int) -> dict[int, list]:
         )
         .filter(rank__lte=periods)
         .order_by("engagement_id", "period_start")
-        .values_list("engagement_id", "overall")
+        .values_list("engagement_id", "period_start", "overall")
     )
     history: dict[int, list] = {pk: [] for pk in engagement_ids}
-    for engagement_id, overall in ranked:
-        history[engagement_id].append(overall)
+    for engagement_id, period_start, overall in ranked:
+        history[engagement_id].append((period_start, overall))
     return history
+
+
+def overall_history(engagement_ids, periods: int) -> dict[int, list]:
+    """The last `periods` closed periods' overall scores of each engagement, oldest first,
+    in one query."""
+    return {
+        pk: [overall for _, overall in rows]
+        for pk, rows in closed_history(engagement_ids, periods).items()
+    }
 
 
 def newest_provisional(engagement_ids) -> dict[int, Scorecard]:

@@ -101,6 +101,8 @@ API_TABLE = {
     "GET /api/v1/slas/{id}/": "401 404 200 200 200 200",
     # Organisation records: members of the (client) organisation only.
     "GET /api/v1/organizations/{id}/": "401 404 200 200 200 200",
+    # The organisation's roll-up (overview): its own members only, not its counterparts'.
+    "GET /api/v1/organizations/{id}/rollup/": "401 404 200 200 404 200",
     "GET /api/v1/memberships/{id}/": "401 404 200 200 404 200",
     "GET /api/v1/invitations/{id}/": "401 404 404 404 404 200",
     "GET /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
@@ -404,6 +406,14 @@ PAGE_TABLE = {
         None,
         {"GET": "login 200 200 200 200 200", "POST": "login 400 400 302 400 302"},
     ),
+    # Across engagements (overview): the client organisation's page for its members; compare
+    # and search over the user's own engagements (GET forms).
+    "organisation-detail": (
+        "organization",
+        {"GET": "login 404 200 200 404 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "compare": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
+    "search": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
     # The client organisation's invitations: its admins.
     "invitation-list": (
         "organization",
