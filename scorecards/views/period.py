@@ -22,7 +22,8 @@ from relationships.tenancy import engagement_with_access
 from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm
 from scorecards.models import ScorecardReview
-from scorecards.views.engagement import dimensions_of, reviews_by_side, run_to_show
+from scorecards.selectors import dimensions_of, reviews_by_side
+from scorecards.views.engagement import run_to_show
 
 
 def period_url(engagement: Engagement, period: Period) -> str:
