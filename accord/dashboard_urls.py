@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
+from packs import views as packs
 from scorecards.views import alerts, engagement, exports, period, portfolio, what_if
 
 # Django's account pages: (path below accounts/, view, name).
@@ -44,6 +45,14 @@ PAGES = [
         "engagements/<int:pk>/periods/<str:start>/recompute/",
         period.period_recompute,
         "engagement-period-recompute",
+    ),
+    ("engagements/<int:pk>/periods/<str:start>/pack/", packs.pack_print, "period-pack"),
+    ("engagements/<int:pk>/periods/<str:start>/pack.pdf", packs.pack_pdf, "period-pack-pdf"),
+    ("engagements/<int:pk>/quarters/<str:start>/pack/", packs.quarter_pack_print, "quarter-pack"),
+    (
+        "engagements/<int:pk>/quarters/<str:start>/pack.pdf",
+        packs.quarter_pack_pdf,
+        "quarter-pack-pdf",
     ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),

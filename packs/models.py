@@ -53,6 +53,7 @@ class PortfolioPack(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
+        ZIPPING = "zipping", "Making the zip"
         SUCCEEDED = "succeeded", "Ready"
         FAILED = "failed", "Failed"
 

@@ -119,7 +119,7 @@ def pack_content(engagement: Engagement, scope: Period) -> dict:
         raise NoPack(f"{scope.title} has no final scorecard, so it has no review pack.")
     quarter = scope.kind == QUARTER and engagement.scorecard_period != QUARTER
     last = scorecards[-1]
-    inputs, _config, _previous = deserialise(last.explanation["data"])
+    inputs = _inputs(last)
     columns = [_column(engagement, scorecard) for scorecard in scorecards]
     content = {
         "layout": LAYOUT_VERSION,
@@ -137,17 +137,19 @@ def pack_content(engagement: Engagement, scope: Period) -> dict:
         ],
         "chart": _chart(engagement, last),
         "dimensions": _dimensions(scorecards),
-        "goals": _goals(inputs),
+        "goals": _goals(inputs) if inputs else [],
         "issues": _issues(engagement, scope),
-        "contribution_reviews": _contribution_reviews(engagement, scope, inputs.as_of),
+        "contribution_reviews": _contribution_reviews(
+            engagement, scope, inputs.as_of if inputs else last.as_of
+        ),
         "alerts": _alerts(engagement, scorecards),
         "digest": last.inputs_digest,
     }
     if not quarter:
         content |= {
-            "slas": _slas(last),
+            "slas": _slas(inputs) if inputs else [],
             "disputes": _disputes(engagement, scope),
-            "checkins": _checkins(last),
+            "checkins": _checkins(inputs) if inputs else None,
             "survey": _survey(engagement, scope),
             "summary": list(last.explanation.get("summary", [])),
         }
@@ -157,15 +159,8 @@ def pack_content(engagement: Engagement, scope: Period) -> dict:
 def _column(engagement: Engagement, scorecard: Scorecard) -> dict:
     """One scorecard's cover figures and sign-off block."""
     reviews = reviews_by_side(scorecard)
-    data = scorecard.explanation.get("data", {})
-    contact = data.get("contact")
-    checkins = NONE
-    if contact:
-        span_days = (
-            date.fromisoformat(data["as_of"]) - date.fromisoformat(contact["span_start"])
-        ).days + 1
-        expected = checkins_expected(span_days, contact["cadence_days"])
-        checkins = f"{contact['held']} of {expected}"
+    inputs = _inputs(scorecard)
+    checkins = _checkins(inputs) if inputs else None
     return {
         "title": scorecard.period.title,
         "digest": scorecard.inputs_digest,
@@ -178,7 +173,10 @@ def _column(engagement: Engagement, scorecard: Scorecard) -> dict:
             ("Provider side", _number(scorecard.provider_score)),
             ("Trend", _trend(scorecard.trend)),
             ("Perception gap", _number(scorecard.perception_gap)),
-            ("Check-ins held", checkins),
+            (
+                "Check-ins held",
+                f"{checkins['held']} of {checkins['expected']}" if checkins else NONE,
+            ),
         ],
         "signoff": {
             "sides": [
@@ -256,9 +254,15 @@ def _dimensions(scorecards: list[Scorecard]) -> list[dict]:
     return rows
 
 
-def _slas(scorecard: Scorecard) -> list[dict]:
+def _inputs(scorecard: Scorecard):
+    """What the scorecard was computed from (its explanation's data); None if it was stored
+    without them."""
+    data = scorecard.explanation.get("data")
+    return deserialise(data)[0] if data else None
+
+
+def _slas(inputs) -> list[dict]:
     """SLA attainment per side, as scored: values met of those in the period, disputed ones."""
-    inputs, _config, _previous = deserialise(scorecard.explanation["data"])
     rows = []
     for sla in inputs.slas:
         op = "≥" if sla.direction == "higher_is_better" else "≤"
@@ -350,8 +354,7 @@ def _contribution_reviews(engagement: Engagement, scope: Period, as_of: date) ->
     return rows
 
 
-def _checkins(scorecard: Scorecard) -> dict:
-    inputs, _config, _previous = deserialise(scorecard.explanation["data"])
+def _checkins(inputs) -> dict:
     contact = inputs.contact
     span_days = (inputs.as_of - contact.span_start).days + 1
     return {

@@ -15,11 +15,10 @@ TODAY = date(2026, 4, 20)
 
 
 @pytest.fixture
-def media_root(settings, tmp_path, monkeypatch):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    # A worker process started after this (the `worker` fixture) writes there too.
-    monkeypatch.setenv("MEDIA_ROOT", settings.MEDIA_ROOT)
-    return tmp_path / "media"
+def pack_worker(media_root, monkeypatch, request):
+    """A real Celery worker (2 processes) that stores its files in the test's MEDIA_ROOT."""
+    monkeypatch.setenv("MEDIA_ROOT", str(media_root))
+    return request.getfixturevalue("worker")
 
 
 @pytest.fixture
@@ -37,16 +36,13 @@ def compute_march(engagement) -> Scorecard:
 
 
 @pytest.fixture
-def signed_march(engagement, client_manager, provider_admin, media_root, fixed_today):
+def signed_march(engagement, client_manager, provider_admin, fixed_today):
     """March 2026 of the engagement, computed from known data and signed by both sides."""
     populate(engagement)
     scorecard = compute_march(engagement)
     scorecard_review(
         scorecard=scorecard, user=client_manager, decision="signed", comment="Agreed in the QBR."
     )
-    scorecard_review(
-        scorecard=scorecard, user=provider_admin, decision="signed", comment="Fair."
-    )
+    scorecard_review(scorecard=scorecard, user=provider_admin, decision="signed", comment="Fair.")
     scorecard.refresh_from_db()
     return scorecard
-

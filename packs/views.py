@@ -1,0 +1,119 @@
+"""The review pack's pages: its print view, its PDF, and an organisation's portfolio packs."""
+
+import io
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from packs.selectors import NoPack, moment_text, pack_content, pack_scope
+from packs.services import pack_for
+from relationships.tenancy import engagement_with_access
+
+CHART = {"width": 720, "height": 220, "left": 30, "top": 8, "bottom": 24}
+
+
+def chart_svg(chart: dict) -> dict:
+    """The pack's chart (points in a unit square) in the print view's SVG coordinates."""
+    width, height = CHART["width"] - CHART["left"], CHART["height"] - CHART["top"] - CHART["bottom"]
+
+    def at(point):
+        return (
+            round(CHART["left"] + width * point[0], 1),
+            round(CHART["top"] + height * (1 - point[1]), 1),
+        )
+
+    series = []
+    for line in chart["series"]:
+        dots = [at(point) for point in line["points"] if point is not None]
+        series.append(
+            {"name": line["name"], "dots": dots, "line": " ".join(f"{x},{y}" for x, y in dots)}
+        )
+    steps = max(len(chart["labels"]) - 1, 1)
+    return {
+        **CHART,
+        "labels": chart["labels"],
+        "series": series,
+        "grid": [
+            (round(CHART["top"] + height * (1 - y / 100), 1), y) for y in (0, 25, 50, 75, 100)
+        ],
+        "ticks": [
+            (round(CHART["left"] + width * i / steps, 1), label)
+            for i, label in enumerate(chart["labels"])
+        ],
+    }
+
+
+def _scope(request, pk, start, *, quarter):
+    engagement, _ = engagement_with_access(request.user, pk, action="read")
+    try:
+        return engagement, pack_scope(engagement, date.fromisoformat(start), quarter=quarter)
+    except (ValueError, NoPack) as exc:  # not a date, or no pack of that period
+        raise Http404(str(exc)) from None
+
+
+def pack_urls(engagement, start: date, *, quarter: bool = False) -> dict:
+    """The print view's and the PDF's addresses of a period's (or a quarter's) pack."""
+    prefix = "quarter" if quarter else "period"
+    args = [engagement.pk, start.isoformat()]
+    return {
+        "print": reverse(f"{prefix}-pack", args=args),
+        "pdf": reverse(f"{prefix}-pack-pdf", args=args),
+    }
+
+
+@login_required
+@require_GET
+def pack_print(request, pk, start, *, quarter=False):
+    engagement, scope = _scope(request, pk, start, quarter=quarter)
+    try:
+        pack = pack_content(engagement, scope)
+    except NoPack as exc:
+        raise Http404(str(exc)) from None
+    pack["generated_at"] = moment_text(timezone.now())
+    month = scope.start if not quarter else engagement.period_starting(scope.start).start
+    return render(
+        request,
+        "packs/pack.html",
+        {
+            "pack": pack,
+            "chart": chart_svg(pack["chart"]),
+            "engagement": engagement,
+            "pdf_url": pack_urls(engagement, scope.start, quarter=quarter)["pdf"],
+            "back_url": reverse("engagement-period", args=[engagement.pk, month.isoformat()]),
+        },
+    )
+
+
+@login_required
+@require_GET
+def pack_pdf(request, pk, start, *, quarter=False):
+    engagement, scope = _scope(request, pk, start, quarter=quarter)
+    try:
+        pdf, filename = pack_for(engagement=engagement, period_start=scope.start, quarter=quarter)
+    except NoPack as exc:
+        raise Http404(str(exc)) from None
+    return pdf_download(pdf, filename)
+
+
+@login_required
+@require_GET
+def quarter_pack_print(request, pk, start):
+    return pack_print(request, pk, start, quarter=True)
+
+
+@login_required
+@require_GET
+def quarter_pack_pdf(request, pk, start):
+    return pack_pdf(request, pk, start, quarter=True)
+
+
+def pdf_download(pdf: bytes, filename: str) -> FileResponse:
+    """A PDF as a file download, for the pages and the API alike."""
+    return FileResponse(
+        io.BytesIO(pdf), as_attachment=True, filename=filename, content_type="application/pdf"
+    )
