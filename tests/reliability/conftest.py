@@ -92,6 +92,7 @@ def world(
     from knox.models import get_token_model
 
     from feedback.services import pulse_submit
+    from packs.models import PortfolioPack
     from relationships.change_requests import terms_change
     from relationships.models import GoalProgress, MeasurementDispute, Membership
     from relationships.services import invitation_create
@@ -197,6 +198,10 @@ def world(
         "tokens": _token,
         "raw_token": raw_token,
         "webhooks": subscription_save(subscription=subscription, secret="s" * 32),
+        # Asked by the client's admin, not made yet.
+        "portfolio-packs": PortfolioPack.objects.create(
+            organization=client_org, quarter_start=date(2026, 1, 1), requested_by=client_admin
+        ),
         "foreign": foreign_records(
             EngagementFactory(
                 client=outsider_org,
