@@ -69,6 +69,21 @@ PERSONAS = (
 )
 
 
+def _made_portfolio_pack(organization, admin):
+    from django.core.files.base import ContentFile
+
+    from packs.models import PortfolioPack
+
+    job = PortfolioPack.objects.create(
+        organization=organization,
+        quarter_start=date(2026, 1, 1),
+        requested_by=admin,
+        status=PortfolioPack.Status.SUCCEEDED,
+    )
+    job.file.save("packs.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    return job
+
+
 @pytest.fixture
 def world(
     engagement,
@@ -92,7 +107,6 @@ def world(
     from knox.models import get_token_model
 
     from feedback.services import pulse_submit
-    from packs.models import PortfolioPack
     from relationships.change_requests import terms_change
     from relationships.models import GoalProgress, MeasurementDispute, Membership
     from relationships.services import invitation_create
@@ -198,10 +212,8 @@ def world(
         "tokens": _token,
         "raw_token": raw_token,
         "webhooks": subscription_save(subscription=subscription, secret="s" * 32),
-        # Asked by the client's admin, not made yet.
-        "portfolio-packs": PortfolioPack.objects.create(
-            organization=client_org, quarter_start=date(2026, 1, 1), requested_by=client_admin
-        ),
+        # Asked by the client's admin, and made.
+        "portfolio-packs": _made_portfolio_pack(client_org, client_admin),
         "foreign": foreign_records(
             EngagementFactory(
                 client=outsider_org,

@@ -109,9 +109,9 @@ API_TABLE = {
     "GET /api/v1/invitations/{id}/": "401 404 404 404 404 200",
     "GET /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "GET /api/v1/webhooks/{id}/deliveries/": "401 404 404 404 404 200",
-    # Portfolio packs: the organisation's admins; the zip is a 409 until it is made.
+    # Portfolio packs (and their zips): the organisation's admins.
     "GET /api/v1/portfolio-packs/{id}/": "401 404 404 404 404 200",
-    "GET /api/v1/portfolio-packs/{id}/download/": "401 404 404 404 404 409",
+    "GET /api/v1/portfolio-packs/{id}/download/": "401 404 404 404 404 200",
     # The client manager's own survey answer and token: nobody else sees them.
     "GET /api/v1/pulse-responses/{id}/": "401 404 404 200 404 404",
     "DELETE /api/v1/tokens/{token_key}/": "401 404 404 204 404 404",
