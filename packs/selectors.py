@@ -49,12 +49,12 @@ def pack_scope(engagement: Engagement, start: date, *, quarter: bool = False) ->
             if engagement.scorecard_period != MONTH:
                 raise ValueError("Quarter packs are made for monthly engagements only.")
             scope = period_starting(QUARTER, start)
-            engagement.period_starting(start)  # the quarter's first month is the engagement's
+            # Its last month is the engagement's (begun, not before the engagement started).
+            last = engagement.period_starting(scope.end.replace(day=1))
         else:
-            scope = engagement.period_starting(start)
+            scope = last = engagement.period_starting(start)
     except ValueError as exc:
         raise NoPack(str(exc)) from None
-    last = scope if not quarter else Period(MONTH, scope.end.replace(day=1), scope.end)
     if engagement.period_state(last) != CLOSED:
         raise NoPack(
             f"{scope.title} has not closed yet: its review pack is made once it has closed."

@@ -75,7 +75,7 @@ def pack_print(request, pk, start, *, quarter=False):
     except NoPack as exc:
         raise Http404(str(exc)) from None
     pack["generated_at"] = moment_text(timezone.now())
-    month = scope.start if not quarter else engagement.period_starting(scope.start).start
+    month = scope.end.replace(day=1) if quarter else scope.start  # the quarter's last month
     return render(
         request,
         "packs/pack.html",
