@@ -54,6 +54,12 @@ PAGES = [
         packs.quarter_pack_pdf,
         "quarter-pack-pdf",
     ),
+    ("organizations/<int:pk>/packs/", packs.portfolio_packs, "portfolio-packs"),
+    (
+        "organizations/<int:pk>/packs/<int:job_pk>/download/",
+        packs.portfolio_pack_download,
+        "portfolio-pack-download",
+    ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
     # What the Agreement section of the engagement page posts.

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from relationships.models import Engagement, EngagementScoped, Organization
+from relationships.periods import QUARTER, Period, period_starting
 
 
 class ReviewPack(EngagementScoped):
@@ -84,6 +85,10 @@ class PortfolioPack(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def quarter(self) -> Period:
+        return period_starting(QUARTER, self.quarter_start)
 
     @property
     def percent_done(self) -> int:

@@ -160,7 +160,7 @@ def zip_write(job_id: int) -> None:
                 name = pack.file.name.rsplit("/", 1)[-1]
                 archive.writestr(f"{pack.engagement_id}-{name}", stored.read())
     failed = [chunk for chunk in chunks if chunk.status == PortfolioPackChunk.Status.FAILED]
-    quarter = period_starting(QUARTER, job.quarter_start)
+    quarter = job.quarter
     job.file.save(
         f"accord-{slugify(job.organization.name) or job.organization_id}-{quarter.label}-packs.zip",
         ContentFile(buffer.getvalue()),

@@ -3,15 +3,22 @@
 import io
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from packs.forms import PortfolioPackForm
+from packs.models import PortfolioPack
+from packs.portfolio import portfolio_pack_request
 from packs.selectors import NoPack, moment_text, pack_content, pack_scope
 from packs.services import pack_for
+from relationships.forms import add_service_errors
+from relationships.models import Organization
 from relationships.tenancy import engagement_with_access
 
 CHART = {"width": 720, "height": 220, "left": 30, "top": 8, "bottom": 24}
@@ -116,4 +123,57 @@ def pdf_download(pdf: bytes, filename: str) -> FileResponse:
     """A PDF as a file download, for the pages and the API alike."""
     return FileResponse(
         io.BytesIO(pdf), as_attachment=True, filename=filename, content_type="application/pdf"
+    )
+
+
+# ---------------------------------------------------------------- portfolio packs
+def _administered(request, pk) -> Organization:
+    """The organisation (404 unless the user belongs to it; 403 unless its admin)."""
+    organization = get_object_or_404(Organization.objects.of_member(request.user), pk=pk)
+    organization.require_admin(request.user)
+    return organization
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portfolio_packs(request, pk):
+    """An organisation's admins ask for every review pack of a quarter (one zip, made in the
+    background) and follow the jobs' progress here."""
+    organization = _administered(request, pk)
+    form = PortfolioPackForm(
+        request.POST if request.method == "POST" else None, today=timezone.localdate()
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = portfolio_pack_request(
+                organization=organization,
+                user=request.user,
+                quarter_start=date.fromisoformat(form.cleaned_data["quarter_start"]),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The packs are being made; this page shows how far they are.")
+            return redirect(f"{reverse('portfolio-packs', args=[organization.pk])}#job-{job.pk}")
+    jobs = organization.portfolio_packs.select_related("requested_by")[:20]
+    return render(
+        request,
+        "packs/portfolio_packs.html",
+        {"organization": organization, "form": form, "jobs": jobs},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_GET
+def portfolio_pack_download(request, pk, job_pk):
+    organization = _administered(request, pk)
+    job = get_object_or_404(PortfolioPack, organization=organization, pk=job_pk)
+    if not job.file:
+        raise Http404("The zip is not made yet.")
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.file.name.rsplit("/", 1)[-1],
+        content_type="application/zip",
     )

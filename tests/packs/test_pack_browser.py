@@ -8,6 +8,7 @@ Screenshots go to $SCREENSHOT_DIR (default /tmp/pack-screens) for a person to lo
 import os
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,36 @@ def test_page_one_of_the_pdf_renders(signed_march, engagement, client, client_vi
     )
     [image] = SCREENSHOTS.glob("pdf-1.png")
     assert image.stat().st_size > 10_000  # a drawn page, not a blank one
+
+
+def test_the_portfolio_page_follows_a_jobs_progress(browser, live_server, client_org, client_admin):
+    from django.core.files.base import ContentFile
+
+    from packs.models import PortfolioPack
+
+    job = PortfolioPack.objects.create(
+        organization=client_org,
+        quarter_start=date(2026, 1, 1),
+        requested_by=client_admin,
+        status="running",
+        chunks_total=4,
+        engagements_total=80,
+    )
+    page = sign_in(browser, live_server, client_admin, 390)
+    page.goto(f"{live_server.url}/organizations/{client_org.pk}/packs/")
+    assert page.evaluate(DOCUMENT_WIDTH) <= 390
+    bar = page.locator(f"#job-{job.pk} progress")
+    assert bar.get_attribute("value") == "0"
+
+    PortfolioPack.objects.filter(pk=job.pk).update(chunks_done=3, packs_made=60)
+    page.wait_for_function(
+        f"document.querySelector('#job-{job.pk} progress').value === 75", timeout=15_000
+    )
+    page.screenshot(path=str(SCREENSHOTS / "portfolio-packs-390.png"), full_page=True)
+
+    job.refresh_from_db()
+    job.file.save("packs.zip", ContentFile(b"PK\x05\x06" + bytes(18)), save=False)
+    job.status, job.chunks_done = "succeeded", 4
+    job.save()
+    page.wait_for_selector(f"#job-{job.pk} a:has-text('Download the zip')", timeout=15_000)
+    page.close()

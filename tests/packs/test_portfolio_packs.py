@@ -136,3 +136,34 @@ def test_a_real_worker_makes_the_zip_in_chunks(
     assert len(packs) == 3
     for name in ("North", "South", "East"):
         assert any(f"{name}: Q1 2026" in " ".join(text.split()) for text in packs.values())
+
+
+@pytest.mark.django_db
+def test_an_admin_asks_on_the_organisations_page_and_downloads_the_zip(
+    signed_march, client, client_org, client_admin, django_capture_on_commit_callbacks
+):
+    client.force_login(client_admin)
+    page = client.get(f"/organizations/{client_org.pk}/packs/")
+    assert page.status_code == 200 and "Q1 2026" in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.post(
+            f"/organizations/{client_org.pk}/packs/", {"quarter_start": "2026-01-01"}
+        )
+
+    job = PortfolioPack.objects.get()
+    assert asked.status_code == 302 and asked["Location"].endswith(f"#job-{job.pk}")
+    listed = client.get(f"/organizations/{client_org.pk}/packs/").content.decode()
+    assert "Ready, 100%" in listed and "Download the zip" in listed
+    download = client.get(f"/organizations/{client_org.pk}/packs/{job.pk}/download/")
+    assert download.status_code == 200
+    assert len(_zip_names_and_texts(b"".join(download.streaming_content))) == 1
+
+
+@pytest.mark.django_db
+def test_the_form_refuses_a_quarter_it_does_not_offer(client, client_org, client_admin):
+    client.force_login(client_admin)
+    for quarter in ("2026-10-01", "2026-02-01", ""):
+        refused = client.post(f"/organizations/{client_org.pk}/packs/", {"quarter_start": quarter})
+        assert refused.status_code == 400
+    assert not PortfolioPack.objects.exists()

@@ -434,6 +434,15 @@ PAGE_TABLE = {
         "organization",
         {"GET": "login 404 403 403 404 200", "POST": "login 404 403 403 404 302"},
     ),
+    # An organisation's portfolio packs: its admins ask and download.
+    "portfolio-packs": (
+        "organization",
+        {"GET": "login 404 403 403 404 200", "POST": "login 404 403 403 404 302"},
+    ),
+    "portfolio-pack-download": (
+        "portfolio_pack",
+        {"GET": "login 404 403 403 404 200", "POST": "login 405 405 405 405 405"},
+    ),
 }
 
 
@@ -610,6 +619,7 @@ def page_bodies(w) -> dict:
         "feedback-create": {"kind": "appreciation", "text": "Great handover."},
         "goal-progress-create": {"date": "2026-03-02", "percent": 40},
         "invitation-list": {"email": "another@example.com", "role": "viewer"},
+        "portfolio-packs": {"quarter_start": "2026-01-01"},
         "issue-create": {
             "title": "Backup job failed",
             "severity": "high",
@@ -717,6 +727,7 @@ PAGE_KWARGS = {
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},
     "organization": lambda w: {"pk": w["organizations"].pk},
+    "portfolio_pack": lambda w: {"pk": w["organizations"].pk, "job_pk": w["portfolio-packs"].pk},
     "scorecard": lambda w: {"pk": w["engagement"].pk, "scorecard_pk": w["scorecards"].pk},
     "period": lambda w: {
         "pk": w["engagement"].pk,
