@@ -4,7 +4,7 @@ members."""
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pypdf
@@ -16,6 +16,7 @@ from relationships.measurements import measurement_record
 from relationships.models import Measurement
 from scorecards.compute import compute_chunk
 from scorecards.models import Scorecard
+from tests.factories import ActionItemFactory, ContributionReviewFactory, IssueFactory
 from tests.packs.conftest import compute_march
 from tests.scorecards.conftest import APRIL_10, MARCH, populate
 
@@ -231,3 +232,34 @@ def test_the_period_page_links_the_pack_and_its_print_view_shows_the_same(
 
     pdf = client.get(f"/engagements/{engagement.pk}/periods/2026-03-01/pack.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.django_db
+def test_the_packs_content_takes_the_same_queries_however_much_the_period_holds(
+    signed_march, engagement, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from packs.selectors import pack_content, pack_scope
+
+    def add_reviews(count):
+        for n in range(count):
+            issue = IssueFactory(
+                engagement=engagement,
+                detected_at=datetime(2026, 3, 10, 9, tzinfo=UTC),
+                raised_at=datetime(2026, 3, 11, 9, tzinfo=UTC),
+            )
+            review = ContributionReviewFactory(issue=issue, summary=f"Review {n}")
+            for side in ("client", "provider"):
+                ActionItemFactory(engagement=engagement, review=review, owner_side=side)
+
+    scope = pack_scope(engagement, MARCH)
+    add_reviews(1)
+    with CaptureQueriesContext(connection) as before:
+        pack_content(engagement, scope)
+    add_reviews(5)
+    with django_assert_num_queries(len(before)):
+        content = pack_content(engagement, scope)
+    assert len(content["contribution_reviews"]) == 6
+    assert len(content["issues"]) == 2 + 6
