@@ -100,7 +100,12 @@ def generate(args, quarter) -> str:
         "--no-progress",
     )
     sql("VACUUM (ANALYZE)")
-    return next(line for line in output.splitlines() if line.startswith("total")).split(None, 1)[1]
+    rows, seconds, rate = (
+        next(line for line in output.splitlines() if line.startswith("total"))
+        .split(None, 1)[1]
+        .split("  ", 2)
+    )
+    return f"{rows.strip()} in {seconds.strip()} ({rate.strip()})"
 
 
 def compute_months(quarter) -> float:
