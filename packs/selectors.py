@@ -219,16 +219,20 @@ def _chart(engagement: Engagement, last: Scorecard) -> dict:
         .order_by("-period_start")
         .values_list("period_start", "overall", "client_score", "provider_score")[:CHART_PERIODS]
     )[::-1]
-    steps = max(len(rows) - 1, 1)
+    # x of each period: spread from 0 to 1, a single one in the middle.
+    xs = [i / (len(rows) - 1) for i in range(len(rows))] if len(rows) > 1 else [0.5]
     series = []
     for index, name in enumerate(("Overall", "Client side", "Provider side"), start=1):
         points = [
-            None if row[index] is None else [round(i / steps, 4), round(float(row[index]) / 100, 4)]
-            for i, row in enumerate(rows)
+            None if row[index] is None else [round(x, 4), round(float(row[index]) / 100, 4)]
+            for x, row in zip(xs, rows, strict=True)
         ]
         series.append({"name": name, "points": points})
     return {
-        "labels": [Period(last.period_kind, row[0], row[0]).label for row in rows],
+        "ticks": [
+            [round(x, 4), Period(last.period_kind, row[0], row[0]).label]
+            for x, row in zip(xs, rows, strict=True)
+        ],
         "series": series,
     }
 

@@ -40,18 +40,14 @@ def chart_svg(chart: dict) -> dict:
         series.append(
             {"name": line["name"], "dots": dots, "line": " ".join(f"{x},{y}" for x, y in dots)}
         )
-    steps = max(len(chart["labels"]) - 1, 1)
     return {
         **CHART,
-        "labels": chart["labels"],
+        "periods": len(chart["ticks"]),
         "series": series,
         "grid": [
             (round(CHART["top"] + height * (1 - y / 100), 1), y) for y in (0, 25, 50, 75, 100)
         ],
-        "ticks": [
-            (round(CHART["left"] + width * i / steps, 1), label)
-            for i, label in enumerate(chart["labels"])
-        ],
+        "ticks": [(at((x, 0))[0], label) for x, label in chart["ticks"]],
     }
 
 

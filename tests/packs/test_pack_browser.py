@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from tests.dashboard.test_phone_width import DOCUMENT_WIDTH, sign_in
 
@@ -39,6 +40,9 @@ def test_the_period_pages_button_opens_a_print_view_that_fits_both_widths(
         assert page.locator(".pack-chart polyline").count() == 3
         assert signed_march.inputs_digest in page.locator(".pack-footer").inner_text()
         page.screenshot(path=str(SCREENSHOTS / f"print-view-{width}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"print-view-{width}-top.png"))
+        page.locator("#pack-dimensions-heading").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"print-view-{width}-dimensions.png"))
         # Printed, the site's header and the page's buttons are left out.
         page.emulate_media(media="print")
         assert not page.locator(".site-header").is_visible()
@@ -82,9 +86,8 @@ def test_the_portfolio_page_follows_a_jobs_progress(browser, live_server, client
     assert bar.get_attribute("value") == "0"
 
     PortfolioPack.objects.filter(pk=job.pk).update(chunks_done=3, packs_made=60)
-    page.wait_for_function(
-        f"document.querySelector('#job-{job.pk} progress').value === 75", timeout=15_000
-    )
+    # Polled from the API (no reload): the bar follows the chunks done.
+    expect(bar).to_have_attribute("value", "75", timeout=15_000)
     page.screenshot(path=str(SCREENSHOTS / "portfolio-packs-390.png"), full_page=True)
 
     job.refresh_from_db()
