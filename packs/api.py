@@ -22,7 +22,8 @@ from packs.services import pack_for
 from packs.views import pdf_download
 from relationships.models import Organization
 
-DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Any path segment: a date that is not one is a 404 of the API's own (JSON) shape.
+DAY = r"[^/.]+"
 PDF = {(200, "application/pdf"): OpenApiTypes.BINARY}
 
 

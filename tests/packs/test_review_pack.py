@@ -191,6 +191,10 @@ def test_no_pack_of_a_period_in_progress_or_without_a_scorecard(
     assert "no final scorecard" in no_scorecard.json()["detail"]
     not_a_day = _download(client_viewer, engagement, date(2026, 3, 2))
     assert not_a_day.status_code == 404
+    for text in ("yesterday", "2026-13-45"):
+        not_a_date = _api(client_viewer).get(API.format(pk=engagement.pk, start=text))
+        assert not_a_date.status_code == 404
+        assert not_a_date.json()["detail"] == f"{text} is not a date (YYYY-MM-DD)."
     assert not ReviewPack.objects.exists()
 
 
