@@ -177,6 +177,8 @@ class PortfolioPackViewSet(
         job = self.get_object()
         if not job.file:
             raise Conflict(f"The zip is not made yet ({job.percent_done}% done).")
+        if not job.zip_stored:
+            raise Conflict("The zip is no longer stored: ask for the quarter's packs again.")
         return FileResponse(
             job.file.open("rb"),
             as_attachment=True,

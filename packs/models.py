@@ -87,6 +87,12 @@ class PortfolioPack(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     @property
+    def zip_stored(self) -> bool:
+        """Whether its zip is made and still in storage (MEDIA_ROOT holds only what can be
+        made again)."""
+        return bool(self.file) and self.file.storage.exists(self.file.name)
+
+    @property
     def quarter(self) -> Period:
         return period_starting(QUARTER, self.quarter_start)
 

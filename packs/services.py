@@ -52,10 +52,14 @@ def stored_pack(*, engagement: Engagement, scope: Period) -> ReviewPack:
     found = ReviewPack.objects.filter(
         engagement=engagement, period_kind=scope.kind, period_start=scope.start, key=key
     ).first()
-    if found is not None:
+    if found is not None and found.file.storage.exists(found.file.name):
         return found
-    now = timezone.now()
-    pdf = pack_render(content, generated_at=now)
+    pdf = pack_render(content, generated_at=timezone.now())
+    if found is not None:  # its file was lost (MEDIA_ROOT is a cache): made again
+        found.file.save(pack_filename(engagement, scope), ContentFile(pdf), save=False)
+        found.size = len(pdf)
+        found.save(update_fields=["file", "size"])
+        return found
     pack = ReviewPack(
         engagement=engagement,
         period_kind=scope.kind,

@@ -165,8 +165,8 @@ def portfolio_packs(request, pk):
 def portfolio_pack_download(request, pk, job_pk):
     organization = _administered(request, pk)
     job = get_object_or_404(PortfolioPack, organization=organization, pk=job_pk)
-    if not job.file:
-        raise Http404("The zip is not made yet.")
+    if not job.zip_stored:
+        raise Http404("The zip is not made yet, or no longer stored: ask for it again.")
     return FileResponse(
         job.file.open("rb"),
         as_attachment=True,

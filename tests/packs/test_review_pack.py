@@ -115,6 +115,19 @@ def test_asking_again_returns_the_stored_pack(
 
 
 @pytest.mark.django_db
+def test_a_pack_whose_file_was_lost_is_made_again(signed_march, engagement, client_viewer):
+    _download(client_viewer, engagement)
+    pack = ReviewPack.objects.get()
+    pack.file.storage.delete(pack.file.name)
+
+    again = _download(client_viewer, engagement)
+
+    assert again.status_code == 200
+    assert signed_march.inputs_digest in pdf_text(b"".join(again.streaming_content))
+    assert ReviewPack.objects.get().pk == pack.pk
+
+
+@pytest.mark.django_db
 def test_a_correction_makes_a_new_pack_with_the_new_digest(
     engagement, client_manager, client_viewer, fixed_today
 ):
