@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
 from overview.api import OrganizationRollup
+from packs import api as packs_api
 from relationships import api as relationships_api
 from relationships import change_requests_api
 from relationships.change_requests_api import terms_write_schema
@@ -36,8 +37,12 @@ class EngagementSerializer(
         **terms_write_schema(relationships_api.ENGAGEMENT_CHANGE, EngagementSerializer)
     ),
 )
-class EngagementViewSet(scorecards_api.EngagementScorecards, relationships_api.EngagementViewSet):
-    """Engagements (relationships) with their scorecards (scorecards)."""
+class EngagementViewSet(
+    packs_api.EngagementPacks,
+    scorecards_api.EngagementScorecards,
+    relationships_api.EngagementViewSet,
+):
+    """Engagements (relationships) with their scorecards (scorecards) and review packs (packs)."""
 
     serializer_class = EngagementSerializer
     # The scoring configuration is a term: relationships.change_requests checks who may set it.
@@ -77,6 +82,7 @@ router.register("pulse-responses", feedback_api.PulseResponseViewSet, basename="
 router.register("scorecards", scorecards_api.ScorecardViewSet, basename="scorecard")
 router.register("alerts", scorecards_api.AlertViewSet, basename="alert")
 router.register("runs", scorecards_api.ScorecardRunViewSet, basename="scorecardrun")
+router.register("portfolio-packs", packs_api.PortfolioPackViewSet, basename="portfoliopack")
 router.register("tokens", relationships_api.ApiTokenViewSet, basename="apitoken")
 
 urlpatterns = router.urls

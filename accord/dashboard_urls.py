@@ -3,6 +3,7 @@ from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
 from overview import views as overview
+from packs import views as packs
 from scorecards.views import alerts, engagement, exports, period, portfolio, what_if
 
 # Django's account pages: (path below accounts/, view, name).
@@ -46,10 +47,24 @@ PAGES = [
         period.period_recompute,
         "engagement-period-recompute",
     ),
+    ("engagements/<int:pk>/periods/<str:start>/pack/", packs.pack_print, "period-pack"),
+    ("engagements/<int:pk>/periods/<str:start>/pack.pdf", packs.pack_pdf, "period-pack-pdf"),
+    ("engagements/<int:pk>/quarters/<str:start>/pack/", packs.quarter_pack_print, "quarter-pack"),
+    (
+        "engagements/<int:pk>/quarters/<str:start>/pack.pdf",
+        packs.quarter_pack_pdf,
+        "quarter-pack-pdf",
+    ),
+    ("organizations/<int:pk>/packs/", packs.portfolio_packs, "portfolio-packs"),
+    (
+        "organizations/<int:pk>/packs/<int:job_pk>/download/",
+        packs.portfolio_pack_download,
+        "portfolio-pack-download",
+    ),
     ("engagements/<int:pk>/scorecards.csv", exports.scorecard_export, "scorecard-export"),
     ("runs/<int:pk>/", engagement.run_status, "run-status"),
     # Across engagements (overview): an organisation's page for its members, compare, search.
-    ("organisations/<int:pk>/", overview.organisation_detail, "organisation-detail"),
+    ("organizations/<int:pk>/", overview.organisation_detail, "organisation-detail"),
     ("compare/", overview.compare, "compare"),
     ("search/", overview.search_page, "search"),
     # What the Agreement section of the engagement page posts.

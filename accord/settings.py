@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "feedback",
     "scorecards",
     "overview",
+    "packs",
     "sampledata",
 ]
 
@@ -136,6 +137,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and generated files (review packs) in the default storage.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

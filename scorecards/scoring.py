@@ -57,8 +57,13 @@ def contact_span(period: Period, engagement_start: date, as_of: date) -> tuple[d
 # ---------------------------------------------------------------- dimension formulas
 # Each formula works on the integers it is defined on and builds one Fraction at the end:
 # exact, without creating (and reducing) a Fraction for every intermediate step.
+def checkins_expected(span_days: int, cadence_days: int) -> int:
+    """How many days with a check-in the cadence asks for over the contact span."""
+    return max(1, span_days // cadence_days)
+
+
 def contact_score(span_days: int, cadence_days: int, held: int) -> Fraction:
-    expected = max(1, span_days // cadence_days)
+    expected = checkins_expected(span_days, cadence_days)
     # 100 × min(1, held ÷ expected)
     return Fraction(100 * min(held, expected), expected)
 
@@ -424,7 +429,7 @@ def _explain(
     as_of = inputs.as_of
     contact = inputs.contact
     span_days = (as_of - contact.span_start).days + 1
-    expected = max(1, span_days // contact.cadence_days)
+    expected = checkins_expected(span_days, contact.cadence_days)
     text: dict[str, list[str]] = {name: [] for name in DIMENSIONS}
     every = "day" if contact.cadence_days == 1 else f"{contact.cadence_days} days"
     text["contact"].append(

@@ -19,8 +19,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 
 from feedback.models import CheckIn
-from relationships.models import Engagement
-from scorecards.models import Alert, Scorecard
+from relationships.models import Engagement, Side
+from relationships.scoring_config import DIMENSIONS
+from scorecards.models import Alert, Scorecard, ScorecardReview
 
 
 def latest_of_own_period() -> FilteredRelation:
@@ -161,3 +162,49 @@ def score_history(engagement: Engagement) -> list[tuple]:
     return list(
         rows.values_list("period_start", "overall", "client_score", "provider_score", "status")
     )
+
+
+def dimensions_of(scorecard: Scorecard) -> list[dict]:
+    """The six dimensions with score, weight, per-side scores and the "why" lines."""
+    explained = scorecard.explanation.get("dimensions", {})
+    rows = []
+    for name in DIMENSIONS:
+        detail = explained.get(name, {})
+        rows.append(
+            {
+                "name": name,
+                "label": name.capitalize(),
+                "score": getattr(scorecard, name),
+                "weight": detail.get("weight"),
+                "sides": detail.get("sides") or detail.get("views") or {},
+                "why": detail.get("text", []),
+            }
+        )
+    return rows
+
+
+def reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
+    """Each side's live review (if any) and its superseded (stale) reviews."""
+    reviews = {side: {"live": None, "stale": []} for side in Side.values}
+    for review in scorecard.reviews.all():
+        if review.stale_at is None:
+            reviews[review.side]["live"] = review
+        else:
+            reviews[review.side]["stale"].append(review)
+    return reviews
+
+
+# The sign-off states of a final scorecard, as the review pack's cover names them.
+AWAITING_REVIEW = "awaiting review"
+SIGNED_BY_ONE = "signed by one side"
+SIGNED_BY_BOTH = "signed by both"
+DISPUTED = "disputed"
+
+
+def signoff_state(reviews: dict[str, dict]) -> str:
+    """Where the joint review of a scorecard stands, from `reviews_by_side`: disputed if a
+    side's live review disputes it, else how many sides signed."""
+    live = [each["live"] for each in reviews.values() if each["live"] is not None]
+    if any(review.decision == ScorecardReview.Decision.DISPUTED for review in live):
+        return DISPUTED
+    return (AWAITING_REVIEW, SIGNED_BY_ONE, SIGNED_BY_BOTH)[len(live)]

@@ -190,6 +190,13 @@ def newbie(db):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Files the app stores (review packs) go to a directory of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # Hashing strength is Django's concern; tests only need users that can sign in.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

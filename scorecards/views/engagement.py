@@ -36,7 +36,7 @@ from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm, ScoringConfigForm, weight_field
 from scorecards.models import Scorecard, ScorecardReview, ScorecardRun
 from scorecards.scoring import goal_actual, goal_expected
-from scorecards.selectors import score_history, scorecard_history
+from scorecards.selectors import dimensions_of, reviews_by_side, score_history, scorecard_history
 from scorecards.views.agreement import agreement_form, agreement_section
 
 RECENT = 10
@@ -58,25 +58,6 @@ def goals_on_track(engagement: Engagement, as_of) -> list:
         goal.actual_percent = round(100 * goal_actual(goal.achieved_on, goal.latest_percent, as_of))
         goal.behind = goal.actual_percent < goal.expected_percent
     return goals
-
-
-def dimensions_of(scorecard: Scorecard) -> list[dict]:
-    """The six dimensions with score, weight, per-side scores and the "why" lines."""
-    explained = scorecard.explanation.get("dimensions", {})
-    rows = []
-    for name in DIMENSIONS:
-        detail = explained.get(name, {})
-        rows.append(
-            {
-                "name": name,
-                "label": name.capitalize(),
-                "score": getattr(scorecard, name),
-                "weight": detail.get("weight"),
-                "sides": detail.get("sides") or detail.get("views") or {},
-                "why": detail.get("text", []),
-            }
-        )
-    return rows
 
 
 def chart_data(engagement: Engagement, history: list) -> dict:
@@ -265,17 +246,6 @@ def _difference(provisional: Scorecard | None, final: Scorecard | None):
     if provisional is None or final is None or None in (provisional.overall, final.overall):
         return None
     return provisional.overall - final.overall
-
-
-def reviews_by_side(scorecard: Scorecard) -> dict[str, dict]:
-    """Each side's live review (if any) and its superseded (stale) reviews."""
-    reviews = {side: {"live": None, "stale": []} for side in Side.values}
-    for review in scorecard.reviews.all():
-        if review.stale_at is None:
-            reviews[review.side]["live"] = review
-        else:
-            reviews[review.side]["stale"].append(review)
-    return reviews
 
 
 # ---------------------------------------------------------------- scoring configuration

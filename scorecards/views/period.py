@@ -17,12 +17,13 @@ from feedback.selectors import survey_report
 from relationships import disputes
 from relationships.forms import add_service_errors
 from relationships.models import Engagement, Side
-from relationships.periods import IN_PROGRESS, Period
+from relationships.periods import CLOSED, IN_PROGRESS, MONTH, QUARTER, Period, period_containing
 from relationships.tenancy import engagement_with_access
 from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm
 from scorecards.models import ScorecardReview
-from scorecards.views.engagement import dimensions_of, reviews_by_side, run_to_show
+from scorecards.selectors import dimensions_of, reviews_by_side
+from scorecards.views.engagement import run_to_show
 
 
 def period_url(engagement: Engagement, period: Period) -> str:
@@ -119,11 +120,17 @@ def _render_period(request, engagement, viewer, period, *, review_form=None, sta
     survey = survey_report(engagement, period)
     periods = engagement.periods()
     index = periods.index(period)
+    state = engagement.period_state(period)
     context = {
         "engagement": engagement,
         "viewer": viewer,
         "period": period,
-        "state": engagement.period_state(period),
+        "state": state,
+        # A monthly engagement's quarter has a review pack once its last month has closed.
+        "closed_quarter": period.kind == MONTH
+        and state == CLOSED
+        and period.end == period_containing(QUARTER, period.start).end
+        and period_containing(QUARTER, period.start),
         "in_progress": IN_PROGRESS,
         "closed_from": engagement.period_closed_from(period),
         "scorecard": scorecard,

@@ -58,7 +58,7 @@ def test_provider_admin_reads_the_organisation_compares_and_searches(
         assert promises.all_inner_texts() == ["3.0", "2"]
         assert page.locator("#org-overall").inner_text() == "68.0"
         assert page.locator("a:has-text('Members')").get_attribute("href") == (
-            f"/organisations/{provider_org.pk}/members/"
+            f"/organizations/{provider_org.pk}/members/"
         )
         at_both_widths(page, "organisation")
 

@@ -123,7 +123,7 @@ def test_the_page_shows_the_groups_the_bands_and_the_clients_view(
     assert "How our clients see us" in text
     assert "They deliver what they promise. 3.0 2" in text
     assert "Northwind Retail 2 engagements · average overall 70.0" in text
-    assert f"/organisations/{provider_org.pk}/members/" in response.content.decode()
+    assert f"/organizations/{provider_org.pk}/members/" in response.content.decode()
     # The header links each of the user's organisations to its page.
     assert reverse("organisation-detail", args=[provider_org.pk]) in response.content.decode()
 

@@ -69,6 +69,21 @@ PERSONAS = (
 )
 
 
+def _made_portfolio_pack(organization, admin):
+    from django.core.files.base import ContentFile
+
+    from packs.models import PortfolioPack
+
+    job = PortfolioPack.objects.create(
+        organization=organization,
+        quarter_start=date(2026, 1, 1),
+        requested_by=admin,
+        status=PortfolioPack.Status.SUCCEEDED,
+    )
+    job.file.save("packs.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    return job
+
+
 @pytest.fixture
 def world(
     engagement,
@@ -197,6 +212,8 @@ def world(
         "tokens": _token,
         "raw_token": raw_token,
         "webhooks": subscription_save(subscription=subscription, secret="s" * 32),
+        # Asked by the client's admin, and made.
+        "portfolio-packs": _made_portfolio_pack(client_org, client_admin),
         "foreign": foreign_records(
             EngagementFactory(
                 client=outsider_org,
@@ -262,7 +279,7 @@ def domain_row_counts() -> dict[str, int]:
     """Rows of every table of Accord's own apps, audit tables included."""
     return {
         model._meta.label: model._default_manager.count()
-        for app in ("relationships", "feedback", "scorecards")
+        for app in ("relationships", "feedback", "scorecards", "packs")
         for model in apps.get_app_config(app).get_models()
     }
 

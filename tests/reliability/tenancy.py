@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from relationships.periods import QUARTER, period_containing
 from relationships.scoring_config import DIMENSIONS
 from tests.reliability.conftest import PERSONAS, PULSE_ANSWERS
 
@@ -69,6 +70,7 @@ API_TABLE = {
     "GET /api/v1/measurement-disputes/": "401 200 200 200 200 200",
     "GET /api/v1/memberships/": "401 200 200 200 200 200",
     "GET /api/v1/organizations/": "401 200 200 200 200 200",
+    "GET /api/v1/portfolio-packs/": "401 200 200 200 200 200",
     "GET /api/v1/pulse-responses/": "401 200 200 200 200 200",
     "GET /api/v1/reviews/": "401 200 200 200 200 200",
     "GET /api/v1/runs/": "401 200 200 200 200 200",
@@ -89,6 +91,8 @@ API_TABLE = {
     "GET /api/v1/engagements/{id}/scorecards/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/scorecards/export/": "401 404 200 200 200 200",
     "GET /api/v1/engagements/{id}/scoring-config/": "401 404 200 200 200 200",
+    "GET /api/v1/engagements/{id}/periods/{period_start}/pack/": "401 404 200 200 200 200",
+    "GET /api/v1/engagements/{id}/quarters/{quarter_start}/pack/": "401 404 200 200 200 200",
     "GET /api/v1/feedback/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/goal-progress/{id}/": "401 404 200 200 200 200",
     "GET /api/v1/goals/{id}/": "401 404 200 200 200 200",
@@ -107,6 +111,9 @@ API_TABLE = {
     "GET /api/v1/invitations/{id}/": "401 404 404 404 404 200",
     "GET /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "GET /api/v1/webhooks/{id}/deliveries/": "401 404 404 404 404 200",
+    # Portfolio packs (and their zips): the organisation's admins.
+    "GET /api/v1/portfolio-packs/{id}/": "401 404 404 404 404 200",
+    "GET /api/v1/portfolio-packs/{id}/download/": "401 404 404 404 404 200",
     # The client manager's own survey answer and token: nobody else sees them.
     "GET /api/v1/pulse-responses/{id}/": "401 404 404 200 404 404",
     "DELETE /api/v1/tokens/{token_key}/": "401 404 404 204 404 404",
@@ -174,6 +181,7 @@ API_TABLE = {
     "POST /api/v1/invitations/": "401 400 403 403 400 201",
     "DELETE /api/v1/invitations/{id}/": "401 404 404 404 404 204",
     "POST /api/v1/webhooks/": "401 400 403 403 400 201",
+    "POST /api/v1/portfolio-packs/": "401 400 403 403 400 202",
     "PUT /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "PATCH /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "DELETE /api/v1/webhooks/{id}/": "401 404 404 404 404 204",
@@ -246,6 +254,23 @@ PAGE_TABLE = {
     # The what-if page is a GET form: any member tries weights; nothing is written.
     "what-if": (
         "engagement",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
+    # The review pack of a closed period (print view and PDF), and of its quarter: members.
+    "period-pack": (
+        "period",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "period-pack-pdf": (
+        "period",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "quarter-pack": (
+        "quarter",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "quarter-pack-pdf": (
+        "quarter",
         {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
     ),
     "scorecard-export": (
@@ -419,6 +444,15 @@ PAGE_TABLE = {
         "organization",
         {"GET": "login 404 403 403 404 200", "POST": "login 404 403 403 404 302"},
     ),
+    # An organisation's portfolio packs: its admins ask and download.
+    "portfolio-packs": (
+        "organization",
+        {"GET": "login 404 403 403 404 200", "POST": "login 404 403 403 404 302"},
+    ),
+    "portfolio-pack-download": (
+        "portfolio_pack",
+        {"GET": "login 404 403 403 404 200", "POST": "login 405 405 405 405 405"},
+    ),
 }
 
 
@@ -531,6 +565,10 @@ def api_bodies(w) -> dict:
         "PUT /api/v1/memberships/{id}/": {"role": "manager"},
         "PATCH /api/v1/memberships/{id}/": {"role": "manager"},
         "POST /api/v1/organizations/": {"name": "Tailspin Toys"},
+        "POST /api/v1/portfolio-packs/": {
+            "organization": w["organizations"].pk,
+            "quarter_start": "2026-01-01",
+        },
         "POST /api/v1/pulse-responses/": {"engagement": e, **dict.fromkeys(PULSE_ANSWERS, 3)},
         "POST /api/v1/reviews/": {"issue": w["fresh_issue"].pk, "summary": "Both sides act."},
         "POST /api/v1/scorecards/{id}/review/": {"decision": "signed"},
@@ -591,6 +629,7 @@ def page_bodies(w) -> dict:
         "feedback-create": {"kind": "appreciation", "text": "Great handover."},
         "goal-progress-create": {"date": "2026-03-02", "percent": 40},
         "invitation-list": {"email": "another@example.com", "role": "viewer"},
+        "portfolio-packs": {"quarter_start": "2026-01-01"},
         "issue-create": {
             "title": "Backup job failed",
             "severity": "high",
@@ -676,6 +715,10 @@ def api_url(w, path: str) -> str:
         return path.replace("{token_key}", w[prefix].token_key)
     proposal_answer = path.endswith(("/accept/", "/decline/"))
     target = w["proposed"] if proposal_answer and prefix == "engagements" else None
+    start = w["scorecards"].period_start
+    path = path.replace("{period_start}", start.isoformat()).replace(
+        "{quarter_start}", period_containing(QUARTER, start).start.isoformat()
+    )
     return path.replace("{id}", str((target or w.get(prefix) or w["engagement"]).pk))
 
 
@@ -694,11 +737,13 @@ PAGE_KWARGS = {
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},
     "organization": lambda w: {"pk": w["organizations"].pk},
+    "portfolio_pack": lambda w: {"pk": w["organizations"].pk, "job_pk": w["portfolio-packs"].pk},
     "scorecard": lambda w: {"pk": w["engagement"].pk, "scorecard_pk": w["scorecards"].pk},
     "period": lambda w: {
         "pk": w["engagement"].pk,
         "start": w["scorecards"].period_start.isoformat(),
     },
+    "quarter": lambda w: {"pk": w["engagement"].pk, "start": "2026-01-01"},
     "invitation": lambda w: {"token": w["invitation_token"]},
     "reset": lambda w: {"uidb64": "MQ", "token": "set-password"},
     None: lambda w: {},

@@ -5,13 +5,14 @@ schema, sent by a persona the matrix expects to succeed. The audit entry is a
 django-simple-history row whose history_user is that persona; for bulk
 measurement writes an ImportBatch whose actor is that persona; for the records
 that exist to say who did something (an alert's acknowledgement, a requested
-scorecard run, a change request asked or decided and its comments, a dispute
+scorecard run or portfolio pack, a change request asked or decided and its comments, a dispute
 opened or resolved) the record itself, naming that persona.
 """
 
 import pytest
 from django.apps import apps
 
+from packs.models import PortfolioPack
 from relationships.models import (
     ChangeRequest,
     ChangeRequestComment,
@@ -50,6 +51,7 @@ def audit_entries_by(user) -> int:
         ImportBatch.objects.filter(actor=user).count()
         + Alert.objects.filter(acknowledged_by=user).count()
         + ScorecardRun.objects.filter(requested_by=user).count()
+        + PortfolioPack.objects.filter(requested_by=user).count()
         + ChangeRequest.objects.filter(requested_by=user).count()
         + ChangeRequest.objects.filter(decided_by=user).count()
         + ChangeRequestComment.objects.filter(author=user).count()

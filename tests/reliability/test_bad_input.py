@@ -44,6 +44,7 @@ WRITER = "client_admin"
 WRITERS = {
     "POST /api/v1/measurement-disputes/": "provider_manager",
     "measurement-dispute": "provider_manager",
+    "portfolio-packs": "client_admin",
 }
 
 
