@@ -43,6 +43,7 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
+from relationships.terms import TIER_CADENCE_TERMS
 
 
 # ---------------------------------------------------------------- organisations
@@ -267,7 +268,15 @@ class EngagementSerializer(StrictModelSerializer):
             "time_zone",
             "scorecard_period",
             "checkin_cadence_days",
+            *TIER_CADENCE_TERMS,
         ]
+        extra_kwargs = {
+            name: {
+                "help_text": "A term: the days between meetings of this tier of the "
+                "governance map; null until agreed."
+            }
+            for name in TIER_CADENCE_TERMS
+        }
         read_only_fields = [
             "status",
             "proposed_by_side",
@@ -377,7 +386,9 @@ class EngagementFilter(ApiFilterSet):
 
 ENGAGEMENT_CHANGE = (
     "Change name, phase or end date (managers and admins of an active engagement), or the "
-    "terms `checkin_cadence_days` and `scorecard_period`: set by the proposing side while "
+    "terms `checkin_cadence_days`, `scorecard_period` and the governance tiers' meeting "
+    "cadences (`executive_cadence_days`, `management_cadence_days`, "
+    "`operational_cadence_days`): set by the proposing side while "
     "the engagement is proposed; once active, a change request (202) that applies when a "
     "manager of the other side accepts it. A write changing both is refused (400), nothing "
     "changed."
@@ -506,12 +517,19 @@ class KeyContactSerializer(StrictModelSerializer):
             "engagement",
             "side",
             "role",
+            "tier",
             "name",
             "email",
             "user",
             "start_date",
             "end_date",
         ]
+        extra_kwargs = {
+            "tier": {
+                "help_text": "The governance tier (executive, management, operational); "
+                "leave it out for the role's usual tier."
+            }
+        }
 
 
 class KeyContactUpdateSerializer(KeyContactSerializer):
@@ -560,6 +578,7 @@ class KeyContactViewSet(EditableViewSet):
             email=data.get("email", ""),
             start_date=data.get("start_date") or timezone.localdate(),
             contact_user=data.get("user"),
+            tier=data.get("tier", ""),
         )
 
 

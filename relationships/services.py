@@ -385,8 +385,10 @@ def key_contact_change(
     email: str = "",
     start_date: date,
     contact_user=None,
+    tier: str = "",
 ) -> KeyContact:
-    """A new key contact for a side and role; the current one ends the day before, kept."""
+    """A new key contact for a side and role; the current one ends the day before, kept.
+    Blank `tier`: the role's usual tier (KeyContact.ROLE_TIERS)."""
     engagement.access_for(user).require("write")
     contact = KeyContact(
         engagement=engagement,
@@ -396,6 +398,7 @@ def key_contact_change(
         email=email.strip(),
         start_date=start_date,
         user=contact_user,
+        tier=tier,
     )
     contact.full_clean()
     current = list(
