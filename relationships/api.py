@@ -1,5 +1,6 @@
 """REST API of the relationships app: organisations, people, engagements and what they agreed."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import OuterRef, Q, Subquery
@@ -100,11 +101,29 @@ class OrganizationViewSet(mixins.CreateModelMixin, ReadViewSet):
 class MembershipSerializer(StrictModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
+    last_login = serializers.SerializerMethodField(
+        help_text="When the member last signed in; only for admins of the organisation "
+        "(null for other members, and for someone who never signed in)."
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "organization", "user", "username", "email", "role", "created_at"]
+        fields = [
+            "id",
+            "organization",
+            "user",
+            "username",
+            "email",
+            "role",
+            "created_at",
+            "last_login",
+        ]
         read_only_fields = ["organization", "user", "created_at"]
+
+    def get_last_login(self, membership) -> datetime | None:
+        if membership.organization_id in self.context.get("administered", ()):
+            return membership.user.last_login
+        return None
 
 
 class MembershipFilter(ApiFilterSet):
@@ -116,7 +135,11 @@ class MembershipFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="Members of your organisations."),
     **change_schema("Change a member's role (admins of the organisation)."),
-    destroy=extend_schema(description="Remove a member (admins); the last admin stays."),
+    destroy=extend_schema(
+        description="Remove a member (admins); the last admin stays. Their records stay, "
+        "attributed to them; if they belong to no organisation any more, their API tokens "
+        "are revoked."
+    ),
 )
 class MembershipViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadViewSet):
     serializer_class = MembershipSerializer
@@ -131,6 +154,13 @@ class MembershipViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadV
             .select_related("user", "organization")
             .order_by("organization_id", "id")
         )
+
+    def get_serializer_context(self):
+        administered = Organization.objects.administered_by(self.request.user)
+        return {
+            **super().get_serializer_context(),
+            "administered": set(administered.values_list("pk", flat=True)),
+        }
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
@@ -185,7 +215,10 @@ class InvitationFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="Invitations of the organisations you are an admin of."),
     create=extend_schema(description="Invite a person by email (admins); the token is emailed."),
-    destroy=extend_schema(description="Revoke a pending invitation (admins)."),
+    destroy=extend_schema(
+        description="Revoke an invitation not yet accepted (admins); an accepted or "
+        "revoked one is refused (400)."
+    ),
 )
 class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadViewSet):
     serializer_class = InvitationSerializer
@@ -208,9 +241,23 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
         )
 
     def perform_destroy(self, instance):
-        if instance.is_usable():
-            instance.revoked_at = timezone.now()
-            instance.save(update_fields=["revoked_at"])
+        services.invitation_revoke(invitation=instance, user=self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses={200: InvitationSerializer},
+        description=(
+            "Send a pending or expired invitation again (admins): a new link, valid for "
+            "seven days from now; the previous link stops working. An accepted or revoked "
+            "invitation is refused (400)."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        invitation = services.invitation_resend(
+            invitation=self.get_object(), user=request.user, site_url=links.site_url(request)
+        )
+        return Response(self.get_serializer(invitation).data)
 
     @extend_schema(
         request=InvitationAcceptSerializer,

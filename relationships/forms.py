@@ -263,6 +263,10 @@ class InvitationForm(AccordForm):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
+class MembershipRoleForm(AccordForm):
+    role = forms.ChoiceField(choices=Role.choices, label="Role")
+
+
 class InvitationSignupForm(AccordForm):
     """A new user's account, created when they accept an invitation."""
 

@@ -171,6 +171,7 @@ API_TABLE = {
     "DELETE /api/v1/memberships/{id}/": "401 404 403 403 404 204",
     "POST /api/v1/invitations/": "401 400 403 403 400 201",
     "DELETE /api/v1/invitations/{id}/": "401 404 404 404 404 204",
+    "POST /api/v1/invitations/{id}/resend/": "401 404 404 404 404 200",
     "POST /api/v1/webhooks/": "401 400 403 403 400 201",
     "PUT /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "PATCH /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
@@ -409,6 +410,29 @@ PAGE_TABLE = {
         "organization",
         {"GET": "login 404 403 403 404 200", "POST": "login 404 403 403 404 302"},
     ),
+    # Its members page: every member reads who the members are; only admins act on them
+    # (others' members are not found; its members who are not admins are refused).
+    "organization-members": (
+        "organization",
+        {"GET": "login 404 200 200 404 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "membership-role-change": (
+        "membership",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 404 302"},
+    ),
+    "membership-remove": (
+        "membership",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 404 302"},
+    ),
+    # Invitations are shown to the organisation's admins alone, as in the API.
+    "invitation-resend": (
+        "pending_invitation",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 404 404 404 302"},
+    ),
+    "invitation-revoke": (
+        "pending_invitation",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 404 404 404 302"},
+    ),
 }
 
 
@@ -581,6 +605,7 @@ def page_bodies(w) -> dict:
         "feedback-create": {"kind": "appreciation", "text": "Great handover."},
         "goal-progress-create": {"date": "2026-03-02", "percent": 40},
         "invitation-list": {"email": "another@example.com", "role": "viewer"},
+        "membership-role-change": {"role": "manager"},
         "issue-create": {
             "title": "Backup job failed",
             "severity": "high",
@@ -684,6 +709,8 @@ PAGE_KWARGS = {
     "fresh_issue": lambda w: {"pk": w["fresh_issue"].pk},
     "run": lambda w: {"pk": w["runs"].pk},
     "organization": lambda w: {"pk": w["organizations"].pk},
+    "membership": lambda w: {"pk": w["memberships"].pk},
+    "pending_invitation": lambda w: {"pk": w["invitations"].pk},
     "scorecard": lambda w: {"pk": w["engagement"].pk, "scorecard_pk": w["scorecards"].pk},
     "period": lambda w: {
         "pk": w["engagement"].pk,
