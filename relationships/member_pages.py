@@ -104,7 +104,7 @@ def membership_role_change(request, pk):
     organization.require_admin(request.user)
     form = MembershipRoleForm(request.POST)
     if not form.is_valid():
-        return _refused(request, organization, ValidationError(form.errors["role"]))
+        return _refused(request, organization, ValidationError(f"Role: {form.errors['role'][0]}"))
     try:
         services.membership_role_change(
             membership=membership, role=form.cleaned_data["role"], user=request.user

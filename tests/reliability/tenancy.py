@@ -453,12 +453,14 @@ def api_bodies(w) -> dict:
             "engagement": e,
             "occurred_at": "2026-02-02T10:00:00Z",
             "kind": "review",
+            "tier": "executive",
             "notes": "Quarterly review",
         },
         "POST /api/v1/contacts/": {
             "engagement": e,
             "side": "client",
             "role": "delivery_lead",
+            "tier": "management",
             "name": "Dana Lee",
             "start_date": "2026-02-01",
         },
@@ -473,7 +475,10 @@ def api_bodies(w) -> dict:
         },
         # Its name and phase change directly; its check-in cadence is a term.
         "PUT /api/v1/engagements/{id}/": {"name": "Service desk 2", "phase": "expanding"},
-        "PATCH /api/v1/engagements/{id}/": {"checkin_cadence_days": 14},
+        "PATCH /api/v1/engagements/{id}/": {
+            "checkin_cadence_days": 14,
+            "executive_cadence_days": 90,
+        },
         "POST /api/v1/engagements/{id}/decline/": {"reason": "Not this year."},
         "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 4},
         "POST /api/v1/engagements/{id}/what-if/": {
@@ -590,7 +595,7 @@ def page_bodies(w) -> dict:
             "description": "Share the roadmap",
             "due_date": "2026-03-20",
         },
-        "checkin-create": {"occurred_at": "2026-02-02T10:00", "kind": "sync"},
+        "checkin-create": {"occurred_at": "2026-02-02T10:00", "kind": "sync", "tier": "executive"},
         "engagement-propose": {
             "own_organization": w["organizations"].pk,
             "own_side": "client",
@@ -623,6 +628,7 @@ def page_bodies(w) -> dict:
         "key-contact-change": {
             "side": "client",
             "role": "delivery_lead",
+            "tier": "operational",
             "name": "Dana Lee",
             "start_date": "2026-02-01",
         },
@@ -671,7 +677,11 @@ def page_bodies(w) -> dict:
             "start_date": "2026-01-01",
             "due_date": "2026-12-31",
         },
-        "engagement-terms-change": {"checkin_cadence_days": 14, "scorecard_period": "month"},
+        "engagement-terms-change": {
+            "checkin_cadence_days": 14,
+            "scorecard_period": "month",
+            "executive_cadence_days": 90,
+        },
         "change-request-decline": {"reason": "Not before the migration."},
         "change-request-comment": {"body": "Why 4 hours?"},
     }
