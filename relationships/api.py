@@ -121,9 +121,13 @@ class MembershipSerializer(StrictModelSerializer):
         read_only_fields = ["organization", "user", "created_at"]
 
     def get_last_login(self, membership) -> datetime | None:
-        if membership.organization_id in self.context.get("administered", ()):
-            return membership.user.last_login
-        return None
+        last_login = membership.user.last_login
+        if last_login is None or membership.organization_id not in self.context.get(
+            "administered", ()
+        ):
+            return None
+        # As every other moment of the API is written.
+        return serializers.DateTimeField().to_representation(last_login)
 
 
 class MembershipFilter(ApiFilterSet):
