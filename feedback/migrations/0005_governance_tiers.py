@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             name="tier",
             field=models.CharField(
                 blank=True,
+                default="",
                 choices=[
                     ("executive", "Executive"),
                     ("management", "Management"),
@@ -27,6 +28,7 @@ class Migration(migrations.Migration):
             name="tier",
             field=models.CharField(
                 blank=True,
+                default="",
                 choices=[
                     ("executive", "Executive"),
                     ("management", "Management"),
