@@ -3,7 +3,7 @@
 from django.urls import path
 
 from feedback import views as feedback
-from relationships import terms_pages
+from relationships import member_pages, terms_pages
 from relationships import views as relationships
 from relationships.views import GoalProgressCreateView
 
@@ -51,6 +51,12 @@ OTHER_PAGES = [
     ("engagements/propose/", relationships.engagement_propose, "engagement-propose"),
     ("organizations/<int:pk>/invitations/", relationships.invitation_list, "invitation-list"),
     ("invitations/<str:token>/", relationships.invitation_accept, "invitation-accept"),
+    # An organisation's members and pending invitations (admins change them).
+    ("organizations/<int:pk>/members/", member_pages.organization_members, "organization-members"),
+    ("memberships/<int:pk>/role/", member_pages.membership_role_change, "membership-role-change"),
+    ("memberships/<int:pk>/remove/", member_pages.membership_remove, "membership-remove"),
+    ("invitations/<int:pk>/resend/", member_pages.invitation_resend, "invitation-resend"),
+    ("invitations/<int:pk>/revoke/", member_pages.invitation_revoke, "invitation-revoke"),
 ]
 
 urlpatterns = [

@@ -28,7 +28,7 @@ from relationships.forms import (
     engagement_people,
     person_with_side,
 )
-from relationships.models import SLA, KeyContact, SharedGoal, Side
+from relationships.models import SLA, KeyContact, SharedGoal, Side, Tier
 
 LIKERT_CHOICES = [
     (1, "1 · Strongly disagree"),
@@ -54,6 +54,12 @@ def _with_management_form(data, prefix: str):
 class CheckInForm(EngagementForm):
     occurred_at = forms.DateTimeField(widget=LocalDateTimeInput, label="When")
     kind = forms.ChoiceField(choices=CheckIn.Kind.choices, initial=CheckIn.Kind.SYNC)
+    tier = forms.ChoiceField(
+        choices=[("", "None")] + Tier.choices,
+        required=False,
+        label="Governance tier",
+        help_text="If this was one tier's meeting: the governance map shows its last one.",
+    )
     attendee_users = forms.ModelMultipleChoiceField(
         queryset=None, required=False, label="Attendees (Accord users)", help_text=_SEVERAL
     )

@@ -14,6 +14,7 @@ from relationships.models import (
     KeyContact,
     SharedGoal,
     Side,
+    Tier,
 )
 
 
@@ -53,6 +54,8 @@ class CheckIn(EngagementScoped, LocalDateMixin):
     occurred_at = models.DateTimeField()
     occurred_on = models.DateField(editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SYNC)
+    # The governance tier that met, if the check-in was one tier's meeting.
+    tier = models.CharField(max_length=12, choices=Tier.choices, blank=True, default="")
     attendee_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     attendee_contacts = models.ManyToManyField(KeyContact, blank=True, related_name="checkins")
     notes = models.TextField(blank=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from django.db.models import Count, F, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models import Count, F, Max, Prefetch, Q, Sum, prefetch_related_objects
 
 from feedback.models import (
     MIRROR_FIELDS,
@@ -14,6 +14,7 @@ from feedback.models import (
     PULSE_QUESTIONS,
     TEXT_FIELDS,
     ActionItem,
+    CheckIn,
     ContributionReview,
     PulseResponse,
 )
@@ -28,7 +29,7 @@ from feedback.survey_report import (
     rnps,
     statement_label,
 )
-from relationships.models import Engagement, ScoringConfig, Side, other_side
+from relationships.models import Engagement, KeyContact, ScoringConfig, Side, Tier, other_side
 from relationships.periods import CLOSED, Period
 
 
@@ -329,3 +330,61 @@ def mirror_of(predicting: PublishedSide, rating: PublishedSide, field: str) -> M
         rating=Fraction(rating.rating_totals[field], rating.respondents),
         prediction=Fraction(total, count),
     )
+
+
+# ---------------------------------------------------------------- governance map
+@dataclass(frozen=True)
+class GovernanceTier:
+    """One tier of the governance map: both sides' current contacts in it, its agreed
+    meeting cadence (a term) and its last meeting (the latest check-in of the tier)."""
+
+    tier: str
+    label: str
+    cadence_days: int | None
+    contacts: dict[str, list[KeyContact]]
+    last_met: date | None
+    on: date
+
+    @property
+    def sides(self) -> list[tuple[str, list[KeyContact]]]:
+        return [(side, self.contacts[side]) for side in Side.values]
+
+    @property
+    def gaps(self) -> list[str]:
+        """The sides with nobody in this tier."""
+        return [side for side in Side.values if not self.contacts[side]]
+
+    @property
+    def overdue(self) -> bool:
+        """A cadence is agreed and the tier has not met within it."""
+        if self.cadence_days is None:
+            return False
+        return self.last_met is None or (self.on - self.last_met).days > self.cadence_days
+
+
+def governance_map(engagement: Engagement, on: date) -> list[GovernanceTier]:
+    """The tiers, executive first, in two queries."""
+    current = KeyContact.objects.filter(engagement=engagement, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on)
+    )
+    contacts = {tier: {side: [] for side in Side.values} for tier in Tier.values}
+    for contact in current.order_by("role", "name", "pk"):
+        contacts[contact.tier][contact.side].append(contact)
+    last_met = dict(
+        CheckIn.objects.filter(engagement=engagement, occurred_on__lte=on)
+        .exclude(tier="")
+        .values("tier")
+        .annotate(last=Max("occurred_on"))
+        .values_list("tier", "last")
+    )
+    return [
+        GovernanceTier(
+            tier=tier,
+            label=label,
+            cadence_days=getattr(engagement, f"{tier}_cadence_days"),
+            contacts=contacts[tier],
+            last_met=last_met.get(tier),
+            on=on,
+        )
+        for tier, label in Tier.choices
+    ]

@@ -116,6 +116,7 @@ def checkin_log(
     user,
     occurred_at: datetime,
     kind: str,
+    tier: str = "",
     notes: str = "",
     attendee_users: Iterable = (),
     attendee_contacts: Iterable = (),
@@ -140,7 +141,12 @@ def checkin_log(
 
     checkin = _validated(
         CheckIn(
-            engagement=engagement, occurred_at=occurred_at, kind=kind, notes=notes, recorded_by=user
+            engagement=engagement,
+            occurred_at=occurred_at,
+            kind=kind,
+            tier=tier,
+            notes=notes,
+            recorded_by=user,
         ),
         errors,
     )

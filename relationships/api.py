@@ -1,5 +1,6 @@
 """REST API of the relationships app: organisations, people, engagements and what they agreed."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import OuterRef, Q, Subquery
@@ -43,6 +44,7 @@ from relationships.models import (
     SharedGoal,
     Side,
 )
+from relationships.terms import TIER_CADENCE_TERMS
 
 
 # ---------------------------------------------------------------- organisations
@@ -99,11 +101,33 @@ class OrganizationViewSet(mixins.CreateModelMixin, ReadViewSet):
 class MembershipSerializer(StrictModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
+    last_login = serializers.SerializerMethodField(
+        help_text="When the member last signed in; only for admins of the organisation "
+        "(null for other members, and for someone who never signed in)."
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "organization", "user", "username", "email", "role", "created_at"]
+        fields = [
+            "id",
+            "organization",
+            "user",
+            "username",
+            "email",
+            "role",
+            "created_at",
+            "last_login",
+        ]
         read_only_fields = ["organization", "user", "created_at"]
+
+    def get_last_login(self, membership) -> datetime | None:
+        last_login = membership.user.last_login
+        if last_login is None or membership.organization_id not in self.context.get(
+            "administered", ()
+        ):
+            return None
+        # As every other moment of the API is written.
+        return serializers.DateTimeField().to_representation(last_login)
 
 
 class MembershipFilter(ApiFilterSet):
@@ -115,7 +139,11 @@ class MembershipFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="Members of your organisations."),
     **change_schema("Change a member's role (admins of the organisation)."),
-    destroy=extend_schema(description="Remove a member (admins); the last admin stays."),
+    destroy=extend_schema(
+        description="Remove a member (admins); the last admin stays. Their records stay, "
+        "attributed to them; if they belong to no organisation any more, their API tokens "
+        "are revoked."
+    ),
 )
 class MembershipViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadViewSet):
     serializer_class = MembershipSerializer
@@ -130,6 +158,13 @@ class MembershipViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadV
             .select_related("user", "organization")
             .order_by("organization_id", "id")
         )
+
+    def get_serializer_context(self):
+        administered = Organization.objects.administered_by(self.request.user)
+        return {
+            **super().get_serializer_context(),
+            "administered": set(administered.values_list("pk", flat=True)),
+        }
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
@@ -184,7 +219,10 @@ class InvitationFilter(ApiFilterSet):
 @extend_schema_view(
     list=extend_schema(description="Invitations of the organisations you are an admin of."),
     create=extend_schema(description="Invite a person by email (admins); the token is emailed."),
-    destroy=extend_schema(description="Revoke a pending invitation (admins)."),
+    destroy=extend_schema(
+        description="Revoke an invitation not yet accepted (admins); an accepted or "
+        "revoked one is refused (400)."
+    ),
 )
 class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadViewSet):
     serializer_class = InvitationSerializer
@@ -207,9 +245,23 @@ class InvitationViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadV
         )
 
     def perform_destroy(self, instance):
-        if instance.is_usable():
-            instance.revoked_at = timezone.now()
-            instance.save(update_fields=["revoked_at"])
+        services.invitation_revoke(invitation=instance, user=self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses={200: InvitationSerializer},
+        description=(
+            "Send a pending or expired invitation again (admins): a new link, valid for "
+            "seven days from now; the previous link stops working. An accepted or revoked "
+            "invitation is refused (400)."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        invitation = services.invitation_resend(
+            invitation=self.get_object(), user=request.user, site_url=links.site_url(request)
+        )
+        return Response(self.get_serializer(invitation).data)
 
     @extend_schema(
         request=InvitationAcceptSerializer,
@@ -267,7 +319,15 @@ class EngagementSerializer(StrictModelSerializer):
             "time_zone",
             "scorecard_period",
             "checkin_cadence_days",
+            *TIER_CADENCE_TERMS,
         ]
+        extra_kwargs = {
+            name: {
+                "help_text": "A term: the days between meetings of this tier of the "
+                "governance map; null until agreed."
+            }
+            for name in TIER_CADENCE_TERMS
+        }
         read_only_fields = [
             "status",
             "proposed_by_side",
@@ -377,7 +437,9 @@ class EngagementFilter(ApiFilterSet):
 
 ENGAGEMENT_CHANGE = (
     "Change name, phase or end date (managers and admins of an active engagement), or the "
-    "terms `checkin_cadence_days` and `scorecard_period`: set by the proposing side while "
+    "terms `checkin_cadence_days`, `scorecard_period` and the governance tiers' meeting "
+    "cadences (`executive_cadence_days`, `management_cadence_days`, "
+    "`operational_cadence_days`): set by the proposing side while "
     "the engagement is proposed; once active, a change request (202) that applies when a "
     "manager of the other side accepts it. A write changing both is refused (400), nothing "
     "changed."
@@ -506,12 +568,19 @@ class KeyContactSerializer(StrictModelSerializer):
             "engagement",
             "side",
             "role",
+            "tier",
             "name",
             "email",
             "user",
             "start_date",
             "end_date",
         ]
+        extra_kwargs = {
+            "tier": {
+                "help_text": "The governance tier (executive, management, operational); "
+                "leave it out for the role's usual tier."
+            }
+        }
 
 
 class KeyContactUpdateSerializer(KeyContactSerializer):
@@ -560,6 +629,7 @@ class KeyContactViewSet(EditableViewSet):
             email=data.get("email", ""),
             start_date=data.get("start_date") or timezone.localdate(),
             contact_user=data.get("user"),
+            tier=data.get("tier", ""),
         )
 
 

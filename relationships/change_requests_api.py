@@ -126,8 +126,9 @@ class ChangeRequestCreateSerializer(StrictSerializer):
             "weight, active (and description, for a new one); goal: title, target, "
             "start_date, due_date, client_contact, provider_contact, cancelled (and "
             "description); scoring_config: weights, band_limits, survey_threshold, "
-            "grace_days; engagement: checkin_cadence_days, scorecard_period. Decimals may "
-            "be given as text, dates as YYYY-MM-DD, contacts by id."
+            "grace_days; engagement: checkin_cadence_days, scorecard_period, "
+            "executive_cadence_days, management_cadence_days, operational_cadence_days. "
+            "Decimals may be given as text, dates as YYYY-MM-DD, contacts by id."
         )
     )
 

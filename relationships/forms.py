@@ -25,6 +25,7 @@ from relationships.models import (
     Organization,
     Role,
     Side,
+    Tier,
     validate_time_zone,
 )
 from relationships.people import person_name
@@ -183,6 +184,13 @@ class KeyContactChangeForm(EngagementForm):
 
     side = forms.ChoiceField(choices=Side.choices)
     role = forms.ChoiceField(choices=KeyContact.ContactRole.choices)
+    tier = forms.ChoiceField(
+        choices=[("", "The role's usual tier")] + Tier.choices,
+        required=False,
+        label="Governance tier",
+        help_text="Executive sponsors sit in the executive tier, stewards and account "
+        "managers in management, delivery and technical leads in operational.",
+    )
     name = forms.CharField(max_length=200, label="New contact's name")
     email = forms.EmailField(required=False, label="New contact's email")
     start_date = forms.DateField(
@@ -253,6 +261,10 @@ class EngagementProposeForm(AccordForm):
 class InvitationForm(AccordForm):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class MembershipRoleForm(AccordForm):
+    role = forms.ChoiceField(choices=Role.choices, label="Role")
 
 
 class InvitationSignupForm(AccordForm):
@@ -374,6 +386,16 @@ class EngagementTermsForm(EngagementForm):
         min_value=1, max_value=365, label="Check-in cadence (days)"
     )
     scorecard_period = forms.ChoiceField(choices=Engagement.PeriodKind.choices, label="Period kind")
+    executive_cadence_days, management_cadence_days, operational_cadence_days = (
+        forms.IntegerField(
+            min_value=1,
+            max_value=365,
+            required=False,
+            label=f"{label} meetings (days)",
+            help_text="Empty: no cadence agreed for this tier.",
+        )
+        for label in Tier.labels
+    )
 
     def __init__(self, *args, engagement: Engagement, **kwargs):
         kwargs["initial"] = {name: getattr(engagement, name) for name in self.base_fields}

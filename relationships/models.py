@@ -45,6 +45,15 @@ class Role(models.TextChoices):
 WRITER_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
+class Tier(models.TextChoices):
+    """The tiers of the governance map (PRODUCT.md §11): each pairs the two sides'
+    contacts and meets at its own cadence."""
+
+    EXECUTIVE = "executive", "Executive"
+    MANAGEMENT = "management", "Management"
+    OPERATIONAL = "operational", "Operational"
+
+
 def validate_time_zone(value: str) -> None:
     if value not in _TIME_ZONES:
         raise ValidationError(f"'{value}' is not a known IANA time zone, such as Europe/Berlin.")
@@ -401,6 +410,26 @@ class Engagement(models.Model):
     checkin_cadence_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
+    # The meeting cadence of each tier of the governance map: terms, agreed by both sides
+    # like the check-in cadence; empty until agreed.
+    executive_cadence_days = models.PositiveSmallIntegerField(
+        "Executive meetings (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    management_cadence_days = models.PositiveSmallIntegerField(
+        "Management meetings (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    operational_cadence_days = models.PositiveSmallIntegerField(
+        "Operational meetings (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -427,6 +456,15 @@ class Engagement(models.Model):
             models.CheckConstraint(
                 condition=Q(scorecard_period__in=PERIOD_KINDS),
                 name="engagement_period_kind_known",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{tier}_cadence_days__isnull": True})
+                    | Q(**{f"{tier}_cadence_days__gte": 1, f"{tier}_cadence_days__lte": 365}),
+                    name=f"engagement_{tier}_cadence_1_to_365",
+                    violation_error_message="A meeting cadence must be between 1 and 365 days.",
+                )
+                for tier in Tier.values
             ),
         ]
         indexes = [
@@ -623,6 +661,15 @@ class KeyContact(EngagementScoped):
         ACCOUNT_MANAGER = "account_manager", "Account manager"
         TECHNICAL_LEAD = "technical_lead", "Technical lead"
 
+    # The tier a role sits in unless the contact says otherwise.
+    ROLE_TIERS = {
+        ContactRole.EXECUTIVE_SPONSOR: Tier.EXECUTIVE,
+        ContactRole.RELATIONSHIP_STEWARD: Tier.MANAGEMENT,
+        ContactRole.ACCOUNT_MANAGER: Tier.MANAGEMENT,
+        ContactRole.DELIVERY_LEAD: Tier.OPERATIONAL,
+        ContactRole.TECHNICAL_LEAD: Tier.OPERATIONAL,
+    }
+
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="contacts")
     side = models.CharField(max_length=8, choices=Side.choices)
     user = models.ForeignKey(
@@ -631,6 +678,8 @@ class KeyContact(EngagementScoped):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     role = models.CharField(max_length=32, choices=ContactRole.choices)
+    # Blank on input: the role's usual tier (ROLE_TIERS), set on save.
+    tier = models.CharField(max_length=12, choices=Tier.choices, blank=True)
     start_date = models.DateField(default=date.today)
     end_date = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
@@ -647,6 +696,11 @@ class KeyContact(EngagementScoped):
 
     def __str__(self):
         return f"{self.name} ({self.get_role_display()}, {self.side})"
+
+    def save(self, *args, **kwargs):
+        if not self.tier:
+            self.tier = self.ROLE_TIERS.get(self.role, Tier.OPERATIONAL)
+        super().save(*args, **kwargs)
 
     def is_current(self, on: date) -> bool:
         return self.start_date <= on and (self.end_date is None or self.end_date >= on)

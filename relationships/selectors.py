@@ -2,8 +2,10 @@
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
+from relationships.continuity import Continuity, Holding, person_key, window_start
+from relationships.continuity import contact_continuity as continuity_of
 from relationships.disputes import open_disputes_count
-from relationships.models import SLA, Engagement, GoalProgress, Measurement
+from relationships.models import SLA, Engagement, GoalProgress, KeyContact, Measurement, Side
 
 
 def slas_with_attainment(engagement: Engagement, period) -> list[SLA]:
@@ -36,3 +38,18 @@ def goals_with_progress(engagement: Engagement, as_of) -> list:
         .select_related("client_contact", "provider_contact")
         .annotate(latest_percent=Subquery(latest_percent))
     )
+
+
+def contact_continuity(engagement: Engagement, on) -> dict[str, Continuity]:
+    """Each side's contact continuity over the twelve months ending `on`
+    (relationships.continuity), in one query; the engagement page and the review pack."""
+    rows = KeyContact.objects.filter(engagement=engagement, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=window_start(on))
+    )
+    holdings: dict[str, list[Holding]] = {side: [] for side in Side.values}
+    for side, role, user_id, email, name, start, end in rows.values_list(
+        "side", "role", "user_id", "email", "name", "start_date", "end_date"
+    ):
+        person = person_key(user_id=user_id, email=email, name=name)
+        holdings[side].append(Holding(role=role, person=person, start=start, end=end))
+    return {side: continuity_of(held, on=on) for side, held in holdings.items()}

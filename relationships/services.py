@@ -18,6 +18,7 @@ from core import links
 from relationships import names
 from relationships.models import (
     DECLINE_REASON_MAX,
+    ApiToken,
     Engagement,
     GoalProgress,
     Invitation,
@@ -58,6 +59,8 @@ def _organization_save(organization: Organization, *, field: str = "name") -> Or
 def membership_role_change(*, membership: Membership, role: str, user) -> Membership:
     """An admin of the organisation changes a member's role, never leaving it without an admin."""
     membership.organization.require_admin(user)
+    if role not in Role.values:
+        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
     if role != Role.ADMIN:
         _keep_an_admin(membership)
     membership.role = role
@@ -65,11 +68,29 @@ def membership_role_change(*, membership: Membership, role: str, user) -> Member
     return membership
 
 
-def membership_remove(*, membership: Membership, user) -> None:
-    """An admin of the organisation removes a member, never its last admin."""
+@transaction.atomic
+def membership_remove(*, membership: Membership, user) -> int:
+    """An admin of the organisation removes a member, never its last admin; returns how
+    many API tokens were revoked.
+
+    Their records stay, attributed to them: nothing refers to a membership, and the
+    person's account is kept. Their access ends with the membership (it is read on every
+    request). A token is the person's, not the organisation's: when they belong to no
+    organisation any more, every token of theirs is revoked; while they belong to
+    another, their tokens stay for its work (an admin here does not cut off an
+    integration there) and reach nothing of this organisation."""
     membership.organization.require_admin(user)
     _keep_an_admin(membership)
+    member = membership.user
     membership.delete()
+    if Membership.objects.filter(user=member).exists():
+        return 0
+    revoked = 0
+    # One by one, so each revocation is in the tokens' audit history.
+    for token in ApiToken.objects.filter(user=member):
+        token.delete()
+        revoked += 1
+    return revoked
 
 
 def _keep_an_admin(membership: Membership) -> None:
@@ -118,20 +139,66 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     if send:
-        inviter = person_name(invited_by)
-        link = f"{site_url or links.site_url()}/invitations/{raw}/"
-        if counterpart_of_proposal:
-            subject = f"{inviter} proposes an engagement on Accord"
-            message = f"Join {organization} on Accord: {link}"
-        else:
-            subject = f"You are invited to {organization} on Accord"
-            message = (
-                f"{inviter} invited you to join {organization} on Accord as {role}.\n\n"
-                f"Accept: {link}\n\n"
-                f"The link works once and expires in {Invitation.VALID_FOR.days} days."
-            )
-        send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
+        _invitation_send(
+            invitation,
+            raw,
+            inviter=invited_by,
+            site_url=site_url,
+            counterpart_of_proposal=counterpart_of_proposal,
+        )
     return invitation, raw
+
+
+def _invitation_send(
+    invitation: Invitation, raw: str, *, inviter, site_url: str, counterpart_of_proposal=False
+) -> None:
+    organization, name = invitation.organization, person_name(inviter)
+    link = f"{site_url or links.site_url()}/invitations/{raw}/"
+    if counterpart_of_proposal:
+        subject = f"{name} proposes an engagement on Accord"
+        message = f"Join {organization} on Accord: {link}"
+    else:
+        subject = f"You are invited to {organization} on Accord"
+        message = (
+            f"{name} invited you to join {organization} on Accord as {invitation.role}.\n\n"
+            f"Accept: {link}\n\n"
+            f"The link works once and expires in {Invitation.VALID_FOR.days} days."
+        )
+    send_mail(
+        subject=subject, message=message, from_email=None, recipient_list=[invitation.email]
+    )
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, user, site_url: str = "") -> Invitation:
+    """An admin sends a pending (or expired) invitation again: a new link, valid for
+    VALID_FOR from now; the old link stops working."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation.organization.require_admin(user)
+    _require_open(invitation)
+    raw, invitation.token_hash = Invitation.new_token()
+    invitation.expires_at = timezone.now() + Invitation.VALID_FOR
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    _invitation_send(invitation, raw, inviter=user, site_url=site_url)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, user) -> Invitation:
+    """An admin revokes an invitation not yet accepted: its link stops working."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation.organization.require_admin(user)
+    _require_open(invitation)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def _require_open(invitation: Invitation) -> None:
+    if invitation.accepted_at:
+        raise ValidationError({"invitation": f"{invitation.email} has already accepted it."})
+    if invitation.revoked_at:
+        raise ValidationError({"invitation": "This invitation was revoked; invite them again."})
 
 
 def invitation_by_token(raw_token: str) -> Invitation | None:
@@ -385,8 +452,10 @@ def key_contact_change(
     email: str = "",
     start_date: date,
     contact_user=None,
+    tier: str = "",
 ) -> KeyContact:
-    """A new key contact for a side and role; the current one ends the day before, kept."""
+    """A new key contact for a side and role; the current one ends the day before, kept.
+    Blank `tier`: the role's usual tier (KeyContact.ROLE_TIERS)."""
     engagement.access_for(user).require("write")
     contact = KeyContact(
         engagement=engagement,
@@ -396,6 +465,7 @@ def key_contact_change(
         email=email.strip(),
         start_date=start_date,
         user=contact_user,
+        tier=tier,
     )
     contact.full_clean()
     current = list(

@@ -35,7 +35,12 @@ GOAL_TERMS = (
     "cancelled",
 )
 SCORING_TERMS = ("weights", "band_limits", "survey_threshold", "grace_days")
-ENGAGEMENT_TERMS = ("checkin_cadence_days", "scorecard_period")
+TIER_CADENCE_TERMS = (
+    "executive_cadence_days",
+    "management_cadence_days",
+    "operational_cadence_days",
+)
+ENGAGEMENT_TERMS = ("checkin_cadence_days", "scorecard_period", *TIER_CADENCE_TERMS)
 # Given with a new SLA or goal, though not a term: changed later directly, by either side.
 NEW_ONLY = ("description",)
 

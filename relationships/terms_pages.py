@@ -159,5 +159,5 @@ class GoalChangeView(GoalProposeView):
 class EngagementTermsView(TermsFormView):
     form_class = EngagementTermsForm
     subject = Subject.ENGAGEMENT
-    title = "Check-in cadence and period kind"
+    title = "Cadences and period kind"
     success_anchor = "#terms"

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
-from feedback.selectors import contribution_reviews, survey_report
+from feedback.selectors import contribution_reviews, governance_map, survey_report
 from relationships import change_requests
 from relationships import services as relationship_services
 from relationships.forms import EngagementDeclineForm, add_service_errors
@@ -29,7 +29,7 @@ from relationships.models import (
 from relationships.pages import button_action, id_param
 from relationships.periods import CLOSED
 from relationships.scoring_config import DIMENSIONS, config_values, differences
-from relationships.selectors import goals_with_progress, slas_with_attainment
+from relationships.selectors import contact_continuity, goals_with_progress, slas_with_attainment
 from relationships.tenancy import engagement_with_access
 from relationships.terms_pages import TermsFormView, may_change_terms
 from scorecards import services
@@ -222,6 +222,7 @@ def _render_engagement(
             ),
         },
         "blind_spots_report": survey_report(engagement, engagement.latest_closed_period(today)),
+        "governance": governance_context(engagement, today),
     }
     if not before_agreement:
         context["agreement"] = agreement_section(request, engagement, viewer, forms=agreement_forms)
@@ -229,6 +230,25 @@ def _render_engagement(
     context["decline_form"] = decline_form or EngagementDeclineForm(auto_id=DECLINE_FORM_IDS)
     context.update(engagement_forms(engagement, viewer))
     return render(request, "dashboard/engagement.html", context, status=status)
+
+
+def governance_context(engagement: Engagement, today: date) -> dict:
+    """The governance map and each side's contact continuity (shown, not scored)."""
+    continuity = contact_continuity(engagement, today)
+    return {
+        "tiers": governance_map(engagement, today),
+        "continuity": [
+            {
+                "label": label,
+                "organization": engagement.organization_of(side),
+                "figures": continuity[side],
+                "changed": [
+                    KeyContact.ContactRole(role).label for role in continuity[side].changed
+                ],
+            }
+            for side, label in Side.choices
+        ],
+    }
 
 
 def run_to_show(request, engagement: Engagement) -> ScorecardRun | None:

@@ -91,6 +91,7 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
         "engagement": phone_world.get_absolute_url(),
         "period": reverse("engagement-period", args=[phone_world.pk, period_start.isoformat()]),
         "alerts": reverse("alert-list"),
+        "members": reverse("organization-members", args=[phone_world.client_id]),
     }
     widths = {}
     for width in WIDTHS:

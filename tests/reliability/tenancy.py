@@ -180,6 +180,7 @@ API_TABLE = {
     "DELETE /api/v1/memberships/{id}/": "401 404 403 403 404 204",
     "POST /api/v1/invitations/": "401 400 403 403 400 201",
     "DELETE /api/v1/invitations/{id}/": "401 404 404 404 404 204",
+    "POST /api/v1/invitations/{id}/resend/": "401 404 404 404 404 200",
     "POST /api/v1/webhooks/": "401 400 403 403 400 201",
     "POST /api/v1/portfolio-packs/": "401 400 403 403 400 202",
     "PUT /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
@@ -453,6 +454,29 @@ PAGE_TABLE = {
         "portfolio_pack",
         {"GET": "login 404 403 403 404 200", "POST": "login 405 405 405 405 405"},
     ),
+    # Its members page: every member reads who the members are; only admins act on them
+    # (others' members are not found; its members who are not admins are refused).
+    "organization-members": (
+        "organization",
+        {"GET": "login 404 200 200 404 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "membership-role-change": (
+        "membership",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 404 302"},
+    ),
+    "membership-remove": (
+        "membership",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 404 302"},
+    ),
+    # Invitations are shown to the organisation's admins alone, as in the API.
+    "invitation-resend": (
+        "pending_invitation",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 404 404 404 302"},
+    ),
+    "invitation-revoke": (
+        "pending_invitation",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 404 404 404 302"},
+    ),
 }
 
 
@@ -473,12 +497,14 @@ def api_bodies(w) -> dict:
             "engagement": e,
             "occurred_at": "2026-02-02T10:00:00Z",
             "kind": "review",
+            "tier": "executive",
             "notes": "Quarterly review",
         },
         "POST /api/v1/contacts/": {
             "engagement": e,
             "side": "client",
             "role": "delivery_lead",
+            "tier": "management",
             "name": "Dana Lee",
             "start_date": "2026-02-01",
         },
@@ -493,7 +519,10 @@ def api_bodies(w) -> dict:
         },
         # Its name and phase change directly; its check-in cadence is a term.
         "PUT /api/v1/engagements/{id}/": {"name": "Service desk 2", "phase": "expanding"},
-        "PATCH /api/v1/engagements/{id}/": {"checkin_cadence_days": 14},
+        "PATCH /api/v1/engagements/{id}/": {
+            "checkin_cadence_days": 14,
+            "executive_cadence_days": 90,
+        },
         "POST /api/v1/engagements/{id}/decline/": {"reason": "Not this year."},
         "PATCH /api/v1/engagements/{id}/scoring-config/": {"survey_threshold": 4},
         "POST /api/v1/engagements/{id}/what-if/": {
@@ -614,7 +643,7 @@ def page_bodies(w) -> dict:
             "description": "Share the roadmap",
             "due_date": "2026-03-20",
         },
-        "checkin-create": {"occurred_at": "2026-02-02T10:00", "kind": "sync"},
+        "checkin-create": {"occurred_at": "2026-02-02T10:00", "kind": "sync", "tier": "executive"},
         "engagement-propose": {
             "own_organization": w["organizations"].pk,
             "own_side": "client",
@@ -630,6 +659,7 @@ def page_bodies(w) -> dict:
         "goal-progress-create": {"date": "2026-03-02", "percent": 40},
         "invitation-list": {"email": "another@example.com", "role": "viewer"},
         "portfolio-packs": {"quarter_start": "2026-01-01"},
+        "membership-role-change": {"role": "manager"},
         "issue-create": {
             "title": "Backup job failed",
             "severity": "high",
@@ -647,6 +677,7 @@ def page_bodies(w) -> dict:
         "key-contact-change": {
             "side": "client",
             "role": "delivery_lead",
+            "tier": "operational",
             "name": "Dana Lee",
             "start_date": "2026-02-01",
         },
@@ -695,7 +726,11 @@ def page_bodies(w) -> dict:
             "start_date": "2026-01-01",
             "due_date": "2026-12-31",
         },
-        "engagement-terms-change": {"checkin_cadence_days": 14, "scorecard_period": "month"},
+        "engagement-terms-change": {
+            "checkin_cadence_days": 14,
+            "scorecard_period": "month",
+            "executive_cadence_days": 90,
+        },
         "change-request-decline": {"reason": "Not before the migration."},
         "change-request-comment": {"body": "Why 4 hours?"},
     }
@@ -738,6 +773,8 @@ PAGE_KWARGS = {
     "run": lambda w: {"pk": w["runs"].pk},
     "organization": lambda w: {"pk": w["organizations"].pk},
     "portfolio_pack": lambda w: {"pk": w["organizations"].pk, "job_pk": w["portfolio-packs"].pk},
+    "membership": lambda w: {"pk": w["memberships"].pk},
+    "pending_invitation": lambda w: {"pk": w["invitations"].pk},
     "scorecard": lambda w: {"pk": w["engagement"].pk, "scorecard_pk": w["scorecards"].pk},
     "period": lambda w: {
         "pk": w["engagement"].pk,

@@ -335,7 +335,7 @@ def test_dashboard_form_refuses_bad_input_and_changes_nothing(world, row_counts,
         pytest.skip("no typed fields (or an upload, catalogued below)")
     problems = []
     for field, value in valid.items():
-        choices = ("kind", "owner_side", "side", "role", "severity", "responsible_side")
+        choices = ("kind", "owner_side", "side", "role", "severity", "responsible_side", "tier")
         if field in (*choices, "direction", "scorecard_period"):
             candidates = [("not a choice", "nonsense")]
         else:
@@ -1072,3 +1072,62 @@ def test_the_range_of_dates_is_the_same_in_the_api_and_the_dashboard(world, row_
         "2000-01-01 to 2099-12-31",
     )
     assert problems == []
+
+
+# ------------------------------------------------------------------ members and invitations
+def test_members_forms_refuse_bad_input_and_change_nothing(world, row_counts, mailoutbox):
+    """The members page's role form gets a bad role or none; removing the last admin,
+    resending or revoking an invitation already revoked or accepted: a 400 naming the
+    problem on the page, nothing changed (and no mail sent)."""
+    from relationships.models import Membership
+
+    client = client_as(world, WRITER, Client)
+    viewer = world["memberships"]
+    admin = Membership.objects.get(user=world["client_admin"])
+    role_url = reverse("membership-role-change", kwargs={"pk": viewer.pk})
+    problems = []
+    for what, body in (
+        ("not a choice", {"role": "nonsense"}),
+        ("a 1 MB string", {"role": MEGABYTE}),
+        ("empty form", {}),
+    ):
+        problems += _check(
+            world, row_counts, lambda body=body: client.post(role_url, body), what, "Role"
+        )
+    last_admin = "at least one admin"
+    for what, url, body in (
+        ("the last admin a viewer", "membership-role-change", {"role": "viewer"}),
+        ("the last admin removed", "membership-remove", {}),
+    ):
+        problems += _check(
+            world,
+            row_counts,
+            lambda url=url, body=body: client.post(reverse(url, kwargs={"pk": admin.pk}), body),
+            what,
+            last_admin,
+        )
+    invitation, api = world["invitations"], client_as(world, WRITER)
+    for state, fields in (
+        ("revoked", {"revoked_at": "2026-02-01T00:00:00Z"}),
+        ("accepted", {"accepted_at": "2026-02-01T00:00:00Z"}),
+    ):
+        type(invitation).objects.filter(pk=invitation.pk).update(**fields)
+        for action in ("invitation-resend", "invitation-revoke"):
+            url = reverse(action, kwargs={"pk": invitation.pk})
+            problems += _check(
+                world,
+                row_counts,
+                lambda url=url: client.post(url),
+                f"{action} of an invitation {state}",
+                state,
+            )
+        problems += _check(
+            world,
+            row_counts,
+            lambda: api.post(f"/api/v1/invitations/{invitation.pk}/resend/", format="json"),
+            f"API resend of an invitation {state}",
+            state,
+        )
+        type(invitation).objects.filter(pk=invitation.pk).update(revoked_at=None, accepted_at=None)
+    assert problems == []
+    assert mailoutbox == []

@@ -507,6 +507,7 @@ class Generator:
                 "name",
                 "email",
                 "role",
+                "tier",
                 "start_date",
                 "end_date",
             ),
@@ -522,6 +523,7 @@ class Generator:
             f"Contact {user_id}",
             f"contact{user_id}@bench.example",
             role,
+            KeyContact.ROLE_TIERS[role],
             start,
             end,
         )
