@@ -14,12 +14,15 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
+from feedback.models import SURVEY_TEXTS
 from feedback.selectors import contribution_reviews, survey_report
+from feedback.survey_report import HIDDEN_STRENGTH
 from relationships import disputes
-from relationships.models import Engagement, Side
+from relationships.models import Engagement, KeyContact, Side
 from relationships.people import person_name
 from relationships.periods import CLOSED, MONTH, QUARTER, Period, period_starting
 from relationships.scoring_config import DIMENSIONS
+from relationships.selectors import contact_continuity
 from scorecards.inputs import deserialise
 from scorecards.models import Band, Scorecard, ScorecardReview
 from scorecards.scoring import checkins_expected, day_text, goal_actual, goal_expected
@@ -32,7 +35,7 @@ class NoPack(Exception):
 
 
 # The pack's layout version: part of each stored pack's key, so a new layout makes new files.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 CHART_PERIODS = 12
 NONE = "–"
 SIDES = dict(Side.choices)
@@ -143,6 +146,7 @@ def pack_content(engagement: Engagement, scope: Period) -> dict:
             engagement, scope, inputs.as_of if inputs else last.as_of
         ),
         "alerts": _alerts(engagement, scorecards),
+        "continuity": _continuity(engagement, scope.end),
         "digest": last.inputs_digest,
     }
     if not quarter:
@@ -399,9 +403,43 @@ def _survey(engagement: Engagement, scope: Period) -> dict:
                 if rnps
                 else f"fewer than {report.threshold} answered",
                 "blind_spots": [line.question for line in published.blind_spots],
+                "hidden_strengths": [
+                    line.question
+                    for line in published.mirror
+                    if line.gap and line.gap.category == HIDDEN_STRENGTH
+                ],
+                "texts": [
+                    [question, published.texts[field]]
+                    for field, question in SURVEY_TEXTS
+                    if published.texts[field]
+                ],
             }
         )
     return {"threshold": str(report.threshold), "sides": sides}
+
+
+def _continuity(engagement: Engagement, on: date) -> dict:
+    """Each side's contact continuity over the twelve months ending the pack's last day
+    (relationships.continuity; shown, not scored)."""
+    sides = contact_continuity(engagement, on)
+    figures = next(iter(sides.values()))
+    return {
+        "window": f"{day_text(figures.window_start)} – {day_text(figures.window_end)}",
+        "sides": [
+            [
+                label,
+                "no key contacts in these months"
+                if (c := sides[side]).share is None
+                else f"{round(100 * c.share)}% ({len(c.kept)} of {c.roles} roles kept"
+                + (f"; changed hands or left: {_roles(c.changed)})" if c.changed else ")"),
+            ]
+            for side, label in Side.choices
+        ],
+    }
+
+
+def _roles(roles: tuple[str, ...]) -> str:
+    return ", ".join(KeyContact.ContactRole(role).label.lower() for role in roles)
 
 
 def _alerts(engagement: Engagement, scorecards: list[Scorecard]) -> list[dict]:

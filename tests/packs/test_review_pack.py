@@ -280,3 +280,48 @@ def test_the_packs_content_takes_the_same_queries_however_much_the_period_holds(
         content = pack_content(engagement, scope)
     assert len(content["contribution_reviews"]) == 6
     assert len(content["issues"]) == 2 + 6
+
+
+@pytest.mark.django_db
+def test_the_pack_shows_contact_continuity_and_the_surveys_texts_and_mirror(
+    engagement, client_manager, client_viewer, fixed_today
+):
+    """Contact continuity (issue 22) and the survey report's texts and hidden strengths
+    (issue 19) reach the pack; nothing of a side below the threshold does."""
+    from feedback.models import PulseResponse
+    from relationships.services import key_contact_change
+    from tests.factories import KeyContactFactory
+
+    populate(engagement)
+    start = date(2025, 1, 1)
+    for side, role, name in (
+        ("client", "relationship_steward", "Alice"),
+        ("client", "executive_sponsor", "Carol"),
+        ("provider", "relationship_steward", "Erin"),
+    ):
+        KeyContactFactory(engagement=engagement, side=side, role=role, name=name, start_date=start)
+    key_contact_change(
+        engagement=engagement,
+        side="client",
+        role="relationship_steward",
+        user=client_manager,
+        name="Bob",
+        start_date=date(2026, 2, 15),
+    )
+    # populate's three client answers gain texts and a mirror the provider's 2s and 3s beat.
+    for n, response in enumerate(PulseResponse.objects.filter(side="client")):
+        response.continue_doing = f"Keep the weekly notes {n}."
+        response.mirror_trust_overall = 1
+        response.save()
+    compute_march(engagement)
+
+    text = pdf_text(b"".join(_download(client_viewer, engagement).streaming_content))
+
+    assert "Contact continuity" in text
+    assert "Client: 50% (1 of 2 roles kept; changed hands or left: relationship steward)" in text
+    assert "Provider: 100% (1 of 1 roles kept)" in text
+    assert "What should they continue doing?" in text
+    for n in range(3):
+        assert f"Keep the weekly notes {n}." in text
+    # The client predicted 1 for trust; the provider rated it 2, 3, 2: d = −4/3.
+    assert "Hidden strengths: I trust this relationship overall." in text
