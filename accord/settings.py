@@ -184,6 +184,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_IMPORTS = ("scorecards.webhooks.outbox",)
 CELERY_TIMEZONE = TIME_ZONE
 SCORECARD_CHUNK_SIZE = env_int("SCORECARD_CHUNK_SIZE", 250, minimum=1)
+# A burst of writes to an engagement refreshes its provisional scorecard at once, then at
+# most once per this many seconds (scorecards/refresh.py).
+SCORECARD_REFRESH_SECONDS = env_int("SCORECARD_REFRESH_SECONDS", 2, minimum=1)
 SCORECARD_SCHEDULE_HOUR = env_int("SCORECARD_SCHEDULE_HOUR", 2, minimum=0)
 SCORECARD_SCHEDULE_MINUTE = env_int("SCORECARD_SCHEDULE_MINUTE", 15, minimum=0)
 CELERY_BEAT_SCHEDULE = {
@@ -191,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.compute_periodic",
         "schedule": crontab(hour=SCORECARD_SCHEDULE_HOUR, minute=SCORECARD_SCHEDULE_MINUTE),
         "options": {"expires": 3600},
+    },
+    "refresh-scorecards": {
+        "task": "scorecards.refresh_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "drain-outbox": {
         "task": "scorecards.drain_outbox",
