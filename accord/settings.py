@@ -56,6 +56,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages and API answers (static files WhiteNoise serves compressed already).
+    # Above every middleware that writes a response's body, so it compresses last; Django's
+    # BREACH mitigation (random bytes in the gzip header, since 4.2) comes with it.
+    "django.middleware.gzip.GZipMiddleware",
     "accord.middleware.ContentSecurityPolicyMiddleware",
     "accord.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -48,10 +48,15 @@ TARGETS = {
     "ingest_vs_copy": 10.0,
     "api_p95_ms": 150,
     "portfolio_p95_ms": 250,
+    "engagement_p95_ms": 250,
+    "freshness_p95_s": 5.0,
     "growth_recompute": 12.0,
     "growth_read": 2.0,
     "backtest_ms": 200,
 }
+# Freshness: 10,000-row requests posted back to back while workers refresh (PRODUCT.md §12).
+FRESHNESS_REQUESTS = 20
+FRESHNESS_WORKERS = 2
 # The what-if back-test: how many times it is timed, after one warm-up request.
 BACKTEST_RUNS = 50
 
@@ -136,6 +141,9 @@ class Bench:
             progress(figures)
         with gunicorn():
             figures.update(self.ingest())
+            progress(figures)
+            with celery_workers(FRESHNESS_WORKERS):
+                figures.update(self.freshness())
             progress(figures)
             figures.update(self.reads(self.args.read_seconds))
         figures.update(self.backtest())
@@ -431,9 +439,113 @@ class Bench:
         sql("VACUUM ANALYZE relationships_measurement")
         return figures
 
+    # ------------------------------------------------------------ freshness
+    def freshness(self) -> dict:
+        """Commit → refreshed provisional scorecard while bulk ingestion runs at full rate.
+
+        One client posts FRESHNESS_REQUESTS requests of 10,000 rows back to back: every SLA
+        of every engagement, one day of the month in progress each (a new value each round,
+        so later rounds are corrections), while FRESHNESS_WORKERS workers refresh. A write
+        has committed when its response arrives; it is in the first refresh of its
+        engagement that began reading after that (ScorecardRefresh.started_at), and its
+        freshness is that refresh's finished_at minus the arrival. The refresh rows are
+        polled every 50 ms from a thread of their own.
+        """
+        import threading
+
+        import orjson
+        import requests
+        from django.db import connection
+        from django.db.models import F
+
+        from relationships.models import SLA, ImportBatch, Measurement
+        from scorecards.models import ScorecardRefresh
+
+        sql("DELETE FROM scorecards_scorecardrefresh")
+        today = datetime.now(UTC).date()
+        days = [today - timedelta(days=n) for n in range(today.day)]  # the month so far
+        sla_ids = list(SLA.objects.order_by("pk").values_list("pk", flat=True))
+        bodies = [
+            orjson.dumps({"rows": [
+                {"sla": pk, "period_start": str(days[i % len(days)]),
+                 "period_end": str(days[i % len(days)]), "value": f"{90 + i % 7}.25",
+                 "source": "benchmark"}
+                for pk in sla_ids[:BULK_ROWS_PER_REQUEST]
+            ]})
+            for i in range(FRESHNESS_REQUESTS)
+        ]  # fmt: skip
+        headers = {"Authorization": f"Token {api_token()}", "Content-Type": "application/json"}
+        seen: set[tuple[int, datetime, datetime]] = set()
+        stop = threading.Event()
+
+        def poll():
+            try:
+                while not stop.is_set():
+                    seen.update(
+                        ScorecardRefresh.objects.filter(finished_at__isnull=False).values_list(
+                            "engagement_id", "started_at", "finished_at"
+                        )
+                    )
+                    time.sleep(0.05)
+            finally:
+                connection.close()
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        committed = []
+        started = time.perf_counter()
+        for body in bodies:
+            response = requests.post(
+                f"{HOST}/api/v1/measurements/bulk/", data=body, headers=headers, timeout=300
+            )
+            assert response.status_code == 201, response.text[:500]
+            committed.append(datetime.now(UTC))
+        ingest_s = time.perf_counter() - started
+        engagements = set(SLA.objects.values_list("engagement_id", flat=True))
+
+        def caught_up():
+            rows = ScorecardRefresh.objects.filter(engagement_id__in=engagements)
+            return (
+                rows.count() == len(engagements)
+                and not rows.exclude(refreshed=F("requested"), queued_at__isnull=True).exists()
+            )
+
+        deadline = time.monotonic() + 300
+        while not caught_up():
+            assert time.monotonic() < deadline, "the refreshes did not catch up in 5 minutes"
+            time.sleep(0.2)
+        time.sleep(0.2)
+        stop.set()
+        poller.join()
+        refreshes: dict[int, list[tuple[datetime, datetime]]] = {}
+        for engagement_id, began, finished in seen:
+            refreshes.setdefault(engagement_id, []).append((began, finished))
+        latencies = []
+        for engagement_id in engagements:
+            done = sorted(refreshes.get(engagement_id, []))
+            for moment in committed:
+                finished = next(f for began, f in done if began >= moment)
+                latencies.append((finished - moment).total_seconds())
+        latencies.sort()
+        counts = [len(refreshes.get(pk, [])) for pk in engagements]
+        Measurement.objects.filter(source="benchmark", period_start__gte=days[-1]).delete()
+        ImportBatch.objects.filter(source__startswith="API bulk").delete()
+        return {
+            "fresh_rows": FRESHNESS_REQUESTS * BULK_ROWS_PER_REQUEST,
+            "fresh_rows_per_s": FRESHNESS_REQUESTS * BULK_ROWS_PER_REQUEST / ingest_s,
+            "fresh_ingest_s": ingest_s,
+            "fresh_p50_s": statistics.median(latencies),
+            "fresh_p95_s": statistics.quantiles(latencies, n=20)[-1],
+            "fresh_max_s": latencies[-1],
+            "fresh_recomputes_max": max(counts),
+            "fresh_recomputes_mean": statistics.mean(counts),
+        }
+
     # ------------------------------------------------------------ reads
     def reads(self, seconds: int) -> dict:
         from django.test import Client
+
+        from relationships.models import Engagement
 
         self.run_in_process(self.month)  # the latest scorecards exist
         client = Client()
@@ -441,9 +553,10 @@ class Bench:
         env = {
             "BENCH_TOKEN": api_token(),
             "BENCH_SESSION": client.cookies["sessionid"].value,
+            "BENCH_ENGAGEMENT": str(Engagement.objects.order_by("pk").first().pk),
         }
         figures = {}
-        for target in ("api", "portfolio"):
+        for target in ("api", "portfolio", "engagement"):
             locust(target, env, self.args.warmup_seconds)
             stats = locust(target, env, seconds)
             figures[f"{target}_p50_ms"] = stats["50%"]
@@ -695,6 +808,25 @@ def backtest_rows(f: dict) -> list[str]:
     ]
 
 
+def freshness_rows(f: dict) -> list[str]:
+    from django.conf import settings
+
+    window = settings.SCORECARD_REFRESH_SECONDS
+    allowed = f["fresh_ingest_s"] / window + 1  # one per window, plus one
+    return [
+        f"| freshness: commit → provisional scorecard during bulk ingestion "
+        f"({f['fresh_rows']:,} rows over every engagement, 1 client, "
+        f"{f['fresh_rows_per_s']:,.0f} rows/s; {FRESHNESS_WORKERS} workers), p50 / p95 / max | "
+        f"{f['fresh_p50_s']:.1f} / {f['fresh_p95_s']:.1f} / {f['fresh_max_s']:.1f} s | "
+        f"p95 ≤ {TARGETS['freshness_p95_s']:.0f} s | | "
+        f"{verdict(f['fresh_p95_s'] <= TARGETS['freshness_p95_s'])} |",
+        f"| — refreshes per engagement meanwhile ({window} s window, {f['fresh_ingest_s']:.1f} s "
+        f"of ingestion), max / mean | {f['fresh_recomputes_max']} / "
+        f"{f['fresh_recomputes_mean']:.1f} | ≤ {allowed:.1f} | | "
+        f"{verdict(f['fresh_recomputes_max'] <= allowed)} |",
+    ]
+
+
 def render_backtest(args, commit: str, f: dict, growth=None) -> str:
     return "\n".join(
         [
@@ -765,6 +897,11 @@ def render(args, commit: str, f: dict, growth: list[dict] | None) -> str:
         f"{f['portfolio_p95_ms']:.0f} ms ({f['portfolio_rps']:.0f} req/s, "
         f"{f['portfolio_failures']:.0f} failed) | p95 ≤ {t['portfolio_p95_ms']} ms | | "
         f"{verdict(f['portfolio_p95_ms'] <= t['portfolio_p95_ms'])} |",
+        f"| engagement page p50 / p95 | {f['engagement_p50_ms']:.0f} / "
+        f"{f['engagement_p95_ms']:.0f} ms ({f['engagement_rps']:.0f} req/s, "
+        f"{f['engagement_failures']:.0f} failed) | p95 ≤ {t['engagement_p95_ms']} ms | | "
+        f"{verdict(f['engagement_p95_ms'] <= t['engagement_p95_ms'])} |",
+        *freshness_rows(f),
         *backtest_rows(f),
     ]
     if growth:
