@@ -369,7 +369,7 @@ class ScorecardRefresh(models.Model):
     """An engagement's provisional scorecard kept up with writes to its inputs (PRODUCT.md §12).
 
     `requested` counts the writes that asked for a refresh; `refreshed` is the count the
-    last finished refresh read after. `queued_at` is set while one refresh of the
+    last finished refresh read after (so it read every write counted up to then). `queued_at` is set while one refresh of the
     engagement is queued or running, so a burst of writes queues one (scorecards/refresh.py).
     """
 

@@ -22,7 +22,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.dispatch import receiver
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -113,10 +113,13 @@ def scorecards_refresh(engagement_ids: list[int]) -> None:
         ScorecardRefresh.objects.filter(pk__in=done).update(
             queued_at=None, refreshed=F("requested"), started_at=started, finished_at=finished
         )
-        # Written to meanwhile: still claimed, refreshed once more after the window.
-        ScorecardRefresh.objects.filter(pk__in=again).update(
-            queued_at=finished, started_at=started, finished_at=finished
-        )
+        if again:  # written to meanwhile: still claimed, refreshed once more after the window
+            ScorecardRefresh.objects.filter(pk__in=again).update(
+                queued_at=finished,
+                refreshed=Case(*[When(pk=pk, then=Value(seen[pk])) for pk in again]),
+                started_at=started,
+                finished_at=finished,
+            )
     if again:
         queue(again, countdown=settings.SCORECARD_REFRESH_SECONDS)
 
