@@ -663,6 +663,7 @@ def copy_measurements(rows, *, fk_checks: bool = True) -> float:
     """Seconds to COPY the rows (as an import batch of the bench user) and commit.
 
     Without foreign key checks (a superuser's session_replication_role), for the floor below it.
+    The bench user is the client's manager: the values are recorded by the client side.
     """
     import io
 
@@ -682,13 +683,14 @@ def copy_measurements(rows, *, fk_checks: bool = True) -> float:
         for row in rows:
             writer.writerow(
                 (row["sla"], row["period_start"], row["period_end"], row["value"], row["source"],
-                 user.pk, now, batch.pk)
+                 user.pk, "client", now, batch.pk)
             )  # fmt: skip
         buffer.seek(0)
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
                 "COPY relationships_measurement (sla_id, period_start, period_end, value, source, "
-                "recorded_by_id, recorded_at, import_batch_id) FROM STDIN WITH (FORMAT csv)",
+                "recorded_by_id, recorded_by_side, recorded_at, import_batch_id) "
+                "FROM STDIN WITH (FORMAT csv)",
                 buffer,
             )
     return time.perf_counter() - started
