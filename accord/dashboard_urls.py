@@ -28,6 +28,11 @@ PAGES = [
     ("alerts/<int:pk>/acknowledge/", alerts.alert_acknowledge, "alert-acknowledge"),
     ("engagements/<int:pk>/", engagement.engagement_detail, "engagement-detail"),
     ("engagements/<int:pk>/recompute/", engagement.engagement_recompute, "engagement-recompute"),
+    (
+        "engagements/<int:pk>/provisional/",
+        engagement.engagement_provisional,
+        "engagement-provisional",
+    ),
     ("engagements/<int:pk>/decline/", engagement.engagement_decline, "engagement-decline"),
     (
         "engagements/<int:pk>/scoring/",

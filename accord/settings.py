@@ -58,6 +58,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages and API answers (static files WhiteNoise serves compressed already).
+    # Above every middleware that writes a response's body, so it compresses last; Django's
+    # BREACH mitigation (random bytes in the gzip header, since 4.2) comes with it.
+    "django.middleware.gzip.GZipMiddleware",
     "accord.middleware.ContentSecurityPolicyMiddleware",
     "accord.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,6 +193,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_IMPORTS = ("scorecards.webhooks.outbox",)
 CELERY_TIMEZONE = TIME_ZONE
 SCORECARD_CHUNK_SIZE = env_int("SCORECARD_CHUNK_SIZE", 250, minimum=1)
+# A burst of writes to an engagement refreshes its provisional scorecard at once, then at
+# most once per this many seconds (scorecards/refresh.py).
+SCORECARD_REFRESH_SECONDS = env_int("SCORECARD_REFRESH_SECONDS", 2, minimum=1)
 SCORECARD_SCHEDULE_HOUR = env_int("SCORECARD_SCHEDULE_HOUR", 2, minimum=0)
 SCORECARD_SCHEDULE_MINUTE = env_int("SCORECARD_SCHEDULE_MINUTE", 15, minimum=0)
 CELERY_BEAT_SCHEDULE = {
@@ -196,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.compute_periodic",
         "schedule": crontab(hour=SCORECARD_SCHEDULE_HOUR, minute=SCORECARD_SCHEDULE_MINUTE),
         "options": {"expires": 3600},
+    },
+    "refresh-scorecards": {
+        "task": "scorecards.refresh_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "drain-outbox": {
         "task": "scorecards.drain_outbox",

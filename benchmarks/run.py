@@ -48,11 +48,16 @@ TARGETS = {
     "ingest_vs_copy": 10.0,
     "api_p95_ms": 150,
     "portfolio_p95_ms": 250,
+    "engagement_p95_ms": 250,
+    "freshness_p95_s": 5.0,
     "growth_recompute": 12.0,
     "growth_read": 2.0,
     "backtest_ms": 200,
     "search_ms": 100,
 }
+# Freshness: 10,000-row requests posted back to back while workers refresh (PRODUCT.md §12).
+FRESHNESS_REQUESTS = 20
+FRESHNESS_WORKERS = 2
 # The what-if back-test: how many times it is timed, after one warm-up request.
 BACKTEST_RUNS = 50
 # Search: one word of generate_data's issue titles ("Unplanned outage"), so it matches about
@@ -75,6 +80,11 @@ def main():
         help="only the what-if back-test of one engagement over 12 closed periods",
     )
     parser.add_argument("--search-only", action="store_true", help="only the search of one word")
+    parser.add_argument(
+        "--live-only",
+        action="store_true",
+        help="only the recompute against the floor, ingestion, freshness and the read pages",
+    )
     args = parser.parse_args()
     # Read before the run writes floor_explain.txt, which would mark every record uncommitted.
     commit = git_commit()
@@ -95,12 +105,14 @@ def main():
         growth = None
     elif args.search_only:
         figures = bench.search_only()
+    elif args.live_only:
+        figures = bench.live_only()
         growth = None
     else:
         figures = bench.reference()
         growth = bench.growth() if args.growth else None
     figures["load"] = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
-    renderer = render_backtest if args.backtest_only else render
+    renderer = render_backtest if args.backtest_only else render_live if args.live_only else render
     renderer = render_search if args.search_only else renderer
     report = renderer(args, commit, figures, growth)
     print(report)
@@ -147,9 +159,33 @@ class Bench:
         with gunicorn():
             figures.update(self.ingest())
             progress(figures)
+            with celery_workers(FRESHNESS_WORKERS):
+                figures.update(self.freshness())
+            progress(figures)
             figures.update(self.reads(self.args.read_seconds))
         figures.update(self.backtest())
         figures.update(self.search())
+        return figures
+
+    def live_only(self) -> dict:
+        """The figures of live scorecards (PRODUCT.md §12): the recompute against the floor and
+        its parts, ingestion, freshness during ingestion, and the three read pages."""
+        engagements, slas, days = SIZES[self.args.size]
+        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
+        figures["generate"] = self.generate(engagements, slas, days)
+        self.prepare()
+        figures["floor_s"] = self.floor()
+        figures["recompute_s"], figures["drain_s"], figures["rerun_s"] = self.recompute_in_process()
+        figures.update(self.recompute_parts())
+        figures["queries"] = self.query_counts()
+        progress(figures)
+        with gunicorn():
+            figures.update(self.ingest())
+            progress(figures)
+            with celery_workers(FRESHNESS_WORKERS):
+                figures.update(self.freshness())
+            progress(figures)
+            figures.update(self.reads(self.args.read_seconds))
         return figures
 
     def backtest_only(self) -> dict:
@@ -492,9 +528,114 @@ class Bench:
         sql("VACUUM ANALYZE relationships_measurement")
         return figures
 
+    # ------------------------------------------------------------ freshness
+    def freshness(self) -> dict:
+        """Commit → refreshed provisional scorecard while bulk ingestion runs at full rate.
+
+        One client posts FRESHNESS_REQUESTS requests of 10,000 rows back to back: every SLA
+        of every engagement, one day of the month in progress each (a new value each round,
+        so later rounds are corrections), while FRESHNESS_WORKERS workers refresh. Request
+        i is each engagement's (i+1)-th counted write; a refresh that finished with
+        `refreshed` ≥ i+1 read it (ScorecardRefresh). Its freshness: the first such
+        refresh's finished_at minus the moment the response arrived (just after the commit,
+        so the figure is, if anything, a few milliseconds short). The rows are polled every
+        50 ms from a thread of their own.
+        """
+        import threading
+
+        import orjson
+        import requests
+        from django.db import connection
+        from django.db.models import F
+
+        from relationships.models import SLA, ImportBatch
+        from scorecards.models import ScorecardRefresh
+
+        sql("DELETE FROM scorecards_scorecardrefresh")
+        today = datetime.now(UTC).date()
+        days = [today - timedelta(days=n) for n in range(today.day)]  # the month so far
+        sla_ids = list(SLA.objects.order_by("pk").values_list("pk", flat=True))
+        bodies = [
+            orjson.dumps({"rows": [
+                {"sla": pk, "period_start": str(days[i % len(days)]),
+                 "period_end": str(days[i % len(days)]), "value": f"{90 + i % 7}.25",
+                 "source": "benchmark"}
+                for pk in sla_ids[:BULK_ROWS_PER_REQUEST]
+            ]})
+            for i in range(FRESHNESS_REQUESTS)
+        ]  # fmt: skip
+        headers = {"Authorization": f"Token {api_token()}", "Content-Type": "application/json"}
+        seen: set[tuple[int, int, datetime]] = set()
+        stop = threading.Event()
+
+        def poll():
+            try:
+                while not stop.is_set():
+                    seen.update(
+                        ScorecardRefresh.objects.filter(finished_at__isnull=False).values_list(
+                            "engagement_id", "refreshed", "finished_at"
+                        )
+                    )
+                    time.sleep(0.05)
+            finally:
+                connection.close()
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        committed = []
+        started = time.perf_counter()
+        for body in bodies:
+            response = requests.post(
+                f"{HOST}/api/v1/measurements/bulk/", data=body, headers=headers, timeout=300
+            )
+            assert response.status_code == 201, response.text[:500]
+            committed.append(datetime.now(UTC))
+        ingest_s = time.perf_counter() - started
+        engagements = set(SLA.objects.values_list("engagement_id", flat=True))
+        rows = ScorecardRefresh.objects.filter(engagement_id__in=engagements)
+        deadline = time.monotonic() + 300
+        while (
+            rows.count() < len(engagements)
+            or rows.exclude(refreshed=F("requested"), queued_at__isnull=True).exists()
+        ):
+            assert time.monotonic() < deadline, "the refreshes did not catch up in 5 minutes"
+            time.sleep(0.2)
+        assert set(rows.values_list("requested", flat=True)) == {FRESHNESS_REQUESTS}
+        time.sleep(0.2)
+        stop.set()
+        poller.join()
+        refreshes: dict[int, dict[int, datetime]] = {}  # engagement → refreshed → finished_at
+        finishes: dict[int, set[datetime]] = {}  # engagement → its refreshes' finishes
+        for engagement_id, count, finished in seen:
+            earlier = refreshes.setdefault(engagement_id, {}).get(count, finished)
+            refreshes[engagement_id][count] = min(earlier, finished)
+            finishes.setdefault(engagement_id, set()).add(finished)
+        latencies = []
+        for engagement_id in engagements:
+            done = refreshes[engagement_id]
+            for index, moment in enumerate(committed):
+                finished = min(f for count, f in done.items() if count >= index + 1)
+                latencies.append((finished - moment).total_seconds())
+        latencies.sort()
+        counts = [len(finishes[pk]) for pk in engagements]
+        sql("DELETE FROM relationships_measurement WHERE period_start >= %s", [days[-1]])
+        ImportBatch.objects.filter(source__startswith="API bulk").delete()
+        return {
+            "fresh_rows": FRESHNESS_REQUESTS * BULK_ROWS_PER_REQUEST,
+            "fresh_rows_per_s": FRESHNESS_REQUESTS * BULK_ROWS_PER_REQUEST / ingest_s,
+            "fresh_ingest_s": ingest_s,
+            "fresh_p50_s": statistics.median(latencies),
+            "fresh_p95_s": statistics.quantiles(latencies, n=20)[-1],
+            "fresh_max_s": latencies[-1],
+            "fresh_recomputes_max": max(counts),
+            "fresh_recomputes_mean": statistics.mean(counts),
+        }
+
     # ------------------------------------------------------------ reads
     def reads(self, seconds: int) -> dict:
         from django.test import Client
+
+        from relationships.models import Engagement
 
         self.run_in_process(self.month)  # the latest scorecards exist
         client = Client()
@@ -502,9 +643,10 @@ class Bench:
         env = {
             "BENCH_TOKEN": api_token(),
             "BENCH_SESSION": client.cookies["sessionid"].value,
+            "BENCH_ENGAGEMENT": str(Engagement.objects.order_by("pk").first().pk),
         }
         figures = {}
-        for target in ("api", "portfolio"):
+        for target in ("api", "portfolio", "engagement"):
             locust(target, env, self.args.warmup_seconds)
             stats = locust(target, env, seconds)
             figures[f"{target}_p50_ms"] = stats["50%"]
@@ -580,6 +722,7 @@ def copy_measurements(rows, *, fk_checks: bool = True) -> float:
     """Seconds to COPY the rows (as an import batch of the bench user) and commit.
 
     Without foreign key checks (a superuser's session_replication_role), for the floor below it.
+    The bench user is the client's manager: the values are recorded by the client side.
     """
     import io
 
@@ -599,13 +742,14 @@ def copy_measurements(rows, *, fk_checks: bool = True) -> float:
         for row in rows:
             writer.writerow(
                 (row["sla"], row["period_start"], row["period_end"], row["value"], row["source"],
-                 user.pk, now, batch.pk)
+                 user.pk, "client", now, batch.pk)
             )  # fmt: skip
         buffer.seek(0)
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
                 "COPY relationships_measurement (sla_id, period_start, period_end, value, source, "
-                "recorded_by_id, recorded_at, import_batch_id) FROM STDIN WITH (FORMAT csv)",
+                "recorded_by_id, recorded_by_side, recorded_at, import_batch_id) "
+                "FROM STDIN WITH (FORMAT csv)",
                 buffer,
             )
     return time.perf_counter() - started
@@ -791,6 +935,25 @@ def render_search(args, commit: str, f: dict, growth=None) -> str:
     )
 
 
+def freshness_rows(f: dict) -> list[str]:
+    from django.conf import settings
+
+    window = settings.SCORECARD_REFRESH_SECONDS
+    allowed = f["fresh_ingest_s"] / window + 1  # one per window, plus one
+    return [
+        f"| freshness: commit → provisional scorecard during bulk ingestion "
+        f"({f['fresh_rows']:,} rows over every engagement, 1 client, "
+        f"{f['fresh_rows_per_s']:,.0f} rows/s; {FRESHNESS_WORKERS} workers), p50 / p95 / max | "
+        f"{f['fresh_p50_s']:.1f} / {f['fresh_p95_s']:.1f} / {f['fresh_max_s']:.1f} s | "
+        f"p95 ≤ {TARGETS['freshness_p95_s']:.0f} s | | "
+        f"{verdict(f['fresh_p95_s'] <= TARGETS['freshness_p95_s'])} |",
+        f"| — refreshes per engagement meanwhile ({window} s window, {f['fresh_ingest_s']:.1f} s "
+        f"of ingestion), max / mean | {f['fresh_recomputes_max']} / "
+        f"{f['fresh_recomputes_mean']:.1f} | ≤ {allowed:.1f} | | "
+        f"{verdict(f['fresh_recomputes_max'] <= allowed)} |",
+    ]
+
+
 def render_backtest(args, commit: str, f: dict, growth=None) -> str:
     return "\n".join(
         [
@@ -807,6 +970,62 @@ def render_backtest(args, commit: str, f: dict, growth=None) -> str:
             *backtest_rows(f),
         ]
     )
+
+
+def render_live(args, commit: str, f: dict, growth=None) -> str:
+    t = TARGETS
+    ratio = f["recompute_s"] / f["floor_s"]
+    writes = f["recompute_s"] - f["reads_s"] - f["scoring_s"]
+    ingest = f["ingest_1_rows_per_s"]
+    return "\n".join(
+        [
+            f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · size {args.size} · live scorecards "
+            f"only · commit {commit}",
+            "",
+            f"Machine: {machine()}. Data: {f['size']}, generate_data: {f['generate']}. "
+            f"Month recomputed: {benchmark_month():%Y-%m}. Reads: gunicorn {GUNICORN_WORKERS} "
+            f"sync workers, DEBUG off, {CLIENTS} closed-loop locust clients, no think time, "
+            f"{args.read_seconds} s after {args.warmup_seconds} s warm-up. Queries per request: "
+            f"API {f['queries']['api']}, portfolio {f['queries']['portfolio']}. "
+            f"Load average (1 min): {f['load']}.",
+            "",
+            "| figure | value | target | ratio | verdict |",
+            "| --- | --- | --- | --- | --- |",
+            f"| SQL floor (floor.sql, median of 3) | {f['floor_s']:.2f} s | | | |",
+            f"| recompute, in-process chunks | {f['recompute_s']:.2f} s | ≤ "
+            f"{t['recompute_vs_floor']}× floor | {ratio:.1f}× | "
+            f"{verdict(ratio <= t['recompute_vs_floor'])} |",
+            f"| — its reads: the chunks' engagements and inputs | {f['reads_s']:.2f} s | | "
+            f"{f['reads_s'] / f['floor_s']:.1f}× floor | |",
+            f"| — its scoring and inputs digests (pure Python) | {f['scoring_s']:.2f} s | | | |",
+            f"| — the rest: its writes, alerts, events, bookkeeping | {writes:.2f} s | | "
+            f"{writes / f['floor_s']:.1f}× floor | |",
+            f"| rerun over unchanged inputs | {f['rerun_s']:.2f} s | | "
+            f"{f['rerun_s'] / f['floor_s']:.1f}× floor | |",
+            f"| bulk ingestion over HTTP ({f['ingest_rows']:,} rows, 1 client) | "
+            f"{ingest:,.0f} rows/s | ≥ {t['ingest_rows_per_s']:,} rows/s | | "
+            f"{verdict(ingest >= t['ingest_rows_per_s'])} |",
+            f"| bulk ingestion over HTTP, 2 clients | {f['ingest_2_rows_per_s']:,.0f} rows/s "
+            "| | | |",
+            f"| COPY of the same rows | {f['copy_rows_per_s']:,.0f} rows/s | | | |",
+            *freshness_rows(f),
+            *read_rows(f),
+        ]
+    )
+
+
+def read_rows(f: dict) -> list[str]:
+    return [
+        f"| {label} p50 / p95 | {f[f'{key}_p50_ms']:.0f} / {f[f'{key}_p95_ms']:.0f} ms "
+        f"({f[f'{key}_rps']:.0f} req/s, {f[f'{key}_failures']:.0f} failed) | "
+        f"p95 ≤ {TARGETS[f'{key}_p95_ms']} ms | | "
+        f"{verdict(f[f'{key}_p95_ms'] <= TARGETS[f'{key}_p95_ms'])} |"
+        for key, label in (
+            ("api", "engagement list API"),
+            ("portfolio", "portfolio page"),
+            ("engagement", "engagement page"),
+        )
+    ]
 
 
 def verdict(ok: bool) -> str:
@@ -861,6 +1080,11 @@ def render(args, commit: str, f: dict, growth: list[dict] | None) -> str:
         f"{f['portfolio_p95_ms']:.0f} ms ({f['portfolio_rps']:.0f} req/s, "
         f"{f['portfolio_failures']:.0f} failed) | p95 ≤ {t['portfolio_p95_ms']} ms | | "
         f"{verdict(f['portfolio_p95_ms'] <= t['portfolio_p95_ms'])} |",
+        f"| engagement page p50 / p95 | {f['engagement_p50_ms']:.0f} / "
+        f"{f['engagement_p95_ms']:.0f} ms ({f['engagement_rps']:.0f} req/s, "
+        f"{f['engagement_failures']:.0f} failed) | p95 ≤ {t['engagement_p95_ms']} ms | | "
+        f"{verdict(f['engagement_p95_ms'] <= t['engagement_p95_ms'])} |",
+        *freshness_rows(f),
         *backtest_rows(f),
         *search_rows(f),
     ]

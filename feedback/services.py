@@ -30,6 +30,7 @@ from feedback.models import (
     PulseResponse,
 )
 from relationships.models import Engagement, KeyContact
+from relationships.signals import engagement_inputs_changed
 
 # Clocks of browsers and integrations drift a little; beyond this a time is "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -97,6 +98,11 @@ def _require_owner_side(*, user, item: ActionItem) -> None:
 def _require_open(item: ActionItem) -> None:
     if not item.is_open:
         raise ValidationError({"status": "This action item is already completed or cancelled."})
+
+
+def _inputs_changed(record) -> None:
+    """The record is one the engagement's scorecard reads: ask for its refresh (on commit)."""
+    engagement_inputs_changed.send(sender=type(record), engagement_ids=[record.engagement_id])
 
 
 def local_dates_refresh(sender, *, engagement: Engagement, **kwargs) -> None:
@@ -173,6 +179,7 @@ def checkin_log(
         # Raised inside the atomic block, so the check-in saved above is rolled back.
         raise ValidationError(item_errors)
     ActionItem.objects.bulk_create(items)
+    _inputs_changed(checkin)
     return checkin
 
 
@@ -237,6 +244,7 @@ def issue_raise(
         errors,
     )
     issue.save()
+    _inputs_changed(issue)
     return issue
 
 
@@ -254,6 +262,7 @@ def issue_resolve(*, issue: Issue, user, resolved_at: datetime | None = None) ->
         issue.resolved_at = None  # leave the caller's object as it is stored
         raise
     issue.save(update_fields=["resolved_at"])
+    _inputs_changed(issue)
     return issue
 
 
@@ -262,6 +271,7 @@ def review_create(*, issue: Issue, user, summary: str = "") -> ContributionRevie
     issue.engagement.access_for(user).require("write")
     review = _validated(ContributionReview(issue=issue, summary=summary, created_by=user))
     review.save()
+    _inputs_changed(issue)
     return review
 
 
@@ -296,6 +306,7 @@ def action_item_add(
         errors,
     )
     item.save()
+    _inputs_changed(item)
     return item
 
 
@@ -312,6 +323,7 @@ def action_item_complete(
         raise ValidationError(errors)
     item.completed_at = completed_at
     item.save(update_fields=["completed_at", "completed_on"])
+    _inputs_changed(item)
     return item
 
 
@@ -320,6 +332,7 @@ def action_item_cancel(*, item: ActionItem, user) -> ActionItem:
     _require_open(item)
     item.cancelled = True
     item.save(update_fields=["cancelled"])
+    _inputs_changed(item)
     return item
 
 
@@ -403,4 +416,5 @@ def pulse_submit(
         )
     )
     response.save()
+    _inputs_changed(response)
     return response

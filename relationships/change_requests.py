@@ -29,7 +29,7 @@ from relationships.models import (
     SharedGoal,
 )
 from relationships.people import person_name
-from relationships.signals import terms_event
+from relationships.signals import engagement_inputs_changed, terms_event
 
 Subject = ChangeRequest.Subject
 Status = ChangeRequest.Status
@@ -164,6 +164,10 @@ def _save(subject: str, candidate: models.Model, user, changed: list[str]) -> mo
         candidate.save(update_fields=changed)
     else:
         candidate.save()
+    engagement_inputs_changed.send(
+        sender=type(candidate),
+        engagement_ids=[candidate.pk if subject == Subject.ENGAGEMENT else candidate.engagement_id],
+    )
     return candidate
 
 

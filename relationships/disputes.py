@@ -19,7 +19,7 @@ from relationships.models import (
     other_side,
 )
 from relationships.periods import Period
-from relationships.signals import terms_event
+from relationships.signals import engagement_inputs_changed, terms_event
 
 REASON_MAX = 2000
 
@@ -90,6 +90,10 @@ def measurement_dispute(
                 reason=reason,
                 corrected_value=corrected_value,
             )
+            # An open dispute is counted in the period's scorecard.
+            engagement_inputs_changed.send(
+                sender=MeasurementDispute, engagement_ids=[sla.engagement_id]
+            )
             terms_event.send(
                 sender=MeasurementDispute,
                 engagement=sla.engagement,
@@ -143,6 +147,9 @@ def measurement_dispute_withdraw(*, dispute: MeasurementDispute, user) -> Measur
         dispute.resolved_by = user
         dispute.resolved_at = timezone.now()
         dispute.save(update_fields=["status", "resolved_by", "resolved_at"])
+        engagement_inputs_changed.send(
+            sender=MeasurementDispute, engagement_ids=[dispute.sla.engagement_id]
+        )
     return dispute
 
 

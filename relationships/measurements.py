@@ -22,6 +22,7 @@ from relationships.models import (
     MeasurementDispute,
     acting_side,
 )
+from relationships.signals import engagement_inputs_changed
 
 MAX_VALUE = Decimal("1e12")
 MAX_BULK_ROWS = 10_000
@@ -69,13 +70,19 @@ def writable_sla_sides(*, actor, sla_ids: Collection[int]) -> dict[int, str]:
     """The SLAs among sla_ids the actor may record values for (any SLA of an engagement
     they write to, whichever side owns it), each with the side the actor records for;
     in one query."""
-    return dict(
-        SLA.objects.filter(
+    return {pk: side for pk, (side, _) in _writable_slas(actor, sla_ids).items()}
+
+
+def _writable_slas(actor, sla_ids: Collection[int]) -> dict[int, tuple[str, int]]:
+    """writable_sla_sides with each SLA's engagement: (side, engagement id) by SLA id."""
+    return {
+        pk: (side, engagement_id)
+        for pk, side, engagement_id in SLA.objects.filter(
             _sla_among(sla_ids), engagement__in=Engagement.objects.writable_by(actor)
         )
         .order_by()  # SLA's default ordering would sort 10,000 rows for nothing
-        .values_list("pk", acting_side(actor, "engagement"))
-    )
+        .values_list("pk", acting_side(actor, "engagement"), "engagement_id")
+    }
 
 
 def _sla_among(sla_ids: Collection[int]) -> Q:
@@ -138,7 +145,8 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             ]
         seen.setdefault(key, index)
     sla_ids = {row.sla_id for row in rows}
-    writable = writable_sla_sides(actor=actor, sla_ids=sla_ids)
+    writable_slas = _writable_slas(actor, sla_ids)
+    writable = {pk: side for pk, (side, _) in writable_slas.items()}
     unwritable = sla_ids - writable.keys()
     if (
         unwritable
@@ -184,6 +192,11 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
         batch.corrected_count = result.corrected
         batch.unchanged_count = result.unchanged
         batch.save(update_fields=["created_count", "corrected_count", "unchanged_count"])
+        if result.created or result.corrected:
+            engagement_inputs_changed.send(
+                sender=Measurement,
+                engagement_ids={engagement_id for _, engagement_id in writable_slas.values()},
+            )
     return result
 
 

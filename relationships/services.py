@@ -30,6 +30,7 @@ from relationships.models import (
     Side,
 )
 from relationships.people import person_name
+from relationships.signals import engagement_inputs_changed
 
 
 # ---------------------------------------------------------------- organisations
@@ -481,6 +482,7 @@ def key_contact_change(
         previous.end_date = start_date - timedelta(days=1)
         previous.save(update_fields=["end_date"])
     contact.save()
+    engagement_inputs_changed.send(sender=KeyContact, engagement_ids=[engagement.pk])
     return contact
 
 
@@ -495,4 +497,5 @@ def goal_progress_report(
     progress = GoalProgress(goal=goal, date=date, percent=percent, note=note.strip(), reporter=user)
     progress.full_clean()
     progress.save()
+    engagement_inputs_changed.send(sender=GoalProgress, engagement_ids=[goal.engagement_id])
     return progress

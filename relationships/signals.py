@@ -17,3 +17,12 @@ from django.dispatch import Signal
 #   subject: the payload's subject key, e.g. "change_request", "dispute"
 #   fields: JSON-able values describing the subject (ids, sides, values as text, dates ISO)
 terms_event = Signal()
+
+# A write changed what an engagement's scorecard is computed from (PRODUCT.md §12): values,
+# check-ins, issues, action items, contribution reviews, goals and their progress, survey
+# answers, contacts, terms applied. Sent inside the write's transaction by the service that
+# wrote; a listener acts once it commits (the scorecards app refreshes the provisional
+# scorecard), so a write that rolls back asks for nothing.
+#   sender: the model class written
+#   engagement_ids: the engagements whose inputs changed
+engagement_inputs_changed = Signal()

@@ -14,7 +14,7 @@ from dataclasses import astuple, dataclass
 from datetime import date
 
 import orjson
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.fields import DateField
 from django.utils import timezone
@@ -27,6 +27,7 @@ from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
 from relationships.terms_in_force import SlaTerms, scoring_configs_in_force, sla_terms_in_force
 from scorecards import events, latest, scoring
+from scorecards.fields import dumps
 from scorecards.inputs import (
     ContactInput,
     EngagementInputs,
@@ -421,6 +422,63 @@ def compute_chunk(
         return writer.save()
 
 
+# PostgreSQL array types of the columns _upsert writes; the other columns are numeric.
+_ARRAY_TYPES = {
+    "engagement_id": "bigint",
+    "period_kind": "varchar",
+    "period_start": "date",
+    "period_end": "date",
+    "as_of": "date",
+    "band": "varchar",
+    "status": "varchar",
+    "explanation": "text",
+    "previous_band": "varchar",
+    "model_version": "integer",
+    "config": "jsonb",
+    "inputs_digest": "varchar",
+    "computed_at": "timestamptz",
+}
+_JSON_COLUMNS = ("explanation", "config")
+
+
+def _upsert(scorecards: list[Scorecard]) -> None:
+    """Insert or update the chunk's scorecards in one statement, and set their ids.
+
+    PostgreSQL: one array per column (INSERT ... SELECT FROM unnest), so neither Django nor
+    the server handles 25 parameters per row (figures: benchmarks/RESULTS.md); elsewhere
+    bulk_create's upsert, the same rows.
+    """
+    if not scorecards:
+        return
+    if connection.vendor != "postgresql":
+        Scorecard.objects.bulk_create(
+            scorecards,
+            update_conflicts=True,
+            unique_fields=["engagement", "period_kind", "period_start"],
+            update_fields=list(WRITTEN_FIELDS),
+        )
+        return
+    columns = ("engagement_id", "period_kind", "period_start", *WRITTEN_FIELDS)
+    arrays = [
+        [dumps(getattr(s, name)) if name in _JSON_COLUMNS else getattr(s, name) for s in scorecards]
+        for name in columns
+    ]
+    casts = ", ".join(f"%s::{_ARRAY_TYPES.get(name, 'numeric')}[]" for name in columns)
+    table = connection.ops.quote_name(Scorecard._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
+            "ON CONFLICT (engagement_id, period_kind, period_start) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in WRITTEN_FIELDS)
+            + " RETURNING engagement_id, id",
+            arrays,
+        )
+        ids = dict(cursor.fetchall())
+    for scorecard in scorecards:
+        scorecard.pk = ids[scorecard.engagement_id]
+        scorecard._state.adding = False
+
+
 class _ChunkWriter:
     """Collects one chunk's scorecards and alerts, then writes them in a fixed number of queries."""
 
@@ -480,12 +538,7 @@ class _ChunkWriter:
             Scorecard.objects.filter(pk__in=self.frozen_changed).update(
                 changed_since_signoff_at=self.now
             )
-        Scorecard.objects.bulk_create(
-            self.scorecards,
-            update_conflicts=True,
-            unique_fields=["engagement", "period_kind", "period_start"],
-            update_fields=list(WRITTEN_FIELDS),
-        )
+        _upsert(self.scorecards)
         latest.refresh([s.engagement_id for s in self.scorecards], self.period.kind)
         changed = [s for s in self.scorecards if s.engagement_id in self.changed_values]
         stale_ids = [

@@ -365,6 +365,28 @@ class ScorecardRunChunk(models.Model):
         return f"Chunk #{self.pk} of {self.run} ({self.status})"
 
 
+class ScorecardRefresh(models.Model):
+    """An engagement's provisional scorecard kept up with writes to its inputs (PRODUCT.md §12).
+
+    `requested` counts the writes that asked for a refresh; `refreshed` is the count the
+    last finished refresh read after (so it read every write counted up to then). `queued_at` is set while one refresh of the
+    engagement is queued or running, so a burst of writes queues one (scorecards/refresh.py).
+    """
+
+    engagement = models.OneToOneField(
+        Engagement, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    requested = models.PositiveBigIntegerField(default=0)
+    refreshed = models.PositiveBigIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The last finished refresh: when it began reading the inputs, and when it committed.
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Refresh of engagement #{self.engagement_id} ({self.requested} asked)"
+
+
 class WebhookSubscription(models.Model):
     class Format(models.TextChoices):
         JSON = "json", "JSON"

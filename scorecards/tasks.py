@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from scorecards import runs
+from scorecards import refresh, runs
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -50,3 +50,22 @@ def compute_period_task(run_id: int) -> None:
 def compute_periodic_task() -> list[int]:
     """Queue the current and previous period of every active engagement, and fill gaps."""
     return [run.pk for run in runs.queue_periodic_runs(today=timezone.localdate())]
+
+
+@shared_task(
+    name="scorecards.refresh_scorecards",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    max_retries=3,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def refresh_scorecards_task(engagement_ids: list[int]) -> None:
+    """Bring the provisional scorecards of engagements written to up to date (PRODUCT.md §12)."""
+    refresh.scorecards_refresh(engagement_ids)
+
+
+@shared_task(name="scorecards.refresh_pending")
+def refresh_pending_task() -> int:
+    """Queue the refreshes a broker outage (or a lost message) left unsent."""
+    return refresh.refresh_pending()

@@ -1,14 +1,15 @@
 """The engagement page, and what its buttons post: review, recompute, run status, scoring."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Prefetch, Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
@@ -34,12 +35,15 @@ from relationships.tenancy import engagement_with_access
 from relationships.terms_pages import TermsFormView, may_change_terms
 from scorecards import services
 from scorecards.forms import REVIEW_FORM_IDS, ReviewForm, ScoringConfigForm, weight_field
-from scorecards.models import Scorecard, ScorecardReview, ScorecardRun
+from scorecards.models import Scorecard, ScorecardRefresh, ScorecardReview, ScorecardRun
 from scorecards.scoring import goal_actual, goal_expected
 from scorecards.selectors import dimensions_of, reviews_by_side, score_history, scorecard_history
 from scorecards.views.agreement import agreement_form, agreement_section
 
 RECENT = 10
+# A provisional scorecard brought up to date less than this long ago was "updated just now".
+JUST_NOW = timedelta(minutes=1)
+NO_PROVISIONAL = '"none"'  # the ETag of the provisional paragraph while there is none
 DECLINE_FORM_IDS = "decline_%s"
 
 
@@ -123,12 +127,6 @@ def _render_engagement(
         )
         .first()
     )
-    provisional = (
-        scorecard_history(engagement)
-        .filter(status=Scorecard.Status.PROVISIONAL)
-        .filter(period_start__gt=scorecard.period_start if scorecard else date.min)
-        .first()
-    )
     contacts = KeyContact.objects.filter(engagement=engagement).order_by("role", "-start_date")
     open_issues = (
         engagement.issues.filter(resolved_at__isnull=True)
@@ -191,9 +189,7 @@ def _render_engagement(
         "period": period,
         "today": today,
         "scorecard": scorecard,
-        "provisional": provisional,
-        "so_far": _difference(provisional, scorecard),
-        "provisional_closes": provisional and engagement.period_closed_from(provisional.period),
+        **provisional_section(engagement, scorecard),
         "dimensions": dimensions_of(scorecard) if scorecard else [],
         "sides": sides,
         "history_rows": history,
@@ -249,6 +245,56 @@ def governance_context(engagement: Engagement, today: date) -> dict:
             for side, label in Side.choices
         ],
     }
+
+
+def provisional_section(engagement: Engagement, headline: Scorecard | None) -> dict:
+    """The provisional scorecard beside the headline (newer than it), and when it was last
+    brought up to date: computed, or found current by a refresh after a write (PRODUCT.md §12)."""
+    provisional = (
+        scorecard_history(engagement)
+        .filter(status=Scorecard.Status.PROVISIONAL)
+        .filter(period_start__gt=headline.period_start if headline else date.min)
+        .first()
+    )
+    if provisional is None:
+        return {"provisional": None, "provisional_version": NO_PROVISIONAL}
+    refreshed = (
+        ScorecardRefresh.objects.filter(engagement=engagement, finished_at__isnull=False)
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    updated = max(provisional.computed_at, refreshed or provisional.computed_at)
+    return {
+        "provisional": provisional,
+        "so_far": _difference(provisional, headline),
+        "provisional_closes": engagement.period_closed_from(provisional.period),
+        "provisional_updated": updated,
+        "provisional_just_now": timezone.now() - updated < JUST_NOW,
+        "provisional_version": f'"{provisional.pk}-{updated.timestamp()}"',
+    }
+
+
+@login_required
+@require_GET
+def engagement_provisional(request, pk):
+    """The provisional scorecard's paragraph, which the engagement page polls to follow
+    refreshes without a reload; 304 while it is the version the page has (its ETag)."""
+    engagement, _ = _engagement(request.user, pk)
+    headline = scorecard_history(engagement).filter(status=Scorecard.Status.FINAL).first()
+    section = provisional_section(engagement, headline)
+    version = section["provisional_version"]
+    if version in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = render(
+            request,
+            "dashboard/_provisional.html",
+            {"engagement": engagement, "scorecard": headline, **section},
+        )
+    response["ETag"] = version
+    # The poll must reach the server each time: the browser keeps it only to revalidate.
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def run_to_show(request, engagement: Engagement) -> ScorecardRun | None:

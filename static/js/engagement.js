@@ -1,4 +1,5 @@
-// Engagement and period pages: draw the score chart and follow a queued recompute.
+// Engagement and period pages: draw the score chart, follow a queued recompute, and follow
+// the provisional scorecard as writes refresh it (PRODUCT.md §12).
 // Progressive enhancement: without JavaScript the table and a reload show the same.
 (function () {
   "use strict";
@@ -71,6 +72,41 @@
     poll();
   }
 
+  // Says how long ago a <time datetime> was, as the server words it ("just now", "5 minutes ago").
+  function showAge(time) {
+    if (!time) return;
+    var seconds = (Date.now() - Date.parse(time.getAttribute("datetime"))) / 1000;
+    if (isNaN(seconds)) return;
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 1) time.textContent = "just now";
+    else if (minutes < 60) time.textContent = minutes === 1 ? "1 minute ago" : minutes + " minutes ago";
+  }
+
+  // Polls the provisional paragraph (304 while unchanged, by its ETag) and swaps it in when a
+  // refresh changed it; only while the page is visible.
+  function followProvisional() {
+    var live = document.getElementById("provisional-live");
+    if (!live || !live.dataset.url) return;
+    var version = live.dataset.version;
+    var poll = function () {
+      if (document.hidden) { window.setTimeout(poll, 5000); return; }
+      fetch(live.dataset.url, { headers: { "If-None-Match": version }, credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (response.status !== 200) return null;
+          version = response.headers.get("ETag") || version;
+          return response.text();
+        })
+        .then(function (html) { if (html !== null) live.innerHTML = html; })
+        .catch(function () { /* the next poll tries again */ })
+        .then(function () {
+          showAge(live.querySelector("time"));
+          window.setTimeout(poll, 5000);
+        });
+    };
+    window.setTimeout(poll, 5000);
+  }
+
   drawChart();
   followRun();
+  followProvisional();
 })();

@@ -3,7 +3,8 @@
 The processes run on the test database and on a redis-server of the test's own (no other
 test's unacknowledged messages come back there), with a 5-second visibility timeout. Faults
 come from FAULTY_CELERY: the processes wrap the scoring model so that, per engagement, it
-logs progress, works slowly, raises or kills its own process, as the environment names.
+logs progress, works slowly, waits for a file, raises or kills its own process, as the
+environment names.
 The `broker` and `fleet` fixtures are in conftest.py.
 """
 
@@ -61,6 +62,10 @@ def faulty_score(inputs, *args, **kwargs):
     if engagement in ids("FAULTS_DB_ERROR_ON"):
         raise OperationalError(f"engagement {engagement}: database connection lost")
     time.sleep(float(os.environ.get("FAULTS_SLOW_SECONDS", "0")))
+    # Held mid-computation until the test creates this file (writes made meanwhile).
+    hold = os.environ.get("FAULTS_HOLD_UNTIL")
+    while hold and not os.path.exists(hold):
+        time.sleep(0.1)
     return score_engagement(inputs, *args, **kwargs)
 
 scoring.score_engagement = faulty_score

@@ -243,6 +243,11 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
     ),
+    # The provisional scorecard's paragraph, which the engagement page polls.
+    "engagement-provisional": (
+        "engagement",
+        {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
     "engagement-period": (
         "period",
         {"GET": "login 404 200 200 200 200", "POST": "login 405 405 405 405 405"},

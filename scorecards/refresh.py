@@ -1,0 +1,155 @@
+"""Provisional scorecards that follow writes to their inputs (PRODUCT.md §12).
+
+A service that writes an engagement's inputs sends
+`relationships.signals.engagement_inputs_changed`. Once the write commits,
+`refresh_request` counts it on the engagement's ScorecardRefresh row and, in the same
+statement, claims the row unless a refresh is queued already; it queues one refresh for
+the rows it claimed. The refresh (`scorecards.refresh_scorecards`) computes the periods
+not yet closed through `compute_chunk`, the periodic run's own code, then releases the
+rows no write counted on meanwhile; the others are queued again REFRESH_SECONDS later.
+So a burst of writes causes one recompute per engagement at once, then at most one per
+window, and the last write is always read.
+
+Nothing here raises into a write: with the broker down the claim is released, the write
+stays counted, and `refresh_pending` (a beat task, every minute) queues what was counted
+but not refreshed; the nightly periodic run recomputes the period in progress anyway.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
+from django.dispatch import receiver
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from relationships.models import Engagement
+from relationships.periods import CLOSED
+from relationships.signals import engagement_inputs_changed
+from scorecards.compute import compute_chunk
+from scorecards.models import ScorecardRefresh
+
+logger = logging.getLogger(__name__)
+
+# A refresh queued this long ago and not finished was lost (a message gone with its broker):
+# the next write, or refresh_pending, queues it again.
+STALE_AFTER = timedelta(minutes=10)
+
+
+@receiver(engagement_inputs_changed, dispatch_uid="scorecards.refresh_on_write")
+def inputs_changed(sender, *, engagement_ids, **kwargs) -> None:
+    ids = sorted(set(engagement_ids))
+    if ids:
+        # robust: a failure here is logged; the write it follows has committed already.
+        transaction.on_commit(partial(refresh_request, ids), robust=True)
+
+
+def refresh_request(engagement_ids: list[int]) -> None:
+    """Count a committed write on each engagement; queue a refresh of those with none queued."""
+    now, stale = _moments()
+    table = connection.ops.quote_name(ScorecardRefresh._meta.db_table)
+    # One statement: counts the write, and claims the row (queued_at = now) unless a refresh
+    # is queued already. Sorted ids: concurrent writers lock the rows in one order.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (engagement_id, requested, refreshed, queued_at) VALUES "
+            + ", ".join(["(%s, 1, 0, %s)"] * len(engagement_ids))
+            + f" ON CONFLICT (engagement_id) DO UPDATE SET requested = {table}.requested + 1, "
+            f"queued_at = CASE WHEN {table}.queued_at IS NULL OR {table}.queued_at < %s "
+            f"THEN excluded.queued_at ELSE {table}.queued_at END "
+            "RETURNING engagement_id, queued_at = %s",
+            [value for pk in engagement_ids for value in (pk, now)] + [stale, now],
+        )
+        claimed = sorted(pk for pk, ours in cursor.fetchall() if ours)
+    queue(claimed)
+
+
+def _moments():
+    """Now, and the moment before which a queued refresh counts as lost, as SQL parameters."""
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    return adapt(now), adapt(now - STALE_AFTER)
+
+
+def queue(engagement_ids: list[int], *, countdown: float | None = None) -> None:
+    """Send the refresh of claimed rows, in messages of SCORECARD_CHUNK_SIZE engagements; if
+    the broker is unreachable, release the claims (a later write or refresh_pending sends)."""
+    from scorecards.tasks import refresh_scorecards_task  # the tasks module wraps this one
+
+    size = settings.SCORECARD_CHUNK_SIZE
+    for start in range(0, len(engagement_ids), size):
+        ids = engagement_ids[start : start + size]
+        try:
+            refresh_scorecards_task.apply_async(args=[ids], countdown=countdown, retry=False)
+        except (KombuOperationalError, OSError) as exc:
+            logger.warning("Could not queue the refresh of engagements %s: %s", ids, exc)
+            ScorecardRefresh.objects.filter(pk__in=ids).update(queued_at=None)
+
+
+def scorecards_refresh(engagement_ids: list[int]) -> None:
+    """Recompute the engagements' periods not closed yet, then release their rows, or queue
+    them again if a write was counted meanwhile. Safe to run twice."""
+    seen = dict(
+        ScorecardRefresh.objects.filter(pk__in=engagement_ids).values_list("pk", "requested")
+    )
+    started = timezone.now()  # every write counted in `seen` committed before this
+    for (kind, period_start), ids in open_periods(seen).items():
+        for start in range(0, len(ids), settings.SCORECARD_CHUNK_SIZE):
+            compute_chunk(ids[start : start + settings.SCORECARD_CHUNK_SIZE], kind, period_start)
+    with transaction.atomic():
+        counted = dict(
+            ScorecardRefresh.objects.select_for_update()
+            .filter(pk__in=list(seen))
+            .order_by("pk")
+            .values_list("pk", "requested")
+        )
+        finished = timezone.now()
+        done = [pk for pk, requested in counted.items() if requested == seen[pk]]
+        again = [pk for pk in counted if pk not in done]
+        ScorecardRefresh.objects.filter(pk__in=done).update(
+            queued_at=None, refreshed=F("requested"), started_at=started, finished_at=finished
+        )
+        if again:  # written to meanwhile: still claimed, refreshed once more after the window
+            ScorecardRefresh.objects.filter(pk__in=again).update(
+                queued_at=finished,
+                refreshed=Case(*[When(pk=pk, then=Value(seen[pk])) for pk in again]),
+                started_at=started,
+                finished_at=finished,
+            )
+    if again:
+        queue(again, countdown=settings.SCORECARD_REFRESH_SECONDS)
+
+
+def open_periods(engagement_ids) -> dict[tuple[str, date], list[int]]:
+    """(period kind, start) → the active engagements among these whose period it is and is
+    not closed: the one in progress, and the one before while it is closing (PRODUCT.md §6)."""
+    periods = defaultdict(list)
+    engagements = Engagement.objects.filter(
+        pk__in=list(engagement_ids), status=Engagement.Status.ACTIVE
+    ).order_by("pk")
+    for engagement in engagements:
+        today = engagement.today()
+        current = engagement.current_period(today)
+        for period in (current.previous(), current):
+            if engagement.period_state(period, today) != CLOSED:
+                periods[(period.kind, period.start)].append(engagement.pk)
+    return dict(periods)
+
+
+def refresh_pending() -> int:
+    """Queue a refresh of every engagement with writes counted but not refreshed and no
+    refresh queued (or one queued so long ago it was lost); the number queued."""
+    table = connection.ops.quote_name(ScorecardRefresh._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET queued_at = %s WHERE requested > refreshed "
+            "AND (queued_at IS NULL OR queued_at < %s) RETURNING engagement_id",
+            list(_moments()),
+        )
+        claimed = sorted(pk for (pk,) in cursor.fetchall())
+    queue(claimed)
+    return len(claimed)
