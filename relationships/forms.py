@@ -188,43 +188,28 @@ class TimeInput(forms.TimeInput):
 
 
 class WorkingHoursForm(EngagementForm):
-    """Where and when a key contact works: their zone (the engagement's unless given) and
-    working day, which the check-in planner keeps to."""
+    """Where and when a key contact works: their zone and working day, which the check-in
+    planner keeps to."""
 
     time_zone = forms.CharField(
         max_length=64,
-        required=False,
         validators=[validate_time_zone],
         label="Time zone",
-        help_text="Where the contact works, e.g. Asia/Kolkata; empty: the engagement's.",
+        help_text="Where the contact works, e.g. Asia/Kolkata.",
     )
     work_starts = forms.TimeField(
-        widget=TimeInput,
-        required=False,
-        initial=KEY_CONTACT_WORK_STARTS,
-        label="Working day starts",
-        help_text="Local time; empty: 09:00.",
+        widget=TimeInput, initial=KEY_CONTACT_WORK_STARTS, label="Working day starts"
     )
     work_ends = forms.TimeField(
         widget=TimeInput,
-        required=False,
         initial=KEY_CONTACT_WORK_ENDS,
         label="Working day ends",
-        help_text="Local time, after the start; empty: 17:00.",
+        help_text="Local time, after the start.",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].initial = self.engagement.time_zone
-
-    def clean_time_zone(self):
-        return self.cleaned_data["time_zone"].strip() or self.engagement.time_zone
-
-    def clean_work_starts(self):
-        return self.cleaned_data["work_starts"] or KEY_CONTACT_WORK_STARTS
-
-    def clean_work_ends(self):
-        return self.cleaned_data["work_ends"] or KEY_CONTACT_WORK_ENDS
 
 
 class KeyContactChangeForm(WorkingHoursForm):
@@ -244,6 +229,16 @@ class KeyContactChangeForm(WorkingHoursForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["start_date"].initial = self.engagement.today()
+        # Optional for a new contact: the engagement's zone and a nine-to-five day.
+        for name in ("time_zone", "work_starts", "work_ends"):
+            self.fields[name].required = False
+        self.fields["time_zone"].help_text += " Empty: the engagement's."
+
+    def clean_work_starts(self):
+        return self.cleaned_data["work_starts"] or KEY_CONTACT_WORK_STARTS
+
+    def clean_work_ends(self):
+        return self.cleaned_data["work_ends"] or KEY_CONTACT_WORK_ENDS
 
 
 class EngagementProposeForm(AccordForm):

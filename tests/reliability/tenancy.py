@@ -460,7 +460,13 @@ def api_bodies(w) -> dict:
             "name": "Dana Lee",
             "start_date": "2026-02-01",
         },
-        "PUT /api/v1/contacts/{id}/": {"name": "Dana Lee", "email": "dana@example.com"},
+        "PUT /api/v1/contacts/{id}/": {
+            "name": "Dana Lee",
+            "email": "dana@example.com",
+            "time_zone": "Asia/Kolkata",
+            "work_starts": "10:00",
+            "work_ends": "18:00",
+        },
         "PATCH /api/v1/contacts/{id}/": {"name": "Dana Lee"},
         "POST /api/v1/engagements/": {
             "organization": w["organizations"].pk,
