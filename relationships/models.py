@@ -640,8 +640,12 @@ class KeyContact(EngagementScoped):
     # Where and when the contact works, for planning check-ins (feedback.checkin_planner).
     # A contact saved without a zone takes the engagement's.
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
-    work_starts = models.TimeField(default=KEY_CONTACT_WORK_STARTS, help_text="Local time the working day starts.")
-    work_ends = models.TimeField(default=KEY_CONTACT_WORK_ENDS, help_text="Local time the working day ends.")
+    work_starts = models.TimeField(
+        default=KEY_CONTACT_WORK_STARTS, blank=True, help_text="Local time the working day starts."
+    )
+    work_ends = models.TimeField(
+        default=KEY_CONTACT_WORK_ENDS, blank=True, help_text="Local time the working day ends."
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -31,12 +31,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalkeycontact',
             name='work_ends',
-            field=models.TimeField(default=datetime.time(17, 0), help_text='Local time the working day ends.'),
+            field=models.TimeField(blank=True, default=datetime.time(17, 0), help_text='Local time the working day ends.'),
         ),
         migrations.AddField(
             model_name='historicalkeycontact',
             name='work_starts',
-            field=models.TimeField(default=datetime.time(9, 0), help_text='Local time the working day starts.'),
+            field=models.TimeField(blank=True, default=datetime.time(9, 0), help_text='Local time the working day starts.'),
         ),
         migrations.AddField(
             model_name='keycontact',
@@ -46,12 +46,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='keycontact',
             name='work_ends',
-            field=models.TimeField(default=datetime.time(17, 0), help_text='Local time the working day ends.'),
+            field=models.TimeField(blank=True, default=datetime.time(17, 0), help_text='Local time the working day ends.'),
         ),
         migrations.AddField(
             model_name='keycontact',
             name='work_starts',
-            field=models.TimeField(default=datetime.time(9, 0), help_text='Local time the working day starts.'),
+            field=models.TimeField(blank=True, default=datetime.time(9, 0), help_text='Local time the working day starts.'),
         ),
         migrations.AddConstraint(
             model_name='keycontact',
