@@ -9,7 +9,7 @@ from relationships.views import GoalProgressCreateView
 
 # Pages about one engagement: (path below engagements/<pk>/, view, name).
 ENGAGEMENT_PAGES = [
-    ("checkins/new/", feedback.checkin_create, "checkin-create"),
+    ("checkins/new/", feedback.CheckInCreateView.as_view(), "checkin-create"),
     ("feedback/new/", feedback.feedback_create, "feedback-create"),
     ("issues/new/", feedback.issue_create, "issue-create"),
     ("action-items/new/", feedback.ActionItemCreateView.as_view(), "action-item-create"),
@@ -17,6 +17,12 @@ ENGAGEMENT_PAGES = [
     ("measurements/new/", relationships.MeasurementCreateView.as_view(), "measurement-create"),
     ("measurements/upload/", relationships.MeasurementUploadView.as_view(), "measurement-upload"),
     ("contacts/change/", relationships.KeyContactChangeView.as_view(), "key-contact-change"),
+    (
+        "contacts/<int:contact_pk>/hours/",
+        relationships.KeyContactHoursView.as_view(),
+        "key-contact-hours",
+    ),
+    ("checkins/plan/", feedback.CheckInPlanView.as_view(), "checkin-plan"),
     ("archive/", relationships.engagement_archive, "engagement-archive"),
     ("accept/", relationships.engagement_accept, "engagement-accept"),
     # The terms: applied on a proposal of the user's side, else a change request.

@@ -4,7 +4,15 @@ from django.urls import path
 from accord.auth import PasswordChangeView, SignInForm
 from overview import views as overview
 from packs import views as packs
-from scorecards.views import alerts, engagement, exports, period, portfolio, what_if
+from scorecards.views import (
+    alerts,
+    engagement,
+    exports,
+    integrations,
+    period,
+    portfolio,
+    what_if,
+)
 
 # Django's account pages: (path below accounts/, view, name).
 ACCOUNT_PAGES = [
@@ -45,6 +53,22 @@ PAGES = [
         "scorecard-review",
     ),
     ("engagements/<int:pk>/what-if/", what_if.what_if, "what-if"),
+    # Slack and Teams channels of the engagement (its admins).
+    (
+        "engagements/<int:pk>/integrations/",
+        integrations.engagement_integrations,
+        "engagement-integrations",
+    ),
+    (
+        "engagements/<int:pk>/integrations/<int:webhook_pk>/test/",
+        integrations.channel_test,
+        "engagement-integration-test",
+    ),
+    (
+        "engagements/<int:pk>/integrations/<int:webhook_pk>/remove/",
+        integrations.channel_remove,
+        "engagement-integration-remove",
+    ),
     ("engagements/<int:pk>/periods/", period.period_pick, "engagement-period-pick"),
     ("engagements/<int:pk>/periods/<str:start>/", period.period_detail, "engagement-period"),
     (

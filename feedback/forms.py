@@ -4,6 +4,8 @@ The author's side is never a field: the services derive it. Only the side an
 issue is the responsibility of and the side that owns an action item are chosen.
 """
 
+from datetime import datetime
+
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
@@ -100,6 +102,35 @@ class CheckInForm(EngagementForm):
         if self.follow_ups.is_valid():
             cleaned["action_items"] = [row.cleaned_data for row in self.nested_rows["action_items"]]
         return cleaned
+
+
+class CheckInPlanForm(EngagementForm):
+    """Invite key contacts to one of the proposed slots (feedback.selectors.checkin_plan)."""
+
+    starts_at = forms.TypedChoiceField(
+        label="When",
+        widget=forms.RadioSelect,
+        coerce=datetime.fromisoformat,
+        error_messages={"invalid_choice": "Choose one of the proposed times."},
+    )
+    attendee_contacts = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Invite",
+        help_text="Each gets an e-mail with a calendar invitation (.ics).",
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].choices = [
+            (slot.isoformat(), plan.slot_label(slot)) for slot in plan.slots
+        ]
+        attendees = self.fields["attendee_contacts"]
+        attendees.queryset = KeyContact.objects.filter(pk__in=[c.pk for c in plan.contacts])
+        attendees.label_from_instance = lambda contact: (
+            f"{contact.name}, {contact.get_role_display()} ({contact.side}), {contact.time_zone} "
+            f"{contact.work_starts:%H:%M}–{contact.work_ends:%H:%M}"
+        )
 
 
 class FeedbackForm(EngagementForm):

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -71,6 +73,40 @@ class CheckIn(EngagementScoped, LocalDateMixin):
 
     def __str__(self):
         return f"{self.get_kind_display()} check-in on {self.occurred_on}"
+
+
+class CheckInInvitation(EngagementScoped):
+    """A planned check-in sent as a calendar invitation (feedback.invitations).
+
+    Its `uid` is the invitation's identity in every calendar, so sending it again updates
+    the same event instead of adding another; `sent_at` is claimed by the task that sends it.
+    """
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="checkin_invitations"
+    )
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    attendee_contacts = models.ManyToManyField(KeyContact, related_name="checkin_invitations")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="checkin_invitation_ends_after_start",
+                violation_error_message="A check-in must end after it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Check-in invitation for {self.starts_at:%Y-%m-%d %H:%M} UTC"
 
 
 class Feedback(EngagementScoped, LocalDateMixin):

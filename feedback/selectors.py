@@ -3,11 +3,12 @@
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 
 from django.db.models import Count, F, Max, Prefetch, Q, Sum, prefetch_related_objects
 
+from feedback import checkin_planner
 from feedback.models import (
     MIRROR_FIELDS,
     PULSE_FIELDS,
@@ -388,3 +389,53 @@ def governance_map(engagement: Engagement, on: date) -> list[GovernanceTier]:
         )
         for tier, label in Tier.choices
     ]
+
+
+# ---------------------------------------------------------------- the next check-in
+@dataclass(frozen=True)
+class CheckInPlan:
+    """The next check-in: when it is due, the current key contacts, the common slots."""
+
+    due: datetime
+    due_on: date  # in the engagement's zone
+    contacts: list
+    slots: list[datetime]
+
+    def local_times(self, slot: datetime) -> list[tuple[str, str]]:
+        """The slot in each contact's zone (once per zone, in the contacts' order), as text:
+        a template's date filter would turn it back into the page's zone."""
+        zones = {contact.time_zone: contact.tz for contact in self.contacts}
+        return [(name, f"{slot.astimezone(zone):%a %-d %b, %H:%M}") for name, zone in zones.items()]
+
+    def slot_label(self, slot: datetime) -> str:
+        return " · ".join(f"{local} {zone}" for zone, local in self.local_times(slot))
+
+    @property
+    def proposals(self) -> list[dict]:
+        return [{"iso": slot.isoformat(), "times": self.local_times(slot)} for slot in self.slots]
+
+
+def checkin_plan(
+    engagement: Engagement, now: datetime, *, contacts=None, last_checkin_at=None
+) -> CheckInPlan:
+    """Slots inside the working hours of every current key contact of both sides, from a
+    cadence after the last check-in. A page that has read the current contacts and the
+    latest check-in's time already passes them."""
+    if contacts is None:
+        today = engagement.local_date(now)
+        contacts = (
+            KeyContact.objects.filter(engagement=engagement, start_date__lte=today)
+            .exclude(end_date__lt=today)
+            .select_related("engagement", "user")
+            .order_by("side", "role", "name")
+        )
+        latest = engagement.checkins.order_by("-occurred_at").values_list("occurred_at")
+        last_checkin_at = next(iter(latest[:1]), (None,))[0]
+    contacts = list(contacts)
+    due = checkin_planner.next_due(
+        last=last_checkin_at, cadence_days=engagement.checkin_cadence_days, now=now
+    )
+    slots = checkin_planner.checkin_slots(
+        hours=[checkin_planner.WorkingHours.of(contact) for contact in contacts], due=due
+    )
+    return CheckInPlan(due=due, due_on=engagement.local_date(due), contacts=contacts, slots=slots)

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.inputs import validate_moment
+from feedback import checkin_planner, tasks
+from feedback.invitations import contact_address
 from feedback.models import (
     MIRROR_FIELDS,
     PULSE_FIELDS,
@@ -24,6 +26,7 @@ from feedback.models import (
     TEXT_LIMIT,
     ActionItem,
     CheckIn,
+    CheckInInvitation,
     ContributionReview,
     Feedback,
     Issue,
@@ -181,6 +184,45 @@ def checkin_log(
     ActionItem.objects.bulk_create(items)
     _inputs_changed(checkin)
     return checkin
+
+
+@transaction.atomic
+def checkin_invite(
+    *, engagement: Engagement, user, starts_at: datetime, attendee_contacts: Iterable
+) -> CheckInInvitation:
+    """Invite key contacts to a check-in inside all their working hours; the invitations
+    go by e-mail after the commit (feedback.tasks.send_checkin_invitation)."""
+    engagement.access_for(user).require("write")
+    contact_ids = _pks(attendee_contacts)
+    contacts = list(KeyContact.objects.filter(pk__in=contact_ids, engagement=engagement))
+    errors: dict[str, list[str]] = {}
+    if not contact_ids:
+        errors["attendee_contacts"] = ["Choose who to invite."]
+    elif len(contacts) != len(contact_ids):
+        errors["attendee_contacts"] = ["Attendees must be key contacts of this engagement."]
+    elif without := [c.name for c in contacts if not contact_address(c)]:
+        errors["attendee_contacts"] = [f"No e-mail address for {', '.join(without)}."]
+    if not isinstance(starts_at, datetime) or timezone.is_naive(starts_at):
+        errors["starts_at"] = ["Choose one of the proposed times."]
+    elif starts_at <= timezone.now():
+        errors["starts_at"] = ["This time has passed."]
+    elif outside := [
+        c.name
+        for c in contacts
+        if not checkin_planner.fits(starts_at, [checkin_planner.WorkingHours.of(c)])
+    ]:
+        errors["starts_at"] = [f"Outside the working hours of {', '.join(outside)}."]
+    if errors:
+        raise ValidationError(errors)
+    invitation = CheckInInvitation.objects.create(
+        engagement=engagement,
+        starts_at=starts_at,
+        ends_at=starts_at + checkin_planner.DURATION,
+        sent_by=user,
+    )
+    invitation.attendee_contacts.set(contacts)
+    transaction.on_commit(lambda: tasks.send_checkin_invitation.delay(invitation.pk))
+    return invitation
 
 
 # ---------------------------------------------------------------- feedback

@@ -3,15 +3,25 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from feedback import selectors, services
-from feedback.forms import ActionItemForm, CheckInForm, FeedbackForm, IssueForm, PulseSurveyForm
+from feedback.forms import (
+    ActionItemForm,
+    CheckInForm,
+    CheckInPlanForm,
+    FeedbackForm,
+    IssueForm,
+    PulseSurveyForm,
+)
+from feedback.invitations import contact_address
 from feedback.models import (
     PULSE_QUESTIONS,
     SURVEY_ANSWER_FIELDS,
     ActionItem,
+    CheckInInvitation,
     Issue,
     PulseResponse,
 )
@@ -19,16 +29,76 @@ from relationships.models import Engagement, Side, other_side
 from relationships.pages import EngagementFormView, button_action, id_param
 
 # The pages that hand a form's data straight to a service: (form, service, title, success).
-checkin_create, feedback_create, issue_create = (
+feedback_create, issue_create = (
     EngagementFormView.as_view(
         form_class=form_class, service=service, title=title, success_message=success
     )
     for form_class, service, title, success in [
-        (CheckInForm, services.checkin_log, "Log a check-in", "Check-in logged."),
         (FeedbackForm, services.feedback_give, "Give feedback", "Feedback shared."),
         (IssueForm, services.issue_raise, "Raise an issue", "Issue raised."),
     ]
 )
+
+
+class CheckInCreateView(EngagementFormView):
+    form_class = CheckInForm
+    service = staticmethod(services.checkin_log)
+    title = "Log a check-in"
+    success_message = "Check-in logged."
+
+    def get_initial(self):
+        # An invitation's link (feedback.invitations.log_link) fills in its time and attendees.
+        invitation = (
+            CheckInInvitation.objects.filter(
+                engagement=self.engagement, pk=id_param(self.request.GET.get("invitation", ""))
+            )
+            .prefetch_related("attendee_contacts")
+            .first()
+        )
+        if invitation is None:
+            return {}
+        starts = timezone.localtime(invitation.starts_at, self.engagement.tz)
+        return {
+            "occurred_at": starts.replace(tzinfo=None),
+            "attendee_contacts": list(invitation.attendee_contacts.all()),
+        }
+
+
+class CheckInPlanView(EngagementFormView):
+    """The proposed slots of the next check-in; choosing one sends the invitations."""
+
+    form_class = CheckInPlanForm
+    template_name = "feedback/checkin_plan.html"
+    title = "Plan the next check-in"
+    submit_label = "Send invitation"
+    success_anchor = "#checkins"
+
+    @cached_property
+    def plan(self):
+        return selectors.checkin_plan(self.engagement, timezone.now())
+
+    def get_form(self, data=None, files=None):
+        return self.form_class(
+            data, engagement=self.engagement, initial=self.get_initial(), plan=self.plan
+        )
+
+    def get_initial(self):
+        return {
+            "starts_at": self.request.GET.get("slot"),
+            "attendee_contacts": [c for c in self.plan.contacts if contact_address(c)],
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(plan=self.plan, **kwargs)
+
+    def perform(self, form):
+        self.invited = services.checkin_invite(
+            engagement=self.engagement, user=self.request.user, **form.cleaned_data
+        )
+
+    def get_success_message(self):
+        count = self.invited.attendee_contacts.count()
+        return f"Invitation on its way to {count} attendee{'s' if count != 1 else ''}."
 
 
 class ActionItemCreateView(EngagementFormView):

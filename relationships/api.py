@@ -574,12 +574,23 @@ class KeyContactSerializer(StrictModelSerializer):
             "user",
             "start_date",
             "end_date",
+            "time_zone",
+            "work_starts",
+            "work_ends",
         ]
         extra_kwargs = {
             "tier": {
                 "help_text": "The governance tier (executive, management, operational); "
                 "leave it out for the role's usual tier."
-            }
+            },
+            "time_zone": {
+                "help_text": "IANA time zone the contact works in, such as Asia/Kolkata; "
+                "the engagement's when left empty."
+            },
+            "work_starts": {"help_text": "Local time the working day starts (default 09:00)."},
+            "work_ends": {
+                "help_text": "Local time the working day ends, after it starts (default 17:00)."
+            },
         }
 
 
@@ -609,7 +620,9 @@ class KeyContactFilter(ApiFilterSet):
             "before the new one starts, so changes are kept."
         )
     ),
-    **change_schema("Correct a contact's name or email, or end it."),
+    **change_schema(
+        "Correct a contact's name or email, set their time zone and working hours, or end it."
+    ),
 )
 class KeyContactViewSet(EditableViewSet):
     queryset = KeyContact.objects.all()
@@ -630,6 +643,7 @@ class KeyContactViewSet(EditableViewSet):
             start_date=data.get("start_date") or timezone.localdate(),
             contact_user=data.get("user"),
             tier=data.get("tier", ""),
+            **{key: data[key] for key in ("time_zone", "work_starts", "work_ends") if key in data},
         )
 
 

@@ -18,6 +18,8 @@ from relationships.disputes import REASON_MAX
 from relationships.models import (
     CHANGE_REQUEST_COMMENT_MAX,
     DECLINE_REASON_MAX,
+    KEY_CONTACT_WORK_ENDS,
+    KEY_CONTACT_WORK_STARTS,
     SLA,
     Engagement,
     KeyContact,
@@ -179,7 +181,39 @@ class GoalProgressForm(EngagementForm):
         self.fields["date"].initial = self.engagement.today()
 
 
-class KeyContactChangeForm(EngagementForm):
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+class WorkingHoursForm(EngagementForm):
+    """Where and when a key contact works: their zone and working day, which the check-in
+    planner keeps to."""
+
+    time_zone = forms.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        label="Time zone",
+        help_text="Where the contact works, e.g. Asia/Kolkata.",
+    )
+    work_starts = forms.TimeField(
+        widget=TimeInput, initial=KEY_CONTACT_WORK_STARTS, label="Working day starts"
+    )
+    work_ends = forms.TimeField(
+        widget=TimeInput,
+        initial=KEY_CONTACT_WORK_ENDS,
+        label="Working day ends",
+        help_text="Local time, after the start.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = self.engagement.time_zone
+
+
+class KeyContactChangeForm(WorkingHoursForm):
     """The new contact for a side and role; the current one's end date is set for them."""
 
     side = forms.ChoiceField(choices=Side.choices)
@@ -198,10 +232,21 @@ class KeyContactChangeForm(EngagementForm):
         label="Contact from",
         help_text="The current contact for this role stays until the day before.",
     )
+    field_order = ["side", "role", "name", "email", "start_date"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["start_date"].initial = self.engagement.today()
+        # Optional for a new contact: the engagement's zone and a nine-to-five day.
+        for name in ("time_zone", "work_starts", "work_ends"):
+            self.fields[name].required = False
+        self.fields["time_zone"].help_text += " Empty: the engagement's."
+
+    def clean_work_starts(self):
+        return self.cleaned_data["work_starts"] or KEY_CONTACT_WORK_STARTS
+
+    def clean_work_ends(self):
+        return self.cleaned_data["work_ends"] or KEY_CONTACT_WORK_ENDS
 
 
 class EngagementProposeForm(AccordForm):

@@ -653,6 +653,10 @@ class EngagementScoped(models.Model):
         return self.owning_engagement().access_for(user)
 
 
+# A key contact's working day unless they say otherwise.
+KEY_CONTACT_WORK_STARTS, KEY_CONTACT_WORK_ENDS = time(9), time(17)
+
+
 class KeyContact(EngagementScoped):
     class ContactRole(models.TextChoices):
         RELATIONSHIP_STEWARD = "relationship_steward", "Relationship steward"
@@ -682,6 +686,15 @@ class KeyContact(EngagementScoped):
     tier = models.CharField(max_length=12, choices=Tier.choices, blank=True)
     start_date = models.DateField(default=date.today)
     end_date = models.DateField(null=True, blank=True)
+    # Where and when the contact works, for planning check-ins (feedback.checkin_planner).
+    # A contact saved without a zone takes the engagement's.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    work_starts = models.TimeField(
+        default=KEY_CONTACT_WORK_STARTS, blank=True, help_text="Local time the working day starts."
+    )
+    work_ends = models.TimeField(
+        default=KEY_CONTACT_WORK_ENDS, blank=True, help_text="Local time the working day ends."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -692,6 +705,11 @@ class KeyContact(EngagementScoped):
                 name="contact_ends_after_start",
                 violation_error_message="The end date cannot be before the start date.",
             ),
+            models.CheckConstraint(
+                condition=Q(work_ends__gt=F("work_starts")),
+                name="contact_works_ends_after_start",
+                violation_error_message="The working day must end after it starts.",
+            ),
         ]
 
     def __str__(self):
@@ -700,7 +718,14 @@ class KeyContact(EngagementScoped):
     def save(self, *args, **kwargs):
         if not self.tier:
             self.tier = self.ROLE_TIERS.get(self.role, Tier.OPERATIONAL)
+
+        if not self.time_zone:
+            self.time_zone = self.engagement.time_zone
         super().save(*args, **kwargs)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return _zone(self.time_zone or self.engagement.time_zone)
 
     def is_current(self, on: date) -> bool:
         return self.start_date <= on and (self.end_date is None or self.end_date >= on)

@@ -5,7 +5,7 @@ and raises django.core.exceptions.ValidationError (field errors) or
 PermissionDenied; views turn those into 4xx answers.
 """
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +18,8 @@ from core import links
 from relationships import names
 from relationships.models import (
     DECLINE_REASON_MAX,
+    KEY_CONTACT_WORK_ENDS,
+    KEY_CONTACT_WORK_STARTS,
     ApiToken,
     Engagement,
     GoalProgress,
@@ -454,9 +456,13 @@ def key_contact_change(
     start_date: date,
     contact_user=None,
     tier: str = "",
+    time_zone: str = "",
+    work_starts: time = KEY_CONTACT_WORK_STARTS,
+    work_ends: time = KEY_CONTACT_WORK_ENDS,
 ) -> KeyContact:
     """A new key contact for a side and role; the current one ends the day before, kept.
-    Blank `tier`: the role's usual tier (KeyContact.ROLE_TIERS)."""
+    Blank `tier`: the role's usual tier (KeyContact.ROLE_TIERS); without a time zone the
+    contact works in the engagement's."""
     engagement.access_for(user).require("write")
     contact = KeyContact(
         engagement=engagement,
@@ -467,6 +473,9 @@ def key_contact_change(
         start_date=start_date,
         user=contact_user,
         tier=tier,
+        time_zone=time_zone or engagement.time_zone,
+        work_starts=work_starts,
+        work_ends=work_ends,
     )
     contact.full_clean()
     current = list(
@@ -483,6 +492,17 @@ def key_contact_change(
         previous.save(update_fields=["end_date"])
     contact.save()
     engagement_inputs_changed.send(sender=KeyContact, engagement_ids=[engagement.pk])
+    return contact
+
+
+def key_contact_hours_set(
+    *, contact: KeyContact, user, time_zone: str, work_starts: time, work_ends: time
+) -> KeyContact:
+    """Where and when a key contact works, for planning check-ins."""
+    contact.access_for(user).require("write")
+    contact.time_zone, contact.work_starts, contact.work_ends = time_zone, work_starts, work_ends
+    contact.full_clean()
+    contact.save(update_fields=["time_zone", "work_starts", "work_ends"])
     return contact
 
 

@@ -21,12 +21,14 @@ from relationships.forms import (
     MeasurementDisputeForm,
     MeasurementForm,
     MeasurementUploadForm,
+    WorkingHoursForm,
     add_service_errors,
 )
 from relationships.measurements import MAX_BULK_ROWS, measurement_record, measurements_import
 from relationships.models import (
     SLA,
     Engagement,
+    KeyContact,
     Measurement,
     MeasurementDispute,
     Organization,
@@ -69,6 +71,36 @@ class KeyContactChangeView(EngagementFormView):
     def get_initial(self):
         # "Change" links next to a contact preselect its side and role.
         return {key: self.request.GET[key] for key in ("side", "role") if key in self.request.GET}
+
+
+class KeyContactHoursView(EngagementFormView):
+    form_class = WorkingHoursForm
+    title = "Working hours"
+    intro = "Check-ins are proposed inside the working hours of every key contact."
+    success_message = "Working hours saved."
+    success_anchor = "#contacts"
+
+    def engagement_and_access(self):
+        engagement, access = super().engagement_and_access()
+        self.contact = get_object_or_404(
+            KeyContact.objects.filter(engagement=engagement), pk=self.kwargs["contact_pk"]
+        )
+        return engagement, access
+
+    def get_initial(self):
+        return {
+            "time_zone": self.contact.time_zone,
+            "work_starts": self.contact.work_starts,
+            "work_ends": self.contact.work_ends,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(subject=self.contact.name, **kwargs)
+
+    def perform(self, form):
+        services.key_contact_hours_set(
+            contact=self.contact, user=self.request.user, **form.cleaned_data
+        )
 
 
 # ---------------------------------------------------------------- measurements

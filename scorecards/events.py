@@ -66,3 +66,13 @@ def alert_raised(engagement: Engagement, alert: Alert) -> dict:
         "period_start": alert.period_start.isoformat(),
     }
     return payload(ALERT_RAISED, engagement, "alert", fields)
+
+
+def webhook_test(engagement: Engagement, subscription: WebhookSubscription, sent_by: str) -> dict:
+    """The test message an admin sends to one subscription: who asked, and what it receives."""
+    labels = dict(WebhookSubscription.Event.choices)
+    fields = {
+        "sent_by": sent_by,
+        "events": [labels[event] for event in subscription.events if event in labels],
+    }
+    return payload(WebhookSubscription.Event.TEST.value, engagement, "test", fields)

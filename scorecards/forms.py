@@ -1,11 +1,13 @@
-"""Dashboard forms of the scorecards app: the scoring configuration and a scorecard review."""
+"""Dashboard forms of the scorecards app: the scoring configuration, a scorecard review and
+an engagement's Slack and Teams channels."""
 
 from django import forms
 
 from core.forms import AccordForm
 from relationships.models import Engagement
 from relationships.scoring_config import BAND_LIMITS, DIMENSIONS
-from scorecards.models import ScorecardReview
+from scorecards.models import ScorecardReview, WebhookSubscription
+from scorecards.webhooks.subscriptions import CHANNEL_FORMATS
 
 
 def weight_field(name: str) -> str:
@@ -121,3 +123,29 @@ class ReviewForm(AccordForm):
         ):
             self.add_error("comment", "Give a reason when you dispute a scorecard.")
         return cleaned
+
+
+class ChannelForm(AccordForm):
+    """A Slack or Teams incoming webhook for an engagement's events; the address rules are
+    scorecards.webhooks.addresses', applied when it is saved."""
+
+    format = forms.ChoiceField(
+        choices=[(value.value, value.label) for value in CHANNEL_FORMATS],
+        initial=WebhookSubscription.Format.SLACK,
+        widget=forms.RadioSelect,
+        label="Channel",
+    )
+    url = forms.CharField(
+        max_length=500,
+        label="Incoming webhook URL",
+        help_text="From Slack (an incoming webhook) or Teams (a Workflows webhook); https:// only.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=WebhookSubscription.subscribable_events,
+        initial=[
+            WebhookSubscription.Event.ALERT_RAISED,
+            WebhookSubscription.Event.SCORECARD_COMPUTED,
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        label="Events to post",
+    )

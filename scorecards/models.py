@@ -402,9 +402,16 @@ class WebhookSubscription(models.Model):
         CHANGE_REQUEST_WITHDRAWN = "change_request.withdrawn", "Change request withdrawn"
         CHANGE_REQUEST_EXPIRED = "change_request.expired", "Change request expired"
         MEASUREMENT_DISPUTED = "measurement.disputed", "Recorded value disputed"
+        # Sent to one subscription when its admin asks for it, never subscribed to.
+        TEST = "webhook.test", "Test message"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    # Set: only this engagement's events (a channel connected from its page); else every
+    # engagement the organisation is a party to.
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
     )
     url = models.URLField(max_length=500)
     # Fernet-encrypted with settings.FIELD_ENCRYPTION_KEY; never stored in plain text.
@@ -423,6 +430,10 @@ class WebhookSubscription(models.Model):
 
     def __str__(self):
         return f"{self.url} ({self.format})"
+
+    @classmethod
+    def subscribable_events(cls) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in cls.Event.choices if value != cls.Event.TEST]
 
 
 class OutboxEvent(EngagementScoped):

@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
 from core.api.base import ApiViewSet, StrictModelSerializer
-from relationships.models import Organization
+from relationships.models import Engagement, Organization
 from scorecards.models import WebhookDelivery, WebhookSubscription
 from scorecards.webhooks.subscriptions import subscription_save
 
@@ -28,8 +28,15 @@ class WebhookSubscriptionSerializer(StrictModelSerializer):
         help_text="Shared secret for the X-Accord-Signature HMAC. Stored encrypted, never shown "
         "again. Required on creation; send it again to rotate.",
     )
+    engagement = serializers.PrimaryKeyRelatedField(
+        queryset=Engagement.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Only this engagement's events (one of the organisation's); null or absent: "
+        "every engagement the organisation is a party to. Fixed after creation.",
+    )
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices),
+        child=serializers.ChoiceField(choices=WebhookSubscription.subscribable_events()),
         allow_empty=False,
         help_text="The events to receive.",
     )
@@ -44,6 +51,7 @@ class WebhookSubscriptionSerializer(StrictModelSerializer):
         fields = [
             "id",
             "organization",
+            "engagement",
             "url",
             "secret",
             "events",
@@ -61,8 +69,10 @@ class WebhookSubscriptionSerializer(StrictModelSerializer):
             fields["organization"].queryset = Organization.objects.filter(
                 memberships__user_id=request.user.pk
             )
+            fields["engagement"].queryset = Engagement.objects.visible_to(request.user)
         if self.instance is not None:
             fields["organization"].read_only = True
+            fields["engagement"].read_only = True
             fields["secret"].required = False
         return fields
 

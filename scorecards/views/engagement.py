@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import engagement_forms
 from feedback.models import CheckIn, Feedback
-from feedback.selectors import contribution_reviews, governance_map, survey_report
+from feedback.selectors import checkin_plan, contribution_reviews, governance_map, survey_report
 from relationships import change_requests
 from relationships import services as relationship_services
 from relationships.forms import EngagementDeclineForm, add_service_errors
@@ -220,6 +220,15 @@ def _render_engagement(
         "blind_spots_report": survey_report(engagement, engagement.latest_closed_period(today)),
         "governance": governance_context(engagement, today),
     }
+    if engagement.status == Engagement.Status.ACTIVE:
+        # The contacts and check-ins this page reads already: no more queries.
+        context["checkins"] = recent_checkins = list(context["checkins"])
+        context["checkin_plan"] = checkin_plan(
+            engagement,
+            timezone.now(),
+            contacts=[c for s in sides for c in s["contacts"]["current"]],
+            last_checkin_at=recent_checkins[0].occurred_at if recent_checkins else None,
+        )
     if not before_agreement:
         context["agreement"] = agreement_section(request, engagement, viewer, forms=agreement_forms)
     context["review_form"] = review_form or ReviewForm(auto_id=REVIEW_FORM_IDS)

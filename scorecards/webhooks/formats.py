@@ -89,6 +89,16 @@ def _message(kind: str, payload: dict) -> Message:
     name = engagement.get("name", "")
     if kind in _TERMS_SUBJECTS:
         return _terms_message(kind, payload, str(name))
+    if kind == WebhookSubscription.Event.TEST:
+        test = payload.get("test") or {}
+        return Message(
+            title=f"Test message: {name}",
+            text=f"Accord is connected. {test.get('sent_by', '')} sent this test message.",
+            facts=(
+                ("Engagement", str(name)),
+                ("Events", ", ".join(str(event) for event in test.get("events") or ())),
+            ),
+        )
     if kind == WebhookSubscription.Event.ALERT_RAISED:
         alert = payload.get("alert") or {}
         return Message(

@@ -35,10 +35,10 @@ USER_AGENT = "Accord-Webhooks/1"
 
 def enqueue_drain() -> None:
     """Drain the outbox after the current transaction commits; beat covers a broker outage."""
-    transaction.on_commit(lambda: _send(drain_outbox))
+    transaction.on_commit(lambda: send(drain_outbox))
 
 
-def _send(task, *args, countdown: float | None = None) -> None:
+def send(task, *args, countdown: float | None = None) -> None:
     try:
         task.apply_async(args, countdown=countdown)
     except Exception as exc:  # any broker failure: the periodic drain enqueues it again
@@ -69,6 +69,7 @@ def drain_outbox() -> int:
             for party in (event.engagement.client_id, event.engagement.provider_id)
             for subscription in subscriptions.get(party, [])
             if event.kind in subscription.events
+            and subscription.engagement_id in (None, event.engagement_id)
         ]
         WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=now)
@@ -80,7 +81,7 @@ def drain_outbox() -> int:
         ).values_list("pk", flat=True)[:DRAIN_BATCH]
     )
     for delivery_id in due:
-        _send(deliver_webhook, delivery_id)
+        send(deliver_webhook, delivery_id)
     return len(due)
 
 
@@ -173,4 +174,4 @@ def _finish(delivery: WebhookDelivery, *, code: int | None, error: str, retryabl
     )
     if delivery.status == WebhookDelivery.Status.PENDING:
         countdown = (delivery.next_attempt_at - now).total_seconds()
-        _send(deliver_webhook, delivery.pk, countdown=countdown)
+        send(deliver_webhook, delivery.pk, countdown=countdown)

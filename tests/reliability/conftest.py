@@ -148,7 +148,9 @@ def world(
             status="proposed",
             proposed_by_side="provider",
         ),
-        "contacts": KeyContactFactory(engagement=engagement, side="client"),
+        "contacts": KeyContactFactory(
+            engagement=engagement, side="client", email="dana@client.example"
+        ),
         "slas": sla,
         # Open, asked by the provider's manager, about an SLA of its own (the others stay free).
         "change-requests": terms_change(
@@ -214,6 +216,18 @@ def world(
         "webhooks": subscription_save(subscription=subscription, secret="s" * 32),
         # Asked by the client's admin, and made.
         "portfolio-packs": _made_portfolio_pack(client_org, client_admin),
+        # A Slack channel the client's admins connected from the engagement's page.
+        "channel": subscription_save(
+            subscription=WebhookSubscription(
+                organization=client_org,
+                engagement=engagement,
+                format="slack",
+                url="https://hooks.example.com/slack",
+                events=["alert.raised"],
+                created_by=client_admin,
+            ),
+            secret="c" * 32,
+        ),
         "foreign": foreign_records(
             EngagementFactory(
                 client=outsider_org,

@@ -338,6 +338,28 @@ PAGE_TABLE = {
         "engagement",
         {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
     ),
+    "key-contact-hours": (
+        "contact",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    # Planning the next check-in sends invitations: managers and admins of either side.
+    "checkin-plan": (
+        "engagement",
+        {"GET": "login 404 403 200 200 200", "POST": "login 404 403 302 302 302"},
+    ),
+    # Slack and Teams channels: the admins of each side, for their side's channels only.
+    "engagement-integrations": (
+        "engagement",
+        {"GET": "login 404 403 403 403 200", "POST": "login 404 403 403 403 302"},
+    ),
+    "engagement-integration-test": (
+        "channel",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 403 302"},
+    ),
+    "engagement-integration-remove": (
+        "channel",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 403 403 403 302"},
+    ),
     # The terms: managers and admins of either side propose a change (a change request,
     # since the engagement is active), which redirects to it.
     "sla-propose": (
@@ -513,7 +535,13 @@ def api_bodies(w) -> dict:
             "name": "Dana Lee",
             "start_date": "2026-02-01",
         },
-        "PUT /api/v1/contacts/{id}/": {"name": "Dana Lee", "email": "dana@example.com"},
+        "PUT /api/v1/contacts/{id}/": {
+            "name": "Dana Lee",
+            "email": "dana@example.com",
+            "time_zone": "Asia/Kolkata",
+            "work_starts": "10:00",
+            "work_ends": "18:00",
+        },
         "PATCH /api/v1/contacts/{id}/": {"name": "Dana Lee"},
         "POST /api/v1/engagements/": {
             "organization": w["organizations"].pk,
@@ -649,6 +677,20 @@ def page_bodies(w) -> dict:
             "due_date": "2026-03-20",
         },
         "checkin-create": {"occurred_at": "2026-02-02T10:00", "kind": "sync", "tier": "executive"},
+        "checkin-plan": {
+            "starts_at": next_checkin_slot(w["engagement"]),
+            "attendee_contacts": [w["contacts"].pk],
+        },
+        "engagement-integrations": {
+            "format": "slack",
+            "url": "https://hooks.example.com/another",
+            "events": ["alert.raised", "scorecard.computed"],
+        },
+        "key-contact-hours": {
+            "time_zone": "Asia/Kolkata",
+            "work_starts": "10:00",
+            "work_ends": "18:00",
+        },
         "engagement-propose": {
             "own_organization": w["organizations"].pk,
             "own_side": "client",
@@ -742,6 +784,15 @@ def page_bodies(w) -> dict:
 
 
 # ------------------------------------------------------------------ helpers
+def next_checkin_slot(engagement) -> str:
+    """The first slot the plan page proposes now (the one a person would choose)."""
+    from django.utils import timezone
+
+    from feedback.selectors import checkin_plan
+
+    return checkin_plan(engagement, timezone.now()).slots[0].isoformat()
+
+
 def client_as(w, persona, client_class=APIClient):
     client = client_class()
     if persona != "anonymous":
@@ -786,6 +837,8 @@ PAGE_KWARGS = {
         "start": w["scorecards"].period_start.isoformat(),
     },
     "quarter": lambda w: {"pk": w["engagement"].pk, "start": "2026-01-01"},
+    "contact": lambda w: {"pk": w["engagement"].pk, "contact_pk": w["contacts"].pk},
+    "channel": lambda w: {"pk": w["engagement"].pk, "webhook_pk": w["channel"].pk},
     "invitation": lambda w: {"token": w["invitation_token"]},
     "reset": lambda w: {"uidb64": "MQ", "token": "set-password"},
     None: lambda w: {},

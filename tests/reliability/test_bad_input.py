@@ -45,6 +45,9 @@ WRITERS = {
     "POST /api/v1/measurement-disputes/": "provider_manager",
     "measurement-dispute": "provider_manager",
     "portfolio-packs": "client_admin",
+    # Pages about other objects than those FORM_PAGES lists, or for admins only.
+    "key-contact-hours": WRITER,
+    "engagement-integrations": WRITER,
 }
 
 
@@ -97,6 +100,7 @@ FAR_FUTURE_DATES = {
 }
 
 OUT_OF_ORDER = {
+    "PATCH /api/v1/contacts/{id}/": {"work_starts": "18:00", "work_ends": "10:00"},
     "POST /api/v1/goals/": {"start_date": "2026-12-31", "due_date": "2026-01-01"},
     "POST /api/v1/measurements/": {"period_start": "2026-04-30", "period_end": "2026-04-01"},
     "POST /api/v1/engagements/": {"start_date": "2026-04-01", "end_date": "2026-03-01"},
@@ -549,7 +553,7 @@ ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 FULLWIDTH_DIGITS = {code: FULLWIDTH[code] for code in range(ord("0"), ord("9") + 1)}
 # A zone 14 hours ahead of UTC and one 11 hours behind.
 FAR_ZONES = ("Pacific/Kiritimati", "Pacific/Pago_Pago")
-SAMPLE = {"number": "3", "date": "2026-04-01", "moment": "2026-02-02T10:00:00Z"}
+SAMPLE = {"number": "3", "date": "2026-04-01", "moment": "2026-02-02T10:00:00Z", "time": "10:00"}
 
 
 def other_digits(kind: str, valid) -> list[tuple[str, str]]:
@@ -602,7 +606,7 @@ def _kind(schema: dict) -> str | None:
     schema = _resolve(schema)
     if schema.get("type") in ("integer", "number") or schema.get("format") == "decimal":
         return "number"
-    return {"date": "date", "date-time": "moment"}.get(schema.get("format"))
+    return {"date": "date", "date-time": "moment", "time": "time"}.get(schema.get("format"))
 
 
 def typed_fields(operation: str) -> list[tuple[str, str | None, str, str]]:
@@ -913,8 +917,11 @@ def form_kind(kind: str, values: list[str]) -> str | None:
         return "date"
     if kind == "datetime-local":
         return "moment"
+    if kind == "time":
+        return "time"
     choices = [value for value in values if value]
-    if kind in ("select", "radio") and choices and all(value.isdigit() for value in choices):
+    choosing = ("select", "radio", "checkbox")
+    if kind in choosing and choices and all(value.isdigit() for value in choices):
         return "number"
     return None
 

@@ -299,6 +299,7 @@ PAGE_REFERENCES = [
     ("feedback-create", "goal", "goal"),
     ("checkin-create", "attendee_users", "user"),
     ("checkin-create", "attendee_contacts", "client_contact"),
+    ("checkin-plan", "attendee_contacts", "client_contact"),
     ("action-item-create", "owner", "user"),
     ("action-item-create", "checkin", "checkin"),
     ("action-item-create", "review", "review"),
