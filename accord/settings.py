@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "relationships",
     "feedback",
     "scorecards",
+    "notices",
     "sampledata",
 ]
 
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accord.context_processors.memberships",
+                "accord.context_processors.notices",
             ],
         },
     },
@@ -196,6 +198,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.drain_outbox",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Notices (notices/tasks.py): digests at 08:00 in each member's zone, the daily scans,
+    # the inbox's 90 days.
+    "notice-digests": {
+        "task": "notices.digests_due",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "notice-scan": {
+        "task": "notices.scan",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
+    "notice-prune": {
+        "task": "notices.prune",
+        "schedule": crontab(hour=3, minute=40),
+        "options": {"expires": 3600},
     },
     "expire-change-requests": {
         "task": "relationships.expire_change_requests",
