@@ -82,13 +82,15 @@ def _is_temporary(error: Exception) -> bool:
     return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
-def _send(message: EmailMultiAlternatives) -> None:
+def _send(message: EmailMultiAlternatives) -> str:
+    """Empty when sent; "refused" when the server refused it for good (no retry helps)."""
     try:
         message.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as error:
         if _is_temporary(error):
             raise TemporaryFailure(str(error)) from error
-        raise
+        return "refused"
+    return ""
 
 
 def _message_id(what: str, pk: int) -> str:
@@ -171,10 +173,13 @@ def notice_email_send(notice_id: int) -> str:
             for filename, content, mimetype in attachments or ():
                 message.attach(filename, content, mimetype)
     try:
-        _send(message)
+        refused = _send(message)
     except TemporaryFailure:
         Notice.objects.filter(pk=notice_id).update(email_claimed_at=None)
         raise
+    if refused:
+        Notice.objects.filter(pk=notice_id).update(email_skipped=refused)
+        return refused
     Notice.objects.filter(pk=notice_id).update(emailed_at=timezone.now())
     return "sent"
 
@@ -295,9 +300,12 @@ def digest_send(digest_id: int) -> str:
         message_id=_message_id(f"digest.{digest.frequency}", digest.pk),
     )
     try:
-        _send(message)
+        refused = _send(message)
     except TemporaryFailure:
         Digest.objects.filter(pk=digest_id).update(claimed_at=None)
         raise
+    if refused:
+        Digest.objects.filter(pk=digest_id).update(skipped=refused)
+        return refused
     Digest.objects.filter(pk=digest_id).update(sent_at=timezone.now(), notice_count=len(notices))
     return "sent"
