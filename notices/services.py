@@ -40,7 +40,9 @@ def channels_for(engagement: Engagement, kind: str, roles: dict[int, str]) -> di
     the engagement, else their choice for all engagements, else their role's default."""
     chosen: dict[int, dict] = {}
     for user_id, engagement_id, channel in Preference.objects.filter(
-        user_id__in=list(roles), kind=kind, engagement_id__in=[engagement.pk, None]
+        Q(engagement_id=engagement.pk) | Q(engagement__isnull=True),
+        user_id__in=list(roles),
+        kind=kind,
     ).values_list("user_id", "engagement_id", "channel"):
         chosen.setdefault(user_id, {})[engagement_id] = channel
     return {

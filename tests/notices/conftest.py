@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.scorecards.conftest import worker  # noqa: F401 (a fixture)
+from tests.scorecards.conftest import rich_engagement, worker  # noqa: F401 (fixtures)
 
 
 class Inbox:
