@@ -15,9 +15,15 @@ from notices.selectors import inbox_of
 from relationships.models import Engagement
 
 
+class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
+    """An engagement of the requesting member's (another's id is an invalid choice)."""
+
+    def get_queryset(self):
+        return Engagement.objects.visible_to(self.context["request"].user)
+
+
 class PreferenceSerializer(StrictSerializer):
-    engagement = serializers.PrimaryKeyRelatedField(
-        queryset=Engagement.objects.all(),
+    engagement = VisibleEngagementField(
         allow_null=True,
         help_text="The engagement this choice is for; null for all engagements.",
     )
@@ -73,7 +79,7 @@ class NoticePreferencesViewSet(ApiViewSet):
         description="Set your time zone and channels (a null channel removes a choice).",
     )
     def partial_update(self, request):
-        given = NoticeSettingsUpdateSerializer(data=request.data)
+        given = NoticeSettingsUpdateSerializer(data=request.data, context={"request": request})
         given.is_valid(raise_exception=True)
         data = given.validated_data
         services.preferences_set(

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -99,8 +99,9 @@ def inbox(request):
 @login_required
 @require_POST
 def inbox_read(request, pk):
-    """Mark one notice read (only one's own: another's id changes nothing)."""
-    services.notices_mark_read(user=request.user, notice_ids=[pk])
+    """Mark one of one's own notices read (another's is not found)."""
+    notice = get_object_or_404(inbox_of(request.user), pk=pk)
+    services.notices_mark_read(user=request.user, notice_ids=[notice.pk])
     return redirect("notice-inbox")
 
 

@@ -301,7 +301,7 @@ def test_the_inbox_counts_unread_in_the_header_and_marks_read(
     assert re.search(r'id="unread-count">2<', page)
     mine = Notice.objects.filter(user=client_manager).first()
     others = Notice.objects.filter(user=client_viewer).first()
-    assert client.post(reverse("notice-inbox-read", args=[others.pk])).status_code == 302
+    assert client.post(reverse("notice-inbox-read", args=[others.pk])).status_code == 404
     others.refresh_from_db()
     assert others.read_at is None  # another member's notice is not touched
     client.post(reverse("notice-inbox-read", args=[mine.pk]))
