@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "scorecards.models.Alert.Kind",
         "RunStatusEnum": "scorecards.models.ScorecardRun.Status",
         "ScorecardStatusEnum": "scorecards.models.Scorecard.Status",
+        "NoticeKindEnum": "notices.models.Kind",
+        "NoticeChannelEnum": "notices.models.Channel",
     },
 }
 # API tokens: knox keeps only a hash; tokens live until their owner revokes them.

@@ -2,7 +2,8 @@
 and their inbox (/api/v1/me/notices/)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from notices.selectors import inbox_of
 from relationships.models import Engagement
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
     """An engagement of the requesting member's (another's id is an invalid choice)."""
 

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notices.models import Channel, Kind, Notice, Preference, Profile, default_channel
-from relationships.models import Engagement, Membership, Side
+from relationships.models import Engagement, Membership, Side, validate_time_zone
 
 
 def _members_with_role(engagement: Engagement, user_ids=None) -> dict[int, tuple[str, str]]:
@@ -124,8 +124,8 @@ class PreferenceEntry:
 
 
 def profile_of(user) -> Profile:
-    profile, _ = Profile.objects.get_or_create(user=user)
-    return profile
+    """The member's profile; an unsaved one with the defaults until they save theirs."""
+    return Profile.objects.filter(user_id=user.pk).first() or Profile(user=user)
 
 
 def preferences_of(user) -> list[Preference]:
@@ -152,10 +152,11 @@ def preferences_set(*, user, entries: Iterable[PreferenceEntry], time_zone: str 
         if entry.engagement is not None and entry.engagement.pk not in visible:
             raise ValidationError({"engagement": "You are not a member of this engagement."})
     if time_zone is not None:
-        profile = profile_of(user)
-        profile.time_zone = time_zone
-        profile.full_clean()
-        profile.save(update_fields=["time_zone"])
+        try:
+            validate_time_zone(time_zone)
+        except ValidationError as error:
+            raise ValidationError({"time_zone": error.messages}) from None
+        Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
     for entry in entries:
         existing = Preference.objects.filter(
             user=user, engagement=entry.engagement, kind=entry.kind

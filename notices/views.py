@@ -19,7 +19,7 @@ from notices.selectors import inbox_of
 PAGE_SIZE = 50
 
 
-def _profile_page(request, form=None, engagement_form=None, status=200):
+def _profile_page(request, form=None, status=200):
     user = request.user
     preferences = services.preferences_of(user)
     for_all = {p.kind: p.channel for p in preferences if p.engagement_id is None}
@@ -36,7 +36,6 @@ def _profile_page(request, form=None, engagement_form=None, status=200):
         {
             "form": form,
             "kind_fields": [form[f"kind_{kind}"] for kind in Kind.values],
-            "engagement_form": engagement_form or EngagementPreferenceForm(user=user),
             "overrides": [p for p in preferences if p.engagement_id is not None],
         },
         status=status,
@@ -64,24 +63,30 @@ def profile(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def profile_engagement(request):
+    """One engagement's own channel for one kind (the profile's exceptions)."""
+    if request.method == "GET":
+        form = EngagementPreferenceForm(user=request.user)
+        return render(request, "notices/profile_engagement.html", {"form": form})
     form = EngagementPreferenceForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return _profile_page(request, engagement_form=form, status=400)
-    data = form.cleaned_data
-    try:
-        services.preferences_set(
-            user=request.user,
-            entries=[
-                services.PreferenceEntry(data["engagement"], data["kind"], data["channel"] or None)
-            ],
-        )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return _profile_page(request, engagement_form=form, status=400)
-    messages.success(request, f"Saved for {data['engagement'].name}.")
-    return redirect("notice-profile")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.preferences_set(
+                user=request.user,
+                entries=[
+                    services.PreferenceEntry(
+                        data["engagement"], data["kind"], data["channel"] or None
+                    )
+                ],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Saved for {data['engagement'].name}.")
+            return redirect("notice-profile")
+    return render(request, "notices/profile_engagement.html", {"form": form}, status=400)
 
 
 @login_required

@@ -274,7 +274,7 @@ def domain_row_counts() -> dict[str, int]:
     """Rows of every table of Accord's own apps, audit tables included."""
     return {
         model._meta.label: model._default_manager.count()
-        for app in ("relationships", "feedback", "scorecards")
+        for app in ("relationships", "feedback", "scorecards", "notices")
         for model in apps.get_app_config(app).get_models()
     }
 

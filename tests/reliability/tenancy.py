@@ -419,7 +419,7 @@ PAGE_TABLE = {
     ),
     "notice-profile-engagement": (
         None,
-        {"GET": "login 405 405 405 405 405", "POST": "login 400 302 302 302 302"},
+        {"GET": "login 200 200 200 200 200", "POST": "login 400 302 302 302 302"},
     ),
     "notice-inbox": (
         None,

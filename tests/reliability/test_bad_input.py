@@ -44,6 +44,9 @@ WRITER = "client_admin"
 WRITERS = {
     "POST /api/v1/measurement-disputes/": "provider_manager",
     "measurement-dispute": "provider_manager",
+    # A member's own settings (notices): any member.
+    "notice-profile": "client_admin",
+    "notice-profile-engagement": "client_admin",
 }
 
 
