@@ -5,17 +5,20 @@ from zoneinfo import available_timezones
 from django import forms
 
 from core.forms import AccordForm
-from notices.models import AT_ONCE_FOR_WRITERS, Channel, Kind
+from notices.models import Channel, Kind, default_channel
 from relationships.models import Engagement
 
 TIME_ZONES = sorted(available_timezones() | {"UTC"})
 AS_FOR_ALL = ""
 
 
-def default_label(kind: str) -> str:
-    if kind in AT_ONCE_FOR_WRITERS:
-        return "Default: e-mail at once (managers, admins), weekly digest (viewers)"
-    return "Default: weekly digest"
+def default_label(kind: str, roles: set[str]) -> str:
+    """The default's channel for the member's roles (their organisations' roles differ
+    only in a few cases, said then)."""
+    channels = {default_channel(kind, role) for role in roles} or {Channel.WEEKLY}
+    if len(channels) == 1:
+        return f"Default: {Channel(channels.pop()).label.lower()}"
+    return "Default: e-mail at once as a manager, weekly digest as a viewer"
 
 
 class ProfileForm(AccordForm):
@@ -26,13 +29,13 @@ class ProfileForm(AccordForm):
         help_text="Digests arrive at 08:00 here; the weekly one on Mondays.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, roles: set[str], **kwargs):
         super().__init__(*args, **kwargs)
         for kind, label in Kind.choices:
             self.fields[f"kind_{kind}"] = forms.ChoiceField(
                 label=label,
                 required=False,
-                choices=[(AS_FOR_ALL, default_label(kind)), *Channel.choices],
+                choices=[(AS_FOR_ALL, default_label(kind, roles)), *Channel.choices],
             )
 
 

@@ -123,6 +123,11 @@ class PreferenceEntry:
     channel: str | None  # None: as for all engagements (or the role's default)
 
 
+def roles_of(user) -> set[str]:
+    """The member's roles in their organisations: what their defaults follow."""
+    return set(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True))
+
+
 def profile_of(user) -> Profile:
     """The member's profile; an unsaved one with the defaults until they save theirs."""
     return Profile.objects.filter(user_id=user.pk).first() or Profile(user=user)
@@ -177,7 +182,7 @@ def notices_unsubscribe(*, user, what: str) -> list[str]:
     if what in Kind.values:
         kinds = [what]
     else:
-        roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+        roles = roles_of(user)
         chosen = dict(
             Preference.objects.filter(user=user, engagement__isnull=True).values_list(
                 "kind", "channel"

@@ -25,10 +25,11 @@ def _profile_page(request, form=None, status=200):
     for_all = {p.kind: p.channel for p in preferences if p.engagement_id is None}
     if form is None:
         form = ProfileForm(
+            roles=services.roles_of(user),
             initial={
                 "time_zone": services.profile_of(user).time_zone,
                 **{f"kind_{kind}": for_all.get(kind, AS_FOR_ALL) for kind in Kind.values},
-            }
+            },
         )
     return render(
         request,
@@ -47,7 +48,7 @@ def _profile_page(request, form=None, status=200):
 def profile(request):
     if request.method == "GET":
         return _profile_page(request)
-    form = ProfileForm(request.POST)
+    form = ProfileForm(request.POST, roles=services.roles_of(request.user))
     if not form.is_valid():
         return _profile_page(request, form=form, status=400)
     services.preferences_set(
