@@ -23,7 +23,7 @@ from django.utils import timezone
 from core import links
 from notices.models import Channel, Digest, Kind, Notice, Profile
 from notices.selectors import inbox_of
-from notices.services import _members_with_role, channels_for
+from notices.services import channels_for
 from relationships.models import Engagement
 from relationships.people import person_name
 from scorecards.models import Alert
@@ -129,12 +129,11 @@ def _skip_reason(notice: Notice) -> str:
     user, engagement = notice.user, notice.engagement
     if not user.is_active or not user.email:
         return "no address"
-    members = _members_with_role(engagement, [user.pk])
-    if user.pk not in members or not engagement.access_for(user).can_read:
+    access = engagement.access_for(user)
+    if not access.can_read:
         return "no access"
     # Unsubscribed (or changed their mind) since the notice was raised.
-    channel = channels_for(engagement, notice.kind, {user.pk: members[user.pk][1]})[user.pk]
-    if channel != Channel.IMMEDIATE:
+    if channels_for(engagement, notice.kind, {user.pk: access.role})[user.pk] != Channel.IMMEDIATE:
         return "preference"
     return ""
 
