@@ -1,9 +1,11 @@
 """REST API v1 resources (measurements and webhooks live in accord.integration_urls)."""
 
+from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import DefaultRouter
 
 from feedback import api as feedback_api
+from notices import api as notices_api
 from overview.api import OrganizationRollup
 from packs import api as packs_api
 from relationships import api as relationships_api
@@ -84,5 +86,16 @@ router.register("alerts", scorecards_api.AlertViewSet, basename="alert")
 router.register("runs", scorecards_api.ScorecardRunViewSet, basename="scorecardrun")
 router.register("portfolio-packs", packs_api.PortfolioPackViewSet, basename="portfoliopack")
 router.register("tokens", relationships_api.ApiTokenViewSet, basename="apitoken")
+router.register("me/notices", notices_api.NoticeViewSet, basename="notice")
 
-urlpatterns = router.urls
+urlpatterns = [
+    # The member's own settings: one resource, no id.
+    path(
+        "me/notice-preferences/",
+        notices_api.NoticePreferencesViewSet.as_view(
+            {"get": "retrieve", "patch": "partial_update"}
+        ),
+        name="notice-preferences",
+    ),
+    *router.urls,
+]

@@ -1,5 +1,7 @@
 """Template context every page shares."""
 
+from notices.selectors import unread_count
+
 
 def memberships(request):
     """The signed-in user's memberships with their organisations, for the header.
@@ -15,3 +17,12 @@ def memberships(request):
             "organization__name"
         )
     }
+
+
+def notices(request):
+    """The header's count of unread notices: a callable, so only a page that renders the
+    header counts them (one query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"header_unread_notices": lambda: unread_count(user)}

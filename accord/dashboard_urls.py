@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accord.auth import PasswordChangeView, SignInForm
+from notices import views as notices
 from overview import views as overview
 from packs import views as packs
 from scorecards.views import (
@@ -115,7 +116,18 @@ PAGES = [
     ),
 ]
 
+# Notices (PRODUCT.md §9): the member's profile, the inbox, the e-mails' unsubscribe link.
+NOTICE_PAGES = [
+    ("profile/", notices.profile, "notice-profile"),
+    ("profile/engagement/", notices.profile_engagement, "notice-profile-engagement"),
+    ("inbox/", notices.inbox, "notice-inbox"),
+    ("inbox/read/", notices.inbox_read_all, "notice-inbox-read-all"),
+    ("inbox/<int:pk>/read/", notices.inbox_read, "notice-inbox-read"),
+    ("notices/unsubscribe/<str:token>/", notices.unsubscribe, "notice-unsubscribe"),
+]
+
 urlpatterns = [
     *(path(f"accounts/{route}", view, name=name) for route, view, name in ACCOUNT_PAGES),
     *(path(route, view, name=name) for route, view, name in PAGES),
+    *(path(route, view, name=name) for route, view, name in NOTICE_PAGES),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "scorecards",
     "overview",
     "packs",
+    "notices",
     "sampledata",
 ]
 
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accord.context_processors.memberships",
+                "accord.context_processors.notices",
             ],
         },
     },
@@ -214,6 +216,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Notices (notices/tasks.py): digests at 08:00 in each member's zone, the daily scans,
+    # the inbox's 90 days.
+    "notice-digests": {
+        "task": "notices.digests_due",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "notice-scan": {
+        "task": "notices.scan",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
+    "notice-prune": {
+        "task": "notices.prune",
+        "schedule": crontab(hour=3, minute=40),
+        "options": {"expires": 3600},
+    },
     "expire-change-requests": {
         "task": "relationships.expire_change_requests",
         "schedule": crontab(minute=5),
@@ -292,6 +311,8 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "scorecards.models.Alert.Kind",
         "RunStatusEnum": "scorecards.models.ScorecardRun.Status",
         "ScorecardStatusEnum": "scorecards.models.Scorecard.Status",
+        "NoticeKindEnum": "notices.models.Kind",
+        "NoticeChannelEnum": "notices.models.Channel",
     },
 }
 # API tokens: knox keeps only a hash; tokens live until their owner revokes them.

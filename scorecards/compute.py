@@ -26,7 +26,7 @@ from relationships.models import SLA, Engagement, GoalProgress, SharedGoal, othe
 from relationships.periods import CLOSED, Period, period_starting
 from relationships.scoring_config import ScoringConfigValues
 from relationships.terms_in_force import SlaTerms, scoring_configs_in_force, sla_terms_in_force
-from scorecards import events, latest, scoring
+from scorecards import events, latest, scoring, signals
 from scorecards.fields import dumps
 from scorecards.inputs import (
     ContactInput,
@@ -571,6 +571,8 @@ class _ChunkWriter:
                 for alert in raised
             ]
         )
+        if written:
+            signals.events_written.send(sender=OutboxEvent, events=written)
         if written and not self.in_run:
             # Deliver right after commit; a run drains once, when it closes; the periodic
             # drain is the fallback.

@@ -29,6 +29,7 @@ def router_paths() -> set[str]:
             template = re.sub(r"\(\?P<pk>[^)]*\)", "{id}", regex)
             template = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", template)
             template = template.removeprefix("^").removesuffix("\\Z").removesuffix("$")
+            template = template.replace("\\-", "-")  # path() escapes a hyphen
             if "format" in template or not template:
                 continue  # format suffixes and the browsable root are not API operations
             paths.add("/api/v1/" + template)

@@ -171,3 +171,13 @@ def test_demo_survey_shows_a_blind_spot_on_each_side(seeded):
     platform = Engagement.objects.get(name="Lumen · Cobalt data platform")
     spots = survey_report(platform, platform.latest_closed_period()).blind_spots()
     assert {side.side for side, _line in spots} == {"provider"}
+
+
+def test_demo_inboxes_hold_a_few_notices_and_no_email_is_sent(seeded):
+    from notices.models import Notice
+
+    by_kind = dict(Notice.objects.values_list("kind").annotate(n=Count("id")))
+    assert {"alert", "review", "survey"} <= set(by_kind)
+    assert 0 < sum(by_kind.values()) < 500
+    assert not Notice.objects.filter(email_skipped="", emailed_at__isnull=True).exists()
+    assert not Notice.objects.filter(emailed_at__isnull=False).exists()

@@ -107,6 +107,8 @@ def world(
     from knox.models import get_token_model
 
     from feedback.services import pulse_submit
+    from notices.models import Notice
+    from notices.services import notice_raise
     from relationships.change_requests import terms_change
     from relationships.models import GoalProgress, MeasurementDispute, Membership
     from relationships.services import invitation_create
@@ -245,6 +247,16 @@ def world(
             )
         ),
     }
+    # A notice of the client manager's own (the inbox's records are each member's).
+    notice_raise(
+        kind="alert",
+        engagement=engagement,
+        key="tenancy",
+        subject="Tenancy",
+        link="/",
+        recipients=[client_manager.pk],
+    )
+    objects["me"] = Notice.objects.get(user=client_manager, key="tenancy")
     objects.update(
         outsider=outsider,
         client_admin=client_admin,
@@ -293,7 +305,7 @@ def domain_row_counts() -> dict[str, int]:
     """Rows of every table of Accord's own apps, audit tables included."""
     return {
         model._meta.label: model._default_manager.count()
-        for app in ("relationships", "feedback", "scorecards", "packs")
+        for app in ("relationships", "feedback", "scorecards", "packs", "notices")
         for model in apps.get_app_config(app).get_models()
     }
 

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from notices.delivery import unsubscribe_token
 from relationships.periods import QUARTER, period_containing
 from relationships.scoring_config import DIMENSIONS
 from tests.reliability.conftest import PERSONAS, PULSE_ANSWERS
@@ -186,6 +187,12 @@ API_TABLE = {
     "PUT /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "PATCH /api/v1/webhooks/{id}/": "401 404 404 404 404 200",
     "DELETE /api/v1/webhooks/{id}/": "401 404 404 404 404 204",
+    # Each member's own notice settings and inbox (notices): an outsider cannot name an
+    # engagement that is not theirs; only the client manager's notice is theirs to mark read.
+    "GET /api/v1/me/notice-preferences/": "401 200 200 200 200 200",
+    "PATCH /api/v1/me/notice-preferences/": "401 400 200 200 200 200",
+    "GET /api/v1/me/notices/": "401 200 200 200 200 200",
+    "POST /api/v1/me/notices/{id}/read/": "401 404 404 200 404 404",
     # Anyone signed in: their own organisation, their own token.
     "POST /api/v1/organizations/": "401 201 201 201 201 201",
     "POST /api/v1/tokens/": "401 201 201 201 201 201",
@@ -468,6 +475,31 @@ PAGE_TABLE = {
     "compare": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
     "search": (None, {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"}),
     # The client organisation's invitations: its admins.
+    # Notices: each member's own profile and inbox; the unsubscribe link needs no sign-in.
+    "notice-profile": (
+        None,
+        {"GET": "login 200 200 200 200 200", "POST": "login 302 302 302 302 302"},
+    ),
+    "notice-profile-engagement": (
+        None,
+        {"GET": "login 200 200 200 200 200", "POST": "login 400 302 302 302 302"},
+    ),
+    "notice-inbox": (
+        None,
+        {"GET": "login 200 200 200 200 200", "POST": "login 405 405 405 405 405"},
+    ),
+    "notice-inbox-read-all": (
+        None,
+        {"GET": "login 405 405 405 405 405", "POST": "login 302 302 302 302 302"},
+    ),
+    "notice-inbox-read": (
+        "notice",
+        {"GET": "login 405 405 405 405 405", "POST": "login 404 404 302 404 404"},
+    ),
+    "notice-unsubscribe": (
+        "unsubscribe",
+        {"GET": "200 200 200 200 200 200", "POST": "200 200 200 200 200 200"},
+    ),
     "invitation-list": (
         "organization",
         {"GET": "login 404 403 403 404 200", "POST": "login 404 403 403 404 302"},
@@ -654,6 +686,10 @@ def api_bodies(w) -> dict:
         },
         "PATCH /api/v1/slas/{id}/": {"target": "95"},
         "POST /api/v1/tokens/": {"name": "deploy"},
+        "PATCH /api/v1/me/notice-preferences/": {
+            "preferences": [{"engagement": e, "kind": "alert", "channel": "daily"}]
+        },
+        "POST /api/v1/me/notices/{id}/read/": {},
         "POST /api/v1/webhooks/": {
             "organization": w["organizations"].pk,
             "url": "https://hooks.example.com/other",
@@ -780,6 +816,12 @@ def page_bodies(w) -> dict:
         },
         "change-request-decline": {"reason": "Not before the migration."},
         "change-request-comment": {"body": "Why 4 hours?"},
+        "notice-profile": {"time_zone": "Europe/Berlin", "kind_alert": "daily"},
+        "notice-profile-engagement": {
+            "engagement": w["engagement"].pk,
+            "kind": "alert",
+            "channel": "daily",
+        },
     }
 
 
@@ -840,6 +882,8 @@ PAGE_KWARGS = {
     "contact": lambda w: {"pk": w["engagement"].pk, "contact_pk": w["contacts"].pk},
     "channel": lambda w: {"pk": w["engagement"].pk, "webhook_pk": w["channel"].pk},
     "invitation": lambda w: {"token": w["invitation_token"]},
+    "notice": lambda w: {"pk": w["me"].pk},
+    "unsubscribe": lambda w: {"token": unsubscribe_token(w["client_viewer"].pk, "survey")},
     "reset": lambda w: {"uidb64": "MQ", "token": "set-password"},
     None: lambda w: {},
 }

@@ -43,6 +43,10 @@ UNAUDITED = {
     # Reads sent as POST (a body of weights or a target): they write nothing at all.
     "POST /api/v1/engagements/{id}/what-if/",
     "POST /api/v1/slas/{id}/target-backtest/",
+    # A member's own notice settings and read marks (notices): about nobody else, and
+    # each row already names the member it belongs to.
+    "PATCH /api/v1/me/notice-preferences/",
+    "POST /api/v1/me/notices/{id}/read/",
 }
 
 

@@ -48,6 +48,9 @@ WRITERS = {
     # Pages about other objects than those FORM_PAGES lists, or for admins only.
     "key-contact-hours": WRITER,
     "engagement-integrations": WRITER,
+    # A member's own settings (notices): any member.
+    "notice-profile": "client_admin",
+    "notice-profile-engagement": "client_admin",
 }
 
 

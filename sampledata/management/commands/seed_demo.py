@@ -38,6 +38,8 @@ from django.utils import timezone
 
 from feedback import services as feedback_services
 from feedback.models import PULSE_FIELDS, Feedback
+from notices.models import Notice
+from notices.scans import notices_scan
 from relationships.change_requests import (
     change_request_comment,
     change_request_decline,
@@ -102,6 +104,7 @@ class Command(BaseCommand):
                 compute_every_period()
                 demo.sign_off()
                 demo.settle_alerts()
+                leave_notices()
             final, provisional = (
                 Scorecard.objects.filter(status=status).count()
                 for status in (Scorecard.Status.FINAL, Scorecard.Status.PROVISIONAL)
@@ -213,6 +216,14 @@ def compute_every_period() -> None:
         run.refresh_from_db()
         if run.status != ScorecardRun.Status.SUCCEEDED:
             raise CommandError(f"Scoring {run.period_kind} from {run.period_start}: {run.error}")
+
+
+def leave_notices() -> None:
+    """The demo's inboxes: the notices its runs and change requests raised, and what the
+    daily scans find today (action items due, check-ins slipping, the survey open). Kept
+    in the inbox only: the demo e-mails nobody."""
+    notices_scan()
+    Notice.objects.filter(emailed_at__isnull=True).update(email_skipped="demo")
 
 
 class Demo:
