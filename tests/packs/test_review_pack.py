@@ -325,3 +325,24 @@ def test_the_pack_shows_contact_continuity_and_the_surveys_texts_and_mirror(
         assert f"Keep the weekly notes {n}." in text
     # The client predicted 1 for trust; the provider rated it 2, 3, 2: d = −4/3.
     assert "Hidden strengths: I trust this relationship overall." in text
+
+
+@pytest.mark.django_db
+def test_the_review_email_carries_the_periods_pack(
+    engagement, client_manager, fixed_today, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Issue 21, item 4: "a period awaits your review" arrives with the period's pack."""
+    populate(engagement)
+    with django_capture_on_commit_callbacks(execute=True):
+        scorecard = compute_march(engagement)
+    [message] = [
+        m
+        for m in mailoutbox
+        if "awaiting your side's review" in m.subject and m.to == [client_manager.email]
+    ]
+    [(filename, content, mimetype)] = message.attachments
+    assert (filename, mimetype) == (
+        "accord-service-desk-2026-03-review-pack.pdf",
+        "application/pdf",
+    )
+    assert f"Scorecard digest {scorecard.inputs_digest}" in pdf_text(content)
