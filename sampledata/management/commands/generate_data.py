@@ -508,6 +508,7 @@ class Generator:
                 "email",
                 "role",
                 "tier",
+                "time_zone",
                 "start_date",
                 "end_date",
             ),
@@ -524,6 +525,7 @@ class Generator:
             f"contact{user_id}@bench.example",
             role,
             KeyContact.ROLE_TIERS[role],
+            plan.tz.key,  # the engagement's, as a contact saved without a zone gets
             start,
             end,
         )
