@@ -218,6 +218,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Notices (notices/tasks.py): digests at 08:00 in each member's zone, the daily scans,
     # the inbox's 90 days.
+    "notice-emails-unsent": {
+        "task": "notices.email_unsent",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "checkin-invitations-unsent": {
+        "task": "feedback.send_unsent_checkin_invitations",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "notice-digests": {
         "task": "notices.digests_due",
         "schedule": 300.0,

@@ -106,6 +106,15 @@ def invitation_messages(invitation: CheckInInvitation) -> list[EmailMessage]:
     return messages
 
 
+def invitations_unsent() -> list[int]:
+    """Invitations of check-ins still ahead that no task has sent (the broker was down)."""
+    return list(
+        CheckInInvitation.objects.filter(sent_at__isnull=True, starts_at__gt=timezone.now())
+        .order_by("starts_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+
+
 def invitation_send(*, invitation_id: int) -> int:
     """Send an invitation not yet sent: claimed by a conditional UPDATE, so a repeated or
     concurrent task sends nothing; released again if sending fails, for the retry."""

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.inputs import validate_moment
+from core.queue import send_on_commit
 from feedback import checkin_planner, tasks
 from feedback.invitations import contact_address
 from feedback.models import (
@@ -221,7 +222,8 @@ def checkin_invite(
         sent_by=user,
     )
     invitation.attendee_contacts.set(contacts)
-    transaction.on_commit(lambda: tasks.send_checkin_invitation.delay(invitation.pk))
+    # Unsent with the broker down: feedback.send_unsent_checkin_invitations sends it.
+    send_on_commit(tasks.send_checkin_invitation, invitation_id=invitation.pk)
     return invitation
 
 

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from feedback.invitations import invitation_send
+from feedback.invitations import invitation_send, invitations_unsent
 
 
 @shared_task(
@@ -16,3 +16,12 @@ from feedback.invitations import invitation_send
 def send_checkin_invitation(invitation_id: int) -> int:
     """E-mail a check-in invitation to its attendees; a second run sends nothing."""
     return invitation_send(invitation_id=invitation_id)
+
+
+@shared_task(name="feedback.send_unsent_checkin_invitations")
+def send_unsent_checkin_invitations() -> int:
+    """Beat, every few minutes: invitations the broker could not take when they were made."""
+    unsent = invitations_unsent()
+    for invitation_id in unsent:
+        send_checkin_invitation.delay(invitation_id)
+    return len(unsent)

@@ -138,13 +138,26 @@ def _skip_reason(notice: Notice) -> str:
     return ""
 
 
+def _unsent(now):
+    """Notices nobody has e-mailed, skipped or holds a lease on."""
+    return Notice.objects.filter(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - LEASE),
+        emailed_at__isnull=True,
+        email_skipped="",
+    )
+
+
+def emails_unsent() -> list[int]:
+    """The sweep's list: e-mails at once that were never sent (the broker was down when
+    their notice was raised, or a worker died holding the lease)."""
+    unsent = _unsent(timezone.now()).filter(channel=Channel.IMMEDIATE)
+    return list(unsent.values_list("pk", flat=True)[:1000])
+
+
 def notice_email_send(notice_id: int) -> str:
     """E-mail one notice at once, exactly once. Returns what happened (for logs and tests)."""
-    pending = Notice.objects.filter(pk=notice_id, emailed_at__isnull=True, email_skipped="")
     now = timezone.now()
-    claimed = pending.filter(
-        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - LEASE)
-    ).update(email_claimed_at=now)
+    claimed = _unsent(now).filter(pk=notice_id).update(email_claimed_at=now)
     if not claimed:
         return "claimed or done"
     notice = Notice.objects.select_related("user", "engagement").get(pk=notice_id)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.queue import send_on_commit
 from notices.models import Channel, Kind, Notice, Preference, Profile, default_channel
 from relationships.models import Engagement, Membership, Side, validate_time_zone
 
@@ -111,7 +112,8 @@ def notice_raise(
     if to_mail:
         from notices.tasks import notice_email_task
 
-        transaction.on_commit(lambda: [notice_email_task.delay(notice_id=pk) for pk in to_mail])
+        for pk in to_mail:  # unsent with the broker down: notices.email_pending sends it
+            send_on_commit(notice_email_task, notice_id=pk)
     return len(set(roles) - before)
 
 

@@ -28,6 +28,15 @@ def digest_send_task(digest_id: int) -> str:
     return delivery.digest_send(digest_id)
 
 
+@shared_task(name="notices.email_unsent")
+def emails_unsent_task() -> int:
+    """Beat, every few minutes: e-mails at once the broker could not take when raised."""
+    unsent = delivery.emails_unsent()
+    for notice_id in unsent:
+        notice_email_task.delay(notice_id=notice_id)
+    return len(unsent)
+
+
 @shared_task(name="notices.digests_due")
 def digests_due_task() -> int:
     """Beat, every few minutes: enqueue the digests whose 08:00 has come."""

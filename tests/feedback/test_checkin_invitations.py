@@ -134,6 +134,28 @@ def test_the_invitation_is_sent_once_even_when_its_task_runs_again(
     assert len(mail.outbox) == 2
 
 
+def test_an_invitation_the_broker_could_not_take_is_made_and_sent_by_the_sweep(
+    client, clock, provider_manager, engagement, contacts, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from feedback.tasks import send_unsent_checkin_invitations
+
+    client.force_login(provider_manager)
+    refused = OperationalError("Connection refused")
+    with (
+        mock.patch.object(send_checkin_invitation, "apply_async", side_effect=refused),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = invite(client, engagement, contacts)
+    assert response.status_code == 302  # the user's choice is kept, not a 500
+    assert mail.outbox == [] and CheckInInvitation.objects.get().sent_at is None
+    # The beat's sweep, once the broker is back: sent once, and not again.
+    assert send_unsent_checkin_invitations() == 1
+    assert len(mail.outbox) == 2
+    assert send_unsent_checkin_invitations() == 0 and len(mail.outbox) == 2
+
+
 def test_the_invitations_link_opens_the_check_in_form_filled_in_after_the_meeting(
     client, clock, provider_manager, engagement, contacts, django_capture_on_commit_callbacks
 ):

@@ -195,6 +195,25 @@ def test_the_review_email_carries_the_attachments_receivers_give(engagement, cli
     assert attachment.get_content() == b"%PDF-1.7 test"
 
 
+def test_an_email_the_broker_could_not_take_is_sent_by_the_sweep(
+    engagement, client_manager, smtp, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from notices.tasks import emails_unsent_task
+
+    refused = OperationalError("Connection refused")
+    with (
+        mock.patch.object(notice_email_task, "apply_async", side_effect=refused),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        raise_one(engagement)  # no error reaches the writer
+    assert smtp.messages == []
+    assert emails_unsent_task() == 1
+    assert len(smtp.messages) == 1
+    assert emails_unsent_task() == 0 and len(smtp.messages) == 1
+
+
 # ---------------------------------------------------------------- unsubscribe
 def test_unsubscribe_by_the_link_with_no_session_and_see_it_on_the_profile(
     engagement, client_manager, smtp, client, django_capture_on_commit_callbacks
