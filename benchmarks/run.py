@@ -105,6 +105,7 @@ def main():
         growth = None
     elif args.search_only:
         figures = bench.search_only()
+        growth = None
     elif args.live_only:
         figures = bench.live_only()
         growth = None
