@@ -21,7 +21,8 @@ def test_every_read_renders_in_the_browsable_api(world, path):
     client.force_login(world[reader])
     response = client.get(api_url(world, path), HTTP_ACCEPT=BROWSER_ACCEPT)
     assert response.status_code == 200, response.content[-2000:]
-    if not path.endswith("/export/"):  # a CSV download whatever the browser asks
+    # A download (CSV, a pack's PDF, a portfolio's zip) whatever the browser asks.
+    if not path.endswith(("/export/", "/pack/", "/download/")):
         assert response["Content-Type"].startswith("text/html")
     # Its PATCH form shows (the change itself is checked when sent).
     if path.endswith("/scoring-config/"):
