@@ -57,7 +57,7 @@ def test_provider_admin_reads_the_organisation_compares_and_searches(
         promises = view.locator("tr:has-text('They deliver what they promise.') td")
         assert promises.all_inner_texts() == ["3.0", "2"]
         assert page.locator("#org-overall").inner_text() == "68.0"
-        assert page.locator("a:has-text('Members')").get_attribute("href") == (
+        assert page.locator("main a:has-text('Members')").get_attribute("href") == (
             f"/organizations/{provider_org.pk}/members/"
         )
         at_both_widths(page, "organisation")
