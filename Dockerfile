@@ -18,7 +18,8 @@ RUN DEBUG=false \
     SECRET_KEY=collectstatic-only-dummy-key-not-used-at-runtime-000 \
     FIELD_ENCRYPTION_KEY=collectstatic-only \
     python manage.py collectstatic --noinput \
-    && chown -R accord:accord /app/staticfiles
+    && chown -R accord:accord /app/staticfiles \
+    && mkdir -p /app/media && chown accord:accord /app/media  # a new volume takes this owner
 
 USER accord
 EXPOSE 8000

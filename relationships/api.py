@@ -6,7 +6,12 @@ from decimal import Decimal
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import authentication, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -560,7 +565,30 @@ class EngagementViewSet(
 
 
 # ---------------------------------------------------------------- key contacts
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "09:00",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day on a clock with no zone ("09:00"): JSON Schema's `time` format would
+    demand an offset, which a working day in the contact's own zone does not have."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class KeyContactSerializer(StrictModelSerializer):
+    work_starts = LocalTimeField(
+        required=False, help_text="Local time the working day starts (default 09:00)."
+    )
+    work_ends = LocalTimeField(
+        required=False,
+        help_text="Local time the working day ends, after it starts (default 17:00).",
+    )
+
     class Meta:
         model = KeyContact
         fields = [
@@ -586,10 +614,6 @@ class KeyContactSerializer(StrictModelSerializer):
             "time_zone": {
                 "help_text": "IANA time zone the contact works in, such as Asia/Kolkata; "
                 "the engagement's when left empty."
-            },
-            "work_starts": {"help_text": "Local time the working day starts (default 09:00)."},
-            "work_ends": {
-                "help_text": "Local time the working day ends, after it starts (default 17:00)."
             },
         }
 

@@ -146,7 +146,7 @@ def test_the_api_reads_and_writes_zone_and_hours(api, provider_manager, contact)
     assert created.status_code == 201, created.json()
     assert (created.json()["time_zone"], created.json()["work_starts"]) == (
         "Europe/Berlin",
-        "08:00:00",
+        "08:00",
     )
     changed = client.patch(
         f"/api/v1/contacts/{contact.pk}/",
@@ -173,8 +173,8 @@ def test_a_contact_created_without_a_zone_gets_the_engagements(api, provider_man
     assert response.status_code == 201
     assert response.json()["time_zone"] == "Europe/Berlin"
     assert (response.json()["work_starts"], response.json()["work_ends"]) == (
-        "09:00:00",
-        "17:00:00",
+        "09:00",
+        "17:00",
     )
 
 
