@@ -1,7 +1,6 @@
 """The member's own notices through the API: their settings (/api/v1/me/notice-preferences/)
 and their inbox (/api/v1/me/notices/)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
@@ -123,7 +122,7 @@ class NoticeViewSet(mixins.ListModelMixin, ApiViewSet):
     @extend_schema(request=None, responses={200: NoticeSerializer}, description="Mark it read.")
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
-        notice = get_object_or_404(self.get_queryset(), pk=pk)
+        notice = self.get_object()  # a pk that is not a number is a 404, as everywhere
         services.notices_mark_read(user=request.user, notice_ids=[notice.pk])
         notice.refresh_from_db()
         return Response(NoticeSerializer(notice).data)

@@ -85,3 +85,9 @@ def test_the_inbox_lists_own_notices_and_marks_them_read(
     theirs = Notice.objects.get(user=client_viewer, key="k0").pk
     assert client.post(f"/api/v1/me/notices/{theirs}/read/").status_code == 404
     assert client.get("/api/v1/me/notices/?colour=red").status_code == 400
+
+
+def test_marking_read_a_notice_id_that_is_not_a_number_is_a_404(client, client_manager):
+    # Found by schemathesis: it was a 500.
+    client.force_login(client_manager)
+    assert client.post("/api/v1/me/notices/null/read/").status_code == 404
