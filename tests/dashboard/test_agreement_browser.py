@@ -4,9 +4,7 @@ it; the SLA shows the new target and the audit entry old → new. Then the Agree
 and each page that changes a term at a laptop's and a phone's width, with screenshots in
 $SCREENSHOT_DIR (default tests/screenshots/agreement/)."""
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,28 +16,15 @@ from relationships.change_requests import (
     terms_change,
 )
 from relationships.models import SLA, ChangeRequest
-from tests.factories import PASSWORD, KeyContactFactory, SharedGoalFactory, SLAFactory
+from tests.dashboard.browser import DOCUMENT_WIDTH, screenshots, sign_in
+from tests.factories import KeyContactFactory, SharedGoalFactory, SLAFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).resolve().parent.parent / "screenshots" / "agreement"
-)
-DOCUMENT_WIDTH = "document.documentElement.scrollWidth"
-
-
-def sign_in(browser, live_server, user, width=1280):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(live_server.url + reverse("login"))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + reverse("portfolio"))
-    return page
+SCREENSHOTS = screenshots("agreement")
 
 
 def shot(page, name, selector=None):

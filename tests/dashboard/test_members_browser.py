@@ -4,9 +4,7 @@ engagement page offers nothing to record, a form page refuses). The members page
 engagement page's governance map at a laptop's and a phone's width, nothing scrolling
 sideways; screenshots in $SCREENSHOT_DIR (default tests/screenshots/governance/)."""
 
-import os
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,28 +12,15 @@ from django.urls import reverse
 
 from relationships.models import Membership
 from relationships.services import invitation_create
-from tests.factories import PASSWORD, CheckInFactory, KeyContactFactory
+from tests.dashboard.browser import DOCUMENT_WIDTH, screenshots, sign_in
+from tests.factories import CheckInFactory, KeyContactFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).resolve().parent.parent / "screenshots" / "governance"
-)
-DOCUMENT_WIDTH = "document.documentElement.scrollWidth"
-
-
-def sign_in(browser, live_server, user, width=1280):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(live_server.url + reverse("login"))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + reverse("portfolio"))
-    return page
+SCREENSHOTS = screenshots("governance")
 
 
 def shot(page, name):

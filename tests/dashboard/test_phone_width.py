@@ -6,17 +6,15 @@ Screenshots of each page at both widths go to tests/screenshots/widths/ (or to
 $SCREENSHOT_DIR) for a person to look at.
 """
 
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
 from scorecards.models import ScorecardRun
+from tests.dashboard.browser import DOCUMENT_WIDTH, screenshots, sign_in
 from tests.factories import (
-    PASSWORD,
     ActionItemFactory,
     CheckInFactory,
     ContributionReviewFactory,
@@ -33,12 +31,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).resolve().parent.parent / "screenshots" / "widths"
-)
+SCREENSHOTS = screenshots("widths")
 WIDTHS = (390, 1280)
-DOCUMENT_WIDTH = "document.documentElement.scrollWidth"
 
 
 @pytest.fixture
@@ -65,16 +59,6 @@ def phone_world(scored_engagement, client_manager, provider_org):
     CheckInFactory(engagement=engagement, notes="Monthly review of the backlog and the SLAs")
     FeedbackFactory(engagement=engagement, text="Thanks for the quick turnaround.")
     return engagement
-
-
-def sign_in(browser, live_server, user, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(live_server.url + reverse("login"))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + reverse("portfolio"))
-    return page
 
 
 def shot(page, name):

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from feedback.models import CheckInInvitation
 from scorecards.models import WebhookDelivery, WebhookSubscription
-from tests.dashboard.test_phone_width import DOCUMENT_WIDTH, sign_in
+from tests.dashboard.browser import DOCUMENT_WIDTH, sign_in
 from tests.factories import KeyContactFactory
 from tests.scorecards.conftest import Receiver
 

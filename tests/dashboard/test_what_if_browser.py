@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.dashboard.test_phone_width import DOCUMENT_WIDTH, sign_in
+from tests.dashboard.browser import DOCUMENT_WIDTH, sign_in
 from tests.scorecards.test_backtest import history  # noqa: F401 (a fixture)
 
 pytestmark = [
