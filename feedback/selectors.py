@@ -26,7 +26,7 @@ from feedback.survey_report import (
     MirrorGap,
     Rnps,
     distribution,
-    mirror_gap,
+    mirror_gap_of_sums,
     rnps,
     statement_label,
 )
@@ -88,6 +88,14 @@ class PublishedSide:
     @property
     def overall(self) -> float:
         return self.answer_total / self.respondents / len(self.rating_totals)
+
+    def mirror(self, rating: "PublishedSide") -> dict[str, tuple[int, int, int, int]]:
+        """Per statement this side predicted: (its predictions' sum and count, the other side's
+        ratings' sum and count), what mirror_gap_of_sums compares."""
+        return {
+            name: (*prediction, rating.rating_totals[name], rating.respondents)
+            for name, prediction in self.predictions.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -324,13 +332,8 @@ def survey_report(
 def mirror_of(predicting: PublishedSide, rating: PublishedSide, field: str) -> MirrorGap | None:
     """How `predicting` thought the other side would rate it on `field`, against `rating`'s
     actual rating; None when fewer than the threshold predicted it."""
-    if field not in predicting.predictions:
-        return None
-    total, count = predicting.predictions[field]
-    return mirror_gap(
-        rating=Fraction(rating.rating_totals[field], rating.respondents),
-        prediction=Fraction(total, count),
-    )
+    sums = predicting.mirror(rating).get(field)
+    return sums and mirror_gap_of_sums(*sums)
 
 
 # ---------------------------------------------------------------- governance map

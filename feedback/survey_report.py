@@ -70,6 +70,12 @@ def mirror_gap(*, rating: Fraction, prediction: Fraction) -> MirrorGap:
     return MirrorGap(rating=rating, prediction=prediction, gap=gap, category=category)
 
 
+def mirror_gap_of_sums(predicted: int, predictions: int, rated: int, ratings: int) -> MirrorGap:
+    """mirror_gap from a side's predictions (their sum and count) and the other side's
+    ratings (their sum and count), as the survey stores and publishes them."""
+    return mirror_gap(rating=Fraction(rated, ratings), prediction=Fraction(predicted, predictions))
+
+
 @dataclass(frozen=True)
 class Rnps:
     promoters: int  # 9–10

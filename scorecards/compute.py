@@ -322,12 +322,7 @@ def _pulse(published: dict[str, PublishedSide]) -> dict[str, PulseInput]:
             respondents=answers.respondents,
             answer_total=answers.answer_total,
             nps=answers.nps,
-            mirror={
-                name: (*prediction, rating.rating_totals[name], rating.respondents)
-                for name, prediction in answers.predictions.items()
-            }
-            if rating
-            else {},
+            mirror=answers.mirror(rating) if rating else {},
         )
     return pulse
 

@@ -17,7 +17,13 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from feedback.survey_report import BLIND_SPOT, HIDDEN_STRENGTH, mirror_gap, rnps, statement_label
+from feedback.survey_report import (
+    BLIND_SPOT,
+    HIDDEN_STRENGTH,
+    mirror_gap_of_sums,
+    rnps,
+    statement_label,
+)
 from relationships.models import other_side
 from relationships.periods import Period
 from relationships.scoring_config import DIMENSIONS, ScoringConfigValues
@@ -399,10 +405,8 @@ def _survey_sentences(side: str, pulse: PulseInput) -> list[str]:
             f"{nps.high:+.0f}{sample})."
         )
     notable = 0
-    for name, (predicted, predictions, rated, ratings) in sorted(pulse.mirror.items()):
-        gap = mirror_gap(
-            rating=Fraction(rated, ratings), prediction=Fraction(predicted, predictions)
-        )
+    for name, sums in sorted(pulse.mirror.items()):
+        gap = mirror_gap_of_sums(*sums)
         if gap.category in (BLIND_SPOT, HIDDEN_STRENGTH):
             notable += 1
             sentences.append(
