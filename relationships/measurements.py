@@ -196,6 +196,7 @@ def measurements_import(*, rows: Sequence[MeasurementRow], actor, source: str) -
             engagement_inputs_changed.send(
                 sender=Measurement,
                 engagement_ids={engagement_id for _, engagement_id in writable_slas.values()},
+                since=min(row.period_start for row in rows),
             )
     return result
 

@@ -25,4 +25,6 @@ terms_event = Signal()
 # scorecard), so a write that rolls back asks for nothing.
 #   sender: the model class written
 #   engagement_ids: the engagements whose inputs changed
+#   since (optional): the earliest day the write touched, when it touched days only
+#     (measurements); periods ending before it are unchanged. Absent: every open period.
 engagement_inputs_changed = Signal()

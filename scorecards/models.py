@@ -379,6 +379,9 @@ class ScorecardRefresh(models.Model):
     requested = models.PositiveBigIntegerField(default=0)
     refreshed = models.PositiveBigIntegerField(default=0)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # The earliest day the writes not refreshed yet touched: the periods ending before it
+    # are not recomputed. NULL once refreshed; date.min for a write to undated inputs.
+    since = models.DateField(null=True, blank=True)
     # The last finished refresh: when it began reading the inputs, and when it committed.
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

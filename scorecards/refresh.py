@@ -2,13 +2,15 @@
 
 A service that writes an engagement's inputs sends
 `relationships.signals.engagement_inputs_changed`. Once the write commits,
-`refresh_request` counts it on the engagement's ScorecardRefresh row and, in the same
-statement, claims the row unless a refresh is queued already; it queues one refresh for
-the rows it claimed. The refresh (`scorecards.refresh_scorecards`) computes the periods
-not yet closed through `compute_chunk`, the periodic run's own code, then releases the
-rows no write counted on meanwhile; the others are queued again REFRESH_SECONDS later.
-So a burst of writes causes one recompute per engagement at once, then at most one per
-window, and the last write is always read.
+`refresh_request` counts it on the engagement's ScorecardRefresh row, with the earliest
+day it touched, and, in the same statement, claims the row unless a refresh is queued
+already; it queues one refresh for the rows it claimed. The refresh
+(`scorecards.refresh_scorecards`) computes, through `compute_chunk` (the periodic run's
+own code), the periods not yet closed that end on or after that day: values posted for
+today leave the closing month alone. Then it releases the rows no write counted on
+meanwhile; the others are queued again, to start REFRESH_SECONDS after this refresh
+started. So a burst of writes causes one recompute per engagement at once, then at most
+one per window, and the last write is always read.
 
 Nothing here raises into a write: with the broker down the claim is released, the write
 stays counted, and `refresh_pending` (a beat task, every minute) queues what was counted
@@ -41,28 +43,32 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 @receiver(engagement_inputs_changed, dispatch_uid="scorecards.refresh_on_write")
-def inputs_changed(sender, *, engagement_ids, **kwargs) -> None:
+def inputs_changed(sender, *, engagement_ids, since: date | None = None, **kwargs) -> None:
     ids = sorted(set(engagement_ids))
     if ids:
         # robust: a failure here is logged; the write it follows has committed already.
-        transaction.on_commit(partial(refresh_request, ids), robust=True)
+        transaction.on_commit(partial(refresh_request, ids, since=since), robust=True)
 
 
-def refresh_request(engagement_ids: list[int]) -> None:
-    """Count a committed write on each engagement; queue a refresh of those with none queued."""
+def refresh_request(engagement_ids: list[int], *, since: date | None = None) -> None:
+    """Count a committed write on each engagement, and the earliest day it touched (none
+    given: every day); queue a refresh of those with none queued."""
     now, stale = _moments()
+    since = connection.ops.adapt_datefield_value(since or date.min)
     table = connection.ops.quote_name(ScorecardRefresh._meta.db_table)
     # One statement: counts the write, and claims the row (queued_at = now) unless a refresh
     # is queued already. Sorted ids: concurrent writers lock the rows in one order.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (engagement_id, requested, refreshed, queued_at) VALUES "
-            + ", ".join(["(%s, 1, 0, %s)"] * len(engagement_ids))
+            f"INSERT INTO {table} (engagement_id, requested, refreshed, queued_at, since) VALUES "
+            + ", ".join(["(%s, 1, 0, %s, %s)"] * len(engagement_ids))
             + f" ON CONFLICT (engagement_id) DO UPDATE SET requested = {table}.requested + 1, "
             f"queued_at = CASE WHEN {table}.queued_at IS NULL OR {table}.queued_at < %s "
-            f"THEN excluded.queued_at ELSE {table}.queued_at END "
+            f"THEN excluded.queued_at ELSE {table}.queued_at END, "
+            f"since = CASE WHEN {table}.since IS NULL OR excluded.since < {table}.since "
+            f"THEN excluded.since ELSE {table}.since END "
             "RETURNING engagement_id, queued_at = %s",
-            [value for pk in engagement_ids for value in (pk, now)] + [stale, now],
+            [value for pk in engagement_ids for value in (pk, now, since)] + [stale, now],
         )
         claimed = sorted(pk for pk, ours in cursor.fetchall() if ours)
     queue(claimed)
@@ -91,13 +97,16 @@ def queue(engagement_ids: list[int], *, countdown: float | None = None) -> None:
 
 
 def scorecards_refresh(engagement_ids: list[int]) -> None:
-    """Recompute the engagements' periods not closed yet, then release their rows, or queue
-    them again if a write was counted meanwhile. Safe to run twice."""
-    seen = dict(
-        ScorecardRefresh.objects.filter(pk__in=engagement_ids).values_list("pk", "requested")
-    )
+    """Recompute the engagements' periods not closed yet that their writes touched, then
+    release their rows, or queue them again if a write was counted meanwhile. Safe to run
+    twice."""
+    seen, since = {}, {}
+    for pk, requested, earliest in ScorecardRefresh.objects.filter(
+        pk__in=engagement_ids
+    ).values_list("pk", "requested", "since"):
+        seen[pk], since[pk] = requested, earliest or date.min
     started = timezone.now()  # every write counted in `seen` committed before this
-    for (kind, period_start), ids in open_periods(seen).items():
+    for (kind, period_start), ids in open_periods(since).items():
         for start in range(0, len(ids), settings.SCORECARD_CHUNK_SIZE):
             compute_chunk(ids[start : start + settings.SCORECARD_CHUNK_SIZE], kind, period_start)
     with transaction.atomic():
@@ -111,9 +120,15 @@ def scorecards_refresh(engagement_ids: list[int]) -> None:
         done = [pk for pk, requested in counted.items() if requested == seen[pk]]
         again = [pk for pk in counted if pk not in done]
         ScorecardRefresh.objects.filter(pk__in=done).update(
-            queued_at=None, refreshed=F("requested"), started_at=started, finished_at=finished
+            queued_at=None,
+            refreshed=F("requested"),
+            since=None,
+            started_at=started,
+            finished_at=finished,
         )
-        if again:  # written to meanwhile: still claimed, refreshed once more after the window
+        # Written to meanwhile: still claimed (and `since` kept, the earliest of both
+        # refreshes' days), refreshed once more a window after this one started.
+        if again:
             ScorecardRefresh.objects.filter(pk__in=again).update(
                 queued_at=finished,
                 refreshed=Case(*[When(pk=pk, then=Value(seen[pk])) for pk in again]),
@@ -121,21 +136,28 @@ def scorecards_refresh(engagement_ids: list[int]) -> None:
                 finished_at=finished,
             )
     if again:
-        queue(again, countdown=settings.SCORECARD_REFRESH_SECONDS)
+        window = settings.SCORECARD_REFRESH_SECONDS - (finished - started).total_seconds()
+        queue(again, countdown=max(window, 0))
 
 
-def open_periods(engagement_ids) -> dict[tuple[str, date], list[int]]:
-    """(period kind, start) → the active engagements among these whose period it is and is
-    not closed: the one in progress, and the one before while it is closing (PRODUCT.md §6)."""
+def open_periods(since: dict[int, date]) -> dict[tuple[str, date], list[int]]:
+    """(period kind, start) → the active engagements among these (engagement id → earliest
+    day touched) whose period it is, ends on or after that day and is not closed: the one in
+    progress, and the one before while it is closing (PRODUCT.md §6)."""
     periods = defaultdict(list)
-    engagements = Engagement.objects.filter(
-        pk__in=list(engagement_ids), status=Engagement.Status.ACTIVE
-    ).order_by("pk")
+    engagements = (
+        Engagement.objects.filter(pk__in=list(since), status=Engagement.Status.ACTIVE)
+        .select_related("scoring_config")  # its grace days: the periods' states
+        .order_by("pk")
+    )
     for engagement in engagements:
         today = engagement.today()
         current = engagement.current_period(today)
         for period in (current.previous(), current):
-            if engagement.period_state(period, today) != CLOSED:
+            if (
+                period.end >= since[engagement.pk]
+                and engagement.period_state(period, today) != CLOSED
+            ):
                 periods[(period.kind, period.start)].append(engagement.pk)
     return dict(periods)
 

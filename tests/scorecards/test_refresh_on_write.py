@@ -3,7 +3,7 @@ refreshes its provisional scorecard through the chunk computation; a burst queue
 refresh; a write counted during a refresh queues one more; the broker down never fails the
 write. The same with a real worker and broker: tests/reliability/test_live_refresh.py."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -13,6 +13,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework.test import APIClient
 
 from feedback.services import checkin_log
+from relationships.models import ScoringConfig
+from relationships.periods import CLOSING
 from scorecards import refresh
 from scorecards.models import Scorecard, ScorecardRefresh
 from scorecards.tasks import refresh_scorecards_task
@@ -70,10 +72,11 @@ def test_a_burst_of_writes_queues_one_refresh_that_reads_the_last(
     send.assert_called_once_with(args=[[engagement.pk]], countdown=None, retry=False)
     row = ScorecardRefresh.objects.get(engagement=engagement)
     assert (row.requested, row.refreshed) == (50, 0) and row.queued_at is not None
+    assert row.since == date.min  # a check-in is not a day's value: every open period
     refresh.scorecards_refresh([engagement.pk])
     assert held(provisional(engagement)) == 1  # 50 check-ins on one day: one day with contact
     row.refresh_from_db()
-    assert (row.requested, row.refreshed, row.queued_at) == (50, 50, None)
+    assert (row.requested, row.refreshed, row.queued_at, row.since) == (50, 50, None, None)
 
 
 def test_a_write_counted_during_a_refresh_queues_one_more_after_the_window(
@@ -97,11 +100,15 @@ def test_a_write_counted_during_a_refresh_queues_one_more_after_the_window(
         mock.patch.object(refresh_scorecards_task, "apply_async") as send,
     ):
         refresh.scorecards_refresh([engagement.pk])
-    # The write found the refresh queued (it counted only); the refresh queues one more.
-    send.assert_called_once_with(
-        args=[[engagement.pk]], countdown=settings.SCORECARD_REFRESH_SECONDS, retry=False
-    )
+    # The write found the refresh queued (it counted only); the refresh queues one more, to
+    # start a window after this one started.
     row = ScorecardRefresh.objects.get(engagement=engagement)
+    took = (row.finished_at - row.started_at).total_seconds()
+    send.assert_called_once_with(
+        args=[[engagement.pk]],
+        countdown=max(settings.SCORECARD_REFRESH_SECONDS - took, 0),
+        retry=False,
+    )
     # It read the first write: counted as refreshed; the second is still to read.
     assert (row.requested, row.refreshed) == (2, 1) and row.queued_at is not None
     refresh.scorecards_refresh([engagement.pk])
@@ -156,10 +163,57 @@ def test_a_bulk_post_queues_one_refresh_for_the_engagements_it_changed(
         again = api.post("/api/v1/measurements/bulk/", {"rows": rows}, format="json")
     assert again.status_code == 201, again.content
     send.assert_not_called()
+    # Counted once each, from the earliest day the rows name.
+    yesterday = today - timedelta(days=1)
     assert dict(ScorecardRefresh.objects.values_list("engagement_id", "requested")) == {
         engagement.pk: 1,
         other.pk: 1,
     }
+    assert set(ScorecardRefresh.objects.values_list("since", flat=True)) == {yesterday}
+
+
+def test_a_refresh_recomputes_the_open_periods_ending_on_or_after_the_day_written(engagement):
+    # The second of a month: the month before is closing (grace days), not closed.
+    current = engagement.current_period()
+    second = datetime.combine(current.start.replace(day=2), time(12), tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=second):
+        current = engagement.current_period()
+        previous = current.previous()
+        assert engagement.period_state(previous) == CLOSING
+        kind, pk = current.kind, engagement.pk
+        both = {(kind, previous.start): [pk], (kind, current.start): [pk]}
+        # Values of today leave the closing month alone; a value of its last day, or a
+        # write to undated inputs (date.min), recomputes both.
+        assert refresh.open_periods({pk: current.start}) == {(kind, current.start): [pk]}
+        assert refresh.open_periods({pk: previous.end}) == both
+        assert refresh.open_periods({pk: date.min}) == both
+        # A day of a closed period changes nothing open but the periods after it.
+        assert refresh.open_periods({pk: previous.previous().end}) == both
+
+
+def test_the_open_periods_of_many_engagements_take_one_query(
+    engagement, client_org, provider_org, django_assert_num_queries
+):
+    others = [EngagementFactory(client=client_org, provider=provider_org) for _ in range(3)]
+    ScoringConfig.objects.create(engagement=others[0], grace_days=0)
+    since = {e.pk: date.min for e in [engagement, *others]}
+    with django_assert_num_queries(1):  # the grace days come with the engagements
+        periods = refresh.open_periods(since)
+    assert {pk for ids in periods.values() for pk in ids} == set(since)
+
+
+def test_a_value_of_today_refreshes_the_period_in_progress_only(
+    api, engagement, django_capture_on_commit_callbacks
+):
+    sla = SLAFactory(engagement=engagement)
+    today = engagement.today()
+    row = {"sla": sla.pk, "period_start": str(today), "period_end": str(today), "value": "99"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/measurements/bulk/", {"rows": [row]}, format="json")
+    assert response.status_code == 201, response.content
+    computed = set(Scorecard.objects.filter(engagement=engagement).values_list("period_start"))
+    assert computed == {(engagement.current_period().start,)}
+    assert ScorecardRefresh.objects.get(engagement=engagement).since is None
 
 
 def test_a_write_that_rolls_back_asks_for_nothing(
