@@ -9,6 +9,7 @@ from datetime import datetime
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from core.forms import AccordForm
 from feedback.models import (
@@ -25,8 +26,6 @@ from relationships.forms import (
     DateInput,
     EngagementForm,
     LocalDateTimeInput,
-    MeasurementForm,
-    MeasurementUploadForm,
     engagement_people,
     person_with_side,
 )
@@ -281,36 +280,26 @@ class PulseSurveyForm(AccordForm):
 def engagement_forms(engagement, access) -> dict:
     """Context of feedback/_engagement_forms.html, the engagement page's write controls.
 
-    `write_forms` (title, blank form, action, submit label) and `open_goals` are
-    given to managers and admins of an active engagement only, so viewers see no
-    write controls.
+    `write_forms` (title, action, and `part`, the address of the blank form alone, which the
+    page loads when the section is opened) and `open_goals` are given to managers and admins
+    of an active engagement only, so viewers see no write controls.
     """
     context = {"write_forms": []}
     if not access.can_write:
         return context
     sections = [
-        ("checkin", "Log a check-in", CheckInForm, "checkin-create", "Log check-in"),
-        ("feedback", "Give feedback", FeedbackForm, "feedback-create", "Share feedback"),
-        ("issue", "Raise an issue", IssueForm, "issue-create", "Raise issue"),
-        ("action_item", "Add an action item", ActionItemForm, "action-item-create", "Add"),
-        ("measurement", "Record a measurement", MeasurementForm, "measurement-create", "Record"),
-        (
-            "upload",
-            "Upload measurements (CSV)",
-            MeasurementUploadForm,
-            "measurement-upload",
-            "Upload",
-        ),
+        ("checkin", "Log a check-in", "checkin-create"),
+        ("feedback", "Give feedback", "feedback-create"),
+        ("issue", "Raise an issue", "issue-create"),
+        ("action_item", "Add an action item", "action-item-create"),
+        ("measurement", "Record a measurement", "measurement-create"),
+        ("upload", "Upload measurements (CSV)", "measurement-upload"),
     ]
-    context["write_forms"] = [
-        {
-            "title": title,
-            # Distinct id prefixes: several forms share field names on one page.
-            "form": form_class(engagement=engagement, auto_id=f"{name}_%s"),
-            "action": reverse(url_name, args=[engagement.pk]),
-            "submit": submit,
-        }
-        for name, title, form_class, url_name, submit in sections
-    ]
+    context["write_forms"] = []
+    for name, title, url_name in sections:
+        action = reverse(url_name, args=[engagement.pk])
+        # Distinct id prefixes (the name): several forms share field names on one page.
+        part = f"{action}?{urlencode({'form': name})}"
+        context["write_forms"].append({"title": title, "action": action, "part": part})
     context["open_goals"] = engagement.goals.filter(cancelled=False, achieved_on__isnull=True)
     return context

@@ -28,14 +28,25 @@ from feedback.models import (
 from relationships.models import Engagement, Side, other_side
 from relationships.pages import EngagementFormView, button_action, id_param
 
-# The pages that hand a form's data straight to a service: (form, service, title, success).
+# The pages that hand a form's data straight to a service: (form, service, title, button,
+# success).
 feedback_create, issue_create = (
     EngagementFormView.as_view(
-        form_class=form_class, service=service, title=title, success_message=success
+        form_class=form_class,
+        service=service,
+        title=title,
+        submit_label=button,
+        success_message=success,
     )
-    for form_class, service, title, success in [
-        (FeedbackForm, services.feedback_give, "Give feedback", "Feedback shared."),
-        (IssueForm, services.issue_raise, "Raise an issue", "Issue raised."),
+    for form_class, service, title, button, success in [
+        (
+            FeedbackForm,
+            services.feedback_give,
+            "Give feedback",
+            "Share feedback",
+            "Feedback shared.",
+        ),
+        (IssueForm, services.issue_raise, "Raise an issue", "Raise issue", "Issue raised."),
     ]
 )
 
@@ -44,6 +55,7 @@ class CheckInCreateView(EngagementFormView):
     form_class = CheckInForm
     service = staticmethod(services.checkin_log)
     title = "Log a check-in"
+    submit_label = "Log check-in"
     success_message = "Check-in logged."
 
     def get_initial(self):
@@ -105,6 +117,7 @@ class ActionItemCreateView(EngagementFormView):
     form_class = ActionItemForm
     service = staticmethod(services.action_item_add)
     title = "Add an action item"
+    submit_label = "Add"
     success_message = "Action item added."
 
     def get_initial(self):

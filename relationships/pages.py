@@ -5,6 +5,8 @@ a service, and show its ValidationError next to the fields (PermissionDenied
 becomes Django's 403).
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -16,6 +18,10 @@ from core.inputs import MAX_ID, whole_number
 from relationships.forms import add_service_errors
 from relationships.models import Access, Engagement
 from relationships.tenancy import engagement_with_access
+
+PART_NAME = re.compile(r"[a-z][a-z_]{0,39}")
+PAGE_TEMPLATE = "relationships/engagement_form.html"
+PART_TEMPLATE = "relationships/_engagement_form.html"
 
 
 def id_param(value: str) -> int | None:
@@ -56,7 +62,7 @@ class EngagementFormView(LoginRequiredMixin, View):
     action = "write"
     service = None  # called with engagement, user and the form's cleaned data
     service_error_fields = {}  # the service's error keys that name other form fields
-    template_name = "relationships/engagement_form.html"
+    template_name = PAGE_TEMPLATE
     title = ""
     intro = ""  # a sentence above the form, when the form needs one
     success_message = ""
@@ -75,7 +81,23 @@ class EngagementFormView(LoginRequiredMixin, View):
         return engagement_with_access(self.request.user, self.kwargs["pk"])
 
     def get_form(self, data=None, files=None):
-        return self.form_class(data, files, engagement=self.engagement, initial=self.get_initial())
+        return self.form_class(
+            data,
+            files,
+            engagement=self.engagement,
+            initial=self.get_initial(),
+            auto_id=f"{self.part}_%s" if self.part else "id_%s",
+        )
+
+    @property
+    def part(self) -> str | None:
+        """The engagement page loads a record form when it is opened (static/js/engagement.js):
+        GET ?form=<name> answers the <form> alone, its ids prefixed "<name>_", as that page
+        has several forms with the same fields. None: the whole page."""
+        if self.request.method != "GET" or self.template_name != PAGE_TEMPLATE:
+            return None  # pages of their own make (a check-in plan, the survey): always whole
+        name = self.request.GET.get("form", "")
+        return name if PART_NAME.fullmatch(name) else None
 
     def get_initial(self) -> dict:
         """Values a blank form starts with (links may preselect some)."""
@@ -118,10 +140,10 @@ class EngagementFormView(LoginRequiredMixin, View):
             "intro": self.intro,
             "submit_label": self.submit_label,
             "time_zone": self.engagement.time_zone,
+            "part": self.part,
             **kwargs,
         }
 
     def render(self, form, status=200):
-        return render(
-            self.request, self.template_name, self.get_context_data(form=form), status=status
-        )
+        template = PART_TEMPLATE if self.part else self.template_name
+        return render(self.request, template, self.get_context_data(form=form), status=status)

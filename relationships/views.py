@@ -111,6 +111,7 @@ def _row_errors_by_field(errors) -> dict[str, list[str]]:
 class MeasurementCreateView(EngagementFormView):
     form_class = MeasurementForm
     title = "Record a measurement"
+    submit_label = "Record"
     success_message = "Measurement recorded."
 
     def perform(self, form):

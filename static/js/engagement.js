@@ -1,5 +1,5 @@
-// Engagement and period pages: draw the score chart, follow a queued recompute, and follow
-// the provisional scorecard as writes refresh it (PRODUCT.md §12).
+// Engagement and period pages: draw the score chart, follow a queued recompute, follow the
+// provisional scorecard as writes refresh it (PRODUCT.md §12), and load the record forms.
 // Progressive enhancement: without JavaScript the table and a reload show the same.
 (function () {
   "use strict";
@@ -106,7 +106,27 @@
     window.setTimeout(poll, 5000);
   }
 
+  // The Record section's forms come with the page as links; opening a section loads its
+  // form in place (the server's own HTML for that form alone). If loading fails the link stays.
+  function loadRecordForms() {
+    var sections = document.querySelectorAll("details[data-part]");
+    Array.prototype.forEach.call(sections, function (details) {
+      details.addEventListener("toggle", function () {
+        if (!details.open || details.dataset.loaded) return;
+        details.dataset.loaded = "loading";
+        fetch(details.dataset.part, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+          .then(function (html) {
+            details.querySelector(".record-form").innerHTML = html;
+            details.dataset.loaded = "yes";
+          })
+          .catch(function () { delete details.dataset.loaded; });
+      });
+    });
+  }
+
   drawChart();
   followRun();
   followProvisional();
+  loadRecordForms();
 })();

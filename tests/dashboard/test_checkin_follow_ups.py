@@ -124,9 +124,10 @@ def test_service_errors_of_a_follow_up_go_to_its_row(engagement):
 
 
 def test_engagement_page_offers_the_follow_up_rows(as_user, engagement, client_manager):
+    # The check-in form as the engagement page loads it (its ids prefixed "checkin_").
     html = (
         as_user(client_manager)
-        .get(reverse("engagement-detail", args=[engagement.pk]))
+        .get(reverse("checkin-create", args=[engagement.pk]) + "?form=checkin")
         .content.decode()
     )
     assert 'name="action_items-TOTAL_FORMS"' in html

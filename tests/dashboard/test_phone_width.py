@@ -84,6 +84,12 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
             page.goto(live_server.url + path)
             widths[name, width] = page.evaluate(DOCUMENT_WIDTH)
             shot(page, f"{name}-{width}")
+        # A record form, loaded into the engagement page when its section is opened.
+        page.goto(live_server.url + pages["engagement"])
+        page.click("#record summary:has-text('Log a check-in')")
+        page.locator("#checkin_occurred_at").wait_for()
+        widths["record form", width] = page.evaluate(DOCUMENT_WIDTH)
+        page.locator("#record").screenshot(path=str(SCREENSHOTS / f"record-form-{width}.png"))
         if width == 390:
             # The headline columns of the portfolio are on screen, not behind a scroll.
             page.goto(live_server.url + pages["portfolio"])

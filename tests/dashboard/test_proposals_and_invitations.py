@@ -188,13 +188,12 @@ def test_manager_gets_write_forms_viewer_none(engagement, client_manager, client
     assert forms_for(client_viewer, engagement) == {"write_forms": []}
 
 
-def test_write_forms_render_with_unique_ids(engagement, client_manager):
-    from django.template.loader import render_to_string
-
-    html = render_to_string(
-        "feedback/_engagement_forms.html",
-        {"engagement": engagement, **forms_for(client_manager, engagement)},
-    )
+def test_write_forms_render_with_unique_ids(as_user, engagement, client_manager):
+    """Every record form, loaded into the engagement page, keeps the page's ids unique."""
+    client = as_user(client_manager)
+    html = client.get(reverse("engagement-detail", args=[engagement.pk])).content.decode()
+    for section in forms_for(client_manager, engagement)["write_forms"]:
+        html += client.get(section["part"]).content.decode()
     ids = re.findall(r' id="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     assert 'for="checkin_occurred_at"' in html
