@@ -670,6 +670,11 @@ class KeyContactViewSet(EditableViewSet):
             **{key: data[key] for key in ("time_zone", "work_starts", "work_ends") if key in data},
         )
 
+    def perform_update(self, serializer):
+        serializer.instance = services.key_contact_correct(
+            contact=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
 
 # ---------------------------------------------------------------- SLAs
 class SLASerializer(StrictModelSerializer):

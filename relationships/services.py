@@ -167,9 +167,7 @@ def _invitation_send(
             f"Accept: {link}\n\n"
             f"The link works once and expires in {Invitation.VALID_FOR.days} days."
         )
-    send_mail(
-        subject=subject, message=message, from_email=None, recipient_list=[invitation.email]
-    )
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=[invitation.email])
 
 
 @transaction.atomic
@@ -499,10 +497,24 @@ def key_contact_hours_set(
     *, contact: KeyContact, user, time_zone: str, work_starts: time, work_ends: time
 ) -> KeyContact:
     """Where and when a key contact works, for planning check-ins."""
+    return key_contact_correct(
+        contact=contact,
+        user=user,
+        time_zone=time_zone,
+        work_starts=work_starts,
+        work_ends=work_ends,
+    )
+
+
+def key_contact_correct(*, contact: KeyContact, user, **changes) -> KeyContact:
+    """Correct a key contact in place: its name, email, tier, time zone, working hours, or
+    the day it ended (a new person in the role is `key_contact_change`)."""
     contact.access_for(user).require("write")
-    contact.time_zone, contact.work_starts, contact.work_ends = time_zone, work_starts, work_ends
+    for name, value in changes.items():
+        setattr(contact, name, value)
     contact.full_clean()
-    contact.save(update_fields=["time_zone", "work_starts", "work_ends"])
+    contact.save(update_fields=list(changes))
+    engagement_inputs_changed.send(sender=KeyContact, engagement_ids=[contact.engagement_id])
     return contact
 
 

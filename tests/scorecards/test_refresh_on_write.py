@@ -18,7 +18,7 @@ from relationships.periods import CLOSING
 from scorecards import refresh
 from scorecards.models import Scorecard, ScorecardRefresh
 from scorecards.tasks import refresh_scorecards_task
-from tests.factories import EngagementFactory, SLAFactory
+from tests.factories import EngagementFactory, KeyContactFactory, SLAFactory
 
 
 @pytest.fixture
@@ -247,3 +247,21 @@ def test_a_measurement_recorded_refreshes_the_engagement(
         )
     (measured,) = provisional(engagement).explanation["data"]["reliance"]
     assert (measured["measurements"], measured["met"]) == (1, 1)
+
+
+def test_a_key_contact_corrected_through_the_api_asks_for_a_refresh(
+    api, engagement, django_capture_on_commit_callbacks
+):
+    contact = KeyContactFactory(engagement=engagement, side="client")
+    with (
+        mock.patch.object(refresh_scorecards_task, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api.patch(
+            f"/api/v1/contacts/{contact.pk}/", {"name": "Dana Renamed"}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    send.assert_called_once_with(args=[[engagement.pk]], countdown=None, retry=False)
+    contact.refresh_from_db()
+    assert contact.name == "Dana Renamed"
+    assert ScorecardRefresh.objects.get(engagement=engagement).requested == 1
