@@ -68,9 +68,15 @@ def test_attendee_and_owner_choices_say_each_persons_side(
     engagement, client_manager, provider_manager, provider_viewer, outsider
 ):
     named(client_manager, "Dana", "Client")
-    html = signed_in(client_manager).get(engagement.get_absolute_url()).content.decode()
-    for field in ("checkin_attendee_users", "action_item_owner"):
-        select = html.split(f'id="{field}"')[1].split("</select>")[0]
+    client = signed_in(client_manager)
+    # The two forms as the engagement page loads them into its Record section.
+    for url_name, name, field in (
+        ("checkin-create", "checkin", "attendee_users"),
+        ("action-item-create", "action_item", "owner"),
+    ):
+        part = reverse(url_name, args=[engagement.pk]) + f"?form={name}"
+        html = client.get(part).content.decode()
+        select = html.split(f'id="{name}_{field}"')[1].split("</select>")[0]
         assert ">Dana Client, client side</option>" in select
         assert ">provider-manager, provider side</option>" in select
         assert ">provider-viewer, provider side</option>" in select
