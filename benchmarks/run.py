@@ -146,27 +146,11 @@ class Bench:
 
     # ------------------------------------------------------------ the reference size
     def reference(self) -> dict:
-        engagements, slas, days = SIZES[self.args.size]
-        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
-        figures["generate"] = self.generate(engagements, slas, days)
-        self.prepare()
-        figures["floor_s"] = self.floor()
-        if self.args.size == "L":
-            self.explain_floor()
-        figures["recompute_s"], figures["drain_s"], figures["rerun_s"] = self.recompute_in_process()
-        figures.update(self.recompute_parts())
-        figures["queries"] = self.query_counts()
-        progress(figures)
+        figures = self.recompute_figures(explain=self.args.size == "L")
         for workers in (1, 2):
             figures[f"workers_{workers}_s"] = self.recompute_with_workers(workers)
             progress(figures)
-        with gunicorn():
-            figures.update(self.ingest())
-            progress(figures)
-            with celery_workers(FRESHNESS_WORKERS):
-                figures.update(self.freshness())
-            progress(figures)
-            figures.update(self.reads(self.args.read_seconds))
+        self.live_figures(figures)
         figures.update(self.backtest())
         figures.update(self.search())
         return figures
@@ -174,15 +158,39 @@ class Bench:
     def live_only(self) -> dict:
         """The figures of live scorecards (PRODUCT.md §12): the recompute against the floor and
         its parts, ingestion, freshness during ingestion, and the three read pages."""
+        figures = self.recompute_figures(explain=False)
+        self.live_figures(figures)
+        return figures
+
+    def backtest_only(self) -> dict:
+        return {**self.data_figures(), **self.backtest()}
+
+    def search_only(self) -> dict:
+        return {**self.data_figures(), **self.search()}
+
+    def data_figures(self) -> dict:
+        """The data of this size, generated or reused, and what it is."""
         engagements, slas, days = SIZES[self.args.size]
-        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
-        figures["generate"] = self.generate(engagements, slas, days)
+        return {
+            "size": f"{engagements:,} engagements × {slas} SLAs × {days} days",
+            "generate": self.generate(engagements, slas, days),
+        }
+
+    def recompute_figures(self, *, explain: bool) -> dict:
+        """The data, then the floor, the recompute in process and its parts."""
+        figures = self.data_figures()
         self.prepare()
         figures["floor_s"] = self.floor()
+        if explain:
+            self.explain_floor()
         figures["recompute_s"], figures["drain_s"], figures["rerun_s"] = self.recompute_in_process()
         figures.update(self.recompute_parts())
         figures["queries"] = self.query_counts()
         progress(figures)
+        return figures
+
+    def live_figures(self, figures: dict) -> None:
+        """Adds ingestion, freshness while ingesting, and the read pages, behind gunicorn."""
         with gunicorn():
             figures.update(self.ingest())
             progress(figures)
@@ -190,21 +198,6 @@ class Bench:
                 figures.update(self.freshness())
             progress(figures)
             figures.update(self.reads(self.args.read_seconds))
-        return figures
-
-    def backtest_only(self) -> dict:
-        engagements, slas, days = SIZES[self.args.size]
-        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
-        figures["generate"] = self.generate(engagements, slas, days)
-        figures.update(self.backtest())
-        return figures
-
-    def search_only(self) -> dict:
-        engagements, slas, days = SIZES[self.args.size]
-        figures = {"size": f"{engagements:,} engagements × {slas} SLAs × {days} days"}
-        figures["generate"] = self.generate(engagements, slas, days)
-        figures.update(self.search())
-        return figures
 
     def growth(self) -> list[dict]:
         rows = []
