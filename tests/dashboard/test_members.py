@@ -22,13 +22,9 @@ def members_url(organization) -> str:
     return reverse("organization-members", args=[organization.pk])
 
 
-def membership(user) -> Membership:
-    return Membership.objects.get(user=user)
-
-
-def test_members_read_the_list_without_sign_ins_or_invitations(
-    client, client_org, client_admin, client_viewer
-):
+@pytest.fixture
+def signed_in_admin_and_invitation(client_org, client_admin):
+    """The admin last signed in on 2 Nov 2026; new@example.com is invited as a viewer."""
     client_admin.last_login = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
     client_admin.save()
     invitation_create(
@@ -38,6 +34,15 @@ def test_members_read_the_list_without_sign_ins_or_invitations(
         invited_by=client_admin,
         send=False,
     )
+
+
+def membership(user) -> Membership:
+    return Membership.objects.get(user=user)
+
+
+def test_members_read_the_list_without_sign_ins_or_invitations(
+    client, client_org, client_viewer, signed_in_admin_and_invitation
+):
     client.force_login(client_viewer)
     response = client.get(members_url(client_org))
     text = page_text(response)
@@ -49,17 +54,8 @@ def test_members_read_the_list_without_sign_ins_or_invitations(
 
 
 def test_admins_see_sign_ins_and_pending_invitations(
-    client, client_org, client_admin, client_viewer
+    client, client_org, client_admin, client_viewer, signed_in_admin_and_invitation
 ):
-    client_admin.last_login = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-    client_admin.save()
-    invitation_create(
-        organization=client_org,
-        email="new@example.com",
-        role="viewer",
-        invited_by=client_admin,
-        send=False,
-    )
     client.force_login(client_admin)
     text = page_text(client.get(members_url(client_org)))
     assert "Last sign-in" in text and "new@example.com" in text and "Resend" in text
