@@ -8,13 +8,19 @@ viewer on each side, and an outsider who belongs to neither.
 import os
 import socket
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from unittest import mock
 
 import pytest
 from django.conf import settings
 
-from tests.factories import EngagementFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    EngagementFactory,
+    KeyContactFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -247,3 +253,30 @@ def latest_migrations_after():
     yield
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
+def contacts(engagement):
+    """The engagement in Berlin; its key contacts Anna in Berlin (9:00–17:00) and Ravi in
+    Kolkata (10:00–18:00), for planning and inviting check-ins across zones."""
+    engagement.time_zone = "Europe/Berlin"
+    engagement.save(update_fields=["time_zone"])
+    anna = KeyContactFactory(
+        engagement=engagement,
+        side="client",
+        name="Anna Berlin",
+        email="anna@client.test",
+        time_zone="Europe/Berlin",
+        work_starts=time(9),
+        work_ends=time(17),
+    )
+    ravi = KeyContactFactory(
+        engagement=engagement,
+        side="provider",
+        name="Ravi Kolkata",
+        email="ravi@provider.test",
+        time_zone="Asia/Kolkata",
+        work_starts=time(10),
+        work_ends=time(18),
+    )
+    return anna, ravi

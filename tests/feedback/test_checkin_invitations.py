@@ -3,7 +3,7 @@ page, the invitation (.ics by e-mail, each attendee's local time) and its link b
 check-in form, filled in."""
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -27,31 +27,6 @@ FIRST_SLOT = datetime(2026, 3, 25, 8, 0, tzinfo=UTC)  # 09:00 Berlin, 13:30 Kolk
 def clock():
     with mock.patch("django.utils.timezone.now", return_value=NOW) as now:
         yield now
-
-
-@pytest.fixture
-def contacts(engagement):
-    engagement.time_zone = "Europe/Berlin"
-    engagement.save(update_fields=["time_zone"])
-    anna = KeyContactFactory(
-        engagement=engagement,
-        side="client",
-        name="Anna Berlin",
-        email="anna@client.test",
-        time_zone="Europe/Berlin",
-        work_starts=time(9),
-        work_ends=time(17),
-    )
-    ravi = KeyContactFactory(
-        engagement=engagement,
-        side="provider",
-        name="Ravi Kolkata",
-        email="ravi@provider.test",
-        time_zone="Asia/Kolkata",
-        work_starts=time(10),
-        work_ends=time(18),
-    )
-    return anna, ravi
 
 
 def plan_url(engagement):
