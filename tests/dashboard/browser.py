@@ -20,6 +20,22 @@ def screenshots(folder: str) -> Path:
     )
 
 
+def shooter(folder: str, prefix: str = ""):
+    """A test file's shot(page, name, selector=None): the whole page, or the element the
+    selector names, as tests/screenshots/<folder>/<prefix><name>.png (or $SCREENSHOT_DIR)."""
+    directory = screenshots(folder)
+
+    def shot(page, name: str, selector: str | None = None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = str(directory / f"{prefix}{name}.png")
+        if selector:
+            page.locator(selector).screenshot(path=path)
+        else:
+            page.screenshot(path=path, full_page=True)
+
+    return shot
+
+
 def sign_in(browser, live_server, user, width=1280):
     """A new page of `browser`, `width` pixels wide, signed in as `user` on the portfolio."""
     page = browser.new_page(viewport={"width": width, "height": 900})

@@ -16,7 +16,7 @@ from relationships.change_requests import (
     terms_change,
 )
 from relationships.models import SLA, ChangeRequest
-from tests.dashboard.browser import DOCUMENT_WIDTH, screenshots, sign_in
+from tests.dashboard.browser import DOCUMENT_WIDTH, shooter, sign_in
 from tests.factories import KeyContactFactory, SharedGoalFactory, SLAFactory
 
 pytestmark = [
@@ -24,16 +24,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = screenshots("agreement")
-
-
-def shot(page, name, selector=None):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = str(SCREENSHOTS / f"{name}.png")
-    if selector:
-        page.locator(selector).screenshot(path=path)
-    else:
-        page.screenshot(path=path, full_page=True)
+shot = shooter("agreement")
 
 
 def test_client_proposes_a_provider_sla_target_and_the_provider_accepts(

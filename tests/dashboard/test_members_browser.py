@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from relationships.models import Membership
 from relationships.services import invitation_create
-from tests.dashboard.browser import DOCUMENT_WIDTH, screenshots, sign_in
+from tests.dashboard.browser import DOCUMENT_WIDTH, shooter, sign_in
 from tests.factories import CheckInFactory, KeyContactFactory
 
 pytestmark = [
@@ -20,12 +20,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = screenshots("governance")
-
-
-def shot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"governance-{name}.png"), full_page=True)
+shot = shooter("governance", prefix="governance-")
 
 
 def test_an_admin_makes_a_manager_a_viewer_who_then_cannot_write(
@@ -97,11 +92,7 @@ def test_members_and_governance_map_fit_a_laptop_and_a_phone(
         widths["engagement", width] = page.evaluate(DOCUMENT_WIDTH)
         assert "Executive tier: nobody on the provider side" in page.inner_text("#governance")
         assert page.locator("#continuity").count() == 1
-        page.locator("#governance").screenshot(
-            path=str(SCREENSHOTS / f"governance-map-{width}.png")
-        )
-        page.locator("#scorecard").screenshot(
-            path=str(SCREENSHOTS / f"governance-continuity-{width}.png")
-        )
+        shot(page, f"map-{width}", "#governance")
+        shot(page, f"continuity-{width}", "#scorecard")
         page.close()
     assert {key: w for key, w in widths.items() if w > key[1]} == {}

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from scorecards.models import ScorecardRun
-from tests.dashboard.browser import DOCUMENT_WIDTH, screenshots, sign_in
+from tests.dashboard.browser import DOCUMENT_WIDTH, shooter, sign_in
 from tests.factories import (
     ActionItemFactory,
     CheckInFactory,
@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = screenshots("widths")
+shot = shooter("widths")
 WIDTHS = (390, 1280)
 
 
@@ -61,11 +61,6 @@ def phone_world(scored_engagement, client_manager, provider_org):
     return engagement
 
 
-def shot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
     browser, live_server, client_manager, phone_world
 ):
@@ -89,7 +84,7 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
         page.click("#record summary:has-text('Log a check-in')")
         page.locator("#checkin_occurred_at").wait_for()
         widths["record form", width] = page.evaluate(DOCUMENT_WIDTH)
-        page.locator("#record").screenshot(path=str(SCREENSHOTS / f"record-form-{width}.png"))
+        shot(page, f"record-form-{width}", "#record")
         if width == 390:
             # The headline columns of the portfolio are on screen, not behind a scroll.
             page.goto(live_server.url + pages["portfolio"])

@@ -2,13 +2,10 @@
 Slack channel (a receiver on 127.0.0.1) from the dashboard and sends the test message, which
 arrives; the engagement page proposes check-in slots in both sides' local times, and the
 plan page sends the invitation. Nothing scrolls sideways at 390 or 1280 px; screenshots go
-to $SCREENSHOT_DIR (default /tmp) as reach-*.png.
+to tests/screenshots/reach/ (or to $SCREENSHOT_DIR) as reach-*.png.
 """
 
-import os
 import time as clock
-from datetime import time
-from pathlib import Path
 
 import orjson
 import pytest
@@ -18,8 +15,7 @@ from django.urls import reverse
 
 from feedback.models import CheckInInvitation
 from scorecards.models import WebhookDelivery, WebhookSubscription
-from tests.dashboard.browser import DOCUMENT_WIDTH, sign_in
-from tests.factories import KeyContactFactory
+from tests.dashboard.browser import DOCUMENT_WIDTH, shooter, sign_in
 from tests.scorecards.conftest import Receiver
 
 pytestmark = [
@@ -27,16 +23,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or "/tmp")
-
-
-def shot(page, name, selector=None):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = str(SCREENSHOTS / f"reach-{name}.png")
-    if selector:
-        page.locator(selector).screenshot(path=path)
-    else:
-        page.screenshot(path=path, full_page=True)
+shot = shooter("reach", prefix="reach-")
 
 
 @pytest.fixture
@@ -45,30 +32,6 @@ def receiver(settings):
     receiver = Receiver()
     yield receiver
     receiver.close()
-
-
-@pytest.fixture
-def contacts(engagement):
-    engagement.time_zone = "Europe/Berlin"
-    engagement.save(update_fields=["time_zone"])
-    return [
-        KeyContactFactory(
-            engagement=engagement,
-            side="client",
-            name="Anna Berlin",
-            email="anna@client.test",
-            time_zone="Europe/Berlin",
-        ),
-        KeyContactFactory(
-            engagement=engagement,
-            side="provider",
-            name="Ravi Kolkata",
-            email="ravi@provider.test",
-            time_zone="Asia/Kolkata",
-            work_starts=time(10),
-            work_ends=time(18),
-        ),
-    ]
 
 
 def wait_for(condition, seconds=10):

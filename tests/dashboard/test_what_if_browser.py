@@ -5,14 +5,11 @@ at a laptop's width and a phone's, where nothing scrolls sideways.
 Screenshots go to tests/screenshots/what-if/ (or to $SCREENSHOT_DIR).
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.dashboard.browser import DOCUMENT_WIDTH, sign_in
+from tests.dashboard.browser import DOCUMENT_WIDTH, shooter, sign_in
 from tests.scorecards.test_backtest import history  # noqa: F401 (a fixture)
 
 pytestmark = [
@@ -20,15 +17,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
 ]
 
-SCREENSHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).resolve().parent.parent / "screenshots" / "what-if"
-)
-
-
-def shot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+shot = shooter("what-if")
 
 
 @pytest.mark.parametrize("width", [1280, 390])
