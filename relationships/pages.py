@@ -12,6 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import View
 
 from core.inputs import MAX_ID, whole_number
@@ -89,7 +90,7 @@ class EngagementFormView(LoginRequiredMixin, View):
             auto_id=f"{self.part}_%s" if self.part else "id_%s",
         )
 
-    @property
+    @cached_property
     def part(self) -> str | None:
         """The engagement page loads a record form when it is opened (static/js/engagement.js):
         GET ?form=<name> answers the <form> alone, its ids prefixed "<name>_", as that page
