@@ -4,13 +4,14 @@ A service that writes an engagement's inputs sends
 `relationships.signals.engagement_inputs_changed`. Once the write commits,
 `refresh_request` counts it on the engagement's ScorecardRefresh row, with the earliest
 day it touched, and, in the same statement, claims the row unless a refresh is queued
-already; it queues one refresh for the rows it claimed. The refresh
+already; it queues one refresh for the rows it claimed, to start no sooner than a window
+(SCORECARD_REFRESH_SECONDS) after the engagement's previous refresh started. The refresh
 (`scorecards.refresh_scorecards`) computes, through `compute_chunk` (the periodic run's
 own code), the periods not yet closed that end on or after that day: values posted for
 today leave the closing month alone. Then it releases the rows no write counted on
-meanwhile; the others are queued again, to start REFRESH_SECONDS after this refresh
-started. So a burst of writes causes one recompute per engagement at once, then at most
-one per window, and the last write is always read.
+meanwhile; the others are queued again, to start a window after this refresh started. So
+a burst of writes causes one recompute per engagement at once, then at most one per
+window, and the last write is always read.
 
 Nothing here raises into a write: with the broker down the claim is released, the write
 stays counted, and `refresh_pending` (a beat task, every minute) queues what was counted
@@ -81,19 +82,34 @@ def _moments():
     return adapt(now), adapt(now - STALE_AFTER)
 
 
-def queue(engagement_ids: list[int], *, countdown: float | None = None) -> None:
-    """Send the refresh of claimed rows, in messages of SCORECARD_CHUNK_SIZE engagements; if
-    the broker is unreachable, release the claims (a later write or refresh_pending sends)."""
+def queue(engagement_ids: list[int]) -> None:
+    """Send the refresh of claimed rows, each to start a window after its engagement's
+    previous refresh started (at once if that is past), in messages of SCORECARD_CHUNK_SIZE
+    engagements; if the broker is unreachable, release the claims (a later write or
+    refresh_pending sends)."""
     from scorecards.tasks import refresh_scorecards_task  # the tasks module wraps this one
 
+    if not engagement_ids:
+        return
+    now, window = timezone.now(), settings.SCORECARD_REFRESH_SECONDS
+    # A refresh sets `started_at` alike on every engagement of its message: few groups.
+    waits = defaultdict(list)
+    for pk, started in (
+        ScorecardRefresh.objects.filter(pk__in=engagement_ids)
+        .order_by("pk")
+        .values_list("pk", "started_at")
+    ):
+        wait = window - (now - started).total_seconds() if started else 0
+        waits[round(wait, 1) if wait >= 0.1 else None].append(pk)
     size = settings.SCORECARD_CHUNK_SIZE
-    for start in range(0, len(engagement_ids), size):
-        ids = engagement_ids[start : start + size]
-        try:
-            refresh_scorecards_task.apply_async(args=[ids], countdown=countdown, retry=False)
-        except (KombuOperationalError, OSError) as exc:
-            logger.warning("Could not queue the refresh of engagements %s: %s", ids, exc)
-            ScorecardRefresh.objects.filter(pk__in=ids).update(queued_at=None)
+    for countdown, pks in waits.items():
+        for start in range(0, len(pks), size):
+            ids = pks[start : start + size]
+            try:
+                refresh_scorecards_task.apply_async(args=[ids], countdown=countdown, retry=False)
+            except (KombuOperationalError, OSError) as exc:
+                logger.warning("Could not queue the refresh of engagements %s: %s", ids, exc)
+                ScorecardRefresh.objects.filter(pk__in=ids).update(queued_at=None)
 
 
 def scorecards_refresh(engagement_ids: list[int]) -> None:
@@ -135,9 +151,7 @@ def scorecards_refresh(engagement_ids: list[int]) -> None:
                 started_at=started,
                 finished_at=finished,
             )
-    if again:
-        window = settings.SCORECARD_REFRESH_SECONDS - (finished - started).total_seconds()
-        queue(again, countdown=max(window, 0))
+    queue(again)
 
 
 def open_periods(since: dict[int, date]) -> dict[tuple[str, date], list[int]]:

@@ -104,16 +104,41 @@ def test_a_write_counted_during_a_refresh_queues_one_more_after_the_window(
     # start a window after this one started.
     row = ScorecardRefresh.objects.get(engagement=engagement)
     took = (row.finished_at - row.started_at).total_seconds()
-    send.assert_called_once_with(
-        args=[[engagement.pk]],
-        countdown=max(settings.SCORECARD_REFRESH_SECONDS - took, 0),
-        retry=False,
+    send.assert_called_once()
+    assert send.call_args.kwargs["args"] == [[engagement.pk]]
+    assert send.call_args.kwargs["countdown"] == pytest.approx(
+        settings.SCORECARD_REFRESH_SECONDS - took, abs=0.2
     )
     # It read the first write: counted as refreshed; the second is still to read.
     assert (row.requested, row.refreshed) == (2, 1) and row.queued_at is not None
     refresh.scorecards_refresh([engagement.pk])
     row.refresh_from_db()
     assert (row.requested, row.refreshed, row.queued_at) == (2, 2, None)
+
+
+def test_a_write_just_after_a_refresh_waits_for_the_rest_of_its_window(
+    engagement, client_manager, django_capture_on_commit_callbacks
+):
+    with mock.patch.object(refresh_scorecards_task, "apply_async"):
+        with django_capture_on_commit_callbacks(execute=True):
+            log_checkin(engagement, client_manager, 90)
+    refresh.scorecards_refresh([engagement.pk])  # done: nothing written meanwhile
+    row = ScorecardRefresh.objects.get(engagement=engagement)
+    assert row.queued_at is None
+    window = settings.SCORECARD_REFRESH_SECONDS
+    for after, countdown in ((0.5, window - 0.5), (window + 1, None)):
+        # A write `after` seconds from the refresh's start claims the released row; its
+        # refresh starts no sooner than a window after the previous one started.
+        row.queued_at = None
+        row.save(update_fields=["queued_at"])
+        moment = row.started_at + timedelta(seconds=after)
+        with (
+            mock.patch("django.utils.timezone.now", return_value=moment),
+            mock.patch.object(refresh_scorecards_task, "apply_async") as send,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            log_checkin(engagement, client_manager, 5)
+        send.assert_called_once_with(args=[[engagement.pk]], countdown=countdown, retry=False)
 
 
 def test_with_the_broker_down_the_write_succeeds_and_refresh_pending_catches_up(
