@@ -331,8 +331,13 @@ def _pulse(published: dict[str, PublishedSide]) -> dict[str, PulseInput]:
 def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
     """A fingerprint of what a scorecard was computed from: its serialised inputs and
     configuration (the explanation's data without the previous score)."""
-    data = serialise(inputs, config, None)
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return digest_of(serialise(inputs, config, None))
+
+
+def digest_of(data: dict) -> str:
+    """inputs_digest of serialised inputs, whatever previous score they name."""
+    fingerprint = {**data, "previous": None}
+    return hashlib.sha256(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _computed_from(scorecard: Scorecard, digest: str, previous) -> bool:
@@ -496,7 +501,9 @@ class _ChunkWriter:
         previous: PreviousScore | None,
         config: ScoringConfigValues,
     ) -> None:
-        digest = inputs_digest(inputs, config)
+        # Serialised once: the digest, then (if it changed) the explanation's data.
+        data = serialise(inputs, config, previous)
+        digest = digest_of(data)
         current = self.existing.get(engagement.pk)
         if current is not None and current.is_frozen:
             self.skipped_frozen += 1
@@ -506,7 +513,7 @@ class _ChunkWriter:
         if current is not None and _computed_from(current, digest, previous):
             return  # the same inputs, configuration, model and previous score: nothing to do
         self.engagements[engagement.pk] = engagement
-        result = scoring.score_engagement(inputs, config, previous)
+        result = scoring.score_engagement(inputs, config, previous, data=data)
         scorecard = Scorecard(
             engagement=engagement,
             period_kind=self.period.kind,

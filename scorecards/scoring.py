@@ -293,8 +293,11 @@ def score_engagement(
     inputs: EngagementInputs,
     config: ScoringConfigValues,
     previous: PreviousScore | None = None,
+    *,
+    data: dict | None = None,
 ) -> ScoreResult:
-    """Score one engagement for one period, with its explanation; the one scoring path."""
+    """Score one engagement for one period, with its explanation; the one scoring path.
+    data: serialise(inputs, config, previous), if the caller has it already."""
     as_of = inputs.as_of
     contact = inputs.contact
     if contact.span_start > as_of:
@@ -336,7 +339,8 @@ def score_engagement(
         Fraction(previous.overall) if previous and previous.overall is not None else None
     )
     result = _combine(dimensions, side_dimensions, views, config, previous_overall)
-    result.explanation = _explain(inputs, config, previous, result, slas, goals)
+    data = serialise(inputs, config, previous) if data is None else data
+    result.explanation = _explain(inputs, config, previous, result, slas, goals, data)
     return result
 
 
@@ -428,6 +432,7 @@ def _explain(
     result: ScoreResult,
     slas: list[SlaInput],
     goals: list[tuple[GoalInput, Fraction, Fraction]],
+    data: dict,
 ) -> dict:
     """The score in sentences, with the serialised inputs it was computed from as its data."""
     as_of = inputs.as_of
@@ -525,7 +530,7 @@ def _explain(
             }
             for side in SIDES
         },
-        "data": serialise(inputs, config, previous),
+        "data": data,
     }
 
 

@@ -88,6 +88,20 @@ def test_a_stored_scorecard_rescored_from_its_data_gives_its_values_and_explanat
 
 
 @pytest.mark.django_db
+def test_the_digest_of_a_scorecard_with_a_previous_score_leaves_that_score_out(
+    rich_engagement,
+):
+    compute_chunk([rich_engagement.pk], "month", date(2026, 2, 1), APRIL_10)
+    _compute([rich_engagement])
+    scorecard = Scorecard.objects.get(engagement=rich_engagement, period_start=MARCH)
+    inputs, config, previous = deserialise(scorecard.explanation["data"])
+    assert previous is not None and scorecard.previous_band
+    # The digest is of the inputs alone: a changed previous score is not a changed input.
+    assert scorecard.inputs_digest == inputs_digest(inputs, config)
+    assert _compute([rich_engagement]).scorecards_written == 0
+
+
+@pytest.mark.django_db
 def test_rerun_gives_identical_rows_and_no_duplicate_events():
     engagements = make_engagements(3)
     _compute(engagements)
