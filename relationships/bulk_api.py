@@ -7,8 +7,6 @@ The bulk path skips DRF's per-row serializers: it parses JSON as every API body 
 and validates column by column, to take a full batch quickly (benchmarks/RESULTS.md).
 """
 
-import gc
-from contextlib import contextmanager
 from itertools import islice
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +26,7 @@ from rest_framework.response import Response
 from core.api.base import ApiFilterSet, IdFilter, ReadViewSet, StrictSerializer, TenantViewSet
 from core.api.plumbing import json_loads
 from core.inputs import whole_number
+from core.memory import collector_paused
 from relationships import validation
 from relationships.measurements import (
     MAX_BULK_ROWS,
@@ -210,25 +209,6 @@ class MeasurementFilter(ApiFilterSet):
 
 
 # ---------------------------------------------------------------- views
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector paused meanwhile.
-
-    A batch allocates tens of thousands of short-lived objects without reference
-    cycles (reference counting frees them). With the collector on, they set off many
-    collections and, as they outlive those, full collections of the whole process
-    (figures: benchmarks/RESULTS.md).
-    """
-    if not gc.isenabled():  # already paused, e.g. by a concurrent request in this process
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 # A batch that is wrong throughout would otherwise answer with 10,000 messages.
 MAX_LISTED_ERRORS = 1000
 
@@ -320,7 +300,7 @@ class MeasurementViewSet(ReadViewSet, TenantViewSet):
         ],
     )
     @action(detail=False, methods=["post"])
-    @_collector_paused()
+    @collector_paused()
     def bulk(self, request):
         body = _read_body(request)
         kind = (request.content_type or "").split(";")[0].strip().lower()

@@ -19,6 +19,7 @@ from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, 
 from django.db.models.fields import DateField
 from django.utils import timezone
 
+from core.memory import collector_paused
 from feedback.models import ActionItem, CheckIn, Issue
 from feedback.selectors import PublishedSide, survey_publications
 from relationships.disputes import open_disputes_count
@@ -371,6 +372,7 @@ def chunk_engagements(engagement_ids: Iterable[int]) -> list[Engagement]:
     )
 
 
+@collector_paused()
 def compute_chunk(
     engagement_ids: Iterable[int],
     period_kind: str,
