@@ -95,10 +95,13 @@ def _check_target(engagement: Engagement, subject: str, sla, goal) -> None:
             raise ValidationError({name: f"Choose a {name} of this engagement."})
 
 
-def require_terms_access(engagement: Engagement, user, subject: str) -> Access:
+def require_terms_access(
+    engagement: Engagement, user, subject: str, *, access: Access | None = None
+) -> Access:
     """PermissionDenied unless the user may change (or ask to change) this kind of term:
-    the proposing side while proposed, either side once active; admins for the scoring."""
-    access = engagement.access_for(user).require("read")
+    the proposing side while proposed, either side once active; admins for the scoring.
+    access: the user's, if the caller has read it already."""
+    access = (access or engagement.access_for(user)).require("read")
     status = engagement.status
     if status == Engagement.Status.PROPOSED and access.side != engagement.proposed_by_side:
         raise PermissionDenied(

@@ -13,16 +13,27 @@ from django.utils.html import format_html
 from relationships import change_requests
 from relationships.change_requests import require_terms_access
 from relationships.forms import EngagementTermsForm, GoalTermsForm, SLATermsForm
-from relationships.models import SLA, ChangeRequest, Engagement, SharedGoal, Side, other_side
+from relationships.models import (
+    SLA,
+    Access,
+    ChangeRequest,
+    Engagement,
+    SharedGoal,
+    Side,
+    other_side,
+)
 from relationships.pages import EngagementFormView
 
 Subject = ChangeRequest.Subject
 
 
-def may_change_terms(engagement: Engagement, user, subject: str) -> bool:
-    """Whether the user may propose (or, on a proposal of their side, make) this change."""
+def may_change_terms(
+    engagement: Engagement, user, subject: str, *, access: Access | None = None
+) -> bool:
+    """Whether the user may propose (or, on a proposal of their side, make) this change;
+    access: the user's, if the caller has read it already."""
     try:
-        require_terms_access(engagement, user, subject)
+        require_terms_access(engagement, user, subject, access=access)
     except PermissionDenied:
         return False
     return True

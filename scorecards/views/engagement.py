@@ -212,9 +212,12 @@ def _render_engagement(
         "scoring": scoring_summary(engagement),
         "run": run,
         "may_change": {
-            "terms": may_change_terms(engagement, request.user, ChangeRequest.Subject.SLA),
+            # The viewer's access, read once above: no query per question.
+            "terms": may_change_terms(
+                engagement, request.user, ChangeRequest.Subject.SLA, access=viewer
+            ),
             "scoring": may_change_terms(
-                engagement, request.user, ChangeRequest.Subject.SCORING_CONFIG
+                engagement, request.user, ChangeRequest.Subject.SCORING_CONFIG, access=viewer
             ),
         },
         "blind_spots_report": survey_report(engagement, engagement.latest_closed_period(today)),

@@ -68,9 +68,9 @@ def test_engagement_page_query_count_is_bounded(
 ):
     client.force_login(provider_manager)
     populate(scored_engagement, 2)
-    # 40, 3 for the governance map and contact continuity, and 1 for the header's count of
-    # unread notices.
-    with django_assert_max_num_queries(44) as small:
+    # Its records, the viewer's access read once (not again for who may change terms), the
+    # governance map, contact continuity and the header's count of unread notices.
+    with django_assert_max_num_queries(31) as small:
         page(client, scored_engagement)
     populate(scored_engagement, 20, start=2)
     with django_assert_max_num_queries(len(small.captured_queries)):
