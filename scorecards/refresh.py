@@ -19,6 +19,7 @@ but not refreshed; the nightly periodic run recomputes the period in progress an
 """
 
 import logging
+import math
 from collections import defaultdict
 from datetime import date, timedelta
 from functools import partial
@@ -100,7 +101,7 @@ def queue(engagement_ids: list[int]) -> None:
         .values_list("pk", "started_at")
     ):
         wait = window - (now - started).total_seconds() if started else 0
-        waits[round(wait, 1) if wait >= 0.1 else None].append(pk)
+        waits[math.ceil(wait * 10) / 10 if wait > 0 else None].append(pk)  # never early
     size = settings.SCORECARD_CHUNK_SIZE
     for countdown, pks in waits.items():
         for start in range(0, len(pks), size):
