@@ -355,7 +355,7 @@ class Bench:
                 if engagement.pk in inputs:
                     config = engagement.scoring_config_values()
                     data = serialise(inputs[engagement.pk], config, None)
-                    compute.digest_of(data)
+                    compute.inputs_digest(data)
                     scoring.score_engagement(inputs[engagement.pk], config, None, data=data)
             model += time.perf_counter() - started
         return {"reads_s": reads, "scoring_s": model}
@@ -634,8 +634,7 @@ class Bench:
             for earlier, later in itertools.pairwise(sorted(starts[pk]))
         ]
         over = sum(
-            len(starts[pk])
-            > (max(starts[pk]) - min(starts[pk])).total_seconds() / window + 1
+            len(starts[pk]) > (max(starts[pk]) - min(starts[pk])).total_seconds() / window + 1
             for pk in engagements
         )
         sql("DELETE FROM relationships_measurement WHERE period_start >= %s", [days[-1]])

@@ -329,14 +329,10 @@ def _pulse(published: dict[str, PublishedSide]) -> dict[str, PulseInput]:
 
 
 # ---------------------------------------------------------------- digests and values
-def inputs_digest(inputs: EngagementInputs, config: ScoringConfigValues) -> str:
+def inputs_digest(data: dict) -> str:
     """A fingerprint of what a scorecard was computed from: its serialised inputs and
-    configuration (the explanation's data without the previous score)."""
-    return digest_of(serialise(inputs, config, None))
-
-
-def digest_of(data: dict) -> str:
-    """inputs_digest of serialised inputs, whatever previous score they name."""
+    configuration (`serialise`'s result, the explanation's data), without the previous
+    score they name."""
     fingerprint = {**data, "previous": None}
     return hashlib.sha256(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
@@ -505,7 +501,7 @@ class _ChunkWriter:
     ) -> None:
         # Serialised once: the digest, then (if it changed) the explanation's data.
         data = serialise(inputs, config, previous)
-        digest = digest_of(data)
+        digest = inputs_digest(data)
         current = self.existing.get(engagement.pk)
         if current is not None and current.is_frozen:
             self.skipped_frozen += 1

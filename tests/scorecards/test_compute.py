@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from relationships.scoring_config import config_values
 from scorecards import scoring
 from scorecards.compute import SCORE_FIELDS, compute_chunk, inputs_digest, load_inputs
-from scorecards.inputs import deserialise
+from scorecards.inputs import deserialise, serialise
 from scorecards.models import Alert, OutboxEvent, Scorecard
 from tests.factories import ActionItemFactory, CheckInFactory, EngagementFactory, IssueFactory
 from tests.scorecards.conftest import APRIL_10, MARCH, make_engagements
@@ -84,7 +84,7 @@ def test_a_stored_scorecard_rescored_from_its_data_gives_its_values_and_explanat
     result = scoring.score_engagement(inputs, config, previous)
     assert result.stored_fields() == {name: getattr(scorecard, name) for name in SCORE_FIELDS}
     assert result.explanation == scorecard.explanation
-    assert inputs_digest(inputs, config) == scorecard.inputs_digest
+    assert inputs_digest(serialise(inputs, config, None)) == scorecard.inputs_digest
 
 
 @pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_the_digest_of_a_scorecard_with_a_previous_score_leaves_that_score_out(
     inputs, config, previous = deserialise(scorecard.explanation["data"])
     assert previous is not None and scorecard.previous_band
     # The digest is of the inputs alone: a changed previous score is not a changed input.
-    assert scorecard.inputs_digest == inputs_digest(inputs, config)
+    assert scorecard.inputs_digest == inputs_digest(serialise(inputs, config, None))
     assert _compute([rich_engagement]).scorecards_written == 0
 
 
